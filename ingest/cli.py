@@ -10,7 +10,7 @@ from pathlib import Path
 from ingest.loader import run_ingest
 from kb import config
 from kb.database import DatabaseError
-from kb.embeddings import EmbedderError, SentenceTransformerEmbedder
+from kb.embeddings import EmbedderError, make_embedder
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
             print(msg, file=sys.stderr, flush=True)
 
     try:
-        result = run_ingest(root, config.db_path(args.db), SentenceTransformerEmbedder(), strict=args.strict,
+        result = run_ingest(root, config.db_path(args.db), make_embedder(), strict=args.strict,
                             progress=progress)
     except (DatabaseError, EmbedderError) as exc:
         print(f"error: {exc}", file=sys.stderr)

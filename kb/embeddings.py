@@ -118,3 +118,11 @@ def to_blob(vec: np.ndarray) -> bytes:
 
 def from_blob(blob: bytes, dim: int) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float32, count=dim)
+
+
+def make_embedder(name: str | None = None) -> Embedder:
+    """The embedder for a model name (default ``KB_MODEL``); names starting with ``fake`` give the test fake."""
+    name = name or config.model_name()
+    if name.startswith("fake"):
+        return FakeEmbedder(name=name)
+    return SentenceTransformerEmbedder(name)

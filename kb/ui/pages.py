@@ -1,0 +1,15 @@
+"""The page registry used by app.py's ``st.navigation``: one line per page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kb.ui import overview
+
+
+def all_pages() -> dict[str, list[st.Page]]:
+    return {
+        "Knowledge base": [
+            st.Page(overview.render, title="Overview", icon="🏙️", url_path="overview", default=True),
+        ],
+    }
