@@ -87,8 +87,12 @@ def _front_matter(lines: list[str], name: str) -> tuple[dict[str, Any], int]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = 2 + (mark.line if mark else 0)
+        where = ""
+        if exc.context_mark is not None and exc.problem_mark is not None \
+                and exc.context_mark.line != exc.problem_mark.line:
+            where = f" ({exc.context or 'construct'} started at line {exc.context_mark.line + 2})"
         raise RecordInvalid([RecordError(name, line, f"YAML syntax error in front matter: "
-                                                     f"{exc.problem or exc}")]) from None
+                                                     f"{exc.problem or exc}{where}")]) from None
     except yaml.YAMLError as exc:
         raise RecordInvalid([RecordError(name, 2, f"YAML error in front matter: {exc}")]) from None
     if data is None:

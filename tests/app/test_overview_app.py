@@ -1,0 +1,23 @@
+"""AppTest: the app starts on a fresh database, builds it, and shows the overview counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from kb import catalog, database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_app_builds_database_and_shows_counts(app_env: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert app_env.exists()
+    labels = {m.label: m.value for m in at.metric}
+    assert set(labels) >= {"Solutions", "City profiles", "Measure types", "Lessons learned"}
+    stats = catalog.stats(database.get_engine(app_env))["records"]
+    assert stats["city"] > 0, "the bundled corpus has city profiles"
+    assert int(labels["City profiles"]) == stats["city"] and int(labels["Solutions"]) == stats["solution"]
+    assert any("ATELIER" in t.value for t in at.title)
