@@ -19,7 +19,7 @@ from kb.models import ChunkRow, RecordRow
 from kb.records import Record
 
 Progress = Callable[[str], None]
-EMBED_BATCH = 64
+EMBED_BATCH = 256
 
 
 @dataclass
