@@ -138,6 +138,14 @@ def fts_delete(session: Session, chunk_ids: list[int]) -> None:
         session.exec(text("DELETE FROM chunk_fts WHERE rowid = :id"), params={"id": cid})  # type: ignore[call-overload]
 
 
+def fts_rebuild(session: Session) -> None:
+    """Recreate every full-text row from the chunk table (after a restore)."""
+    session.exec(text("DELETE FROM chunk_fts"))  # type: ignore[call-overload]
+    session.exec(text(  # type: ignore[call-overload]
+        "INSERT INTO chunk_fts(rowid, title, section, text) SELECT c.id, r.title, c.section, c.text "
+        "FROM chunk c JOIN record r ON r.id = c.record_id"))
+
+
 def fts_count(session: Session) -> int:
     return int(session.exec(text("SELECT count(*) FROM chunk_fts")).first()[0])  # type: ignore[call-overload,index]
 
