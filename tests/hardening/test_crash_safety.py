@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ingest.loader import run_ingest
+from kb import database
 from kb.embeddings import FakeEmbedder
 from tests.conftest import FIXTURE_CORPUS
 
@@ -76,8 +77,10 @@ def test_sigkill_during_ingest_never_leaves_a_mix(tmp_path: Path) -> None:
     assert tags == {"old"}
     rng = random.Random(7)
     env = dict(os.environ, KB_MODEL="fake-hash")
+    database.dispose_all()  # this process must hold no connection while others write (POSIX locks)
     probe = tmp_path / "probe.sqlite"
-    shutil.copy(db, probe)
+    assert not run_ingest(old, probe, FakeEmbedder()).errors
+    database.dispose_all()
     t0 = time.perf_counter()  # how long one full run takes here, to spread the kills over it
     subprocess.run([sys.executable, "-m", "ingest", str(new), "--db", str(probe), "--quiet"],
                    cwd=ROOT, env=env, check=False)
