@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from kb import database, search_backend
 from kb.catalog import RecordNotFound, fold
 from kb.embeddings import Embedder
-from kb.search_text import Span, clean_query, parse_marked, plain_snippet, spans_text
+from kb.search_text import Span, clean_query, drop_header, parse_marked, plain_snippet, spans_text
 
 RECHECK_SECONDS = 2.0
 FACETS: tuple[str, ...] = ("city", "kind", "category", "measure_type", "barrier_type", "status", "evidence")
@@ -231,9 +231,11 @@ class SearchEngine:
                     cid = int(idx.chunk_ids[row])
                     br, dr = ranks.get(row, (None, None))
                     marked = search_backend.fts_snippet(s, q, cid) if br is not None and snippets else None
-                    snippet = (parse_marked(marked, search_backend.HIT_START, search_backend.HIT_END)
+                    section = idx.chunk_section[row]
+                    snippet = (parse_marked(drop_header(marked, section), search_backend.HIT_START,
+                                            search_backend.HIT_END)
                                if marked else plain_snippet(_body(texts.get(cid, ""))))
-                    sections.append(SectionHit(cid, idx.chunk_section[row], score, snippet, br, dr))
+                    sections.append(SectionHit(cid, section, score, snippet, br, dr))
                 hits.append(Hit(str(rec["id"]), str(rec["kind"]), str(rec["title"]), str(rec["city"]),
                                 str(rec["status"]), rows[0][1], sections,
                                 {f: _facet_values(rec, f) for f in FACETS}))

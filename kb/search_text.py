@@ -11,6 +11,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MD_CHARS = frozenset("\\`*_{}[]()#+-!|~$:=^")
 
 
+STOPWORDS = frozenset(
+    "a an and are as at be but by for from has have he her his i if in into is it its no not of on or our "
+    "she so such that the their them then there these they this to was we were what when which who will "
+    "with you your".split())
+
+
 @dataclass(frozen=True)
 class Span:
     """A piece of snippet text; ``hit`` marks a query term."""
@@ -42,7 +48,18 @@ def parse_marked(marked: str, start: str = "\x02", end: str = "\x03") -> list[Sp
             buf.append(ch)
     if buf:
         spans.append(Span("".join(buf), hit))
+    spans = [Span(" ".join(sp.text.split("\n")) if "\n" in sp.text else sp.text,
+                  sp.hit and sp.text.strip().lower() not in STOPWORDS) for sp in spans]
     return _merge(spans)
+
+
+def drop_header(marked: str, section: str) -> str:
+    """Remove a chunk's ``title — section`` first line (possibly cut by the snippet) from a snippet."""
+    first, sep, rest = marked.partition("\n")
+    plain = first.replace("\x02", "").replace("\x03", "").rstrip()
+    if sep and plain.endswith(f"— {section}"):
+        return rest
+    return marked
 
 
 def _merge(spans: list[Span]) -> list[Span]:

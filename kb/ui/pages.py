@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.ui import overview
+from kb.ui import overview, search_page
 
 
 def all_pages() -> dict[str, list[st.Page]]:
     return {
         "Knowledge base": [
             st.Page(overview.render, title="Overview", icon="🏙️", url_path="overview", default=True),
+            *search_page.pages(),
         ],
     }
