@@ -25,8 +25,8 @@ class SearchConfig:
     """Fusion settings; the defaults were chosen on the SciFact train split (see tests/benchmarks)."""
 
     fusion: str = "rrf"             # "rrf" or "convex"
-    rrf_k: float = 60.0
-    bm25_weight: float = 1.0        # RRF weight of the BM25 list (the dense list has weight 1)
+    rrf_k: float = 5.0
+    bm25_weight: float = 1.5        # RRF weight of the BM25 list (the dense list has weight 1)
     alpha: float = 0.5              # convex fusion: weight of the min-max normalised dense score
     depth: int = 100                # candidates taken from each retriever
     fts_weights: tuple[float, float, float] = (2.0, 1.0, 1.0)  # title, section, text

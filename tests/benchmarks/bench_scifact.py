@@ -94,7 +94,8 @@ def main() -> None:
                                   "train_rrf60": default_rrf}
     test: dict[str, dict[str, object]] = {}
     for name, mode, cfg in (("bm25", "bm25", base.config), ("dense", "dense", base.config),
-                            ("hybrid", "hybrid", best), ("hybrid_rrf60", "hybrid", replace(base.config))):
+                            ("hybrid", "hybrid", best),
+                            ("hybrid_rrf60", "hybrid", replace(best, fusion="rrf", rrf_k=60.0, bm25_weight=1.0))):
         eng = SearchEngine(col.engine, emb, cfg)
         runs = {qid: [h.id for h in eng.search(text, limit=100, mode=mode, snippets=False).hits]
                 for qid, text in test_q.items()}
