@@ -107,8 +107,9 @@ def _free_id(s: Session, wanted: str | None, title: str) -> str:
     def taken(i: str) -> bool:
         return s.get(LessonRow, i) is not None or s.get(RecordRow, i) is not None
 
-    if wanted:
-        if taken(wanted):
+    if wanted:  # an imported lesson may share its id with the same lesson loaded from a file
+        rec = s.get(RecordRow, wanted)
+        if s.get(LessonRow, wanted) is not None or (rec is not None and rec.kind != "lesson"):
             raise LessonInvalid([("id", f"the id '{wanted}' is already used by another lesson or record")])
         return wanted
     base = _slug(title)
