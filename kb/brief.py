@@ -50,6 +50,14 @@ class BriefRequest:
     seed: int = 42
 
 
+INERT = str.maketrans({"<": "‹", ">": "›", "[": "(", "]": ")", "*": "∗", "`": "'", "|": "/"})
+
+
+def inert(text: str) -> str:
+    """User-written text (app lessons) made inert in Markdown: no tags, links, emphasis or table breaks."""
+    return " ".join(text.translate(INERT).split())
+
+
 def metric_label(name: str) -> str:
     return METRIC_LABELS.get(name, name.replace("_", " "))
 
@@ -307,11 +315,18 @@ def _lessons(engine: Engine, sols: list[dict[str, Any]], book: SourceBook, lesso
                 if text:
                     parts.append(f"{name}: {book.prose(les, text)}")
             items.append(" ".join(p if p.endswith(".") else p + "." for p in parts) + f" {book.record(les)}")
+        seen = {les["id"] for les in corpus_lessons(engine, sol)}
         for les in lessons(sol["id"]):
+            if les.get("id") in seen:
+                continue
             ref = book.app_lesson(les)
-            text = " ".join(str(les.get(k) or "") for k in ("what_happened", "what_was_tried", "applies_when"))
-            items.append(f"**{les.get('title', 'lesson')}** (outcome: {les.get('outcome', '')}). "
-                         f"{book.prose(None, text.strip(), fallback=ref)} {ref}")
+            parts = [f"**{inert(str(les.get('title') or 'lesson'))}** ({les.get('phase') or ''}, "
+                     f"outcome: {les.get('outcome')})"]
+            for label, key in (("What happened", "what_happened"), ("What was tried", "what_was_tried"),
+                               ("Applies when", "applies_when")):
+                if les.get(key):
+                    parts.append(f"{label}: {book.prose(None, inert(str(les[key])), fallback=ref)}")
+            items.append(" ".join(p if p.endswith(".") else p + "." for p in parts) + f" {ref}")
         own = _section(sol, "Lessons learned")
         if own:
             items.append(f"From the record of {sol['title']}: {book.prose(sol, own)}")

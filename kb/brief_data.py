@@ -99,16 +99,22 @@ def replication_fit(engine: Engine) -> FitFn:
 
 
 def app_lessons(engine: Engine) -> LessonsFn:
-    """Published lessons written in the app (issue 6) that link to a solution; [] when unavailable."""
+    """Published lessons written in the app (issue 6) that link to a solution, by id; [] when unavailable."""
 
     def run(solution_id: str) -> list[dict[str, Any]]:
         mod = _module("kb.lessons")
-        fn = getattr(mod, "published_for_solution", None) if mod else None
+        fn = getattr(mod, "list_lessons", None) if mod else None
         if fn is None:
             return []
         try:
-            return list(fn(engine, solution_id))
-        except Exception:  # noqa: BLE001 - a lessons failure must not stop a brief
+            found = fn(engine, status="published", solution=solution_id)
+        except Exception:  # noqa: BLE001 - a lessons failure (e.g. no lesson tables yet) must not stop a brief
             return []
+        out = []
+        for les in found:
+            data = les.model_dump() if hasattr(les, "model_dump") else dict(les)
+            out.append({k: data.get(k) for k in ("id", "title", "summary", "what_happened", "what_was_tried",
+                                                  "outcome", "applies_when", "author", "phase")})
+        return sorted(out, key=lambda d: str(d["id"]))
 
     return run

@@ -12,7 +12,7 @@ from kb.database import DatabaseError
 from kb.embeddings import EmbedderError
 
 # Each module registers its sub-commands with ``register(subparsers)``.
-COMMAND_MODULES = ["kb.cli.core", "kb.cli.backup", "kb.cli.search", "kb.cli.lessons"]
+COMMAND_MODULES = ["kb.cli.core", "kb.cli.backup", "kb.cli.search", "kb.cli.lessons", "kb.cli.brief"]
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -1,0 +1,76 @@
+"""The ``kb brief`` command: a replication brief for solutions in a city, as Markdown, HTML, PDF or DOCX."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from kb import config, database
+from kb.brief import BriefRequest, build_brief
+from kb.brief_data import BriefError
+from kb.brief_formats import FORMATS, render
+from kb.cli import CliError, add_db
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("brief", help="a replication brief for one or more solutions in a city")
+    add_db(p)
+    p.add_argument("solutions", nargs="+", metavar="SOLUTION", help="solution ids")
+    p.add_argument("--city", required=True, help="city id or name (krakow, Kraków)")
+    p.add_argument("--scale", action="append", default=[], metavar="ID=Q",
+                   help="scale of a solution in its measure type's unit (repeatable); a single number applies "
+                        "to the only solution")
+    p.add_argument("--format", choices=list(FORMATS), default=None, help="default: from --output's extension, else md")
+    p.add_argument("--output", "-o", help="file to write (default: standard output for md and html)")
+    p.add_argument("--date", help="date printed on the brief, YYYY-MM-DD (default: today)")
+    p.add_argument("--seed", type=int, default=42, help="Monte Carlo seed (default 42)")
+    p.set_defaults(handler=cmd_brief)
+
+
+def parse_scales(items: list[str], solutions: list[str]) -> dict[str, float]:
+    """``ID=Q`` pairs (or one bare ``Q`` when there is one solution) as ``{id: q}``."""
+    out: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.rpartition("=")
+        if not sep:
+            if len(solutions) != 1:
+                raise CliError(f"--scale {item}: write ID=Q when there are several solutions")
+            key = solutions[0]
+        if key not in solutions:
+            raise CliError(f"--scale {item}: '{key}' is not one of the solutions given")
+        try:
+            q = float(value)
+        except ValueError:
+            raise CliError(f"--scale {item}: '{value}' is not a number") from None
+        if q <= 0:
+            raise CliError(f"--scale {item}: the scale must be positive")
+        out[key] = q
+    return out
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "md")
+    if fmt not in FORMATS:
+        raise CliError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
+    if not args.output and fmt in ("pdf", "docx"):
+        raise CliError(f"--output FILE is required for {fmt}")
+    date = args.date or dt.date.today().isoformat()
+    try:
+        dt.date.fromisoformat(date)
+    except ValueError:
+        raise CliError(f"--date {date}: use YYYY-MM-DD") from None
+    engine = database.get_engine(config.db_path(args.db), create=False)
+    req = BriefRequest(solutions=args.solutions, city=args.city, scales=parse_scales(args.scale, args.solutions),
+                       date=date, seed=args.seed)
+    try:
+        data = render(build_brief(engine, req), fmt)
+    except BriefError as exc:
+        raise CliError(str(exc)) from exc
+    if args.output:
+        Path(args.output).write_bytes(data)
+        print(f"wrote {args.output} ({fmt}, {len(data):,} bytes)", file=sys.stderr)
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+    return 0
