@@ -301,3 +301,27 @@ def validate_update(data: LessonUpdate | Mapping[str, Any]) -> LessonUpdate:
         return LessonUpdate.model_validate(dict(data))
     except ValidationError as exc:
         raise LessonInvalid(_problems(exc)) from None
+
+
+def parse_source_lines(text: str) -> list[dict[str, str]]:
+    """Sources typed one per line as ``S1 | title | url | publisher | year``; raise LessonInvalid on bad lines."""
+    out: list[dict[str, str]] = []
+    problems: list[tuple[str, str]] = []
+    for n, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            problems.append(("sources", f"line {n}: write 'S1 | title | url' (id and title required)"))
+            continue
+        keys = ("id", "title", "url", "publisher", "year")
+        out.append({k: v for k, v in zip(keys, parts, strict=False) if v})
+    if problems:
+        raise LessonInvalid(problems)
+    return out
+
+
+def source_lines(sources: list[dict[str, str]]) -> str:
+    """The inverse of :func:`parse_source_lines`."""
+    keys = ("id", "title", "url", "publisher", "year")
+    return "\n".join(" | ".join(s.get(k, "") for k in keys).rstrip(" |") for s in sources)

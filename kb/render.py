@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from markdown_it import MarkdownIt
 
 _MD = MarkdownIt("js-default")
@@ -14,3 +16,11 @@ def render_markdown_safe(text: str) -> str:
     ``file:`` or non-image ``data:`` URLs), so the result is inert whatever the input.
     """
     return _MD.render(text or "")
+
+
+_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_md(text: str) -> str:
+    """Backslash-escape Markdown control characters so a one-line string (a title, a name) shows as typed."""
+    return _MD_SPECIALS.sub(r"\\\1", text or "")

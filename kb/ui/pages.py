@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.ui import overview, search_page
+from kb.ui import lessons_page, overview, search_page
 
 
 def all_pages() -> dict[str, list[st.Page]]:
@@ -13,4 +13,5 @@ def all_pages() -> dict[str, list[st.Page]]:
             st.Page(overview.render, title="Overview", icon="🏙️", url_path="overview", default=True),
             *search_page.pages(),
         ],
+        "Lessons": lessons_page.pages(),
     }
