@@ -22,7 +22,7 @@ from kb.brief_data import (
     replication_estimate,
     replication_fit,
 )
-from kb.brief_model import Brief, Bullets, Heading, Paragraph, RangeBar, RangeChart, Section, Table, fmt
+from kb.brief_model import Brief, Bullets, Heading, Paragraph, RangeBar, RangeChart, Section, Table, fmt, inert
 from kb.brief_sources import SourceBook
 
 __all__ = ["BriefError", "BriefRequest", "build_brief"]
@@ -48,14 +48,6 @@ class BriefRequest:
     scales: dict[str, float] = field(default_factory=dict)
     date: str = ""
     seed: int = 42
-
-
-INERT = str.maketrans({"<": "‹", ">": "›", "[": "(", "]": ")", "*": "∗", "`": "'", "|": "/"})
-
-
-def inert(text: str) -> str:
-    """User-written text (app lessons) made inert in Markdown: no tags, links, emphasis or table breaks."""
-    return " ".join(text.translate(INERT).split())
 
 
 def metric_label(name: str) -> str:
@@ -139,7 +131,7 @@ def _summary(sols: list[dict[str, Any]], ests: list[Estimate], fits: list[Any], 
         sec.blocks.append(Paragraph(
             f"**{sol['title']}** — built in {source_names[sol['id']]} (status: {sol['status']}) {rec} — "
             f"replicated to {cname} {_scale_text(est, sol, model)}. Estimated yearly effect, median with "
-            f"the 10th–90th percentile range:"))
+            f"the P10–P90 range:"))
         items = [f"{metric_label(k)}: {_range(m)} {model} — estimate" for k, m in _main_metrics(est)]
         if fit and fit.get("fit") is not None:
             items.append(f"transfer fit: **{fmt(fit['fit'])}** of 1 {model} — estimate")
@@ -205,7 +197,7 @@ def _fit(sols: list[dict[str, Any]], fits: list[Any], cname: str, model: str) ->
         rows = [[f["name"], fmt(f.get("score")), "estimate", model, str(f.get("explanation") or "")]
                 for f in fit["factors"]]
         rows.append(["overall fit", fmt(fit.get("fit")), "estimate", model, "weighted over the factors above"])
-        sec.blocks.append(Table(["factor", "score (0–1)", "evidence", "source", "why"], rows))
+        sec.blocks.append(Table(["factor", "score", "evidence", "source", "why"], rows))
     return sec
 
 

@@ -107,3 +107,11 @@ def fmt(value: float | int | None) -> str:
         if "e" in s:
             s = f"{v:.6f}".rstrip("0").rstrip(".")
     return s.replace("-", "−") if s.startswith("-") else s
+
+
+INERT = str.maketrans({"<": "‹", ">": "›", "[": "(", "]": ")", "*": "∗", "`": "'", "|": "/"})
+
+
+def inert(text: str) -> str:
+    """User-written text (app lessons) made inert in Markdown: no tags, links, emphasis or table breaks."""
+    return " ".join(text.translate(INERT).split())

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb import catalog
-from kb.brief_model import BriefSource
+from kb.brief_model import BriefSource, inert
 from kb.record_view import safe_url
 
 CITE = re.compile(r"\[((?:S\w+)(?:\s*[;,]\s*S\w+)*)\]")
@@ -101,9 +101,10 @@ class SourceBook:
         return "[" + "; ".join(str(n) for n in dict.fromkeys(nums)) + "]"
 
     def app_lesson(self, les: dict[str, Any]) -> str:
-        title = f"Lesson “{les.get('title', '')}” by {les.get('author') or 'hub staff'}"
+        title = inert(f"Lesson “{les.get('title', '')}” by {les.get('author') or 'hub staff'}")
         n = self._add(f"lesson:{les.get('id')}", title,
-                      publisher="ATELIER PED knowledge base (published lesson)", origin=f"lesson {les.get('id')}")
+                      publisher="ATELIER PED knowledge base (published lesson)",
+                      origin=inert(f"lesson {les.get('id')}"))
         return f"[{n}]"
 
     def prose(self, rec: dict[str, Any] | None, text: str, fallback: str | None = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.ui import lessons_page, overview, search_page
+from kb.ui import brief_page, lessons_page, overview, search_page
 
 
 def all_pages() -> dict[str, list[st.Page]]:
@@ -12,6 +12,7 @@ def all_pages() -> dict[str, list[st.Page]]:
         "Knowledge base": [
             st.Page(overview.render, title="Overview", icon="🏙️", url_path="overview", default=True),
             *search_page.pages(),
+            brief_page.page(),
         ],
         "Lessons": lessons_page.pages(),
     }

@@ -1,0 +1,43 @@
+"""Download buttons for replication briefs; each file is generated when its button is clicked, not on rerun."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from kb.brief import BriefRequest, build_brief
+from kb.brief_formats import FORMATS, file_name, render
+from kb.brief_model import Brief
+
+ICONS = {"md": "📝", "html": "🌐", "pdf": "📄", "docx": "📃"}
+
+
+def _deferred(make: Callable[[], Brief], fmt: str) -> Callable[[], bytes]:
+    return lambda: render(make(), fmt)
+
+
+def download_buttons(brief: Brief | Callable[[], Brief], key: str, stem: str | None = None,
+                     formats: tuple[str, ...] = ("pdf", "html", "md", "docx")) -> None:
+    """One download button per format; the file is rendered only when the button is clicked."""
+    make: Callable[[], Brief] = brief if callable(brief) else (lambda: brief)  # type: ignore[assignment,return-value]
+    if stem is None and isinstance(brief, Brief):
+        stem = brief.file_stem()
+    cols = st.columns(len(formats))
+    for col, fmt in zip(cols, formats, strict=True):
+        f = FORMATS[fmt]
+        name = f"{stem or 'brief'}.{f.extension}" if stem or not isinstance(brief, Brief) else file_name(brief, fmt)
+        col.download_button(f"Download {f.label}", data=_deferred(make, fmt), file_name=name, mime=f.mime,
+                            key=f"{key}_{fmt}", icon=ICONS[fmt], on_click="ignore")
+
+
+def solution_brief_downloads(engine: Engine, solution_id: str, city: str, scale: float | None = None,
+                             seed: int = 42, key: str = "estimate_brief") -> None:
+    """For the Estimate page: download a brief of one solution in one city, built when a button is clicked."""
+    req = BriefRequest(solutions=[solution_id], city=city, scales={solution_id: scale} if scale else {},
+                       date=dt.date.today().isoformat(), seed=seed)
+    st.caption("Take this estimate to your council: a stand-alone brief with every figure's source.")
+    download_buttons(lambda: build_brief(engine, req), key=key,
+                     stem=f"brief-{solution_id}-{''.join(c for c in city.lower() if c.isalnum())}")
