@@ -234,3 +234,20 @@ def test_cli_errors(brief_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "no city matches 'nowhere'" in capsys.readouterr().err
     assert main(["brief", "test-battery-site", "--city", "krakow", "--format", "pdf", "--db", str(brief_db)]) == 1
     assert "--output FILE is required" in capsys.readouterr().err
+
+
+def test_deferred_download_callables(brief_db: Path) -> None:
+    from kb.ui.brief_widgets import _deferred
+
+    brief = make_brief(brief_db)
+    made = []
+
+    def make() -> Brief:
+        made.append(1)
+        return brief
+
+    makers = {f: _deferred(make, f) for f in ("pdf", "html", "md", "docx")}
+    assert not made, "nothing is built before a click"
+    assert makers["pdf"]().startswith(b"%PDF") and makers["html"]().startswith(b"<!DOCTYPE html>")
+    assert makers["docx"]().startswith(b"PK") and makers["md"]().startswith(b"# Replication brief")
+    assert len(made) == 4

@@ -1,0 +1,82 @@
+"""AppTest: the Brief page builds on click, previews the brief, and offers four downloads rendered only on click."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+import kb.brief as brief_mod
+import kb.ui.brief_widgets as widgets
+from kb import config
+from tests.unit.brief_fixture import fake_estimate, fake_fit
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def brief_app(app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, int]:
+    """The app on the fixture corpus plus a Kraków city, with a hand-made estimate; counts renders and builds."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "corpus", corpus)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "brief", corpus, dirs_exist_ok=True)
+    monkeypatch.setattr(config, "SOLUTIONS_DIR", corpus)
+    monkeypatch.setattr(brief_mod, "replication_estimate", lambda engine: fake_estimate)
+    monkeypatch.setattr(brief_mod, "replication_fit", lambda engine: fake_fit)
+    calls = {"render": 0}
+    real = widgets.render
+
+    def counting(brief, fmt):  # type: ignore[no-untyped-def]
+        calls["render"] += 1
+        return real(brief, fmt)
+
+    monkeypatch.setattr(widgets, "render", counting)
+    return calls
+
+
+def open_brief_page(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at._page_hash = calc_hash("brief")  # st.Page(url_path="brief") is registered under the hash of its url path
+    return at.run()
+
+
+def test_brief_page_builds_previews_and_offers_downloads(brief_app: dict[str, int]) -> None:
+    at = open_brief_page(solution="test-battery-site", city="Kraków")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Replication brief"
+    assert at.multiselect(key="brief_solutions").value == ["test-battery-site"]
+    assert at.selectbox(key="brief_city").value == "krakow"
+    assert not at.download_button, "nothing to download before the brief is built"
+    at.button(key="brief_build").click().run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    labels = [d.proto.label for d in at.download_button]
+    assert labels == ["Download PDF", "Download HTML", "Download Markdown", "Download Word (DOCX)"]
+    for d in at.download_button:
+        assert d.proto.deferred_file_id, "the file is generated when the button is clicked"
+    preview = [m.value for m in at.markdown if m.value.startswith("# Replication brief for Kraków")]
+    assert preview and "## Estimated impact in Kraków" in preview[0] and "[1]" in preview[0]
+    at.number_input(key="brief_seed").set_value(43).run()  # a rerun
+    at.run()
+    assert brief_app["render"] == 0, "no format is rendered on a rerun"
+    assert len(at.download_button) == 4
+    assert any("choices changed" in c.value for c in at.caption)
+
+
+def test_brief_page_error_is_a_message(brief_app: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(engine):  # type: ignore[no-untyped-def]
+        def run(*_a):  # type: ignore[no-untyped-def]
+            raise brief_mod.BriefError("city 'krakow' lacks driver 'pv_yield'")
+        return run
+
+    monkeypatch.setattr(brief_mod, "replication_estimate", broken)
+    at = open_brief_page(solution="test-battery-site")
+    at.button(key="brief_build").click().run()
+    assert not at.exception
+    assert at.error and "lacks driver 'pv_yield'" in at.error[0].value
+    assert not at.download_button
