@@ -302,7 +302,7 @@ def _lessons(engine: Engine, sols: list[dict[str, Any]], book: SourceBook, lesso
         for les in corpus_lessons(engine, sol):
             parts = [f"**{les['title']}** ({les['front'].get('phase', '')}, "
                      f"outcome: {les['front'].get('outcome', '')})"]
-            for name in ("Summary", "What was tried", "Applies when"):
+            for name in ("Summary", "What happened", "What was tried", "Applies when"):
                 text = _section(les, name)
                 if text:
                     parts.append(f"{name}: {book.prose(les, text)}")

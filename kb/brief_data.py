@@ -112,8 +112,7 @@ def app_lessons(engine: Engine) -> LessonsFn:
             return []
         out = []
         for les in found:
-            data = les.model_dump() if hasattr(les, "model_dump") else dict(les)
-            out.append({k: data.get(k) for k in ("id", "title", "summary", "what_happened", "what_was_tried",
+            out.append({k: getattr(les, k, None) for k in ("id", "title", "summary", "what_happened", "what_was_tried",
                                                   "outcome", "applies_when", "author", "phase")})
         return sorted(out, key=lambda d: str(d["id"]))
 

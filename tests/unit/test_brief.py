@@ -251,3 +251,26 @@ def test_deferred_download_callables(brief_db: Path) -> None:
     assert makers["pdf"]().startswith(b"%PDF") and makers["html"]().startswith(b"<!DOCTYPE html>")
     assert makers["docx"]().startswith(b"PK") and makers["md"]().startswith(b"# Replication brief")
     assert len(made) == 4
+
+
+def test_published_app_lesson_appears_once(brief_db: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from kb.accounts import Actor
+    from kb.brief_data import app_lessons
+    from kb.lessons import create_lesson
+
+    engine = database.get_engine(brief_db)
+    staff = Actor(name="ewa", role="staff")
+    data = {"title": "Book the battery's grid connection a year ahead", "city": "krakow",
+            "solutions": ["test-battery-site"], "phase": "permitting", "barrier_type": "technical",
+            "summary": "The connection queue was long.", "what_happened": "The DSO queue took 11 months.",
+            "what_was_tried": "An early application.", "outcome": "worked", "applies_when": "Always.",
+            "status": "published"}
+    create_lesson(engine, staff, data, fake_embedder)
+    create_lesson(engine, staff, {**data, "title": "A draft nobody may read", "status": "draft"}, fake_embedder)
+    brief = build_brief(engine, BriefRequest(["test-battery-site"], "krakow", date=BRIEF_DATE, seed=BRIEF_SEED),
+                        fake_estimate, fake_fit, app_lessons(engine))
+    md = to_markdown(brief)
+    assert md.count("Book the battery") == 2  # the lessons list and its numbered source (or its record)
+    assert "A draft nobody may read" not in md
+    lesson_lines = md.split("## Lessons learned", 1)[1].split("\n## ", 1)[0]
+    assert "11 months" in lesson_lines and all(REF.search(u[1]) for u in numeric_units(md))
