@@ -1,0 +1,163 @@
+"""AppTest: login, lessons list (payloads inert), editor refused for visitors, write → publish, stale form, history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ingest.loader import run_ingest
+from kb import accounts, database, lessons
+from kb.accounts import Actor
+from kb.embeddings import FakeEmbedder
+from tests.unit.test_lessons import PAYLOADS, lesson_data
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "corpus"
+PASSWORD = "staff-password-1"
+
+SCRIPT = """
+import os
+from kb import config
+config.SOLUTIONS_DIR = __import__("pathlib").Path(os.environ["KB_TEST_CORPUS"])
+from kb.ui import {module}
+{module}.render()
+"""
+
+
+def app(module: str) -> AppTest:
+    return AppTest.from_string(SCRIPT.format(module=module), default_timeout=60)
+
+
+@pytest.fixture
+def lessons_app(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KB_TEST_CORPUS", str(FIXTURES))
+    assert not run_ingest(FIXTURES, app_env, FakeEmbedder(name="fake-hash")).errors
+    engine = database.get_engine(app_env)
+    accounts.add_user(engine, "ann", "staff", PASSWORD, by=Actor.system())
+    accounts.add_user(engine, "vic", "viewer", PASSWORD, by=Actor.system())
+    return app_env
+
+
+def token(db: Path, name: str) -> str:
+    return accounts.login(database.get_engine(db), name, PASSWORD)
+
+
+def all_markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_login_form_wrong_then_right(lessons_app: Path) -> None:
+    at = app("login_page").run()
+    at.text_input(key="login_name").input("ann")
+    at.text_input(key="login_password").input("wrong-password")
+    at.button[0].click().run()
+    assert not at.exception and "wrong user name or password" in at.error[0].value
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception and at.session_state["kb_token"]
+    assert "Logged in as ann" in at.success[0].value
+    at.button(key="logout").click().run()
+    assert "kb_token" not in at.session_state
+    assert accounts.list_users(database.get_engine(lessons_app))[0]["last_login"] is not None
+
+
+def test_lessons_page_shows_published_only_and_payloads_inert(lessons_app: Path) -> None:
+    engine = database.get_engine(lessons_app)
+    staff = Actor("ann", "staff")
+    pub = lessons.create_lesson(engine, staff, lesson_data(
+        title="Payload lesson", summary="\n\n".join(PAYLOADS), what_happened="**bold** [ok](https://example.org)"))
+    lessons.publish_lesson(engine, staff, pub.id, 1, FakeEmbedder(name="fake-hash"))
+    lessons.create_lesson(engine, staff, lesson_data(title="Secret draft"))
+    at = app("lessons_page").run()
+    assert not at.exception, at.exception
+    text = all_markdown(at)
+    assert "Payload lesson" in text and "Secret draft" not in text
+    assert "<script" not in text and "<img" not in text and "javascript:alert(1)</a>" not in text
+    assert 'href="javascript' not in text.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "[x](javascript:alert(1))" in text, "a javascript: link stays plain text"
+    assert '<a href="https://example.org">ok</a>' in text and "<strong>bold</strong>" in text
+    at = app("lessons_page")
+    at.session_state["kb_token"] = token(lessons_app, "ann")
+    at.run()
+    assert "Secret draft" in all_markdown(at), "staff also see drafts"
+
+
+@pytest.mark.parametrize("who", [None, "vic"])
+def test_editor_refused_for_visitors_and_viewers(lessons_app: Path, who: str | None) -> None:
+    at = app("lesson_editor_page")
+    if who:
+        at.session_state["kb_token"] = token(lessons_app, who)
+    at.run()
+    assert not at.exception
+    assert "Only hub staff can write lessons" in at.warning[0].value
+    assert not at.text_input, "no form is shown"
+
+
+def fill(at: AppTest, prefix: str) -> None:
+    at.text_input(key=prefix + "title").input("Residents trusted the cooperative, not the utility")
+    at.selectbox(key=prefix + "city").select("testville")
+    at.selectbox(key=prefix + "phase").select("engagement")
+    at.selectbox(key=prefix + "barrier").select("social")
+    at.selectbox(key=prefix + "outcome").select("worked")
+    at.multiselect(key=prefix + "solutions").select("test-battery-site")
+    at.text_area(key=prefix + "summary").input("A cooperative got people to join. <script>alert(1)</script>")
+    at.text_area(key=prefix + "what_happened").input("Letters from the utility went unanswered [S1].")
+    at.text_area(key=prefix + "what_was_tried").input("Neighbours knocked on doors.")
+    at.text_area(key=prefix + "applies_when").input("Trust in the utility is low.")
+    at.text_area(key=prefix + "sources").input("S1 | Door-to-door campaign report | https://example.org/r")
+
+
+def test_staff_writes_publishes_and_sees_history(lessons_app: Path) -> None:
+    at = app("lesson_editor_page")
+    at.session_state["kb_token"] = token(lessons_app, "ann")
+    at.run()
+    assert not at.exception, at.exception
+    at.button[0].click().run()  # empty form: refused with messages
+    assert "Not saved" in at.error[0].value and "Title" in at.error[0].value
+    fill(at, "le_new_0_")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    engine = database.get_engine(lessons_app)
+    [les] = lessons.list_lessons(engine, Actor("ann", "staff"))
+    assert (les.status, les.author, les.sources[0]["id"]) == ("draft", "ann", "S1")
+    assert at.query_params["id"] == les.id and "Saved the draft" in at.success[0].value
+    at.button(key="lesson_publish").click().run()
+    assert not at.exception, at.exception
+    assert lessons.get_lesson(engine, les.id).status == "published"
+    assert "Published" in at.success[0].value
+
+    hist = app("lesson_history_page")
+    hist.session_state["kb_token"] = token(lessons_app, "ann")
+    hist.query_params["id"] = les.id
+    hist.run()
+    assert not hist.exception, hist.exception
+    df = hist.dataframe[0].value
+    assert list(df["action"]) == ["create", "publish"] and set(df["who"]) == {"ann"}
+
+    anon = app("lesson_history_page")
+    anon.query_params["id"] = les.id
+    anon.run()
+    assert "for hub staff" in anon.warning[0].value
+
+
+def test_stale_form_is_refused_in_the_editor(lessons_app: Path) -> None:
+    engine = database.get_engine(lessons_app)
+    les = lessons.create_lesson(engine, Actor("ann", "staff"), lesson_data())
+    at = app("lesson_editor_page")
+    at.session_state["kb_token"] = token(lessons_app, "ann")
+    at.query_params["id"] = les.id
+    at.run()
+    prefix = f"le_{les.id}_1_"
+    assert at.text_input(key=prefix + "title").value == les.title
+    lessons.update_lesson(engine, Actor("bea", "staff"), les.id, {"version": 1, "summary": "Bea was faster."})
+    at.text_area(key=prefix + "summary").input("Ann's late edit.")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert any("changed by bea" in e.value and "Nothing was saved" in e.value for e in at.error)
+    assert lessons.get_lesson(engine, les.id, Actor("ann", "staff")).summary == "Bea was faster."
+    at.button(key="lesson_reload").click().run()
+    assert at.text_area(key=f"le_{les.id}_2_summary").value == "Bea was faster."
