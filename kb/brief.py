@@ -218,8 +218,7 @@ def _impact(sols: list[dict[str, Any]], ests: list[Estimate], cname: str, model:
                          float(m.get("p90", m["p50"])), model)
                 for k, m in _main_metrics(est, 6) if not _is_cost(k)]
         if bars:
-            sec.blocks.append(RangeChart(f"Estimated yearly effect in {cname} (P10–P50–P90)"
-                                         + (f": {sol['title']}" if title else ""), bars))
+            sec.blocks.append(RangeChart(f"Estimated yearly effect in {cname} (P10–P50–P90)", bars))
         sens = _sensitivity_rows(est, model)
         if sens:
             sec.blocks.append(Paragraph(f"The input that moves the result most: **{sens[0][0]}** {model}."))

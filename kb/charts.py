@@ -53,7 +53,8 @@ Shape = Rect | Line | Text
 
 def layout(chart: RangeChart) -> tuple[float, float, list[Shape]]:
     """Width, height and shapes of the chart; each metric on its own axis from zero (units differ)."""
-    shapes: list[Shape] = [Text(0, 16, chart.title, 12, bold=True)]
+    title = chart.title if len(chart.title) <= 90 else chart.title[:89] + "…"
+    shapes: list[Shape] = [Text(0, 16, title, 12, bold=True)]
     span = PLOT_X1 - PLOT_X0
     for i, bar in enumerate(chart.bars):
         y = TOP + i * ROW
