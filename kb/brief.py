@@ -88,7 +88,7 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
         _costs(sols, ests, book, model),
         _barriers(sols, fits, book, model),
         _lessons(engine, sols, book, lessons),
-        _next_steps(sols, ests, cname),
+        _next_steps(sols, ests, cname, book),
         _assumptions(sols, ests, book),
     ]
     brief.sources = book.entries()
@@ -169,11 +169,11 @@ def _as_built(sols: list[dict[str, Any]], book: SourceBook, source_names: dict[s
             sec.blocks.append(Paragraph(book.prose(sol, summary)))
         facts = [f"status: {sol['status']}"]
         if meta:
-            facts.append("site: " + ", ".join(str(m) for m in meta))
+            facts.append("site: " + ", ".join(str(m) for m in meta) + f" {book.record(sol)}")
         if years and years[0]:
             facts.append(f"years: {years[0]}–{years[1] or 'ongoing'} {book.record(sol)}")
         if sol["front"].get("partners"):
-            facts.append("partners: " + ", ".join(str(p) for p in sol["front"]["partners"]))
+            facts.append("partners: " + ", ".join(str(p) for p in sol["front"]["partners"]) + f" {book.record(sol)}")
         sec.blocks.append(Bullets(facts))
         for title in ("Measures", "Results"):
             qs = sol["numbers"].get(title) or []
@@ -273,7 +273,8 @@ def _barriers(sols: list[dict[str, Any]], fits: list[Any], book: SourceBook, mod
     for sol, fit in zip(sols, fits, strict=True):
         for b in sol["barriers"]:
             ref = book.cite(sol, b.get("source"))
-            parts = [f"**{b['title']}** ({b['type']}{', ' + b['phase'] if b.get('phase') else ''}): "
+            ref = book.record(sol) if ref == "—" else ref
+            parts = [f"**{b['title']}** ({b['type']}{', ' + b['phase'] if b.get('phase') else ''}) {ref}: "
                      f"{book.prose(sol, b.get('what_happened') or '')}"]
             if b.get("what_was_tried"):
                 parts.append(f"Tried: {book.prose(sol, b['what_was_tried'])}")
@@ -300,24 +301,24 @@ def _lessons(engine: Engine, sols: list[dict[str, Any]], book: SourceBook, lesso
     for sol in sols:
         for les in corpus_lessons(engine, sol):
             parts = [f"**{les['title']}** ({les['front'].get('phase', '')}, "
-                     f"outcome: {les['front'].get('outcome', '')})"]
+                     f"outcome: {les['front'].get('outcome', '')}) {book.record(les)}"]
             for name in ("Summary", "What happened", "What was tried", "Applies when"):
                 text = _section(les, name)
                 if text:
                     parts.append(f"{name}: {book.prose(les, text)}")
-            items.append(" ".join(p if p.endswith(".") else p + "." for p in parts) + f" {book.record(les)}")
+            items.append(" ".join(p if p.endswith(".") else p + "." for p in parts))
         seen = {les["id"] for les in corpus_lessons(engine, sol)}
         for les in lessons(sol["id"]):
             if les.get("id") in seen:
                 continue
             ref = book.app_lesson(les)
             parts = [f"**{inert(str(les.get('title') or 'lesson'))}** ({les.get('phase') or ''}, "
-                     f"outcome: {les.get('outcome')})"]
+                     f"outcome: {les.get('outcome')}) {ref}"]
             for label, key in (("What happened", "what_happened"), ("What was tried", "what_was_tried"),
                                ("Applies when", "applies_when")):
                 if les.get(key):
                     parts.append(f"{label}: {book.prose(None, inert(str(les[key])), fallback=ref)}")
-            items.append(" ".join(p if p.endswith(".") else p + "." for p in parts) + f" {ref}")
+            items.append(" ".join(p if p.endswith(".") else p + "." for p in parts))
         own = _section(sol, "Lessons learned")
         if own:
             items.append(f"From the record of {sol['title']}: {book.prose(sol, own)}")
@@ -325,7 +326,7 @@ def _lessons(engine: Engine, sols: list[dict[str, Any]], book: SourceBook, lesso
     return sec
 
 
-def _next_steps(sols: list[dict[str, Any]], ests: list[Estimate], cname: str) -> Section:
+def _next_steps(sols: list[dict[str, Any]], ests: list[Estimate], cname: str, book: SourceBook) -> Section:
     steps = [f"Check the assumptions marked `reference` against local quotes and data for {cname}; they are "
              "generic figures, not from a site."]
     for sol, est in zip(sols, ests, strict=True):
@@ -335,7 +336,8 @@ def _next_steps(sols: list[dict[str, Any]], ests: list[Estimate], cname: str) ->
             steps.append(f"For {sol['title']}: pin down *{name}* first — it moves the result most.")
         missing = [q["item"] for qs in sol["numbers"].values() for q in qs if q.get("missing")]
         if missing:
-            steps.append(f"Ask the source site for what it has not published ({', '.join(missing[:4])}).")
+            steps.append(f"Ask the source site for what it has not published ({', '.join(missing[:4])}) "
+                         f"{book.record(sol)}.")
         if sol["barriers"]:
             steps.append(f"Meet the grid operator, regulator and financiers early about the barriers met at the "
                          f"source of {sol['title']}.")

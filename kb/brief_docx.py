@@ -53,7 +53,7 @@ def to_docx(brief: Brief) -> bytes:
     doc = Document()
     doc.styles["Normal"].font.name = "DejaVu Sans"
     doc.styles["Normal"].font.size = Pt(10)
-    doc.core_properties.title = brief.title
+    doc.core_properties.title = brief.title[:250]
     doc.core_properties.author = "ATELIER PED knowledge base"
     doc.add_heading(brief.title, level=1)
     for key, value in meta_lines(brief):
