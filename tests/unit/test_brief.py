@@ -279,3 +279,18 @@ def test_published_app_lesson_appears_once(brief_db: Path, fake_embedder) -> Non
     assert "A draft nobody may read" not in md
     lesson_lines = md.split("## Lessons learned", 1)[1].split("\n## ", 1)[0]
     assert "11 months" in lesson_lines and all(REF.search(u[1]) for u in numeric_units(md))
+
+
+def test_chart_svg_is_wellformed_and_inert(brief_db: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from kb.charts import text_bars, to_svg
+
+    chart = make_brief(brief_db).charts()[0]
+    root = ET.fromstring(to_svg(chart))
+    assert root.tag.endswith("svg")
+    names = {el.tag.split("}")[-1] for el in root.iter()}
+    assert names <= {"svg", "title", "rect", "line", "text"}
+    assert all(not a.startswith("on") and "href" not in a for el in root.iter() for a in el.attrib)
+    bars = text_bars(chart)
+    assert len(bars) == len(chart.bars) and all("●" in b and not re.search(r"\d", b.split("|")[1]) for b in bars)
