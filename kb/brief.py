@@ -29,12 +29,14 @@ __all__ = ["BriefError", "BriefRequest", "build_brief"]
 
 METRIC_LABELS: dict[str, str] = {
     "electricity": "electricity", "natural_gas": "natural gas", "district_heat": "district heat",
-    "petrol": "petrol/diesel", "co2": "CO₂ avoided", "primary_energy": "primary energy saved",
-    "nox": "NOx avoided", "capex": "capital cost", "capex_total": "capital cost", "opex": "operating cost",
-    "savings": "savings", "payback": "simple payback", "eur_per_tco2": "cost per tonne of CO₂",
-    "cost_per_tco2": "cost per tonne of CO₂",
+    "petrol": "petrol/diesel", "co2": "CO₂ avoided", "co2_avoided": "CO₂ avoided",
+    "primary_energy": "primary energy saved", "primary_energy_saved": "primary energy saved",
+    "nox": "NOx avoided", "nox_avoided": "NOx avoided", "capex": "capital cost", "capex_total": "capital cost",
+    "opex": "operating cost", "savings": "energy cost savings", "payback": "simple payback",
+    "eur_per_tco2": "cost per tonne of CO₂", "cost_per_tco2": "cost per tonne of CO₂",
 }
-MAIN_ORDER = ("co2", "electricity", "primary_energy", "natural_gas", "savings", "capex", "payback")
+MAIN_ORDER = ("co2_avoided", "co2", "electricity", "primary_energy_saved", "primary_energy", "natural_gas",
+              "district_heat", "petrol", "savings", "capex", "payback", "cost_per_tco2")
 COST_WORDS = ("capex", "opex", "saving", "payback", "tco2", "per_t", "cost", "eur")
 LOW_FIT = 0.5
 
@@ -214,30 +216,51 @@ def _impact(sols: list[dict[str, Any]], ests: list[Estimate], cname: str, model:
         sec.blocks.append(Table(["output", "unit", "P10", "P50", "P90", "evidence", "source"],
                                 [[metric_label(k), str(m.get("unit", "")), fmt(m.get("p10")), fmt(m.get("p50")),
                                   fmt(m.get("p90")), "estimate", model] for k, m in metrics]))
-        bars = [RangeBar(metric_label(k), str(m.get("unit", "")), float(m.get("p10", m["p50"])), float(m["p50"]),
-                         float(m.get("p90", m["p50"])), model)
-                for k, m in _main_metrics(est, 6) if not _is_cost(k)]
+        bars = [RangeBar(metric_label(k), str(m.get("unit", "")), float(m["p10"]), float(m["p50"]), float(m["p90"]),
+                         model)
+                for k, m in _main_metrics(est, 8) if not _is_cost(k) and m.get("p10") is not None
+                and m.get("p90") is not None][:5]
         if bars:
             sec.blocks.append(RangeChart(f"Estimated yearly effect in {cname} (P10–P50–P90)", bars))
         sens = _sensitivity_rows(est, model)
+        metric, top, _ = _sensitivity(est)
         if sens:
-            sec.blocks.append(Paragraph(f"The input that moves the result most: **{sens[0][0]}** {model}."))
-            sec.blocks.append(Table(["input", "output", "low", "high", "evidence", "source"], sens))
+            sec.blocks.append(Paragraph(f"The input that moves {metric_label(metric)} most: **{top}** {model}. "
+                                        "Each input at its low and at its high, all others at their mid value:"))
+            sec.blocks.append(Table(["input", "output", "at input low", "at input high", "evidence", "source"],
+                                    sens))
+        for u in est.get("unavailable") or []:
+            sec.blocks.append(Paragraph(f"Not estimated: {metric_label(str(u.get('metric')))} — "
+                                        f"{str(u.get('reason') or '').rstrip('.')}."))
+        for w in est.get("warnings") or []:
+            sec.blocks.append(Paragraph(f"Note from the model: {w}"))
     return sec
 
 
+def _sensitivity(est: Estimate) -> tuple[str, str, list[dict[str, Any]]]:
+    """(metric, most influential input, that metric's top rows) of the one-at-a-time sensitivity."""
+    rows = [s for s in est.get("sensitivity") or [] if isinstance(s, dict)]
+    if not rows:
+        return "", "", []
+    metrics = list(dict.fromkeys(str(s.get("metric") or "") for s in rows))
+    rank = {k: i for i, k in enumerate(MAIN_ORDER)}
+    metric = sorted(metrics, key=lambda m: rank.get(m, len(rank)))[0]
+    mine = [s for s in rows if str(s.get("metric") or "") == metric]
+    top = (est.get("most_influential") or {}).get(metric) or str(mine[0].get("input") or mine[0].get("name") or "")
+    return metric, top, mine[:5]
+
+
 def _sensitivity_rows(est: Estimate, model: str) -> list[list[str]]:
-    rows = []
-    for s in (est.get("sensitivity") or [])[:5]:
-        if not isinstance(s, dict):
-            continue
-        name = str(s.get("input") or s.get("name") or s.get("parameter") or "?")
-        out = metric_label(str(s.get("metric") or s.get("output") or ""))
-        lo = s.get("low", s.get("output_low"))
-        hi = s.get("high", s.get("output_high"))
-        rows.append([name, out, fmt(lo) if isinstance(lo, int | float) else "—",
-                     fmt(hi) if isinstance(hi, int | float) else "—", "estimate", model])
-    return rows
+    metric, _, rows = _sensitivity(est)
+    out = []
+    for s in rows:
+        lo = s.get("at_low", s.get("low"))
+        hi = s.get("at_high", s.get("high"))
+        unit = str(s.get("metric_unit") or (est.get("metrics") or {}).get(metric, {}).get("unit") or "")
+        out.append([str(s.get("input") or s.get("name") or "?"), f"{metric_label(metric)} ({unit})".replace(" ()", ""),
+                    fmt(lo) if isinstance(lo, int | float) else "—", fmt(hi) if isinstance(hi, int | float) else "—",
+                    "estimate", model])
+    return out
 
 
 def _is_cost(name: str) -> bool:
@@ -330,9 +353,8 @@ def _next_steps(sols: list[dict[str, Any]], ests: list[Estimate], cname: str, bo
     steps = [f"Check the assumptions marked `reference` against local quotes and data for {cname}; they are "
              "generic figures, not from a site."]
     for sol, est in zip(sols, ests, strict=True):
-        sens = [s for s in est.get("sensitivity") or [] if isinstance(s, dict)]
-        if sens:
-            name = sens[0].get("input") or sens[0].get("name") or sens[0].get("parameter")
+        _, name, _ = _sensitivity(est)
+        if name:
             steps.append(f"For {sol['title']}: pin down *{name}* first — it moves the result most.")
         missing = [q["item"] for qs in sol["numbers"].values() for q in qs if q.get("missing")]
         if missing:
@@ -352,10 +374,14 @@ def _assumptions(sols: list[dict[str, Any]], ests: list[Estimate], book: SourceB
         for a in est.get("assumptions") or []:
             value = a.get("value")
             shown = fmt(value) if isinstance(value, int | float) else _range_text(a)
+            lo, hi = a.get("low"), a.get("high")
+            spread = f"{fmt(lo)} – {fmt(hi)}" if isinstance(lo, int | float) and isinstance(hi, int | float) \
+                and lo != hi else ""
             rows.append(([sol["id"]] if len(sols) > 1 else []) + [
-                str(a.get("name", "")), shown, str(a.get("unit") or ""), str(a.get("evidence") or "—"),
+                str(a.get("name", "")), shown, spread, str(a.get("unit") or ""), str(a.get("evidence") or "—"),
                 book.assumption(a, sol)])
-    header = (["solution"] if len(sols) > 1 else []) + ["input", "value", "unit", "evidence", "source"]
+    header = (["solution"] if len(sols) > 1 else []) + ["input", "value", "low – high", "unit", "evidence",
+                                                          "source"]
     blocks: list[Any] = [Table(header, rows)] if rows else [Paragraph("The model lists no assumptions.")]
     return Section("Assumptions", blocks)
 

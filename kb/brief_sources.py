@@ -15,7 +15,7 @@ CITE = re.compile(r"\[((?:S\w+)(?:\s*[;,]\s*S\w+)*)\]")
 REF = re.compile(r"\[\d+(?:; \d+)*\]")
 DIGIT = re.compile(r"\d")
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'*])")
-QUALIFIED = re.compile(r"^([a-z0-9][a-z0-9-]*)\s*[:/# ]\s*(S\w+)$")
+QUALIFIED = re.compile(r"^([a-z0-9][a-z0-9-]*)(?:\s*[:/#]\s*|\s+)(S\w+)(?::.*)?$")
 
 
 class SourceBook:

@@ -113,7 +113,7 @@ def test_every_figure_has_a_reference_and_evidence(brief_db: Path) -> None:
 
 def test_summary_states_p50_with_range(brief_db: Path) -> None:
     md = to_markdown(make_brief(brief_db))
-    assert "CO₂ avoided: **27.7 t/yr** (P10 21 – P90 34.5) [1] — estimate" in md
+    assert "CO₂ avoided: **27.7 tCO2/yr** (P10 21 – P90 34.5) [1] — estimate" in md
     assert "| battery energy capacity | 2,000 | kWh | 2023 | design | [3] |" in md
 
 
