@@ -12,7 +12,8 @@ from kb.database import DatabaseError
 from kb.embeddings import EmbedderError
 
 # Each module registers its sub-commands with ``register(subparsers)``.
-COMMAND_MODULES = ["kb.cli.core", "kb.cli.backup", "kb.cli.search", "kb.cli.lessons", "kb.cli.brief"]
+COMMAND_MODULES = ["kb.cli.core", "kb.cli.backup", "kb.cli.search", "kb.cli.lessons", "kb.cli.brief",
+                   "kb.cli.replication"]
 
 Handler = Callable[[argparse.Namespace], int]
 
