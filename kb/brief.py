@@ -23,7 +23,7 @@ from kb.brief_data import (
     replication_fit,
 )
 from kb.brief_model import Brief, Bullets, Heading, Paragraph, RangeBar, RangeChart, Section, Table, fmt, inert
-from kb.brief_sources import SourceBook
+from kb.brief_sources import SENTENCE, SourceBook
 
 __all__ = ["BriefError", "BriefRequest", "build_brief"]
 
@@ -245,7 +245,10 @@ def _sensitivity(est: Estimate) -> tuple[str, str, list[dict[str, Any]]]:
     metrics = list(dict.fromkeys(str(s.get("metric") or "") for s in rows))
     rank = {k: i for i, k in enumerate(MAIN_ORDER)}
     metric = sorted(metrics, key=lambda m: rank.get(m, len(rank)))[0]
-    mine = [s for s in rows if str(s.get("metric") or "") == metric]
+    mine = [s for s in rows if str(s.get("metric") or "") == metric
+            and not (s.get("at_low") is not None and s.get("at_low") == s.get("at_high"))]
+    if not mine:
+        return "", "", []
     top = (est.get("most_influential") or {}).get(metric) or str(mine[0].get("input") or mine[0].get("name") or "")
     return metric, top, mine[:5]
 
@@ -326,7 +329,7 @@ def _lessons(engine: Engine, sols: list[dict[str, Any]], book: SourceBook, lesso
             parts = [f"**{les['title']}** ({les['front'].get('phase', '')}, "
                      f"outcome: {les['front'].get('outcome', '')}) {book.record(les)}"]
             for name in ("Summary", "What happened", "What was tried", "Applies when"):
-                text = _section(les, name)
+                text = _first_sentences(_section(les, name))
                 if text:
                     parts.append(f"{name}: {book.prose(les, text)}")
             items.append(" ".join(p if p.endswith(".") else p + "." for p in parts))
@@ -340,7 +343,8 @@ def _lessons(engine: Engine, sols: list[dict[str, Any]], book: SourceBook, lesso
             for label, key in (("What happened", "what_happened"), ("What was tried", "what_was_tried"),
                                ("Applies when", "applies_when")):
                 if les.get(key):
-                    parts.append(f"{label}: {book.prose(None, inert(str(les[key])), fallback=ref)}")
+                    text = _first_sentences(inert(str(les[key])))
+                    parts.append(f"{label}: {book.prose(None, text, fallback=ref)}")
             items.append(" ".join(p if p.endswith(".") else p + "." for p in parts))
         own = _section(sol, "Lessons learned")
         if own:
@@ -389,6 +393,13 @@ def _assumptions(sols: list[dict[str, Any]], ests: list[Estimate], book: SourceB
 def _range_text(a: dict[str, Any]) -> str:
     vals = [a.get(k) for k in ("low", "mid", "high") if isinstance(a.get(k), int | float)]
     return " / ".join(fmt(v) for v in vals) if vals else str(a.get("value") if a.get("value") is not None else "—")
+
+
+def _first_sentences(text: str, n: int = 2) -> str:
+    """The first ``n`` sentences of a text (lessons are summarised; the full text is in the source record)."""
+    flat = " ".join(ln.strip().removeprefix("- ") for ln in text.split("\n") if ln.strip())
+    parts = SENTENCE.split(flat)
+    return " ".join(parts[:n]) + (" …" if len(parts) > n else "")
 
 
 def _section(rec: dict[str, Any], title: str) -> str:

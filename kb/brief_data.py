@@ -70,14 +70,15 @@ def replication_estimate(engine: Engine) -> EstimateFn:
 
     def run(solution_id: str, city: str, scale: float | None, seed: int) -> Estimate:
         mod = _module("kb.impact")
-        fn = getattr(mod, "estimate_json", None) or getattr(mod, "estimate_dict", None) if mod else None
+        fn = getattr(mod, "estimate_solution", None) if mod else None
         if fn is None:
             raise BriefError("the replication model (kb.impact) is not available in this installation")
         try:
             result = fn(engine, solution_id, city, scale=scale, seed=seed)
-        except LookupError as exc:
-            raise BriefError(str(exc.args[0] if exc.args else exc)) from exc
-        return dict(result)
+        except (LookupError, ValueError) as exc:
+            msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            raise BriefError(f"{solution_id}: {msg}") from exc
+        return dict(result.to_dict() if hasattr(result, "to_dict") else result)
 
     return run
 

@@ -61,7 +61,8 @@ class SourceBook:
     def _source(self, rec: dict[str, Any], sid: str) -> int | None:
         for s in rec.get("sources", []):
             if s["id"] == sid:
-                return self._add(f"{rec['id']}:{sid}", s["title"], s.get("url") or "", s.get("publisher") or "",
+                key = f"url:{s['url']}" if s.get("url") else f"{rec['id']}:{sid}"  # one number per document
+                return self._add(key, s["title"], s.get("url") or "", s.get("publisher") or "",
                                  str(s.get("year") or ""), f"{rec['id']} {sid}")
         return None
 
@@ -97,7 +98,7 @@ class SourceBook:
             n = self._source(rec, sid) if rec else None
             if n is None and rec is not None and not re.fullmatch(r"S\w+", sid):
                 n = int(self.record(rec)[1:-1])
-            nums.append(n if n is not None else self._add(f"text:{token}", token, origin="as given by the model"))
+            nums.append(n if n is not None else self._add(f"text:{token}", token, origin="as stated by the replication model"))
         return "[" + "; ".join(str(n) for n in dict.fromkeys(nums)) + "]"
 
     def app_lesson(self, les: dict[str, Any]) -> str:
