@@ -84,17 +84,20 @@ def replication_estimate(engine: Engine) -> EstimateFn:
 
 
 def replication_fit(engine: Engine) -> FitFn:
-    """The transfer-fit breakdown for one solution in one city (issue 5), or None when unavailable."""
+    """The transfer-fit breakdown of one solution in one city (issue 5's ``match``), or None when unavailable."""
+    ranked: dict[str, dict[str, Fit]] = {}
 
     def run(solution_id: str, city: str) -> Fit | None:
         mod = _module("kb.fit")
-        fn = getattr(mod, "fit_json", None) if mod else None
+        fn = getattr(mod, "match", None) if mod else None
         if fn is None:
             return None
-        try:
-            return fn(engine, solution_id, city)
-        except (LookupError, ValueError):
-            return None
+        if city not in ranked:
+            try:
+                ranked[city] = {m.id: m.to_dict() for m in fn(engine, city)}
+            except (LookupError, ValueError):
+                ranked[city] = {}
+        return ranked[city].get(solution_id)
 
     return run
 
