@@ -76,6 +76,8 @@ def _ids(values: list[str], what: str) -> list[str]:
 
 def _choice(value: str, allowed: tuple[str, ...]) -> str:
     value = str(value).strip().lower()
+    if not value:
+        raise ValueError(f"choose one of {', '.join(allowed)}")
     if value not in allowed:
         raise ValueError(f"'{value}' is not one of {', '.join(allowed)}")
     return value

@@ -76,6 +76,9 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     st.cache_data.clear()
 
 
+LIVE_DBS: dict[str, Path] = {}  # live app URL -> the database file its server uses (KB_DB)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -97,6 +100,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    LIVE_DBS[url] = tmp / "kb.sqlite"
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -115,6 +119,18 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def live_staff(live_app: str) -> tuple[str, str]:
+    """A staff account in the live app's database; returns ``(name, password)`` for logging in."""
+    from kb import accounts
+
+    name, password = "hubstaff", "live-staff-password"
+    engine = database.get_engine(LIVE_DBS[live_app])
+    if not any(u["name"] == name for u in accounts.list_users(engine)):
+        accounts.add_user(engine, name, "staff", password, by=accounts.Actor.system("tests"))
+    return name, password
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,72 @@
+"""Browser test: staff logs in, writes a lesson, publishes it, and finds it by search; payloads stay inert."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import wait_for_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TITLE = "Zeppelin hangar roof needed a structural survey before PV"
+
+
+def nav(page, label: str) -> None:  # type: ignore[no-untyped-def]
+    """Follow a sidebar link (client-side, so the Streamlit session and its login survive)."""
+    page.locator("[data-testid=stSidebarNav] a").filter(has_text=label).first.click()
+    wait_for_app(page)
+
+
+def choose_first(page, widget: str, label: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator(f"[data-testid={widget}]").filter(has_text=label).first.click()
+    page.locator("[role=option]").first.click()
+    if widget == "stMultiSelect":
+        page.keyboard.press("Escape")
+
+
+def test_staff_writes_publishes_and_finds_a_lesson(live_app: str, live_staff: tuple[str, str], page) -> None:  # type: ignore[no-untyped-def]
+    alerts: list[str] = []
+    page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+    page.goto(f"{live_app}/login")
+    wait_for_app(page, timeout=240_000)
+    name, password = live_staff
+    page.get_by_label("User name", exact=True).fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text(f"Logged in as {name}").wait_for(timeout=60_000)
+
+    nav(page, "Write a lesson")
+    page.get_by_label("Title", exact=True).fill(TITLE)
+    choose_first(page, "stSelectbox", "City")
+    choose_first(page, "stSelectbox", "Phase")
+    choose_first(page, "stSelectbox", "Barrier type")
+    choose_first(page, "stSelectbox", "Outcome")
+    choose_first(page, "stMultiSelect", "Solutions this lesson is about")
+    page.get_by_label("Summary", exact=True).fill(
+        "The zeppelin hangar roof could not carry panels. <script>alert(1)</script> <img src=x onerror=alert(2)>")
+    page.get_by_label("What happened (the barrier)", exact=True).fill("A survey found weak trusses.")
+    page.get_by_label("What was tried", exact=True).fill("Lighter panels [x](javascript:alert(3)).")
+    page.get_by_label("Applies when", exact=True).fill("Old industrial roofs are reused for PV.")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_text("Saved the draft").wait_for(timeout=60_000)
+    wait_for_app(page)
+    page.get_by_role("button", name="Publish").click()
+    page.get_by_text("Published: the lesson is now in search").wait_for(timeout=180_000)
+    wait_for_app(page)
+
+    page.get_by_text("Preview as readers see it").click()
+    preview = page.locator("[data-testid=stExpander]").filter(has_text="Preview as readers see it")
+    preview.get_by_text("<script>alert(1)</script>").wait_for(timeout=30_000)
+    assert preview.locator("script, img").count() == 0
+    assert preview.locator("a[href^='javascript']").count() == 0
+
+    nav(page, "Search")
+    box = page.get_by_label("What do you need?", exact=True).and_(page.locator("input"))
+    box.fill("zeppelin hangar roof survey")
+    box.press("Enter")
+    link = page.locator("[data-testid=stPageLink] a").filter(has_text="Zeppelin hangar roof")
+    link.first.wait_for(timeout=120_000)
+
+    nav(page, "Lessons")
+    page.get_by_text(TITLE).first.wait_for(timeout=60_000)
+    assert alerts == [], "no payload ever ran"
