@@ -47,7 +47,7 @@ class BriefRequest:
 
     solutions: list[str]
     city: str
-    scales: dict[str, float] = field(default_factory=dict)
+    scales: dict[str, float | dict[str, float]] = field(default_factory=dict)
     date: str = ""
     seed: int = 42
 
@@ -119,6 +119,11 @@ def _range(m: dict[str, Any]) -> str:
 
 
 def _scale_text(est: Estimate, sol: dict[str, Any], model: str) -> str:
+    measures = [m for m in est.get("measures") or [] if isinstance(m, dict) and m.get("scale") is not None]
+    if len(measures) > 1:
+        parts = [f"{fmt(m['scale'])} {m.get('unit', '')} of {m.get('title') or m.get('measure_type')}"
+                 for m in measures]
+        return f"at a scale of {', '.join(parts)} {model} (input; see the assumptions)"
     scale = est.get("scale") or {}
     if scale.get("value") is None:
         return "at the scale of the source site"

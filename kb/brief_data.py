@@ -17,7 +17,7 @@ Estimate = dict[str, Any]
 Fit = dict[str, Any]
 """``{"id", "title", "fit", "factors": [{"name", "score", "explanation"}]}``"""
 
-EstimateFn = Callable[[str, str, float | None, int], Estimate]
+EstimateFn = Callable[[str, str, "float | dict[str, float] | None", int], Estimate]
 FitFn = Callable[[str, str], Fit | None]
 LessonsFn = Callable[[str], list[dict[str, Any]]]
 
@@ -68,7 +68,7 @@ def _module(name: str) -> Any | None:
 def replication_estimate(engine: Engine) -> EstimateFn:
     """The replication model's estimate as the ``kb estimate --json`` dict (issue 5); BriefError if absent."""
 
-    def run(solution_id: str, city: str, scale: float | None, seed: int) -> Estimate:
+    def run(solution_id: str, city: str, scale: float | dict[str, float] | None, seed: int) -> Estimate:
         mod = _module("kb.impact")
         fn = getattr(mod, "estimate_solution", None) if mod else None
         if fn is None:

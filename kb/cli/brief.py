@@ -20,8 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("solutions", nargs="+", metavar="SOLUTION", help="solution ids")
     p.add_argument("--city", required=True, help="city id or name (krakow, Kraków)")
     p.add_argument("--scale", action="append", default=[], metavar="ID=Q",
-                   help="scale of a solution in its measure type's unit (repeatable); a single number applies "
-                        "to the only solution")
+                   help="scale in the measure type's unit (repeatable): SOLUTION=Q, SOLUTION.TYPE=Q, or with one "
+                        "solution TYPE=Q or just Q")
     p.add_argument("--format", choices=list(FORMATS), default=None, help="default: from --output's extension, else md")
     p.add_argument("--output", "-o", help="file to write (default: standard output for md and html)")
     p.add_argument("--date", help="date printed on the brief, YYYY-MM-DD (default: today)")
@@ -29,24 +29,40 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_brief)
 
 
-def parse_scales(items: list[str], solutions: list[str]) -> dict[str, float]:
-    """``ID=Q`` pairs (or one bare ``Q`` when there is one solution) as ``{id: q}``."""
-    out: dict[str, float] = {}
+def parse_scales(items: list[str], solutions: list[str]) -> dict[str, float | dict[str, float]]:
+    """``SOLUTION=Q``, ``SOLUTION.TYPE=Q``, ``TYPE=Q`` or a bare ``Q`` (the last two with one solution)."""
+    out: dict[str, float | dict[str, float]] = {}
     for item in items:
         key, sep, value = item.rpartition("=")
-        if not sep:
-            if len(solutions) != 1:
-                raise CliError(f"--scale {item}: write ID=Q when there are several solutions")
-            key = solutions[0]
-        if key not in solutions:
-            raise CliError(f"--scale {item}: '{key}' is not one of the solutions given")
         try:
             q = float(value)
         except ValueError:
             raise CliError(f"--scale {item}: '{value}' is not a number") from None
         if q <= 0:
             raise CliError(f"--scale {item}: the scale must be positive")
-        out[key] = q
+        sol, mt = key, ""
+        if not sep:
+            if len(solutions) != 1:
+                raise CliError(f"--scale {item}: write SOLUTION=Q when there are several solutions")
+            sol = solutions[0]
+        elif key not in solutions:
+            head, dot, tail = key.partition(".")
+            if dot and head in solutions:
+                sol, mt = head, tail
+            elif len(solutions) == 1:
+                sol, mt = solutions[0], key  # a measure type of the only solution
+            else:
+                raise CliError(f"--scale {item}: '{key}' is not one of the solutions given "
+                               "(write SOLUTION=Q or SOLUTION.TYPE=Q)")
+        if mt:
+            per_type = out.setdefault(sol, {})
+            if not isinstance(per_type, dict):
+                raise CliError(f"--scale {item}: {sol} already has one scale for all its measures")
+            per_type[mt] = q
+        elif isinstance(out.get(sol), dict):
+            raise CliError(f"--scale {item}: {sol} already has scales per measure type")
+        else:
+            out[sol] = q
     return out
 
 

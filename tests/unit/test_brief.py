@@ -206,7 +206,10 @@ def test_scale_reaches_the_estimate(brief_db: Path) -> None:
 def test_parse_scales() -> None:
     assert parse_scales(["a=12.5"], ["a", "b"]) == {"a": 12.5}
     assert parse_scales(["400"], ["a"]) == {"a": 400.0}
-    for bad in (["x=1"], ["a=abc"], ["a=-1"]):
+    assert parse_scales(["rooftop-pv=50", "battery-storage=100"], ["a"]) == \
+        {"a": {"rooftop-pv": 50.0, "battery-storage": 100.0}}
+    assert parse_scales(["b.rooftop-pv=50", "a=3"], ["a", "b"]) == {"b": {"rooftop-pv": 50.0}, "a": 3.0}
+    for bad in (["x=1"], ["a=abc"], ["a=-1"], ["a=1", "a.pv=2"]):
         with pytest.raises(CliError):
             parse_scales(bad, ["a", "b"])
     with pytest.raises(CliError):
