@@ -20,19 +20,20 @@ def page() -> st.Page:
 
 
 @st.cache_data(show_spinner=False, ttl=600)
-def _options(version: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """Solutions (id → title), cities (id → name) and each solution's scale unit, per corpus version."""
+def _options(version: str) -> tuple[dict[str, str], dict[str, str], dict[str, list[tuple[str, str, str]]]]:
+    """Solutions (id → title), cities (id → name) and each solution's measure types (id, title, scale unit)."""
     engine = state.engine()
     sols = {r["id"]: r["title"] for r in catalog.list_records(engine, kind="solution")}
     cities = {}
     for r in catalog.list_records(engine, kind="city"):
         cities[r["id"]] = city_name(catalog.get_record(engine, r["id"]))
-    units = {}
     types = {r["id"]: r for r in catalog.list_records(engine, kind="measure_type")}
+    units: dict[str, list[tuple[str, str, str]]] = {}
     for r in catalog.list_records(engine, kind="solution"):
-        mts = [m for m in r["measure_types"] if m in types]
-        if mts:
-            units[r["id"]] = str(catalog.get_record(engine, mts[0])["front"].get("scale_unit") or "")
+        for m in r["measure_types"]:
+            if m in types:
+                unit = str(catalog.get_record(engine, m)["front"].get("scale_unit") or "")
+                units.setdefault(r["id"], []).append((m, types[m]["title"], unit))
     return sols, cities, units
 
 
@@ -58,15 +59,19 @@ def render() -> None:
     chosen = st.multiselect("Solutions in the package", list(sols), default=wanted, format_func=lambda i: sols[i],
                             key="brief_solutions", placeholder="Choose one or more solutions")
     city = st.selectbox("City", list(cities), index=city_index, format_func=lambda i: cities[i], key="brief_city")
-    scales: dict[str, float] = {}
+    scales: dict[str, float | dict[str, float]] = {}
     seed = 42
     if chosen:
-        with st.expander("Scale of each solution (0 = the source site's own scale)", expanded=False):
+        with st.expander("Scale of each measure (0 = the source site's own scale)", expanded=False):
             for sid in chosen:
-                q = st.number_input(f"{sols[sid]} ({units.get(sid) or 'scale'})", min_value=0.0, value=0.0,
-                                    key=f"brief_scale_{sid}")
-                if q > 0:
-                    scales[sid] = float(q)
+                per_type = {}
+                for mt, title, unit in units.get(sid, []):
+                    q = st.number_input(f"{sols[sid]} — {title} ({unit})", min_value=0.0, value=0.0,
+                                        key=f"brief_scale_{sid}_{mt}")
+                    if q > 0:
+                        per_type[mt] = float(q)
+                if per_type:
+                    scales[sid] = per_type
         seed = int(st.number_input("Random seed", min_value=0, value=42, step=1, key="brief_seed"))
     request = BriefRequest(solutions=list(chosen), city=city, scales=scales, date=dt.date.today().isoformat(),
                            seed=seed)

@@ -33,7 +33,8 @@ def download_buttons(brief: Brief | Callable[[], Brief], key: str, stem: str | N
                             key=f"{key}_{fmt}", icon=ICONS[fmt], on_click="ignore")
 
 
-def solution_brief_downloads(engine: Engine, solution_id: str, city: str, scale: float | None = None,
+def solution_brief_downloads(engine: Engine, solution_id: str, city: str,
+                             scale: float | dict[str, float] | None = None,
                              seed: int = 42, key: str = "estimate_brief") -> None:
     """For the Estimate page: download a brief of one solution in one city, built when a button is clicked."""
     req = BriefRequest(solutions=[solution_id], city=city, scales={solution_id: scale} if scale else {},

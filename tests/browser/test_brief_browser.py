@@ -86,7 +86,7 @@ def test_download_a_pdf_brief_on_the_bundled_data(live_app: str, page) -> None: 
 
     if brief_data._module("kb.impact") is None:
         pytest.skip("the replication model (kb.impact) is not in this tree yet")
-    page.goto(f"{live_app}/brief?solution=ams-republica-battery&city=krakow")
+    page.goto(f"{live_app}/brief?solution=ams-schoonschip-canal-heat&city=krakow")
     wait_for_app(page, timeout=180_000)
     page.get_by_role("button", name="Build brief").click()
     wait_for_app(page, timeout=120_000)
