@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -33,12 +34,16 @@ def download_buttons(brief: Brief | Callable[[], Brief], key: str, stem: str | N
                             key=f"{key}_{fmt}", icon=ICONS[fmt], on_click="ignore")
 
 
-def solution_brief_downloads(engine: Engine, solution_id: str, city: str,
-                             scale: float | dict[str, float] | None = None,
-                             seed: int = 42, key: str = "estimate_brief") -> None:
-    """For the Estimate page: download a brief of one solution in one city, built when a button is clicked."""
-    req = BriefRequest(solutions=[solution_id], city=city, scales={solution_id: scale} if scale else {},
+def solution_brief_downloads(engine: Engine, solution_id: str, city: Any,
+                             scale: float | dict[str, float] | None = None, seed: int = 42,
+                             key: str = "estimate_brief") -> None:
+    """For the Estimate page: download a brief of one solution in one city (an id, a name or a city profile with
+    ``id``/``user_defined``), built only when a button is clicked."""
+    if getattr(city, "user_defined", False):
+        st.caption("Briefs are made for the city profiles in the knowledge base; add your city as a record to get one.")
+        return
+    city_id = str(getattr(city, "id", city))
+    req = BriefRequest(solutions=[solution_id], city=city_id, scales={solution_id: scale} if scale else {},
                        date=dt.date.today().isoformat(), seed=seed)
     st.caption("Take this estimate to your council: a stand-alone brief with every figure's source.")
-    download_buttons(lambda: build_brief(engine, req), key=key,
-                     stem=f"brief-{solution_id}-{''.join(c for c in city.lower() if c.isalnum())}")
+    download_buttons(lambda: build_brief(engine, req), key=key, stem=f"brief-{solution_id}-{city_id}")
