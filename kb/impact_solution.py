@@ -158,8 +158,12 @@ def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, I
                 warnings.append(f"the site figure for {metric} has no model counterpart here: shown, not used")
             elif central[metric] == 0:
                 warnings.append(f"the model gives 0 for {metric} at the source: site figure not used")
-            else:
+            elif metric in CALIBRATION_STAGE1:  # energy and capex figures are magnitudes in the model's direction
                 k[metric] = abs(value) / abs(central[metric])
+            else:  # derived figures are signed: avoided / saved is positive
+                k[metric] = value / central[metric]
+                if k[metric] < 0:
+                    warnings.append(f"the site figure for {metric} and the model at the source disagree in sign")
     return k, model, warnings
 
 
