@@ -11,6 +11,7 @@ from kb.impact import METRICS, ScaleMissing, estimate_solution
 from kb.impact_solution import NoImpactModel, read_solution
 from kb.replication_view import range_rows, side_by_side, tornado_rows
 from kb.ui import state
+from kb.ui.brief_widgets import solution_brief_downloads
 from kb.ui.city_page import city_picker
 
 
@@ -60,6 +61,7 @@ def render() -> None:
         return
     st.subheader(f"{si.record['title']} in {city.name}")
     _ranges(est)
+    solution_brief_downloads(engine, sol_id, city, scales, int(seed))
     if est.unavailable:
         st.info("Not computed: " + "; ".join(f"{u['metric']} — {u['reason']}" for u in est.unavailable))
     for w in est.warnings:

@@ -80,3 +80,18 @@ def test_brief_page_error_is_a_message(brief_app: dict[str, int], monkeypatch: p
     assert not at.exception
     assert at.error and "lacks driver 'pv_yield'" in at.error[0].value
     assert not at.download_button
+
+
+def test_estimate_page_offers_brief_downloads(app_env: Path) -> None:
+    """On the bundled corpus and the real replication model: the Estimate page has the four brief downloads."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["solution"] = "ams-schoonschip-canal-heat"
+    at.query_params["city"] = "krakow"
+    at.run()
+    at._page_hash = calc_hash("estimate")
+    at.run()
+    assert not at.exception, at.exception
+    labels = [d.proto.label for d in at.download_button]
+    assert labels == ["Download PDF", "Download HTML", "Download Markdown", "Download Word (DOCX)"], labels
+    assert all(d.proto.deferred_file_id for d in at.download_button)
+    assert any("stand-alone brief" in c.value for c in at.caption)
