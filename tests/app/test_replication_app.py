@@ -1,0 +1,97 @@
+"""AppTest: the My city, Match and Estimate pages on the fixture corpus (fake embedder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from kb import config
+from tests.unit.replication_fixture import build_corpus
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def rep_app(app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setattr(config, "SOLUTIONS_DIR", build_corpus(tmp_path / "corpus"))
+    return app_env
+
+
+def open_page(url_path: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at._page_hash = calc_hash(url_path)
+    return at.run()
+
+
+def _charts(at: AppTest) -> int:
+    return len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart"))
+
+
+def test_my_city_shows_drivers_and_fills_missing(rep_app: Path) -> None:
+    at = open_page("my-city")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "My city"
+    at.selectbox(key="my_city_choice").set_value("testville").run()
+    assert not at.exception, at.exception
+    assert any("Tëstville" in s.value for s in at.subheader)
+    assert any("pef_electricity" in w.value for w in at.warning), "missing drivers are listed"
+    assert _charts(at) >= 1, "a comparison chart"
+    at.number_input(key="fill_pef_electricity").set_value(2.2)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    mine = at.session_state["my_city"]
+    assert mine.user_defined and mine.value("pef_electricity") == 2.2
+
+
+def test_my_city_define_own(rep_app: Path) -> None:
+    at = open_page("my-city")
+    at.selectbox(key="my_city_choice").set_value("➕ Define my own city").run()
+    at.text_input[0].input("Nowa Huta")
+    at.number_input(key="own_pv_yield").set_value(1000)
+    at.number_input(key="own_grid_co2").set_value(600)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["my_city"].name == "Nowa Huta"
+    assert any("Nowa Huta" in s.value for s in at.success)
+
+
+def test_match_ranks_solutions_with_factors(rep_app: Path) -> None:
+    at = open_page("match", city="sunville")
+    assert not at.exception, at.exception
+    assert at.selectbox(key="match_city").value == "sunville"
+    assert any("Best fit for Sünville" in s.value for s in at.subheader)
+    assert _charts(at) >= 2, "a ranking chart and a factor chart"
+    assert len(at.expander) == 4
+    assert any("**climate**" in m.value for m in at.markdown)
+    at.text_input(key="match_needs").input("heat pumps instead of gas").run()
+    assert not at.exception, at.exception
+    assert any("**needs**" in m.value for m in at.markdown)
+
+
+def test_estimate_shows_ranges_side_by_side_assumptions_tornado(rep_app: Path) -> None:
+    at = open_page("estimate", solution="test-pv-site", city="sunville")
+    assert not at.exception, at.exception
+    assert at.selectbox(key="est_solution").value == "test-pv-site"
+    assert at.number_input(key="scale_test-pv-site_test-pv").value == 100
+    heads = [s.value for s in at.subheader]
+    assert "Source site vs my city" in heads and "Assumptions" in heads and "What matters most" in heads
+    assert _charts(at) >= 2, "range chart and tornado chart"
+    assert len(at.dataframe) >= 3
+    at.number_input(key="scale_test-pv-site_test-pv").set_value(400).run()
+    assert not at.exception, at.exception
+    assert any("moves" in m.value for m in at.markdown)
+
+
+def test_estimate_missing_scale_and_driver_are_messages(rep_app: Path) -> None:
+    at = open_page("estimate", solution="test-pv-plan", city="sunville")
+    assert not at.exception, at.exception
+    assert any("Enter the scale" in w.value for w in at.warning)
+    at = open_page("estimate", solution="test-pv-site", city="nosun")
+    assert not at.exception, at.exception
+    assert any("pv_yield" in e.value for e in at.error)
