@@ -98,7 +98,9 @@ class SourceBook:
             n = self._source(rec, sid) if rec else None
             if n is None and rec is not None and not re.fullmatch(r"S\w+", sid):
                 n = int(self.record(rec)[1:-1])
-            nums.append(n if n is not None else self._add(f"text:{token}", token, origin="as stated by the replication model"))
+            if n is None:
+                n = self._add(f"text:{token}", token, origin="as stated by the replication model")
+            nums.append(n)
         return "[" + "; ".join(str(n) for n in dict.fromkeys(nums)) + "]"
 
     def app_lesson(self, les: dict[str, Any]) -> str:

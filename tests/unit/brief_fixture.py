@@ -6,6 +6,9 @@ from typing import Any
 
 BRIEF_DATE = "2026-01-15"
 BRIEF_SEED = 7
+SITE = "test-battery-site S1: Fixture news item"
+CATALOGUE = "test-battery S1: Fixture technology catalogue"
+STATS = "krakow S1: Fixture statistics for Kraków"
 
 
 def fake_estimate(solution_id: str, city: str, scale: float | None, seed: int) -> dict[str, Any]:
@@ -25,15 +28,15 @@ def fake_estimate(solution_id: str, city: str, scale: float | None, seed: int) -
         },
         "source_site": {"city": "testville", "scale": {"value": 2000.0, "unit": "kWh"}},
         "assumptions": [
-            {"name": "scale", "value": value, "unit": "kWh", "evidence": "design", "source": "test-battery-site S1: Fixture news item"},
+            {"name": "scale", "value": value, "unit": "kWh", "evidence": "design", "source": SITE},
             {"name": "round_trip_efficiency", "value": 0.9, "low": 0.85, "high": 0.95, "unit": "-",
-             "evidence": "reference", "source": "test-battery S1: Fixture technology catalogue"},
+             "evidence": "reference", "source": CATALOGUE},
             {"name": "cycles_per_year", "value": 250, "unit": "cycles/yr", "evidence": "reference",
-             "source": "test-battery S1: Fixture technology catalogue"},
-            {"name": "capex", "value": 400, "unit": "EUR/kWh", "evidence": "reference", "source": "test-battery S1: Fixture technology catalogue"},
-            {"name": "grid_co2", "value": 615, "unit": "g/kWh", "evidence": "reference", "source": "krakow S1: Fixture statistics for Kraków"},
+             "source": CATALOGUE},
+            {"name": "capex", "value": 400, "unit": "EUR/kWh", "evidence": "reference", "source": CATALOGUE},
+            {"name": "grid_co2", "value": 615, "unit": "g/kWh", "evidence": "reference", "source": STATS},
             {"name": "electricity_price_household", "value": 0.22, "unit": "EUR/kWh", "evidence": "reference",
-             "source": "krakow S1: Fixture statistics for Kraków"},
+             "source": STATS},
         ],
         "sensitivity": [
             {"metric": "co2_avoided", "metric_unit": "tCO2/yr", "input": "cycles_per_year", "at_low": 23.1,
