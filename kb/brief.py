@@ -118,16 +118,24 @@ def _range(m: dict[str, Any]) -> str:
     return f"**{fmt(m['p50'])} {m.get('unit', '')}** (P10 {fmt(m.get('p10'))} – P90 {fmt(m.get('p90'))})"
 
 
-def _scale_text(est: Estimate, sol: dict[str, Any], model: str) -> str:
+def _scale_text(est: Estimate, sol: dict[str, Any], model: str, book: SourceBook) -> str:
+    scale_rows = [a for a in est.get("assumptions") or [] if str(a.get("name", "")).startswith("scale")
+                  or a.get("role") == "scale"]
+    if scale_rows:
+        refs = "; ".join(book.assumption(a, sol).strip("[]") for a in scale_rows)
+        evidence = ", ".join(dict.fromkeys(str(a.get("evidence") or "—") for a in scale_rows))
+        model = f"[{refs}] ({evidence})"
+    else:
+        model = f"{model} (input)"
     measures = [m for m in est.get("measures") or [] if isinstance(m, dict) and m.get("scale") is not None]
     if len(measures) > 1:
         parts = [f"{fmt(m['scale'])} {m.get('unit', '')} of {m.get('title') or m.get('measure_type')}"
                  for m in measures]
-        return f"at a scale of {', '.join(parts)} {model} (input; see the assumptions)"
+        return f"at a scale of {', '.join(parts)} {model}"
     scale = est.get("scale") or {}
     if scale.get("value") is None:
         return "at the scale of the source site"
-    return f"at a scale of {fmt(scale['value'])} {scale.get('unit', '')} {model} (input)"
+    return f"at a scale of {fmt(scale['value'])} {scale.get('unit', '')} {model}"
 
 
 def _summary(sols: list[dict[str, Any]], ests: list[Estimate], fits: list[Any], cname: str, book: SourceBook,
@@ -137,7 +145,7 @@ def _summary(sols: list[dict[str, Any]], ests: list[Estimate], fits: list[Any], 
         rec = book.record(sol)
         sec.blocks.append(Paragraph(
             f"**{sol['title']}** — built in {source_names[sol['id']]} (status: {sol['status']}) {rec} — "
-            f"replicated to {cname} {_scale_text(est, sol, model)}. Estimated yearly effect, median with "
+            f"replicated to {cname} {_scale_text(est, sol, model, book)}. Estimated yearly effect, median with "
             f"the P10–P90 range:"))
         items = [f"{metric_label(k)}: {_range(m)} {model} — estimate" for k, m in _main_metrics(est)]
         if fit and fit.get("fit") is not None:
