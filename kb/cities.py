@@ -164,6 +164,14 @@ def list_cities(engine: Engine) -> list[CityProfile]:
 
 def find_city(engine: Engine, name: str) -> CityProfile:
     """A city by id, name or alias, case- and accent-insensitively (``krakow``, ``Kraków``, ``Cracow``)."""
+    ident = catalog.fold(name)
+    if re.fullmatch(r"[a-z0-9-]+", ident):
+        try:
+            rec = catalog.get_record(engine, ident)
+        except catalog.RecordNotFound:
+            rec = None
+        if rec is not None and rec["kind"] == "city":
+            return profile_from_record(rec)
     cities = list_cities(engine)
     for c in cities:
         if c.matches(name):

@@ -126,7 +126,7 @@ def preconditions_factor(city: CityProfile, types: list[MeasureType]) -> FitFact
                      "; ".join(dict.fromkeys(notes)).capitalize() + tail + ".")
 
 
-def economics_factor(engine: Engine, si: SolutionInputs, city: CityProfile, general: dict[str, Input],
+def economics_factor(si: SolutionInputs, city: CityProfile, source: CityProfile | None, general: dict[str, Input],
                      budget: float | None) -> tuple[FitFactor, float | None, float | None]:
     """Payback in the city (central estimate at the source scale, or per unit where the record has none)."""
     scales = {mt.id: float(si.source_scales[mt.id].value) if mt.id in si.source_scales else 1.0  # type: ignore[arg-type]
@@ -136,11 +136,8 @@ def economics_factor(engine: Engine, si: SolutionInputs, city: CityProfile, gene
     items = [PortfolioItem(mt, scales[mt.id], si.overrides.get(mt.id, {})) for mt in si.types]
     try:
         plan = prepare(items, city, general)
-        try:
-            source = find_city(engine, si.record["city"])
+        if source is not None:
             plan.calibration = calibrate(si, source, general, "household")[0]
-        except LookupError:
-            pass
         central = plan.central()
     except (DriverMissing, LookupError, ValueError) as exc:
         return FitFactor("economics", 0.5, f"Payback not computed: {exc}".split(". Supply")[0] + "."), None, None
@@ -238,7 +235,7 @@ def match(engine: Engine, city: CityProfile | str, needs: str | None = None, bud
         factors.append(climate_factor(target, src, si.types) if src else
                        FitFactor("climate", 0.5, f"No profile of the source city '{rec['city']}'."))
         factors.append(preconditions_factor(target, si.types))
-        econ, payback, capex = economics_factor(engine, si, target, general, budget)
+        econ, payback, capex = economics_factor(si, target, src, general, budget)
         factors.append(econ)
         factors.append(evidence_factor(rec))
         if qvec is not None:
