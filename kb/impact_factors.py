@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kb.cities import CityProfile, Driver
 from kb.impact_inputs import Input
@@ -62,7 +62,9 @@ def carrier_factors(city: CityProfile, general: dict[str, Input], carriers: set[
         else:
             _gap(cf, "primary_energy_saved", "no national pef_electricity and no EU fallback factor in carrier-factors")
         price = city.require(f"electricity_price_{tariff}", "the value of electricity saved or generated")
-        cf.price["electricity"] = Factor(driver_input(price, f"electricity price ({tariff}), {city.name}"))
+        row = driver_input(price, f"electricity price ({tariff}), {city.name}")
+        cf.price["electricity"] = Factor(replace(row, note="every kWh saved or generated is valued at this price "
+                                                            "(full self-consumption; no export tariff modelled)"))
     for fuel, label in (("natural_gas", "natural gas"), ("petrol", "petrol")):
         if fuel not in carriers:
             continue

@@ -141,6 +141,10 @@ def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, I
 
     if not si.outputs:
         return {}, {}, []
+    unsized = [mt.id for mt in si.types if mt.id not in si.source_scales]
+    if unsized:
+        return {}, {}, [f"source-site figures ({', '.join(si.outputs)}) shown but not used for calibration: the "
+                        f"record gives no source scale for {', '.join(unsized)}"]
     try:
         plan = prepare(solution_items(si, None), source_city, general, tariff)
     except (DriverMissing, ValueError, LookupError) as exc:
