@@ -249,3 +249,11 @@ def test_cli_errors(rep_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert rc == 0 and "electricity" in out
     rc, _, err = _cli(capsys, "estimate", "test-pv-site", "--city", "atlantis", "--db", db)
     assert rc == 1 and "no city 'atlantis'" in err
+
+
+def test_cli_cities_compare(rep_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = _cli(capsys, "cities", "--compare", "testville", "Sünville", "--db", str(rep_db), "--json")
+    data = json.loads(out)
+    assert rc == 0 and (data["a"], data["b"]) == ("testville", "sunville")
+    hdd = next(r for r in data["drivers"] if r["key"] == "hdd")
+    assert (hdd["a"], hdd["b"], hdd["ratio"]) == (3000, 1500, 0.5)
