@@ -142,10 +142,12 @@ def _check_kind_fields(rec: Record, err: Any) -> None:
             return
         if not f.get("scale_unit"):
             err("id", "missing required field 'scale_unit'")
-        keyed = {q.key: q for q in rec.quantities if q.key and not q.missing}
+        # A parameter the sources do not give may be declared with a `missing` row: the record stays honest and
+        # the estimator refuses that measure type with a clear message until a value is supplied.
+        declared = {q.key for q in rec.quantities if q.key}
         for key in vocab.MODEL_KEYS[model]:
-            if key not in keyed:
-                err("model", f"model '{model}' needs a parameter row with key '{key}'")
+            if key not in declared:
+                err("model", f"model '{model}' needs a parameter row with key '{key}' (a value, or 'missing')")
 
 
 def _check_quantity(rec: Record, q: Any, known: set[str]) -> list[RecordError]:

@@ -118,7 +118,7 @@ def corpus_overview(engine: Engine) -> dict[str, Any]:
     """Counts of the corpus by city, kind, category and evidence level."""
     with database.read_session(engine) as s:
         rows = list(s.exec(select(RecordRow)))
-        evidence = Counter(e or "missing" for e, in s.exec(select(QuantityRow.evidence)))
+        evidence = Counter(e or "missing" for e in s.exec(select(QuantityRow.evidence)))
         missing = s.exec(select(func.count()).select_from(QuantityRow).where(QuantityRow.missing)).one()
     by_city: Counter[str] = Counter()
     by_kind: Counter[str] = Counter()
