@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
-from kb import database, store
+from kb import database, store, vocab
 from kb.models import BarrierRow, ChunkRow, LinkRow, QuantityRow, RecordRow, SourceRow
 from kb.vocab import KINDS
 
@@ -120,6 +120,12 @@ def corpus_overview(engine: Engine) -> dict[str, Any]:
         rows = list(s.exec(select(RecordRow)))
         evidence = Counter(e or "missing" for e in s.exec(select(QuantityRow.evidence)))
         missing = s.exec(select(func.count()).select_from(QuantityRow).where(QuantityRow.missing)).one()
+        pairs = list(s.exec(select(RecordRow.kind, RecordRow.city, QuantityRow.evidence, QuantityRow.missing)
+                            .join(RecordRow, RecordRow.id == QuantityRow.record_id)))
+    by_source: dict[str, Counter[str]] = {}
+    for kind, city, ev, miss in pairs:
+        group = city if kind == "solution" else kind
+        by_source.setdefault(group, Counter())["missing" if miss else (ev or "missing")] += 1
     by_city: Counter[str] = Counter()
     by_kind: Counter[str] = Counter()
     by_cat: Counter[str] = Counter()
@@ -132,7 +138,8 @@ def corpus_overview(engine: Engine) -> dict[str, Any]:
     evidence.pop("missing", None)
     return {"kind": dict(sorted(by_kind.items())), "city": dict(sorted(by_city.items())),
             "category": dict(sorted(by_cat.items())), "evidence": dict(sorted(evidence.items())),
-            "missing_values": int(missing)}
+            "missing_values": int(missing),
+            "evidence_by_group": {g: dict(sorted(c.items())) for g, c in sorted(by_source.items())}}
 
 
 def overview_markdown(overview: dict[str, Any]) -> str:
@@ -142,6 +149,16 @@ def overview_markdown(overview: dict[str, Any]) -> str:
                        ("Solutions by category", "category"), ("Numbers by evidence level", "evidence")):
         parts.append(f"**{title}**\n\n| {key} | count |\n|---|---|")
         parts.extend(f"| {k} | {v} |" for k, v in overview[key].items())
+        parts.append("")
+    groups = overview.get("evidence_by_group", {})
+    if groups:
+        levels = [*vocab.EVIDENCE_LEVELS, "missing"]
+        parts.append("**Numbers by evidence level and where they come from** (solutions by city; other kinds by "
+                     "kind)\n")
+        parts.append("| group | " + " | ".join(levels) + " | total |")
+        parts.append("|---|" + "---|" * (len(levels) + 1))
+        for g, c in groups.items():
+            parts.append(f"| {g} | " + " | ".join(str(c.get(lv, 0)) for lv in levels) + f" | {sum(c.values())} |")
         parts.append("")
     parts.append(f"Figures the sources do not give (rows marked `missing`): {overview['missing_values']}.")
     return "\n".join(parts)

@@ -1,0 +1,95 @@
+"""Consistency of the bundled corpus in solutions/: it validates, every number is sourced, references resolve."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from ingest.loader import run_ingest
+from kb import catalog, database, vocab
+from kb.cli.core import write_overview
+from kb.embeddings import FakeEmbedder
+from kb.models import QuantityRow, RecordRow
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTIONS = ROOT / "solutions"
+ATELIER_CITIES = ("amsterdam", "bilbao", "bratislava", "budapest", "copenhagen", "krakow", "matosinhos", "riga")
+
+
+@pytest.fixture(scope="module")
+def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("corpus") / "kb.sqlite"
+    result = run_ingest(SOLUTIONS, db, FakeEmbedder())
+    assert not result.errors, "\n".join(str(e) for e in result.errors)
+    return db
+
+
+def test_the_whole_corpus_validates_with_the_promised_counts(corpus_db: Path) -> None:
+    stats = catalog.stats(database.get_engine(corpus_db))
+    rec = stats["records"]
+    assert rec["solution"] >= 25 and rec["city"] >= 8 and rec["measure_type"] >= 10 and rec["lesson"] >= 10, rec
+
+
+def test_both_demonstration_and_all_six_fellow_cities_have_profiles_and_plans(corpus_db: Path) -> None:
+    eng = database.get_engine(corpus_db)
+    cities = {r["id"] for r in catalog.list_records(eng, kind="city")}
+    assert set(ATELIER_CITIES) <= cities
+    solutions = catalog.list_records(eng, kind="solution")
+    by_city = {c: [r for r in solutions if r["city"] == c] for c in ATELIER_CITIES}
+    assert all(by_city[c] for c in ATELIER_CITIES), {c: len(v) for c, v in by_city.items()}
+
+
+def test_every_number_has_value_unit_evidence_and_a_declared_source(corpus_db: Path) -> None:
+    eng = database.get_engine(corpus_db)
+    bad = []
+    for r in catalog.list_records(eng):
+        rec = catalog.get_record(eng, r["id"])
+        declared = {s["id"] for s in rec["sources"]}
+        for section, rows in rec["numbers"].items():
+            for q in rows:
+                assert {"value", "unit", "evidence", "source"} <= set(q), q
+                if q["missing"]:
+                    continue
+                has_value = q["value"] is not None or any(q.get(k) is not None for k in ("low", "mid", "high"))
+                sources = [s.strip() for s in re.split(r"[;,]", q["source"] or "") if s.strip()]
+                if (not has_value or q["evidence"] not in vocab.EVIDENCE_LEVELS or not sources
+                        or not set(sources) <= declared or not q["unit"]):
+                    bad.append(f"{rec['id']} / {section} / {q['item']}: {q}")
+    assert not bad, "\n".join(bad)
+
+
+def test_every_city_and_measure_type_reference_resolves(corpus_db: Path) -> None:
+    eng = database.get_engine(corpus_db)
+    with database.read_session(eng) as s:
+        rows = list(s.exec(select(RecordRow)))
+    kinds = {r.id: r.kind for r in rows}
+    for r in rows:
+        if r.kind in ("solution", "lesson"):
+            assert kinds.get(r.city) == "city", (r.id, r.city)
+        for mt in json.loads(r.measure_types or "[]"):
+            assert kinds.get(mt) == "measure_type", (r.id, mt)
+
+
+def test_targets_are_never_labelled_as_measured_results(corpus_db: Path) -> None:
+    """A row whose item says it is a target must carry the evidence level `target` (or `design`)."""
+    eng = database.get_engine(corpus_db)
+    with database.read_session(eng) as s:
+        rows = list(s.exec(select(QuantityRow)))
+    wrong = [(q.record_id, q.item, q.evidence) for q in rows
+             if not q.missing and re.search(r"\btarget(ed)?\b", q.item, re.I) and q.evidence in ("measured", "installed")]
+    assert not wrong, wrong
+
+
+def test_the_overview_in_solutions_readme_is_current(corpus_db: Path, tmp_path: Path) -> None:
+    """solutions/README.md carries the generated overview; regenerate with `kb corpus-overview --write`."""
+    table = catalog.overview_markdown(catalog.corpus_overview(database.get_engine(corpus_db)))
+    readme = SOLUTIONS / "README.md"
+    expected = tmp_path / "README.md"
+    expected.write_text(readme.read_text(encoding="utf-8"), encoding="utf-8")
+    write_overview(expected, table)
+    assert readme.read_text(encoding="utf-8") == expected.read_text(encoding="utf-8"), (
+        "solutions/README.md overview is stale: run `python -m ingest && kb corpus-overview --write`")
