@@ -80,7 +80,8 @@ def test_targets_are_never_labelled_as_measured_results(corpus_db: Path) -> None
     with database.read_session(eng) as s:
         rows = list(s.exec(select(QuantityRow)))
     wrong = [(q.record_id, q.item, q.evidence) for q in rows
-             if not q.missing and re.search(r"\btarget(ed)?\b", q.item, re.I) and q.evidence in ("measured", "installed")]
+             if not q.missing and re.search(r"\btarget(ed)?\b", q.item, re.I)
+             and q.evidence in ("measured", "installed")]
     assert not wrong, wrong
 
 
