@@ -83,7 +83,8 @@ def _front_matter(lines: list[str], name: str) -> tuple[dict[str, Any], int]:
     if end is None:
         raise RecordInvalid([RecordError(name, 1, "unclosed front matter: no closing '---' line")])
     try:
-        data = yaml.safe_load("\n".join(lines[1:end]))
+        # trailing spaces and tabs carry no meaning in front matter, but PyYAML chokes on a trailing tab
+        data = yaml.safe_load("\n".join(ln.rstrip() for ln in lines[1:end]))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = 2 + (mark.line if mark else 0)

@@ -212,3 +212,151 @@ def test_cli_show_and_list(fixture_db: Path) -> None:
     assert "Traceback" not in missing.stderr
     nodb = run_cli("-m", "kb.cli", "stats", "--db", str(fixture_db.parent / "absent.sqlite"))
     assert nodb.returncode == 1 and "does not exist" in nodb.stderr
+
+
+# --- hardening additions (issue 9): the rest of the bad-input catalogue ------------------------------------
+
+def test_very_large_file_is_refused_by_size_quickly(corpus_copy: Path, tmp_path: Path) -> None:
+    """A 40 MB file is refused from its size alone (stat, no read) in well under a second; nothing changes."""
+    import time
+
+    db = tmp_path / "kb.sqlite"
+    run_ingest(corpus_copy, db, FakeEmbedder())
+    before = catalog.stats(database.get_engine(db))
+    big = corpus_copy / "solutions" / "huge.md"
+    with big.open("wb") as f:
+        f.write(b"---\nid: huge\nkind: solution\ntitle: Huge\n---\n## Summary\n")
+        f.truncate(40 * 1024 * 1024)  # sparse: 40 MB on the size, nothing on disk
+    t0 = time.perf_counter()
+    res = run_ingest(corpus_copy, db, FakeEmbedder())
+    assert time.perf_counter() - t0 < 5
+    err = next(e for e in res.errors if e.file == str(big))
+    assert err.line == 1 and "MB" in err.message and "limit" in err.message, str(err)
+    assert catalog.stats(database.get_engine(db)) == before
+
+
+BINARY_CASES = {
+    "png": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), 3, "NUL"),
+    "gzip": (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + bytes(range(256)), 1, "NUL"),
+    "utf16": ("---\nid: x\n---\n".encode("utf-16"), 1, "NUL"),
+    "invalid_utf8_in_body": (b"---\nid: x\nkind: solution\n---\n## Summary\ncaf\xe9 \xff\xfe\n", 6, "UTF-8"),
+    "nul_in_front_matter": (b"---\nid: x\x00y\n---\n", 2, "NUL"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BINARY_CASES))
+def test_binary_content_is_refused_with_a_line(case: str, corpus_copy: Path, tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    run_ingest(corpus_copy, db, FakeEmbedder())
+    before = catalog.stats(database.get_engine(db))
+    data, line, reason = BINARY_CASES[case]
+    path = corpus_copy / "solutions" / f"{case}.md"
+    path.write_bytes(data)
+    res = run_ingest(corpus_copy, db, FakeEmbedder())
+    err = next(e for e in res.errors if e.file == str(path))
+    assert err.line == line and reason in err.message, str(err)
+    assert catalog.stats(database.get_engine(db)) == before
+
+
+HOSTILE = {
+    "script": "<script>alert(1)</script>",
+    "img": "<img src=x onerror=alert(1)>",
+    "js_link": "javascript:alert(1)",
+}
+# Front-matter fields of the fixture solution whose value is replaced with a hostile string.
+HOSTILE_FIELDS = ("id", "title", "city", "district", "site", "status", "categories", "measure_types",
+                  "years", "keywords")
+
+
+def _set_field(text: str, field: str, value: str) -> str:
+    out = []
+    for ln in text.split("\n"):
+        if ln.startswith(f"{field}:"):
+            quoted = value.replace("'", "''")
+            ln = f"{field}: ['{quoted}']" if ln.rstrip().endswith("]") else f"{field}: '{quoted}'"
+        out.append(ln)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("payload", sorted(HOSTILE))
+@pytest.mark.parametrize("field", HOSTILE_FIELDS)
+def test_markup_in_every_front_matter_field_is_refused(field: str, payload: str, corpus_copy: Path,
+                                                       tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    run_ingest(corpus_copy, db, FakeEmbedder())
+    before = catalog.stats(database.get_engine(db))
+    shown = catalog.get_record(database.get_engine(db), "test-battery-site")
+    path = corpus_copy / SOLUTION
+    text = path.read_text(encoding="utf-8")
+    path.write_text(_set_field(text, field, HOSTILE[payload]), encoding="utf-8")
+    lines = text.split("\n")
+    field_line = next(i for i, ln in enumerate(lines, start=1) if ln.startswith(f"{field}:"))
+    res = run_ingest(corpus_copy, db, FakeEmbedder())
+    mine = [e for e in res.errors if e.file == str(path)]
+    assert mine, (field, payload)
+    assert all(e.line >= 1 for e in mine) and any(e.line == field_line for e in mine), mine
+    assert catalog.stats(database.get_engine(db)) == before
+    assert catalog.get_record(database.get_engine(db), "test-battery-site") == shown
+
+
+@pytest.mark.parametrize(("where", "edit", "reason"), [
+    ("source title", lambda t: t.replace("title: Fixture news item", "title: <script>x</script>"), "HTML"),
+    ("source url", lambda t: t.replace("url: https://example.org/battery", "url: javascript:alert(1)"),
+     "http"),
+    ("source id", lambda t: t.replace("  - id: S1", "  - id: ../S1"), "not declared"),
+    ("barrier type", lambda t: t.replace("- type: regulatory", "- type: <img src=x onerror=alert(1)>"),
+     "unknown type"),
+    ("table unit", lambda t: t.replace("| 1 | MW |", "| 1 | <script> |"), "unknown unit"),
+    ("table value", lambda t: t.replace("| 1 | MW |", "| 1; DROP TABLE record | MW |"), "not a number"),
+    ("table evidence", lambda t: t.replace("| installed | S1 |", "| ' OR 1=1 -- | S1 |"), "evidence"),
+    ("table source", lambda t: t.replace("| installed | S1 |", "| installed | ../../etc/passwd |"),
+     "not declared"),
+    ("city path", lambda t: t.replace("city: testville", "city: ../../etc/passwd"), "unknown city"),
+    ("measure type path", lambda t: t.replace("[test-battery]", "['../test-battery']"), "unknown measure type"),
+    ("kind", lambda t: t.replace("kind: solution", "kind: \"solution'; DROP TABLE record; --\""), "kind"),
+])
+def test_hostile_strings_elsewhere_are_refused(where: str, edit, reason: str, corpus_copy: Path,  # type: ignore[no-untyped-def]
+                                              tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    run_ingest(corpus_copy, db, FakeEmbedder())
+    before = catalog.stats(database.get_engine(db))
+    path = corpus_copy / SOLUTION
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    res = run_ingest(corpus_copy, db, FakeEmbedder())
+    mine = [e for e in res.errors if e.file == str(path)]
+    assert mine and any(reason in e.message for e in mine), (where, mine)
+    assert all(e.line >= 1 for e in mine)
+    assert catalog.stats(database.get_engine(db)) == before
+
+
+def test_sql_fragments_in_plain_text_are_stored_verbatim_never_executed(corpus_copy: Path, tmp_path: Path) -> None:
+    """Plain text that looks like SQL is not markup: it is accepted, stored as typed and harms nothing."""
+    db = tmp_path / "kb.sqlite"
+    path = corpus_copy / SOLUTION
+    sql = "Robert'); DROP TABLE record; -- \" OR 1=1"
+    text = path.read_text(encoding="utf-8").replace("title: Basement battery shared by a mixed-use block",
+                                                    f"title: '{sql.replace(chr(39), chr(39) * 2)}'")
+    text = text.replace("district: Fixture district", "district: ../../etc/passwd")
+    path.write_text(text.replace("No measured results", f"{sql} No measured results"), encoding="utf-8")
+    res = run_ingest(corpus_copy, db, FakeEmbedder())
+    assert res.errors == []
+    rec = catalog.get_record(database.get_engine(db), "test-battery-site")
+    assert rec["title"] == sql and sql in rec["sections"][-1]["text"]
+    assert counts(db) == {"solution": 2, "city": 1, "measure_type": 2, "lesson": 1}
+    assert database.integrity_ok(database.get_engine(db))
+
+
+def test_bom_crlf_and_trailing_whitespace_are_accepted_as_the_same_record(corpus_copy: Path, tmp_path: Path) -> None:
+    db_plain, db_odd = tmp_path / "plain.sqlite", tmp_path / "odd.sqlite"
+    assert run_ingest(corpus_copy, db_plain, FakeEmbedder()).errors == []
+    plain = catalog.get_record(database.get_engine(db_plain), "test-battery-site")
+    path = corpus_copy / SOLUTION
+    text = path.read_text(encoding="utf-8")
+    odd = "\r\n".join(ln + "  \t" if not ln.startswith("|") else ln + " " for ln in text.split("\n"))
+    path.write_bytes(b"\xef\xbb\xbf" + odd.encode("utf-8"))
+    res = run_ingest(corpus_copy, db_odd, FakeEmbedder())
+    assert res.errors == [], [str(e) for e in res.errors]
+    got = catalog.get_record(database.get_engine(db_odd), "test-battery-site")
+    assert got["title"] == plain["title"] and got["city"] == plain["city"]
+    assert got["numbers"] == plain["numbers"]
+    assert [s["title"] for s in got["sections"]] == [s["title"] for s in plain["sections"]]
