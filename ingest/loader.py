@@ -144,9 +144,10 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
     if todo:
         if progress:
             progress(f"embedding {len(todo)} chunks with {model}")
+        todo.sort(key=lambda ht: len(ht[1]))  # similar lengths share a batch: less padding, same vectors
         for i in range(0, len(todo), EMBED_BATCH):
             batch = todo[i:i + EMBED_BATCH]
-            vecs = embedder.encode([t for _, t in batch])
+            vecs = embedder.encode([t for _, t in batch], batch_size=64)
             dim = vecs.shape[1]
             for (h, _), v in zip(batch, vecs, strict=True):
                 vectors[h] = to_blob(v)
