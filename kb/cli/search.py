@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from kb import config, database, store
+from kb import cities, config, database, store
 from kb.cli import add_db
 from kb.embeddings import Embedder, make_embedder
 from kb.search import FACETS, SearchEngine
@@ -40,9 +40,23 @@ def _search_engine(args: argparse.Namespace) -> SearchEngine:
     return SearchEngine(engine, embedder)
 
 
+def _city_ids(engine: SearchEngine, names: list[str]) -> list[str]:
+    """City filter values as record ids: names and aliases (``Kraków``, ``Cracow``) resolve to ``krakow``."""
+    out = []
+    for name in names:
+        try:
+            out.append(cities.find_city(engine.engine, name).id)
+        except LookupError:
+            out.append(name)
+    return out
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     filters = {f: getattr(args, f) for f in FACETS if getattr(args, f)}
-    res = _search_engine(args).search(args.query, filters=filters, limit=args.limit, mode=args.mode)
+    search = _search_engine(args)
+    if filters.get("city"):
+        filters["city"] = _city_ids(search, filters["city"])
+    res = search.search(args.query, filters=filters, limit=args.limit, mode=args.mode)
     rows = [h.to_json() for h in res.hits]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -183,6 +183,10 @@ def test_cli_search_and_similar(fixture_db: Path, monkeypatch: pytest.MonkeyPatc
     assert cli_main(["search", "battery", "--db", str(fixture_db), "--kind", "lesson", "--city", "TESTVILLE",
                      "--limit", "1", "--json"]) == 0
     assert [r["id"] for r in json.loads(capsys.readouterr().out)] == ["test-lesson-grid"]
+    # a city's alias resolves to its id in the facet filter
+    assert cli_main(["search", "battery", "--db", str(fixture_db), "--kind", "lesson", "--city", "Testvile",
+                     "--limit", "1", "--json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == ["test-lesson-grid"]
     assert cli_main(["search", '"((title:x', "--db", str(fixture_db), "--category", "aquathermal",
                      "--json"]) == 0
     assert isinstance(json.loads(capsys.readouterr().out), list)
