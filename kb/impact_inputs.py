@@ -23,8 +23,8 @@ class ParameterMissing(LookupError):
 
     def __init__(self, measure: str, key: str) -> None:
         super().__init__(f"measure type '{measure}' has no value for parameter '{key}'; add a row with key "
-                         f"'{key}' (low / mid / high, unit, evidence, source) to its ## Parameters table, or pass "
-                         "a site figure as an override")
+                         f"'{key}' (low / mid / high, unit, evidence, source) to its ## Parameters table, or give a "
+                         f"value of your own (kb estimate --param {key}=VALUE; the Estimate page asks for it)")
         self.measure = measure
         self.key = key
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -97,10 +98,14 @@ def read_solution(engine: Engine, solution_id: str) -> SolutionInputs:
     return SolutionInputs(rec, types, scales, overrides, outputs, figures, warnings)
 
 
-def solution_items(si: SolutionInputs, scale: float | Mapping[str, float] | None) -> list[Any]:
+def solution_items(si: SolutionInputs, scale: float | Mapping[str, float] | None,
+                   params: Mapping[str, float] | None = None) -> list[Any]:
     """Portfolio items for the solution at the given scale (a number for the first measure type, the others
-    in proportion; or a scale per measure type), else at the source scales."""
+    in proportion; or a scale per measure type), else at the source scales. ``params`` are parameter values
+    entered by the user (``key`` for every measure type, ``TYPE.key`` for one); they win over the record."""
     from kb.impact import PortfolioItem, ScaleMissing
+
+    given = user_params(si, params or {})
 
     sol = si.record["id"]
     primary = si.types[0]
@@ -130,8 +135,36 @@ def solution_items(si: SolutionInputs, scale: float | Mapping[str, float] | None
                 else f"--scale {mt.id}=Q ({mt.scale_unit})"
             raise ScaleMissing(f"solution '{sol}' has no scale figure for measure type '{mt.id}' (its record has no "
                                f"value in a row with key 'scale'); give the scale: {hint}")
-        items.append(PortfolioItem(mt, value, si.overrides.get(mt.id, {}), evidence, source))
+        items.append(PortfolioItem(mt, value, {**si.overrides.get(mt.id, {}), **given.get(mt.id, {})},
+                                   evidence, source))
     return items
+
+
+def user_params(si: SolutionInputs, params: Mapping[str, float]) -> dict[str, dict[str, Input]]:
+    """Parameter values typed by a user, as fixed inputs labelled ``estimate`` / ``entered by the user``."""
+    out: dict[str, dict[str, Input]] = {mt.id: {} for mt in si.types}
+    for raw_key, value in params.items():
+        mt_id, _, key = raw_key.rpartition(".")
+        targets = [mt for mt in si.types if not mt_id or mt.id == mt_id]
+        if mt_id and not targets:
+            raise ValueError(f"parameter '{raw_key}': the solution has no measure type '{mt_id}'")
+        if not any(key in MODEL_KEYS[mt.model] for mt in targets):
+            raise ValueError(f"parameter '{raw_key}': no measure type of this solution uses '{key}'")
+        if not math.isfinite(float(value)) or float(value) < 0:
+            raise ValueError(f"parameter '{raw_key}': {value} is not a number of zero or more")
+        for mt in targets:
+            if key in MODEL_KEYS[mt.model]:
+                base = mt.params.get(key)
+                out[mt.id][key] = Input.fixed(base.name if base else key.replace("_", " "), key, float(value),
+                                              base.unit if base else "", "estimate", "entered by the user",
+                                              measure=mt.id)
+    return out
+
+
+def missing_params(si: SolutionInputs) -> list[tuple[str, str]]:
+    """(measure type id, parameter key) pairs the model needs and neither the type nor the solution gives."""
+    return [(mt.id, k) for mt in si.types for k in MODEL_KEYS[mt.model]
+            if k not in mt.params and k not in si.overrides.get(mt.id, {})]
 
 
 def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, Input], tariff: str
@@ -174,14 +207,14 @@ def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, I
 def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
                       scale: float | Mapping[str, float] | None = None, samples: int | None = None,
                       seed: int | None = None, tariff: str = "household",
-                      general: dict[str, Input] | None = None) -> Any:
+                      general: dict[str, Input] | None = None, params: Mapping[str, float] | None = None) -> Any:
     """A solution replicated in a city: site overrides used, central estimate calibrated on source figures."""
     from kb.impact import DEFAULT_SAMPLES, DEFAULT_SEED, estimate, prepare
 
     si = read_solution(engine, solution_id)
     general = load_factors(engine) if general is None else general
     target = find_city(engine, city) if isinstance(city, str) else city
-    items = solution_items(si, scale)
+    items = solution_items(si, scale, params)
     try:
         source_city: CityProfile | None = find_city(engine, si.record["city"])
     except LookupError:

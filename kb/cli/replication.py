@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="supply or replace a city driver (e.g. pv_yield=1100)")
     p.add_argument("--scale", action="append", default=[], metavar="Q|TYPE=Q",
                    help="scale in the measure type's unit; TYPE=Q for one measure type of several")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a parameter value of your own (e.g. km_per_shared_car=12000; TYPE.KEY=VALUE for one "
+                        "measure type); labelled 'entered by the user' in the assumptions")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--samples", type=int, default=5000)
     p.add_argument("--tariff", choices=["household", "non_household"], default="household")
@@ -70,6 +73,19 @@ def resolve_city(engine: Any, name: str, drivers: list[str]) -> CityProfile:
                 raise CliError(f"--driver {key}: '{val}' is not a number") from exc
         city = city.with_drivers(values, source="given on the command line")
     return city
+
+
+def parse_params(values: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for v in values:
+        key, sep, q = v.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"--param expects KEY=VALUE, got '{v}'")
+        try:
+            out[key.strip()] = float(q)
+        except ValueError as exc:
+            raise CliError(f"--param {key}: '{q}' is not a number") from exc
+    return out
 
 
 def parse_scale(values: list[str]) -> float | dict[str, float] | None:
@@ -140,7 +156,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if args.samples < 1:
         raise CliError("--samples must be at least 1")
     est = estimate_solution(engine, args.solution, city, parse_scale(args.scale), samples=args.samples,
-                            seed=args.seed, tariff=args.tariff)
+                            seed=args.seed, tariff=args.tariff, params=parse_params(args.param))
     data = est.to_dict()
     if args.json:
         _print_json(data)

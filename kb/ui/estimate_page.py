@@ -8,7 +8,7 @@ import streamlit as st
 
 from kb.fit import lighthouse_solutions
 from kb.impact import METRICS, ScaleMissing, estimate_solution
-from kb.impact_solution import NoImpactModel, read_solution
+from kb.impact_solution import NoImpactModel, missing_params, read_solution
 from kb.replication_view import range_rows, side_by_side, tornado_rows
 from kb.ui import state
 from kb.ui.brief_widgets import solution_brief_downloads
@@ -46,6 +46,16 @@ def render() -> None:
                              else "The source record gives no scale: enter yours.")
         if v is not None:
             scales[mt.id] = v
+    params: dict[str, float] = {}
+    for mt_id, key in missing_params(si):
+        v = st.number_input(f"{key.replace('_', ' ').capitalize()} for {mt_id} (no source gives it)", min_value=0.0,
+                            value=None, key=f"param_{sol_id}_{mt_id}_{key}",
+                            help="The measure-type record declares this parameter missing: enter your own "
+                                 "assumption; it is labelled 'entered by the user' in the assumptions.")
+        if v is None:
+            st.warning(f"Enter {key.replace('_', ' ')} for {mt_id}: no source in the knowledge base gives it.")
+            return
+        params[f"{mt_id}.{key}"] = v
     with st.expander("Simulation settings"):
         samples = st.number_input("Monte Carlo samples", 100, 50000, 5000, step=1000, key="est_samples")
         seed = st.number_input("Seed", 0, 10**6, 42, key="est_seed")
@@ -55,7 +65,8 @@ def render() -> None:
                    + ": the source record gives none.")
         return
     try:
-        est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed))
+        est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed),
+                                params=params)
     except (ScaleMissing, LookupError, ValueError) as exc:
         st.error(str(exc))
         return

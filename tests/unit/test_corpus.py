@@ -94,3 +94,23 @@ def test_the_overview_in_solutions_readme_is_current(corpus_db: Path, tmp_path: 
     write_overview(expected, table)
     assert readme.read_text(encoding="utf-8") == expected.read_text(encoding="utf-8"), (
         "solutions/README.md overview is stale: run `python -m ingest && kb corpus-overview --write`")
+
+
+def test_a_parameter_no_source_gives_is_asked_for_and_labelled_when_given(corpus_db: Path) -> None:
+    """car-sharing declares km_per_shared_car missing: the estimate names it; a user value is used and labelled."""
+    from kb.impact import estimate_solution
+    from kb.impact_inputs import ParameterMissing
+    from kb.impact_solution import missing_params, read_solution
+
+    eng = database.get_engine(corpus_db)
+    assert ("car-sharing", "km_per_shared_car") in missing_params(read_solution(eng, "ams-ehub-papaverweg"))
+    with pytest.raises(ParameterMissing, match="--param km_per_shared_car=VALUE"):
+        estimate_solution(eng, "ams-ehub-papaverweg", "krakow", 10, samples=200)
+    est = estimate_solution(eng, "ams-ehub-papaverweg", "krakow", 10, samples=2000,
+                            params={"km_per_shared_car": 15000}).to_dict()
+    # 10 shared cars × 15,000 km × 0.21 kWh/km (the mid of the sourced EV consumption) = 31.5 MWh/yr
+    assert est["metrics"]["electricity"]["p50"] == pytest.approx(31.5, rel=0.03)
+    given = [a for a in est["assumptions"] if a["key"] == "km_per_shared_car"]
+    assert given and given[0]["source"] == "entered by the user" and given[0]["value"] == 15000
+    with pytest.raises(ValueError, match="no measure type of this solution uses 'foo'"):
+        estimate_solution(eng, "ams-ehub-papaverweg", "krakow", 10, samples=200, params={"foo": 1})
