@@ -48,6 +48,7 @@ class BriefRequest:
     solutions: list[str]
     city: str
     scales: dict[str, float | dict[str, float]] = field(default_factory=dict)
+    params: dict[str, dict[str, float]] = field(default_factory=dict)
     date: str = ""
     seed: int = 42
 
@@ -63,7 +64,7 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
         raise BriefError("choose at least one solution")
     if not req.date:
         raise BriefError("a brief needs a date (YYYY-MM-DD)")
-    estimate = estimate or replication_estimate(engine)
+    estimate = estimate or replication_estimate(engine, req.params)
     fit = fit or replication_fit(engine)
     lessons = lessons or app_lessons(engine)
     city = find_city(engine, req.city)

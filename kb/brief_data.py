@@ -65,8 +65,9 @@ def _module(name: str) -> Any | None:
         return None
 
 
-def replication_estimate(engine: Engine) -> EstimateFn:
-    """The replication model's estimate as the ``kb estimate --json`` dict (issue 5); BriefError if absent."""
+def replication_estimate(engine: Engine, params: dict[str, dict[str, float]] | None = None) -> EstimateFn:
+    """The replication model's estimate as the ``kb estimate --json`` dict (issue 5); BriefError if absent.
+    ``params`` holds, by solution id, parameter values entered by the user where no source gives one."""
 
     def run(solution_id: str, city: str, scale: float | dict[str, float] | None, seed: int) -> Estimate:
         mod = _module("kb.impact")
@@ -74,7 +75,8 @@ def replication_estimate(engine: Engine) -> EstimateFn:
         if fn is None:
             raise BriefError("the replication model (kb.impact) is not available in this installation")
         try:
-            result = fn(engine, solution_id, city, scale=scale, seed=seed)
+            result = fn(engine, solution_id, city, scale=scale, seed=seed,
+                        params=(params or {}).get(solution_id) or None)
         except (LookupError, ValueError) as exc:
             msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
             raise BriefError(f"{solution_id}: {msg}") from exc

@@ -72,7 +72,7 @@ def render() -> None:
         return
     st.subheader(f"{si.record['title']} in {city.name}")
     _ranges(est)
-    solution_brief_downloads(engine, sol_id, city, scales, int(seed))
+    solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params)
     if est.unavailable:
         st.info("Not computed: " + "; ".join(f"{u['metric']} — {u['reason']}" for u in est.unavailable))
     for w in est.warnings:

@@ -24,7 +24,7 @@ def brief_app(app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     shutil.copytree(ROOT / "tests" / "fixtures" / "corpus", corpus)
     shutil.copytree(ROOT / "tests" / "fixtures" / "brief", corpus, dirs_exist_ok=True)
     monkeypatch.setattr(config, "SOLUTIONS_DIR", corpus)
-    monkeypatch.setattr(brief_mod, "replication_estimate", lambda engine: fake_estimate)
+    monkeypatch.setattr(brief_mod, "replication_estimate", lambda engine, params=None: fake_estimate)
     monkeypatch.setattr(brief_mod, "replication_fit", lambda engine: fake_fit)
     calls = {"render": 0}
     real = widgets.render
@@ -69,7 +69,7 @@ def test_brief_page_builds_previews_and_offers_downloads(brief_app: dict[str, in
 
 
 def test_brief_page_error_is_a_message(brief_app: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(engine):  # type: ignore[no-untyped-def]
+    def broken(engine, params=None):  # type: ignore[no-untyped-def]
         def run(*_a):  # type: ignore[no-untyped-def]
             raise brief_mod.BriefError("city 'krakow' lacks driver 'pv_yield'")
         return run

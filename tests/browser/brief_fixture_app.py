@@ -14,6 +14,6 @@ from kb import config  # noqa: E402
 from tests.unit.brief_fixture import fake_estimate, fake_fit  # noqa: E402
 
 config.SOLUTIONS_DIR = Path(os.environ["KB_TEST_CORPUS"])
-brief_mod.replication_estimate = lambda engine: fake_estimate
+brief_mod.replication_estimate = lambda engine, params=None: fake_estimate
 brief_mod.replication_fit = lambda engine: fake_fit
 runpy.run_path(str(ROOT / "app.py"), run_name="__main__")

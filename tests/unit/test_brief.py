@@ -226,7 +226,7 @@ def test_cli_writes_each_format(brief_db: Path, tmp_path: Path, monkeypatch: pyt
                                 fmt_name: str) -> None:
     import kb.brief as brief_mod
 
-    monkeypatch.setattr(brief_mod, "replication_estimate", lambda engine: fake_estimate)
+    monkeypatch.setattr(brief_mod, "replication_estimate", lambda engine, params=None: fake_estimate)
     monkeypatch.setattr(brief_mod, "replication_fit", lambda engine: fake_fit)
     out = tmp_path / f"x.{fmt_name}"
     code = main(["brief", "test-battery-site", "--city", "Krakow", "--format", fmt_name, "--output", str(out),
