@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +18,7 @@ from kb import database, store
 from kb.accounts import ANONYMOUS, Actor, PermissionDenied, require
 from kb.catalog import fold
 from kb.embeddings import Embedder, to_blob
-from kb.lesson_format import CONTENT_FIELDS, Lesson, to_record
+from kb.lesson_format import CONTENT_FIELDS, Lesson, to_markdown, to_record
 from kb.lesson_input import (
     LessonCreate,
     LessonInvalid,
@@ -30,7 +32,8 @@ from kb.models import RecordRow
 
 __all__ = ["Lesson", "LessonCreate", "LessonUpdate", "LessonInvalid", "LessonNotFound", "StaleEdit",
            "LessonStateError", "PermissionDenied", "create_lesson", "update_lesson", "publish_lesson",
-           "archive_lesson", "restore_lesson", "get_lesson", "list_lessons", "history", "reference_options"]
+           "archive_lesson", "restore_lesson", "get_lesson", "list_lessons", "history", "reference_options",
+           "export_zip"]
 
 
 class LessonError(Exception):
@@ -350,3 +353,14 @@ def history(engine: Engine, actor: Actor, lesson_id: str) -> list[dict[str, Any]
         out.append({"at": at, "actor": r.actor, "role": r.role, "action": r.action, "version": r.version,
                     "changed": changed, "before": before, "after": after})
     return out
+
+
+def export_zip(engine: Engine) -> tuple[bytes, int]:
+    """Every published lesson as a Markdown record (``lessons/ID.md``, as ``kb lessons export`` writes them) in a
+    zip, and how many; the files can be committed under ``solutions/lessons/`` so that git keeps them."""
+    published = sorted(list_lessons(engine, ANONYMOUS), key=lambda x: x.id)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for les in published:
+            zf.writestr(f"lessons/{les.id}.md", to_markdown(les))
+    return buf.getvalue(), len(published)

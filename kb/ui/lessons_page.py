@@ -36,6 +36,11 @@ def render() -> None:
         st.info("No lessons match." + ("" if staff else " Hub staff publish lessons after review."))
         return
     st.caption(f"{len(found)} lessons")
+    data, n = lessons.export_zip(state.engine())
+    st.download_button(f"Export the {n} published lessons (Markdown, zip)", data=data, file_name="lessons.zip",
+                       mime="application/zip", key="lessons_export", icon="📦", on_click="ignore",
+                       disabled=n == 0, help="The same files as 'kb lessons export DIR': commit them under "
+                                             "solutions/lessons/ so that git keeps them.")
     for les in found:
         with st.container(border=True):
             st.markdown(f"#### {escape_md(les.title)}")

@@ -313,3 +313,18 @@ def test_lessons_list_json(engine, fixture_db: Path, capsys) -> None:  # type: i
 
 def test_operator_actor_is_admin() -> None:
     assert accounts.Actor.system().at_least("admin")
+
+
+def test_export_zip_holds_the_published_lessons_as_markdown(engine, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import zipfile
+
+    pub = lessons.create_lesson(engine, STAFF, lesson_data(title="Exported one"))
+    lessons.publish_lesson(engine, STAFF, pub.id, 1, fake_embedder)
+    lessons.create_lesson(engine, STAFF, lesson_data(title="Draft stays home"))
+    data, n = lessons.export_zip(engine)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert n == 1 and zf.namelist() == [f"lessons/{pub.id}.md"]
+        text = zf.read(f"lessons/{pub.id}.md").decode("utf-8")
+    rec, errs = parse_text(text, "x.md")
+    assert errs == [] and rec.id == pub.id and rec.title == "Exported one"
