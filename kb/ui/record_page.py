@@ -25,6 +25,11 @@ def render() -> None:
     rec = view["record"]
     st.title(rec["title"], anchor=False)
     st.caption(" · ".join(x for x in (rec["kind"].replace("_", " "), rec["city"], rec["status"], rec["id"]) if x))
+    if rec["kind"] == "solution":
+        from kb.ui import estimate_page
+
+        st.page_link(estimate_page.page(), label="Estimate it for my city", icon="📈",
+                     query_params={"solution": rec["id"]})
     if view["evidence"]:
         cols = st.columns(len(view["evidence"]) + 4)
         for col, ev in zip(cols, view["evidence"], strict=False):
