@@ -1,10 +1,15 @@
-"""Browser test: staff logs in, writes a lesson, publishes it, and finds it by search; payloads stay inert."""
+"""Browser journey: staff logs in, writes a lesson, publishes it, finds it by search, on the Lessons page and on its
+solution's page, and exports the lessons (zip download); payloads stay inert throughout."""
 
 from __future__ import annotations
 
+import re
+import zipfile
+from pathlib import Path
+
 import pytest
 
-from tests.conftest import wait_for_app
+from tests.conftest import LIVE_DBS, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -69,4 +74,22 @@ def test_staff_writes_publishes_and_finds_a_lesson(live_app: str, live_staff: tu
 
     nav(page, "Lessons")
     page.get_by_text(TITLE).first.wait_for(timeout=60_000)
+
+    # the lessons export (a zip of Markdown records, as 'kb lessons export' writes) holds the new lesson
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=re.compile(r"^Export the \d+ published lessons")).click()
+    with zipfile.ZipFile(Path(info.value.path())) as zf:
+        texts = {n: zf.read(n).decode("utf-8") for n in zf.namelist()}
+    mine = [n for n, t in texts.items() if f"title: {TITLE}" in t]
+    assert mine and mine[0].startswith("lessons/lesson-") and "<script>alert(1)</script>" in texts[mine[0]]
+
+    # the lesson is listed on the page of the solution it is about
+    from kb import accounts, database, lessons
+
+    engine = database.get_engine(LIVE_DBS[live_app])
+    lesson = next(x for x in lessons.list_lessons(engine, accounts.ANONYMOUS) if x.title == TITLE)
+    page.goto(f"{live_app}/record?id={lesson.solutions[0]}")
+    page.get_by_role("heading", name="Lessons learned from this").wait_for(timeout=120_000)
+    page.locator("[data-testid=stPageLink] a").filter(has_text="Zeppelin hangar roof").first.click()
+    page.locator("h1").filter(has_text="Zeppelin hangar roof").wait_for(timeout=60_000)
     assert alerts == [], "no payload ever ran"
