@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
-from kb import database, search_backend
+from kb import database, glossary, search_backend
 from kb.catalog import RecordNotFound, fold
 from kb.embeddings import Embedder
 from kb.search_text import Span, clean_query, drop_header, parse_marked, plain_snippet, spans_text
@@ -31,6 +31,7 @@ class SearchConfig:
     depth: int = 100                # candidates taken from each retriever
     fts_weights: tuple[float, float, float] = (2.0, 1.0, 1.0)  # title, section, text
     sections_per_hit: int = 3
+    translate: bool = True          # read non-English queries with kb.glossary and search their English too
 
 
 @dataclass
@@ -90,6 +91,13 @@ class SearchResponse:
     facets: dict[str, dict[str, int]]
     total: int
     mode: str
+    language: str = "en"            # the language the query was read as (ISO 639-1)
+    translation: str = ""           # its English terms, searched with it ("" for English or none found)
+
+    @property
+    def language_note(self) -> str:
+        """E.g. ``Query read as Polish; searched also as: storage surplus solar`` ("" for English)."""
+        return glossary.Reading(self.language, self.translation).note()
 
 
 Filters = Mapping[str, Sequence[str] | str | None]
@@ -176,19 +184,20 @@ class SearchEngine:
         if not q.strip() or not any(ch.isalnum() for ch in q):
             counts = _counts(idx, range(len(idx.records)), rmask, self, filters)
             return SearchResponse(q, [], counts, 0, mode)
-        qvec = self._encode(q, idx) if mode in ("hybrid", "dense") else None
-        fused, ranks = self._rank_chunks(idx, q, qvec, rmask, mode, max(limit, 1))
+        text_q, dense_q, reading = glossary.expand(q) if self.config.translate else (q, q, glossary.Reading())
+        qvec = self._encode(dense_q, idx) if mode in ("hybrid", "dense") else None
+        fused, ranks = self._rank_chunks(idx, text_q, qvec, rmask, mode, max(limit, 1))
         grouped = self._group(idx, fused, ranks)
-        hits = self._hits(idx, q, grouped[:limit], ranks, snippets)
+        hits = self._hits(idx, text_q, grouped[:limit], ranks, snippets)
         if rmask is None:
             cand = [r for r, _ in grouped]
             counts = _counts(idx, cand, None, self, filters)
         else:
-            fused_all, ranks_all = self._rank_chunks(idx, q, qvec, None, mode, max(limit, 1))
+            fused_all, ranks_all = self._rank_chunks(idx, text_q, qvec, None, mode, max(limit, 1))
             cand = [r for r, _ in self._group(idx, fused_all, ranks_all)]
             counts = _counts(idx, cand, rmask, self, filters)
         used = mode if qvec is not None or mode == "bm25" else "bm25"
-        return SearchResponse(q, hits, counts, len(grouped), used)
+        return SearchResponse(q, hits, counts, len(grouped), used, reading.language, reading.english)
 
     def _rank_chunks(self, idx: search_backend.IndexData, q: str, qvec: np.ndarray | None,
                      rmask: np.ndarray | None, mode: str, limit: int
