@@ -4,8 +4,10 @@ Ingests ``solutions/`` into a temporary database with the configured model (``KB
 all-MiniLM-L6-v2), runs every query of ``multilingual_queries.json`` through ``kb.search`` (hybrid, the
 shipped configuration) and prints one row per language. recall@3 is the share of queries with at least one
 relevant record in the top 3 (every listed id answers the need); MRR is the mean reciprocal rank of the first
-relevant record (0 when none in the top 10). Writes bench-results/multilingual.json. Not a timed test.
-Usage: python tests/benchmarks/bench_multilingual.py [--mode hybrid|bm25|dense] [--no-translate] [--out FILE]
+relevant record (0 when none in the top 10). Both query sets are run (the main set, seen while the glossary was
+written, and the held-out set, written after it was frozen), each with the glossary on (shipped) and off (before).
+Writes bench-results/multilingual.json. Not a timed test.
+Usage: python tests/benchmarks/bench_multilingual.py [--mode hybrid|bm25|dense] [--show-misses] [--out FILE]
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +33,7 @@ from kb.embeddings import Embedder, make_embedder  # noqa: E402
 from kb.search import SearchConfig, SearchEngine  # noqa: E402
 
 QUERIES = Path(__file__).with_name("multilingual_queries.json")
+HELDOUT = Path(__file__).with_name("multilingual_queries_heldout.json")
 OUT = ROOT / "bench-results"
 LANGS = ("en", "pl", "hu", "sk", "lv", "da", "pt", "es", "nl")
 
@@ -74,12 +80,21 @@ def evaluate(engine: SearchEngine, queries: list[dict[str, object]], mode: str =
     return table, rows
 
 
-def build(embedder: Embedder, where: Path) -> SearchEngine:
+def build(embedder: Embedder, where: Path) -> Engine:
     db = where / "kb.sqlite"
     res = run_ingest(config.SOLUTIONS_DIR, db, embedder)
     if res.errors:
         raise SystemExit(f"ingest errors: {[e.to_dict() for e in res.errors][:3]}")
-    return SearchEngine(database.get_engine(db), embedder, SearchConfig())
+    return database.get_engine(db)
+
+
+def print_table(title: str, after: dict[str, dict[str, float]], before: dict[str, dict[str, float]]) -> None:
+    print(f"\n{title}")
+    print(f"{'lang':<5}{'n':>4}{'recall@3':>10}{'MRR':>8}   {'before: recall@3':>16}{'MRR':>8}")
+    for lang, m in after.items():
+        b = before.get(lang, {})
+        print(f"{lang:<5}{int(m['queries']):>4}{m['recall@3']:>10.3f}{m['mrr']:>8.3f}   "
+              f"{b.get('recall@3', 0):>16.3f}{b.get('mrr', 0):>8.3f}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -89,26 +104,32 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--show-misses", action="store_true")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    queries = load_queries()
+    sets = {"main": load_queries(QUERIES), "heldout": load_queries(HELDOUT)}
     embedder = make_embedder()
+    shipped = SearchConfig()
+    results: dict[str, object] = {"model": embedder.name, "mode": args.mode, "config": asdict(shipped),
+                                  "definition": "recall@3: share of queries with a relevant record in the top 3; "
+                                                "MRR: mean 1/rank of the first relevant record in the top 10"}
     with tempfile.TemporaryDirectory() as tmp:
         engine = build(embedder, Path(tmp))
-        table, rows = evaluate(engine, queries, args.mode)
-        engine.engine.dispose()
-    print(f"model {embedder.name}, mode {args.mode}, {len(queries)} queries, "
-          f"{keyword_overlap(queries, config.SOLUTIONS_DIR)} verbatim in a keyword list")
-    print(f"{'lang':<5}{'n':>4}{'recall@3':>10}{'MRR':>8}")
-    for lang, m in table.items():
-        print(f"{lang:<5}{int(m['queries']):>4}{m['recall@3']:>10.3f}{m['mrr']:>8.3f}")
-    if args.show_misses:
-        for r in rows:
-            if not r["hit@3"]:
-                print(f"  miss {r['lang']} rank={r['rank']} read_as={r['read_as']!r}: {r['query']} -> {r['top3']}")
-    out = {"model": embedder.name, "mode": args.mode, "config": SearchConfig().__dict__,
-           "table": table, "queries": rows, "seconds": round(time.perf_counter() - t0, 1)}
+        for name, queries in sets.items():
+            after, rows = evaluate(SearchEngine(engine, embedder, shipped), queries, args.mode)
+            before, _ = evaluate(SearchEngine(engine, embedder, replace(shipped, translate=False)), queries, args.mode)
+            overlap = keyword_overlap(queries, config.SOLUTIONS_DIR)
+            print_table(f"{name}: {len(queries)} queries ({overlap} verbatim in a keyword list), model "
+                        f"{embedder.name}, mode {args.mode}; glossary on, and before (glossary off)", after, before)
+            if args.show_misses:
+                for r in rows:
+                    if not r["hit@3"]:
+                        print(f"  miss {r['lang']} rank={r['rank']} read as {r['read_as']!r}: {r['query']} "
+                              f"-> {r['top3']}")
+            results[name] = {"queries": len(queries), "verbatim_in_keywords": overlap, "table": after,
+                             "before": before, "rows": rows}
+        engine.dispose()
+    results["seconds"] = round(time.perf_counter() - t0, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str) + "\n")
-    print(f"wrote {args.out} in {out['seconds']}s")
+    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(f"\nwrote {args.out} in {results['seconds']}s")
 
 
 if __name__ == "__main__":
