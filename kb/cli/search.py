@@ -60,7 +60,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     rows = [h.to_json() for h in res.hits]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
-    elif not rows:
+        return 0
+    if res.language_note:
+        print(res.language_note)
+    if not rows:
         print("no results (try fewer words, other words, or fewer filters)")
     else:
         for h in res.hits:

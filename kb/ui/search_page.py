@@ -33,7 +33,8 @@ def pages() -> list[st.Page]:
 def render() -> None:
     st.title("Search solutions and lessons")
     query = st.text_input("What do you need?", key="q", placeholder=EXAMPLES[0],
-                          help="Your own words work: the search matches words and meaning.")
+                          help="Your own words work, in English or in Polish, Hungarian, Slovak, Latvian, Danish, "
+                               "Portuguese, Spanish or Dutch: the search matches words and meaning.")
     engine = search_engine()
     filters = {f: st.session_state.get(f"facet_{f}") or [] for f in FACETS}
     res = engine.search(query, filters=filters, limit=20)
@@ -53,6 +54,8 @@ def render() -> None:
     if not res.hits:
         st.warning("No results. Try fewer or other words, or remove some filters in the sidebar.")
         return
+    if res.language_note:
+        st.caption(f"🌐 {escape_markdown(res.language_note)}")
     st.caption(f"{len(res.hits)} best of {res.total} matching records")
     for hit in res.hits:
         result_card(hit)
