@@ -120,7 +120,8 @@ def test_translation_can_be_switched_off(fixture_db: Path, fake_embedder: FakeEm
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("query", "wanted"), [
-    ("magazynowanie nadwyżki energii słonecznej", {"ams-republica-battery", "bio-iberdrola-storage", "battery-storage"}),
+    ("magazynowanie nadwyżki energii słonecznej",
+     {"ams-republica-battery", "bio-iberdrola-storage", "battery-storage"}),
     ("ogrzewanie ciepłem z kanału", {"ams-schoonschip-canal-heat", "aquathermal"}),
     ("hőszivattyú földhőszondákkal", {"ground-source-heat-pump", "bio-beta-boreholes", "bio-geothermal-ring"}),
     ("zöldtető esővíz", {"green-roof", "ams-poppies-green-roof", "ams-republica-greywater"}),
