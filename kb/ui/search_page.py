@@ -54,8 +54,8 @@ def render() -> None:
     if not res.hits:
         st.warning("No results. Try fewer or other words, or remove some filters in the sidebar.")
         return
-    if res.language_note:
-        st.caption(f"🌐 {escape_markdown(res.language_note)}")
+    if res.language_note:  # built only from the glossary's own words, never from the typed text
+        st.caption(f"🌐 {res.language_note}")
     st.caption(f"{len(res.hits)} best of {res.total} matching records")
     for hit in res.hits:
         result_card(hit)

@@ -91,3 +91,13 @@ def test_record_page_unknown_and_missing_id(fixture_app: Path) -> None:
     assert not at.exception and "no record" in at.warning[0].value
     at = AppTest.from_string(RECORD, default_timeout=60).run()
     assert not at.exception and "Search page" in at.info[0].value
+
+
+def test_search_page_says_how_a_polish_query_was_read(fixture_app: Path) -> None:
+    at = AppTest.from_string(SEARCH, default_timeout=60).run()
+    at.text_input(key="q").input("magazynowanie nadwyżki energii słonecznej w akumulatorach").run()
+    assert not at.exception, at.exception
+    assert any("Query read as Polish; searched also as:" in c.value for c in at.caption)
+    assert at.get("page_link"), "the Polish query finds records"
+    at.text_input(key="q").input("heat from canal water").run()
+    assert not any("Query read as" in c.value for c in at.caption), "no note for English"
