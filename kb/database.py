@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, event, text
 from sqlmodel import Session, SQLModel, create_engine
 
-from kb import lesson_models, models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from kb import lesson_models, models, plan_table  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 BUSY_TIMEOUT_MS = 30_000
 _engines: dict[str, Engine] = {}
@@ -103,7 +103,8 @@ def m001_create_tables(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, lesson_models.m002_accounts_and_lessons]
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, lesson_models.m002_accounts_and_lessons,
+                                                  plan_table.m003_district_plans]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -13,7 +13,7 @@ from kb.embeddings import EmbedderError
 
 # Each module registers its sub-commands with ``register(subparsers)``.
 COMMAND_MODULES = ["kb.cli.core", "kb.cli.backup", "kb.cli.search", "kb.cli.lessons", "kb.cli.brief",
-                   "kb.cli.replication"]
+                   "kb.cli.replication", "kb.cli.plan"]
 
 Handler = Callable[[argparse.Namespace], int]
 
