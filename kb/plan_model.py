@@ -269,3 +269,12 @@ def plan_from_dict(data: dict[str, Any], name: str = "plan") -> PlanSpec:
         spec.measures.append(PlanMeasure(m["type"].strip(), figure(m["scale"], f"{where}.scale"), disp,
                                          str(m.get("label") or "")))
     return spec
+
+
+def keep_or_enter(fig: Figure | None, value: float | None, unit: str = "") -> Figure | None:
+    """The loaded figure (with its provenance) while the value is unchanged; else the value as entered by the user."""
+    if value is None:
+        return None
+    if fig is not None and math.isclose(fig.mid, value, rel_tol=0, abs_tol=1e-12):
+        return fig
+    return Figure.of(value, unit or (fig.unit if fig else ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.ui import brief_page, city_page, estimate_page, lessons_page, match_page, overview, search_page
+from kb.ui import brief_page, city_page, estimate_page, lessons_page, match_page, overview, plan_page, search_page
 
 
 def all_pages() -> dict[str, list[st.Page]]:
@@ -15,5 +15,5 @@ def all_pages() -> dict[str, list[st.Page]]:
             brief_page.page(),
         ],
         "Lessons": lessons_page.pages(),
-        "Replicate": [city_page.page(), match_page.page(), estimate_page.page()],
+        "Replicate": [city_page.page(), match_page.page(), estimate_page.page(), plan_page.page()],
     }

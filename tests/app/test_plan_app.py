@@ -1,0 +1,78 @@
+"""AppTest: the District plan page on the bundled corpus (fake embedder): examples, building, saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from kb import accounts, database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def open_page(url_path: str = "district-plan") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at._page_hash = calc_hash(url_path)
+    return at.run()
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def test_krakow_example_evaluates_with_warnings_and_suggestions(app_env: Path) -> None:
+    at = open_page()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "District plan"
+    at.selectbox(key="plan_example").set_value("krakow-example-district").run()
+    assert not at.exception, at.exception
+    assert float(_metric(at, "Balance, P50").replace(",", "")) < 0
+    assert any("Short by" in w.value for w in at.warning)
+    assert any("km_per_shared_car" in w.value for w in at.warning), "a missing parameter is a per-measure warning"
+    assert any(s.value == "What would close the gap" for s in at.subheader)
+    assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) >= 1, "the waterfall"
+    assert any("FALLBACK" in c.value for c in at.caption)
+
+
+def test_budapest_example_evaluates(app_env: Path) -> None:
+    at = open_page()
+    at.selectbox(key="plan_example").set_value("budapest-kobanya-feherdulo").run()
+    assert not at.exception, at.exception
+    assert at.session_state["plan_name"].startswith("Budapest")
+    assert float(_metric(at, "Balance, P50").replace(",", "")) < 0
+
+
+def test_build_a_small_plan_and_edit_it(app_env: Path) -> None:
+    at = open_page()
+    at.radio(key="plan_start").set_value("New district").run()
+    assert not at.exception, at.exception
+    before = float(_metric(at, "Balance, P50").replace(",", ""))
+    at.selectbox(key="plan_add_type").set_value("rooftop-pv")
+    at.number_input(key="plan_add_scale").set_value(200)
+    at.button(key="FormSubmitter:plan_add-Add measure").click().run()
+    assert not at.exception, at.exception
+    assert len(at.session_state["plan_measures"]) == 1
+    after = float(_metric(at, "Balance, P50").replace(",", ""))
+    assert after > before, "PV raises the balance"
+    at.number_input(key="plan_roof").set_value(100).run()
+    assert any("exceeds the roof" in w.value for w in at.warning), "stacking guard"
+    at.button(key="plan_rm_0").click().run()
+    assert at.session_state["plan_measures"] == []
+    assert any("Log in as hub staff" in c.value for c in at.caption), "anonymous visitors cannot save"
+
+
+def test_staff_saves_a_plan(app_env: Path) -> None:
+    at = open_page()
+    engine = database.get_engine(app_env)
+    accounts.add_user(engine, "eva", "staff", "long-enough-pw", accounts.Actor.system())
+    at.session_state["kb_token"] = accounts.login(engine, "eva", "long-enough-pw")
+    at.selectbox(key="plan_example").set_value("budapest-kobanya-feherdulo").run()
+    at.button(key="plan_save").click().run()
+    assert not at.exception, at.exception
+    assert any("Saved as plan" in s.value for s in at.success)
+    at.radio(key="plan_start").set_value("Saved plan").run()
+    assert not at.exception, at.exception
+    assert at.session_state["plan_name"].startswith("Budapest")
