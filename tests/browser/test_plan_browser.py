@@ -1,0 +1,41 @@
+"""Browser test: build a small district plan (new district + rooftop PV) and see the primary-energy balance."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import wait_for_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _balance(page) -> float:  # type: ignore[no-untyped-def]
+    metric = page.locator("[data-testid=stMetric]").filter(has_text="Balance, P50")
+    metric.wait_for(timeout=120_000)
+    text = metric.locator("[data-testid=stMetricValue]").inner_text()
+    return float(text.replace(",", "").replace("−", "-"))
+
+
+def test_build_a_small_plan_and_see_the_balance(live_app: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_app}/district-plan")
+    wait_for_app(page, timeout=240_000)
+    page.get_by_text("New district").click()
+    page.locator("input[value='My district']").wait_for(timeout=60_000)
+    wait_for_app(page)
+    before = _balance(page)
+    assert before < 0, "a district without measures consumes energy"
+    form = page.locator("[data-testid=stForm]")
+    form.locator("[data-testid=stSelectbox]").filter(has_text="Measure type").click()
+    page.keyboard.type("Rooftop photovoltaics")
+    page.keyboard.press("Enter")
+    scale = form.locator("[data-testid=stNumberInput] input")
+    scale.fill("250")
+    form.get_by_role("button", name="Add measure").click()
+    page.get_by_role("button", name="Remove").wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert page.get_by_text("Rooftop photovoltaics — 250 kWp").count() == 1
+    after = _balance(page)
+    body = page.locator("[data-testid=stMain]").inner_text()
+    assert after > before, body[:3000]
+    assert page.get_by_text("P10 – P90").count() >= 1
+    assert page.locator("[data-testid=stVegaLiteChart]").count() >= 1, "the waterfall chart"
