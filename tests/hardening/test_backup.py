@@ -94,7 +94,16 @@ def seed_lessons(engine) -> None:  # type: ignore[no-untyped-def]
 # HOOK for saved plans (and any later table the app writes): append a seeder that writes at least one row of each
 # new table through its service layer, e.g. ``def seed_plans(engine): plans.save_plan(engine, STAFF, ...)``.
 # test_every_table_is_seeded_and_round_trips fails, naming the table, until its data is part of the round trip.
-SEEDERS = [seed_accounts, seed_lessons]
+def seed_plans(engine) -> None:  # type: ignore[no-untyped-def]
+    """A saved district plan (staff only), written through kb.plan_store."""
+    from kb.plan_model import read_plan
+    from kb.plan_store import save_plan
+
+    plan = Path(__file__).resolve().parents[2] / "solutions" / "plans" / "budapest-kobanya-feherdulo.toml"
+    save_plan(engine, read_plan(plan), accounts.Actor("ann", "staff"))
+
+
+SEEDERS = [seed_accounts, seed_lessons, seed_plans]
 
 
 def test_every_table_is_seeded_and_round_trips(fixture_db: Path, tmp_path: Path) -> None:
