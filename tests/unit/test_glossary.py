@@ -140,6 +140,6 @@ def bundled_search(tmp_path_factory: pytest.TempPathFactory,
     from ingest.loader import run_ingest
 
     db = tmp_path_factory.mktemp("bundled") / "kb.sqlite"
-    res = run_ingest(config.SOLUTIONS_DIR, db, real_embedder)
+    res = run_ingest(config.REPO_ROOT / "solutions", db, real_embedder)
     assert not res.errors, res.errors
     return SearchEngine(database.get_engine(db), real_embedder)
