@@ -118,14 +118,14 @@ def corpus_overview(engine: Engine) -> dict[str, Any]:
     """Counts of the corpus by city, kind, category and evidence level."""
     with database.read_session(engine) as s:
         rows = list(s.exec(select(RecordRow)))
-        evidence = Counter(e or "missing" for e in s.exec(select(QuantityRow.evidence)))
-        missing = s.exec(select(func.count()).select_from(QuantityRow).where(QuantityRow.missing)).one()
-        pairs = list(s.exec(select(RecordRow.kind, RecordRow.city, QuantityRow.evidence, QuantityRow.missing)
-                            .join(RecordRow, RecordRow.id == QuantityRow.record_id)))
+        numbers = list(s.exec(select(RecordRow.kind, RecordRow.city, QuantityRow.evidence, QuantityRow.missing)
+                              .join(RecordRow, RecordRow.id == QuantityRow.record_id)))
     by_source: dict[str, Counter[str]] = {}
-    for kind, city, ev, miss in pairs:
+    for kind, city, ev, miss in numbers:
         group = city if kind == "solution" else kind
         by_source.setdefault(group, Counter())["missing" if miss else (ev or "missing")] += 1
+    evidence = sum(by_source.values(), Counter())
+    missing = evidence.pop("missing", 0)
     by_city: Counter[str] = Counter()
     by_kind: Counter[str] = Counter()
     by_cat: Counter[str] = Counter()
@@ -135,7 +135,6 @@ def corpus_overview(engine: Engine) -> dict[str, Any]:
             by_city[r.city] += 1
         for c in json.loads(r.categories or "[]"):
             by_cat[c] += 1
-    evidence.pop("missing", None)
     return {"kind": dict(sorted(by_kind.items())), "city": dict(sorted(by_city.items())),
             "category": dict(sorted(by_cat.items())), "evidence": dict(sorted(evidence.items())),
             "missing_values": int(missing),
