@@ -177,7 +177,8 @@ def _resolve_params(mt: MeasureType, overrides: Mapping[str, float | Input]) -> 
             params[key] = ov
         elif ov is not None:
             base = mt.params.get(key)
-            params[key] = Input.fixed(base.name if base else key, key, float(ov), base.unit if base else "",
+            params[key] = Input.fixed(base.name if base else key.replace("_", " "), key, float(ov),
+                                      base.unit if base else "",
                                       "estimate", "entered by the user", measure=mt.id)
         elif key in mt.params:
             params[key] = mt.params[key]

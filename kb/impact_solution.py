@@ -140,24 +140,21 @@ def solution_items(si: SolutionInputs, scale: float | Mapping[str, float] | None
     return items
 
 
-def user_params(si: SolutionInputs, params: Mapping[str, float]) -> dict[str, dict[str, Input]]:
-    """Parameter values typed by a user, as fixed inputs labelled ``estimate`` / ``entered by the user``."""
-    out: dict[str, dict[str, Input]] = {mt.id: {} for mt in si.types}
+def user_params(si: SolutionInputs, params: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """Parameter values typed by a user, checked and split by measure type; ``kb.impact`` labels plain-number
+    overrides ``estimate`` / ``entered by the user``."""
+    out: dict[str, dict[str, float]] = {mt.id: {} for mt in si.types}
     for raw_key, value in params.items():
         mt_id, _, key = raw_key.rpartition(".")
-        targets = [mt for mt in si.types if not mt_id or mt.id == mt_id]
-        if mt_id and not targets:
+        targets = [mt for mt in si.types if (not mt_id or mt.id == mt_id) and key in MODEL_KEYS[mt.model]]
+        if mt_id and mt_id not in {mt.id for mt in si.types}:
             raise ValueError(f"parameter '{raw_key}': the solution has no measure type '{mt_id}'")
-        if not any(key in MODEL_KEYS[mt.model] for mt in targets):
+        if not targets:
             raise ValueError(f"parameter '{raw_key}': no measure type of this solution uses '{key}'")
         if not math.isfinite(float(value)) or float(value) < 0:
             raise ValueError(f"parameter '{raw_key}': {value} is not a number of zero or more")
         for mt in targets:
-            if key in MODEL_KEYS[mt.model]:
-                base = mt.params.get(key)
-                out[mt.id][key] = Input.fixed(base.name if base else key.replace("_", " "), key, float(value),
-                                              base.unit if base else "", "estimate", "entered by the user",
-                                              measure=mt.id)
+            out[mt.id][key] = float(value)
     return out
 
 
