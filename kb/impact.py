@@ -220,7 +220,8 @@ def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str
 
 # --- estimates ---------------------------------------------------------------------------------------------
 
-def _finite_or_none(x: float) -> float | None:
+def finite_or_none(x: float) -> float | None:
+    """A figure for JSON: infinite or NaN (e.g. a payback that never comes) becomes None."""
     return float(x) if math.isfinite(x) else None
 
 
@@ -237,9 +238,9 @@ class Metric:
     central: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"unit": self.unit, "label": self.label, "p10": _finite_or_none(self.p10),
-                "p50": _finite_or_none(self.p50), "p90": _finite_or_none(self.p90),
-                "central": _finite_or_none(self.central)}
+        return {"unit": self.unit, "label": self.label, "p10": finite_or_none(self.p10),
+                "p50": finite_or_none(self.p50), "p90": finite_or_none(self.p90),
+                "central": finite_or_none(self.central)}
 
 
 def percentiles(samples: np.ndarray) -> tuple[float, float, float]:
@@ -309,8 +310,8 @@ def sensitivity(plan: Plan, metrics: Sequence[str] = SENSITIVITY_METRICS
             swing = abs(hi - lo) if math.isfinite(hi) and math.isfinite(lo) else math.inf
             mrows.append({"metric": metric, "metric_unit": METRICS[metric][0], "input": inp.name,
                           "measure": inp.measure, "key": inp.key, "input_low": inp.low, "input_high": inp.high,
-                          "input_unit": inp.unit, "base": _finite_or_none(base), "at_low": _finite_or_none(lo),
-                          "at_high": _finite_or_none(hi), "swing": _finite_or_none(swing)})
+                          "input_unit": inp.unit, "base": finite_or_none(base), "at_low": finite_or_none(lo),
+                          "at_high": finite_or_none(hi), "swing": finite_or_none(swing)})
         mrows.sort(key=lambda r: -(r["swing"] if r["swing"] is not None else math.inf))
         if mrows:
             top[metric] = mrows[0]["input"]

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from kb import catalog
 from kb.cities import CityProfile, DriverMissing, find_city
-from kb.impact import Plan, PortfolioItem, percentiles, prepare
+from kb.impact import Plan, PortfolioItem, finite_or_none, percentiles, prepare
 from kb.impact_factors import CarrierFactors, Factor, carrier_factors, driver_input
 from kb.impact_inputs import (
     Input,
@@ -349,13 +349,9 @@ def _run(r: _Resolved, values: dict[str, Any], n: int) -> dict[str, Any]:
 
 def _pct(arr: Any, unit: str, central: Any = None) -> dict[str, Any]:
     p10, p50, p90 = percentiles(np.asarray(arr, dtype=float))
-
-    def clean(x: float) -> float | None:
-        return float(x) if math.isfinite(x) else None
-
-    d = {"p10": clean(p10), "p50": clean(p50), "p90": clean(p90), "unit": unit}
+    d = {"p10": finite_or_none(p10), "p50": finite_or_none(p50), "p90": finite_or_none(p90), "unit": unit}
     if central is not None:
-        d["central"] = clean(float(np.asarray(central).reshape(-1)[0]))
+        d["central"] = finite_or_none(float(np.asarray(central).reshape(-1)[0]))
     return d
 
 
