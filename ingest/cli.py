@@ -9,8 +9,8 @@ from pathlib import Path
 
 from ingest.loader import run_ingest
 from kb import config
-from kb.database import DatabaseError
 from kb.embeddings import EmbedderError, make_embedder
+from kb.store.database import DatabaseError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from ingest.errors import RecordError, RecordInvalid
-from ingest.parser import parse_file
-from ingest.validate import validate_record, validate_references
-from kb import database, store
 from kb.embeddings import Embedder, to_blob
-from kb.models import ChunkRow, RecordRow
-from kb.records import Record
+from kb.records.errors import RecordError, RecordInvalid
+from kb.records.model import Record
+from kb.records.parse import parse_file
+from kb.records.validate import validate_record, validate_references
+from kb.store import database
+from kb.store import write as store
+from kb.store.tables import ChunkRow, RecordRow
 
 Progress = Callable[[str], None]
 EMBED_BATCH = 256

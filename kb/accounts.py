@@ -14,8 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine
 from sqlmodel import col, delete, select
 
-from kb import database
-from kb.lesson_models import SessionRow, UserRow
+from kb.store import database
+from kb.store.tables import SessionRow, UserRow
 
 ROLES: tuple[str, ...] = ("viewer", "staff", "admin")
 _RANK = {"anonymous": 0, "viewer": 1, "staff": 2, "admin": 3}

@@ -17,8 +17,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from ingest.loader import run_ingest  # noqa: E402
-from kb import database  # noqa: E402
 from kb.embeddings import FakeEmbedder, SentenceTransformerEmbedder  # noqa: E402
+from kb.store import database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "corpus"

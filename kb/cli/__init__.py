@@ -7,9 +7,9 @@ import importlib
 import sys
 from collections.abc import Callable
 
-from kb.catalog import RecordNotFound
-from kb.database import DatabaseError
 from kb.embeddings import EmbedderError
+from kb.store.catalog import RecordNotFound
+from kb.store.database import DatabaseError
 
 # Each module registers its sub-commands with ``register(subparsers)``.
 COMMAND_MODULES = ["kb.cli.core", "kb.cli.backup", "kb.cli.search", "kb.cli.lessons", "kb.cli.brief",

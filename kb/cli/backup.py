@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kb import backup, config, database
+from kb import config
 from kb.cli import CliError, add_db
+from kb.store import backup, database
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

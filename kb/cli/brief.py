@@ -7,11 +7,12 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from kb import config, database
-from kb.brief import BriefRequest, build_brief
-from kb.brief_data import BriefError
-from kb.brief_formats import FORMATS, render
+from kb import config
+from kb.briefs.build import BriefRequest, build_brief
+from kb.briefs.data import BriefError
+from kb.briefs.formats import FORMATS, render
 from kb.cli import CliError, add_db
+from kb.store import database
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -8,8 +8,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kb import catalog, config, database
+from kb import config
 from kb.cli import add_db
+from kb.store import catalog, database
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -10,10 +10,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from kb import accounts, database, lessons, store
+from kb import accounts
 from kb.cli import CliError, add_db, users
 from kb.embeddings import Embedder, make_embedder
-from kb.lesson_format import CONTENT_FIELDS, input_from_record, to_markdown
+from kb.lessons import service as lessons
+from kb.lessons.format import CONTENT_FIELDS, input_from_record, to_markdown
+from kb.store import database
+from kb.store import write as store
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -65,10 +68,10 @@ def _embedder(engine: Engine) -> Embedder:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ingest.errors import RecordInvalid  # the CLI is an edge: it may use the ingest parser
     from ingest.loader import find_files
-    from ingest.parser import parse_file
-    from ingest.validate import validate_record
+    from kb.records.errors import RecordInvalid  # the CLI is an edge: it may use the ingest parser
+    from kb.records.parse import parse_file
+    from kb.records.validate import validate_record
 
     root = Path(args.path)
     if not root.exists():

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kb import catalog, config, database
+from kb import config
 from kb.cli import add_db
-from kb.plan_model import PlanError, read_plan
+from kb.plans.model import PlanError, read_plan
+from kb.store import catalog, database
 
 EXIT_INVALID = 2
 
@@ -37,7 +38,7 @@ def _rng(m: dict[str, Any]) -> str:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from kb.plan import evaluate_plan
+    from kb.plans.evaluate import evaluate_plan
 
     try:
         spec = read_plan(args.file)
@@ -48,8 +49,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     data = result.to_dict()
     if args.brief:
-        from kb.brief_formats import FORMATS, render
-        from kb.plan_brief import build_plan_brief
+        from kb.briefs.formats import FORMATS, render
+        from kb.briefs.plan import build_plan_brief
 
         out = Path(args.brief)
         fmt = out.suffix.lstrip(".").lower()

@@ -6,9 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from kb import config, database
-from kb.cities import CityProfile, city_from_file, compare, find_city, list_cities
+from kb import config
 from kb.cli import CliError, add_db
+from kb.replication.cities import CityProfile, city_from_file, compare, find_city, list_cities
+from kb.store import database
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -132,7 +133,7 @@ def _fmt(v: float | None) -> str:
 
 def cmd_match(args: argparse.Namespace) -> int:
     from kb.embeddings import make_embedder
-    from kb.fit import match
+    from kb.replication.fit import match
 
     engine = _engine(args)
     city = resolve_city(engine, args.city, args.driver)
@@ -149,7 +150,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
-    from kb.impact import estimate_solution
+    from kb.replication.solution import estimate_solution
 
     engine = _engine(args)
     city = resolve_city(engine, args.city, args.driver)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from kb import cities, config, database, store
+from kb import config
 from kb.cli import add_db
 from kb.embeddings import Embedder, make_embedder
-from kb.search import FACETS, SearchEngine
-from kb.search_text import spans_text
+from kb.replication import cities
+from kb.search.engine import FACETS, SearchEngine
+from kb.search.snippets import spans_text
+from kb.store import database
+from kb.store import write as store
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

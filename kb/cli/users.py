@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from kb import accounts, config, database
+from kb import accounts, config
 from kb.cli import CliError, add_db
+from kb.store import database
 
 
 def engine_for(args: argparse.Namespace) -> Engine:
@@ -30,7 +31,7 @@ def operator() -> accounts.Actor:
 
 def domain_errors(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Turn the library's domain errors into one-line CLI errors (exit code 1)."""
-    from kb.lessons import LessonError
+    from kb.lessons.service import LessonError
 
     @functools.wraps(fn)
     def wrapper(args: argparse.Namespace) -> int:

@@ -7,10 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from kb import catalog
-from kb.brief import BriefRequest, build_brief
-from kb.brief_data import BriefError, city_name
-from kb.brief_render import to_markdown
+from kb.briefs.build import BriefRequest, build_brief
+from kb.briefs.data import BriefError, city_name
+from kb.briefs.render import to_markdown
+from kb.store import catalog
 from kb.ui import state
 from kb.ui.brief_widgets import download_buttons
 

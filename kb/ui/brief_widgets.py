@@ -9,9 +9,9 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from kb.brief import BriefRequest, build_brief
-from kb.brief_formats import FORMATS, file_name, render
-from kb.brief_model import Brief
+from kb.briefs.build import BriefRequest, build_brief
+from kb.briefs.formats import FORMATS, file_name, render
+from kb.briefs.model import Brief
 
 ICONS = {"md": "📝", "html": "🌐", "pdf": "📄", "docx": "📃"}
 

@@ -6,10 +6,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kb.cities import DRIVER_LABELS, CityProfile, city_from_dict, list_cities
-from kb.replication_view import ESSENTIAL_DRIVERS, comparison_rows, driver_rows
+from kb.records.vocab import DRIVER_KEYS
+from kb.replication.cities import DRIVER_LABELS, CityProfile, city_from_dict, list_cities
 from kb.ui import state
-from kb.vocab import DRIVER_KEYS
+from kb.views.replication import ESSENTIAL_DRIVERS, comparison_rows, driver_rows
 
 STATE_KEY = "my_city"
 OWN = "➕ Define my own city"

@@ -6,13 +6,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kb.fit import lighthouse_solutions
-from kb.impact import METRICS, ScaleMissing, estimate_solution
-from kb.impact_solution import NoImpactModel, missing_params, read_solution
-from kb.replication_view import range_rows, side_by_side, tornado_rows
+from kb.replication.fit import lighthouse_solutions
+from kb.replication.simulation import METRICS, ScaleMissing
+from kb.replication.solution import NoImpactModel, estimate_solution, missing_params, read_solution
 from kb.ui import state
 from kb.ui.brief_widgets import solution_brief_downloads
 from kb.ui.city_page import city_picker
+from kb.views.replication import range_rows, side_by_side, tornado_rows
 
 
 def page() -> st.Page:

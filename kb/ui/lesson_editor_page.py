@@ -6,11 +6,13 @@ from typing import Any
 
 import streamlit as st
 
-from kb import accounts, lessons, vocab
-from kb.lesson_format import Lesson
-from kb.lesson_input import LABELS, LessonInvalid, parse_source_lines, source_lines
-from kb.render import escape_md
+from kb import accounts
+from kb.lessons import service as lessons
+from kb.lessons.format import Lesson
+from kb.lessons.input import LABELS, LessonInvalid, parse_source_lines, source_lines
+from kb.records import vocab
 from kb.ui import lesson_view, login_page, state
+from kb.views.markdown import escape_md
 
 FLASH = "lesson_flash"
 

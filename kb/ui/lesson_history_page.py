@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kb import accounts, lessons
-from kb.render import escape_md
+from kb import accounts
+from kb.lessons import service as lessons
 from kb.ui import login_page, state
+from kb.views.markdown import escape_md
 
 
 def page() -> st.Page:

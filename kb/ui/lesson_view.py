@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.lesson_format import SECTIONS, Lesson
-from kb.render import escape_md, render_markdown_safe
+from kb.lessons.format import SECTIONS, Lesson
+from kb.views.markdown import escape_md, render_markdown_safe
 
 
 def facts(lesson: Lesson) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb import lessons, vocab
-from kb.render import escape_md
+from kb.lessons import service as lessons
+from kb.records import vocab
 from kb.ui import lesson_view, login_page, state
+from kb.views.markdown import escape_md
 
 
 def pages() -> list[st.Page]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from kb import accounts
-from kb.render import escape_md
 from kb.ui import state
+from kb.views.markdown import escape_md
 
 TOKEN_KEY = "kb_token"
 

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kb.fit import match
+from kb.replication.fit import match
 from kb.ui import state
 from kb.ui.city_page import city_picker
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kb import catalog
+from kb.store import catalog
 from kb.ui import state
 
 

@@ -9,17 +9,17 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kb import catalog
 from kb.accounts import PermissionDenied
-from kb.cities import list_cities
-from kb.plan import PlanContext, load_context, run_plan
-from kb.plan_brief import build_plan_brief
-from kb.plan_model import Figure, PlanError, PlanMeasure, PlanSpec, keep_or_enter, parse_plan, to_toml
-from kb.plan_store import list_plans, load_plan, save_plan
-from kb.plan_view import carrier_rows, example_plans, load_example, measure_rows, suggestion_rows, waterfall_rows
+from kb.briefs.plan import build_plan_brief
+from kb.plans.evaluate import PlanContext, load_context, run_plan
+from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, keep_or_enter, parse_plan, to_toml
+from kb.plans.saved import list_plans, load_plan, save_plan
+from kb.replication.cities import list_cities
+from kb.store import catalog
 from kb.ui import state
 from kb.ui.brief_widgets import download_buttons
 from kb.ui.login_page import current_actor
+from kb.views.plan import carrier_rows, example_plans, load_example, measure_rows, suggestion_rows, waterfall_rows
 
 STARTS = ("Example plan", "Saved plan", "Upload a TOML file", "New district")
 DISPLACES = {"": "the type's default", "natural_gas": "natural gas", "district_heat": "district heat",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kb.catalog import RecordNotFound
-from kb.record_view import EVIDENCE_COLORS, number_rows, prose, record_view
-from kb.search_text import escape_markdown
+from kb.search.snippets import escape_markdown
+from kb.store.catalog import RecordNotFound
 from kb.ui import state
 from kb.ui.search_page import record_page, search_engine
+from kb.views.record import EVIDENCE_COLORS, number_rows, prose, record_view
 
 
 def render() -> None:

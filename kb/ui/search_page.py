@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.record_view import EVIDENCE_COLORS
-from kb.search import FACETS, Hit, SearchEngine
-from kb.search_text import escape_markdown, spans_markup
+from kb.search.engine import FACETS, Hit, SearchEngine
+from kb.search.snippets import escape_markdown, spans_markup
 from kb.ui import state
+from kb.views.record import EVIDENCE_COLORS
 
 FACET_LABELS = {"city": "City", "kind": "Kind", "category": "Category", "measure_type": "Measure type",
                 "barrier_type": "Barrier type", "status": "Status", "evidence": "Evidence"}

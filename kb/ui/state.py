@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import Engine
 
-from kb import config, database
+from kb import config
 from kb.embeddings import Embedder, make_embedder
+from kb.store import database
 
 
 @st.cache_resource(show_spinner=False)

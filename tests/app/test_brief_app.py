@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-import kb.brief as brief_mod
+import kb.briefs.build as brief_mod
 import kb.ui.brief_widgets as widgets
 from kb import config
 from tests.unit.brief_fixture import fake_estimate, fake_fit

@@ -8,9 +8,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ingest.loader import run_ingest
-from kb import accounts, database, lessons
+from kb import accounts
 from kb.accounts import Actor
 from kb.embeddings import FakeEmbedder
+from kb.lessons import service as lessons
+from kb.store import database
 from tests.unit.test_lessons import PAYLOADS, lesson_data
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from kb import catalog, database
+from kb.store import catalog, database
 
 ROOT = Path(__file__).resolve().parents[2]
 

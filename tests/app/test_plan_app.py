@@ -7,7 +7,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from kb import accounts, database
+from kb import accounts
+from kb.store import database
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from ingest.loader import parse_tree, run_ingest  # noqa: E402
-from kb import store  # noqa: E402
 from kb.embeddings import SentenceTransformerEmbedder  # noqa: E402
+from kb.store import write as store  # noqa: E402
 
 
 class CountingEmbedder(SentenceTransformerEmbedder):

@@ -2,7 +2,7 @@
 
 The database is the bundled corpus (``solutions/``) ingested with the deterministic fake embedder (the load is
 on SQLite, FTS5, the index reload and the lesson service, not on the model). Writers are staff accounts that
-log in (argon2) and save through ``kb.lessons``; every 5th lesson is published, which embeds it and changes the
+log in (argon2) and save through ``kb.lessons.service``; every 5th lesson is published, which embeds it and changes the
 search index under the readers' feet. Afterwards the lessons and audit rows in the database are counted
 against what the writers say they saved. Prints throughput and p50/p95 latencies and writes
 bench-results/load.json. Not a timed test (tests/hardening/test_load.py runs a short version).
@@ -33,10 +33,12 @@ from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from ingest.loader import run_ingest  # noqa: E402
-from kb import accounts, database, lessons  # noqa: E402
+from kb import accounts  # noqa: E402
 from kb.embeddings import FakeEmbedder  # noqa: E402
-from kb.lesson_models import LessonAuditRow, LessonRow  # noqa: E402
-from kb.search import SearchEngine  # noqa: E402
+from kb.lessons import service as lessons  # noqa: E402
+from kb.search.engine import SearchEngine  # noqa: E402
+from kb.store import database  # noqa: E402
+from kb.store.tables import LessonAuditRow, LessonRow  # noqa: E402
 
 OUT = ROOT / "bench-results"
 PASSWORD = "load-test-password"

@@ -1,7 +1,7 @@
 """Benchmark: recall@3 and MRR per language (pl, hu, sk, lv, da, pt, es, nl beside en) on the bundled corpus.
 
 Ingests ``solutions/`` into a temporary database with the configured model (``KB_MODEL``, default the bundled
-all-MiniLM-L6-v2), runs every query of ``multilingual_queries.json`` through ``kb.search`` (hybrid, the
+all-MiniLM-L6-v2), runs every query of ``multilingual_queries.json`` through ``kb.search.engine`` (hybrid, the
 shipped configuration) and prints one row per language. recall@3 is the share of queries with at least one
 relevant record in the top 3 (every listed id answers the need); MRR is the mean reciprocal rank of the first
 relevant record (0 when none in the top 10). Both query sets are run (the main set, seen while the glossary was
@@ -28,9 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from ingest.loader import run_ingest  # noqa: E402
-from kb import config, database  # noqa: E402
+from kb import config  # noqa: E402
 from kb.embeddings import Embedder, make_embedder  # noqa: E402
-from kb.search import SearchConfig, SearchEngine  # noqa: E402
+from kb.search.engine import SearchConfig, SearchEngine  # noqa: E402
+from kb.store import database  # noqa: E402
 
 QUERIES = Path(__file__).with_name("multilingual_queries.json")
 HELDOUT = Path(__file__).with_name("multilingual_queries_heldout.json")

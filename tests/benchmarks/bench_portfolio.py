@@ -22,11 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from ingest.loader import run_ingest  # noqa: E402
-from kb import config, database  # noqa: E402
-from kb.cities import find_city  # noqa: E402
+from kb import config  # noqa: E402
 from kb.embeddings import FakeEmbedder  # noqa: E402
-from kb.impact import PortfolioItem, estimate, prepare  # noqa: E402
-from kb.impact_inputs import NotAMeasureType, load_factors, load_measure_type  # noqa: E402
+from kb.replication.cities import find_city  # noqa: E402
+from kb.replication.inputs import NotAMeasureType, load_factors, load_measure_type  # noqa: E402
+from kb.replication.simulation import PortfolioItem, estimate, prepare  # noqa: E402
+from kb.store import database  # noqa: E402
 
 OUT = ROOT / "bench-results"
 PORTFOLIO: list[tuple[str, float]] = [

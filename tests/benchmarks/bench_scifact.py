@@ -1,4 +1,4 @@
-"""Benchmark: SciFact nDCG@10 and Recall@100 of BM25-only, dense-only and hybrid, through kb.search.
+"""Benchmark: SciFact nDCG@10 and Recall@100 of BM25-only, dense-only and hybrid, through kb.search.engine.
 
 Fusion is tuned on the train split only, then all three are measured on the 300 test queries in one run.
 Prints the figures and writes bench-results/scifact.json. Not a timed test.
@@ -18,9 +18,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from kb.collection import Collection, documents_from  # noqa: E402
 from kb.embeddings import SentenceTransformerEmbedder  # noqa: E402
-from kb.search import SearchConfig, SearchEngine, fuse  # noqa: E402
+from kb.search.collection import Collection, documents_from  # noqa: E402
+from kb.search.engine import SearchConfig, SearchEngine, fuse  # noqa: E402
 from tests.benchmarks.beir_data import (  # noqa: E402
     cached_embeddings,
     doc_text,

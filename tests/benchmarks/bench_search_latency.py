@@ -24,10 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from kb import database, search_backend  # noqa: E402
-from kb.collection import Collection, Document  # noqa: E402
 from kb.embeddings import SentenceTransformerEmbedder  # noqa: E402
-from kb.search import SearchEngine  # noqa: E402
+from kb.search.collection import Collection, Document  # noqa: E402
+from kb.search.engine import SearchEngine  # noqa: E402
+from kb.store import database  # noqa: E402
+from kb.store import fts as search_backend  # noqa: E402
 from tests.benchmarks.beir_data import load_corpus, load_queries  # noqa: E402
 
 OUT = ROOT / "bench-results"

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import kb.brief as brief_mod  # noqa: E402
+import kb.briefs.build as brief_mod  # noqa: E402
 from kb import config  # noqa: E402
 from tests.unit.brief_fixture import fake_estimate, fake_fit  # noqa: E402
 

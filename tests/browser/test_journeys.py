@@ -107,7 +107,9 @@ def editor_is_refused(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_visitor_and_viewer_cannot_write(live_app: str, page) -> None:  # type: ignore[no-untyped-def]
-    from kb import accounts, database, lessons
+    from kb import accounts
+    from kb.lessons import service as lessons
+    from kb.store import database
     from tests.unit.test_lessons import lesson_data
 
     page.goto(f"{live_app}/lesson-editor")  # an anonymous visitor typing the editor's address

@@ -84,7 +84,9 @@ def test_staff_writes_publishes_and_finds_a_lesson(live_app: str, live_staff: tu
     assert mine and mine[0].startswith("lessons/lesson-") and "<script>alert(1)</script>" in texts[mine[0]]
 
     # the lesson is listed on the page of the solution it is about
-    from kb import accounts, database, lessons
+    from kb import accounts
+    from kb.lessons import service as lessons
+    from kb.store import database
 
     engine = database.get_engine(LIVE_DBS[live_app])
     lesson = next(x for x in lessons.list_lessons(engine, accounts.ANONYMOUS) if x.title == TITLE)

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from kb import accounts, backup, catalog, database, lessons
+from kb import accounts
 from kb.accounts import Actor
 from kb.embeddings import FakeEmbedder
-from kb.search import SearchEngine
+from kb.lessons import service as lessons
+from kb.search.engine import SearchEngine
+from kb.store import backup, catalog, database
 from tests.unit.test_lessons import lesson_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,9 +97,9 @@ def seed_lessons(engine) -> None:  # type: ignore[no-untyped-def]
 # new table through its service layer, e.g. ``def seed_plans(engine): plans.save_plan(engine, STAFF, ...)``.
 # test_every_table_is_seeded_and_round_trips fails, naming the table, until its data is part of the round trip.
 def seed_plans(engine) -> None:  # type: ignore[no-untyped-def]
-    """A saved district plan (staff only), written through kb.plan_store."""
-    from kb.plan_model import read_plan
-    from kb.plan_store import save_plan
+    """A saved district plan (staff only), written through kb.plans.saved."""
+    from kb.plans.model import read_plan
+    from kb.plans.saved import save_plan
 
     plan = Path(__file__).resolve().parents[2] / "solutions" / "plans" / "budapest-kobanya-feherdulo.toml"
     save_plan(engine, read_plan(plan), accounts.Actor("ann", "staff"))

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from ingest.loader import run_ingest
-from kb import database
 from kb.embeddings import FakeEmbedder
+from kb.store import database
 from tests.conftest import FIXTURE_CORPUS
 
 ROOT = Path(__file__).resolve().parents[2]

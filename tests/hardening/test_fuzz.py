@@ -19,14 +19,15 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.errors import RecordError, RecordInvalid
 from ingest.loader import run_ingest
-from ingest.parser import parse_bytes, parse_text
-from ingest.validate import validate_record, validate_references
-from kb import database, vocab
 from kb.cli import main as kb_main
 from kb.embeddings import FakeEmbedder
-from kb.search import FACETS, SearchEngine
+from kb.records import vocab
+from kb.records.errors import RecordError, RecordInvalid
+from kb.records.parse import parse_bytes, parse_text
+from kb.records.validate import validate_record, validate_references
+from kb.search.engine import FACETS, SearchEngine
+from kb.store import database
 from tests.conftest import FIXTURE_CORPUS
 
 _SCALE = float(os.environ.get("KB_FUZZ_SCALE", "1"))  # e.g. KB_FUZZ_SCALE=20 for a long local run

@@ -25,11 +25,13 @@ from streamlit.testing.v1 import AppTest
 
 import kb
 from ingest.loader import run_ingest
-from kb import accounts, database, lessons
+from kb import accounts
 from kb.accounts import ANONYMOUS, Actor, PermissionDenied
 from kb.embeddings import FakeEmbedder
-from kb.render import render_markdown_safe
-from kb.search_text import escape_markdown
+from kb.lessons import service as lessons
+from kb.search.snippets import escape_markdown
+from kb.store import database
+from kb.views.markdown import render_markdown_safe
 from tests.conftest import FIXTURE_CORPUS
 from tests.unit.test_lessons import lesson_data
 
@@ -39,7 +41,8 @@ VIEWER = Actor("vic", "viewer")
 STAFF = Actor("ann", "staff")
 INTRUDERS = [VIEWER, ANONYMOUS, Actor("mallory", "superuser"), Actor("", "")]
 # Public functions that take an actor but only read (visibility is checked inside; no write happens).
-READS = {"kb.accounts.require", "kb.lessons.get_lesson", "kb.lessons.list_lessons", "kb.lessons.history"}
+READS = {"kb.accounts.require", "kb.lessons.service.get_lesson", "kb.lessons.service.list_lessons",
+         "kb.lessons.service.history"}
 # Writes that need more than the staff role (the admin-only account functions).
 ADMIN_WRITES = {"kb.accounts.add_user", "kb.accounts.disable_user", "kb.accounts.enable_user",
                 "kb.accounts.set_password"}
@@ -75,8 +78,8 @@ def engine(fixture_db: Path):  # type: ignore[no-untyped-def]
 
 
 def test_the_known_write_paths_are_found() -> None:
-    assert {"kb.lessons.create_lesson", "kb.lessons.update_lesson", "kb.lessons.publish_lesson",
-            "kb.lessons.archive_lesson", "kb.lessons.restore_lesson", *ADMIN_WRITES} <= set(WRITES)
+    assert {"kb.lessons.service.create_lesson", "kb.lessons.service.update_lesson", "kb.lessons.service.publish_lesson",
+            "kb.lessons.service.archive_lesson", "kb.lessons.service.restore_lesson", *ADMIN_WRITES} <= set(WRITES)
 
 
 @pytest.mark.parametrize("name", WRITES)
@@ -242,7 +245,7 @@ def test_unsafe_allow_html_only_wraps_escaped_text() -> None:
 
 @pytest.mark.parametrize("payload", XSS)
 def test_escaping_functions_leave_nothing_active(payload: str) -> None:
-    from kb.record_view import safe_url
+    from kb.views.record import safe_url
 
     for html in (escape_markdown(payload), render_markdown_safe(payload),
                  render_markdown_safe(f"**{payload}** and [{payload}]({payload})")):

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kb import accounts, database
+from kb import accounts
 from kb.accounts import Actor
+from kb.store import database
 
 ADMIN = Actor.system("test")
 PASSWORD = "Plain-Text-Secret-4711"

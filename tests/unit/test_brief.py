@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from ingest.loader import run_ingest
-from kb import database
-from kb.brief import BriefRequest, build_brief
-from kb.brief_data import BriefError
-from kb.brief_formats import render
-from kb.brief_model import Brief, fmt
-from kb.brief_render import to_html, to_markdown
+from kb.briefs.build import BriefRequest, build_brief
+from kb.briefs.data import BriefError
+from kb.briefs.formats import render
+from kb.briefs.model import Brief, fmt
+from kb.briefs.render import to_html, to_markdown
 from kb.cli import CliError, main
 from kb.cli.brief import parse_scales
-from kb.vocab import EVIDENCE_LEVELS
+from kb.records.vocab import EVIDENCE_LEVELS
+from kb.store import database
 from tests.conftest import FIXTURE_CORPUS, ROOT
 from tests.unit.brief_fixture import BRIEF_DATE, BRIEF_SEED, fake_estimate, fake_fit, no_lessons
 
@@ -170,7 +170,7 @@ def test_pdf_text_has_diacritics_and_figures(brief_db: Path) -> None:
 def test_pdf_covers_the_fellow_cities_diacritics() -> None:
     from fpdf import FPDF
 
-    from kb.brief_pdf import ASSETS
+    from kb.briefs.pdf import ASSETS
 
     pdf = FPDF()
     pdf.add_font("DejaVu", "", str(ASSETS / "DejaVuSans.ttf"))
@@ -224,7 +224,7 @@ def test_fmt() -> None:
 @pytest.mark.parametrize("fmt_name", ["md", "html", "pdf", "docx"])
 def test_cli_writes_each_format(brief_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                 fmt_name: str) -> None:
-    import kb.brief as brief_mod
+    import kb.briefs.build as brief_mod
 
     monkeypatch.setattr(brief_mod, "replication_estimate", lambda engine, params=None: fake_estimate)
     monkeypatch.setattr(brief_mod, "replication_fit", lambda engine: fake_fit)
@@ -263,8 +263,8 @@ def test_deferred_download_callables(brief_db: Path) -> None:
 
 def test_published_app_lesson_appears_once(brief_db: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     from kb.accounts import Actor
-    from kb.brief_data import app_lessons
-    from kb.lessons import create_lesson
+    from kb.briefs.data import app_lessons
+    from kb.lessons.service import create_lesson
 
     engine = database.get_engine(brief_db)
     staff = Actor(name="ewa", role="staff")
@@ -287,7 +287,7 @@ def test_published_app_lesson_appears_once(brief_db: Path, fake_embedder) -> Non
 def test_chart_svg_is_wellformed_and_inert(brief_db: Path) -> None:
     import xml.etree.ElementTree as ET
 
-    from kb.charts import text_bars, to_svg
+    from kb.briefs.charts import text_bars, to_svg
 
     chart = make_brief(brief_db).charts()[0]
     root = ET.fromstring(to_svg(chart))

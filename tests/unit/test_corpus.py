@@ -10,10 +10,11 @@ import pytest
 from sqlmodel import select
 
 from ingest.loader import run_ingest
-from kb import catalog, database, vocab
 from kb.cli.core import write_overview
 from kb.embeddings import FakeEmbedder
-from kb.models import QuantityRow, RecordRow
+from kb.records import vocab
+from kb.store import catalog, database
+from kb.store.tables import QuantityRow, RecordRow
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
@@ -98,9 +99,8 @@ def test_the_overview_in_solutions_readme_is_current(corpus_db: Path, tmp_path: 
 
 def test_a_parameter_no_source_gives_is_asked_for_and_labelled_when_given(corpus_db: Path) -> None:
     """car-sharing declares km_per_shared_car missing: the estimate names it; a user value is used and labelled."""
-    from kb.impact import estimate_solution
-    from kb.impact_inputs import ParameterMissing
-    from kb.impact_solution import missing_params, read_solution
+    from kb.replication.inputs import ParameterMissing
+    from kb.replication.solution import estimate_solution, missing_params, read_solution
 
     eng = database.get_engine(corpus_db)
     assert ("car-sharing", "km_per_shared_car") in missing_params(read_solution(eng, "ams-ehub-papaverweg"))

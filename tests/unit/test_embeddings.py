@@ -24,8 +24,8 @@ def test_real_model_is_offline_384_dimensional_and_unit_norm(real_embedder: Sent
 def test_ingest_with_the_real_model_stores_384_float32_vectors(tmp_path, real_embedder) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import select
 
-    from kb import database
-    from kb.models import ChunkRow
+    from kb.store import database
+    from kb.store.tables import ChunkRow
 
     res = run_ingest(FIXTURE_CORPUS, tmp_path / "kb.sqlite", real_embedder)
     assert res.errors == [] and res.chunks_embedded > 0

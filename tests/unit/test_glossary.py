@@ -1,4 +1,4 @@
-"""Query language detection and glossary translation (kb.glossary), and search in other languages."""
+"""Query language detection and glossary translation (kb.search.glossary), and search in other languages."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb import config, database, glossary
+from kb import config
 from kb.embeddings import FakeEmbedder, SentenceTransformerEmbedder
-from kb.search import SearchConfig, SearchEngine
+from kb.search import glossary
+from kb.search.engine import SearchConfig, SearchEngine
+from kb.store import database
 
 BATTERY = {"test-battery-site", "test-battery"}
 SCIFACT = config.REPO_ROOT.parent / "shared" / "bench" / "scifact"

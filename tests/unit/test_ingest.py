@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from ingest.loader import run_ingest
-from kb import catalog, database, store
 from kb.embeddings import FakeEmbedder
+from kb.store import catalog, database, fts
+from kb.store import write as store
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = "solutions/test-battery-site.md"
@@ -30,7 +31,7 @@ def test_first_ingest_loads_everything(corpus_copy: Path, tmp_path: Path, fake_e
     st = catalog.stats(database.get_engine(db))
     assert st["chunks"] == st["embeddings"] == res.chunks_embedded > 0
     with database.read_session(database.get_engine(db)) as s:
-        assert database.fts_count(s) == st["chunks"]
+        assert fts.fts_count(s) == st["chunks"]
 
 
 def test_second_run_embeds_nothing_and_does_not_touch_the_model(corpus_copy: Path, tmp_path: Path) -> None:
@@ -64,7 +65,7 @@ def test_deleted_file_removes_record_chunks_fts_and_embeddings(corpus_copy: Path
     assert res.removed == 1 and after["records"]["solution"] == 1
     assert after["chunks"] < before["chunks"] and after["embeddings"] == after["chunks"]
     with database.read_session(database.get_engine(db)) as s:
-        assert database.fts_count(s) == after["chunks"]
+        assert fts.fts_count(s) == after["chunks"]
     with pytest.raises(catalog.RecordNotFound):
         catalog.get_record(database.get_engine(db), "test-canal-heat")
 

@@ -11,15 +11,16 @@ import pytest
 from sqlmodel import select
 
 from ingest.loader import run_ingest
-from ingest.parser import parse_file, parse_text
-from kb import accounts, catalog, database, lessons
+from kb import accounts
 from kb.accounts import ANONYMOUS, Actor, PermissionDenied
 from kb.cli import main as kb_main
 from kb.embeddings import FakeEmbedder
-from kb.lesson_format import input_from_record, to_markdown, to_record
-from kb.lesson_models import LessonAuditRow
-from kb.models import LinkRow
-from kb.search import SearchEngine
+from kb.lessons import service as lessons
+from kb.lessons.format import input_from_record, to_markdown, to_record
+from kb.records.parse import parse_file, parse_text
+from kb.search.engine import SearchEngine
+from kb.store import catalog, database
+from kb.store.tables import LessonAuditRow, LinkRow
 
 STAFF = Actor("ann", "staff")
 ADMIN = Actor("root", "admin")

@@ -9,11 +9,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from ingest.loader import run_ingest
-from kb import database, lessons
 from kb.accounts import Actor
 from kb.embeddings import FakeEmbedder
-from kb.lesson_models import LessonAuditRow, LessonRow
-from kb.models import RecordRow
+from kb.lessons import service as lessons
+from kb.store import database
+from kb.store.tables import LessonAuditRow, LessonRow, RecordRow
 from tests.unit.test_lessons import lesson_data
 
 THREADS, WRITES = 8, 50

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.parser import parse_file
-from ingest.validate import validate_record
-from kb.records import Record
+from kb.records.model import Record
+from kb.records.parse import parse_file
+from kb.records.validate import validate_record
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "parser"
 CASES = sorted(FIXTURES.glob("*.md"))

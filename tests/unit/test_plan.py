@@ -9,15 +9,16 @@ from pathlib import Path
 import pytest
 
 from ingest.loader import run_ingest
-from kb import accounts, backup, database
-from kb.cities import CityProfile, Driver
+from kb import accounts
+from kb.briefs.plan import build_plan_brief
 from kb.cli import main
 from kb.embeddings import FakeEmbedder
-from kb.impact_inputs import Input, MeasureType
-from kb.plan import PlanContext, evaluate_plan, run_plan
-from kb.plan_brief import build_plan_brief
-from kb.plan_model import Figure, PlanError, PlanMeasure, PlanSpec, parse_plan, read_plan, to_toml
-from kb.plan_store import list_plans, load_plan, save_plan
+from kb.plans.evaluate import PlanContext, evaluate_plan, run_plan
+from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, parse_plan, read_plan, to_toml
+from kb.plans.saved import list_plans, load_plan, save_plan
+from kb.replication.cities import CityProfile, Driver
+from kb.replication.inputs import Input, MeasureType
+from kb.store import backup, database
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "solutions" / "plans"
@@ -257,7 +258,7 @@ def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_ingest_ignores_plan_files(corpus_db: Path) -> None:
-    from kb import catalog
+    from kb.store import catalog
 
     ids = {r["id"] for r in catalog.list_records(database.get_engine(corpus_db))}
     assert EXAMPLES and not {p.stem for p in EXAMPLES} & ids
@@ -341,7 +342,7 @@ def test_saving_needs_staff_and_plans_survive_backup(corpus_db: Path, tmp_path: 
 
 
 def test_plan_brief_renders_in_every_format(corpus_db: Path) -> None:
-    from kb.brief_formats import render
+    from kb.briefs.formats import render
 
     res = evaluate_plan(database.get_engine(corpus_db), read_plan(PLANS / "budapest-kobanya-feherdulo.toml"),
                         samples=200)

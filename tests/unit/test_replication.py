@@ -7,14 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from kb import database
-from kb.cities import CityNotFound, DriverMissing, city_from_dict, city_from_file, compare, find_city, list_cities
 from kb.cli import main
 from kb.embeddings import FakeEmbedder
-from kb.fit import match
-from kb.impact import ScaleMissing, estimate_measure, estimate_solution
-from kb.impact_inputs import convert, load_factors, load_measure_type
-from kb.impact_solution import NoImpactModel
+from kb.replication.cities import (
+    CityNotFound,
+    DriverMissing,
+    city_from_dict,
+    city_from_file,
+    compare,
+    find_city,
+    list_cities,
+)
+from kb.replication.fit import match
+from kb.replication.inputs import convert, load_factors, load_measure_type
+from kb.replication.simulation import ScaleMissing, estimate_measure
+from kb.replication.solution import NoImpactModel, estimate_solution
+from kb.store import database
 from tests.unit.replication_fixture import EXTRA, build_db
 
 

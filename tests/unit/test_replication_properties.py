@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.cities import CityProfile, Driver, DriverMissing
-from kb.impact import PortfolioItem, estimate_measure, prepare
-from kb.impact_inputs import Input, MeasureType, SiteFigure
-from kb.impact_solution import SolutionInputs, calibrate
+from kb.replication.cities import CityProfile, Driver, DriverMissing
+from kb.replication.inputs import Input, MeasureType, SiteFigure
+from kb.replication.simulation import PortfolioItem, estimate_measure, prepare
+from kb.replication.solution import SolutionInputs, calibrate
 
 
 def _p(key: str, low: float, mid: float, high: float, unit: str = "-", measure: str = "pv") -> Input:
@@ -143,7 +143,7 @@ def test_national_pef_replaces_the_fallback() -> None:
 
 
 def test_portfolio_is_the_sum_of_its_measures() -> None:
-    from kb.impact import estimate_portfolio
+    from kb.replication.simulation import estimate_portfolio
 
     both = estimate_portfolio([PortfolioItem(PV, 100), PortfolioItem(HP, 20)], city(), GENERAL, samples=10)
     a = estimate_measure(PV, 100, city(), GENERAL, samples=10)

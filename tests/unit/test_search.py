@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb import database
-from kb.catalog import RecordNotFound
 from kb.cli import main as cli_main
-from kb.collection import Collection, Document
 from kb.embeddings import FakeEmbedder
-from kb.search import SearchConfig, SearchEngine, fuse
-from kb.search_text import Span, escape_markdown, parse_marked, spans_markup
+from kb.search.collection import Collection, Document
+from kb.search.engine import SearchConfig, SearchEngine, fuse
+from kb.search.snippets import Span, escape_markdown, parse_marked, spans_markup
+from kb.store import database
+from kb.store.catalog import RecordNotFound
 
 BATTERY = {"test-battery-site", "test-battery"}
 

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kb import accounts, database
+from kb import accounts
+from kb.store import database
 
 ROOT = Path(__file__).resolve().parents[2]
 
