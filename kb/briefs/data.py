@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb.store import catalog
+from kb.text import fold
 
 Estimate = dict[str, Any]
 """``{"solution", "city", "scale": {"value", "unit"}, "metrics": {NAME: {"unit", "p10", "p50", "p90"}},
@@ -28,12 +29,12 @@ class BriefError(Exception):
 
 def find_city(engine: Engine, text: str) -> dict[str, Any]:
     """The city record whose id, name, title or alias matches ``text`` case- and accent-insensitively."""
-    want = catalog.fold(text)
+    want = fold(text)
     for row in catalog.list_records(engine, kind="city"):
         rec = catalog.get_record(engine, row["id"])
         front = rec["front"]
         names = [rec["id"], rec["title"], str(front.get("name") or ""), *[str(a) for a in front.get("aliases") or []]]
-        if any(catalog.fold(n) == want for n in names if n):
+        if any(fold(n) == want for n in names if n):
             return rec
     known = ", ".join(r["id"] for r in catalog.list_records(engine, kind="city")) or "none"
     raise BriefError(f"no city matches '{text}' (known cities: {known}; see 'kb list --kind city')")

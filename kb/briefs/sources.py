@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from kb.briefs.model import BriefSource, inert
 from kb.store import catalog
-from kb.views.record import safe_url
+from kb.text import safe_url
 
 CITE = re.compile(r"\[((?:S\w+)(?:\s*[;,]\s*S\w+)*)\]")
 REF = re.compile(r"\[\d+(?:; \d+)*\]")

@@ -27,8 +27,8 @@ from kb.lessons.input import (
 )
 from kb.store import database
 from kb.store import write as store
-from kb.store.catalog import fold
 from kb.store.tables import LessonAuditRow, LessonRow, RecordRow
+from kb.text import fold
 
 __all__ = ["Lesson", "LessonCreate", "LessonUpdate", "LessonInvalid", "LessonNotFound", "StaleEdit",
            "LessonStateError", "PermissionDenied", "create_lesson", "update_lesson", "publish_lesson",

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from kb.records.vocab import DRIVER_KEYS
 from kb.store import catalog
+from kb.text import fold
 
 DRIVER_LABELS: dict[str, str] = {
     "population": "population", "area": "area", "latitude": "latitude", "longitude": "longitude",
@@ -115,8 +116,8 @@ class CityProfile:
         return replace(self, drivers=drivers, user_defined=True)
 
     def matches(self, name: str) -> bool:
-        want = catalog.fold(name)
-        return want in {catalog.fold(x) for x in (self.id, self.name, *self.aliases)}
+        want = fold(name)
+        return want in {fold(x) for x in (self.id, self.name, *self.aliases)}
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "country": self.country, "aliases": list(self.aliases),
@@ -164,7 +165,7 @@ def list_cities(engine: Engine) -> list[CityProfile]:
 
 def find_city(engine: Engine, name: str) -> CityProfile:
     """A city by id, name or alias, case- and accent-insensitively (``krakow``, ``Kraków``, ``Cracow``)."""
-    ident = catalog.fold(name)
+    ident = fold(name)
     if re.fullmatch(r"[a-z0-9-]+", ident):
         try:
             rec = catalog.get_record(engine, ident)
@@ -184,7 +185,7 @@ def city_from_dict(data: dict[str, Any]) -> CityProfile:
     name = str(data.get("name") or data.get("id") or "").strip()
     if not name:
         raise ValueError("a user-defined city needs a name")
-    cid = str(data.get("id") or re.sub(r"[^a-z0-9]+", "-", catalog.fold(name)).strip("-") or "my-city")
+    cid = str(data.get("id") or re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-") or "my-city")
     drivers: dict[str, Driver] = {}
     for key, raw in (data.get("drivers") or {}).items():
         _check_key(key)

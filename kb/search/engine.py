@@ -16,7 +16,8 @@ from kb.search import glossary
 from kb.search.snippets import Span, clean_query, drop_header, parse_marked, plain_snippet, spans_text
 from kb.store import database
 from kb.store import fts as search_backend
-from kb.store.catalog import RecordNotFound, fold
+from kb.store.catalog import RecordNotFound
+from kb.text import fold
 
 RECHECK_SECONDS = 2.0
 FACETS: tuple[str, ...] = ("city", "kind", "category", "measure_type", "barrier_type", "status", "evidence")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from kb.search.glossary_terms import FUNCTION_WORDS, LANGS, LANGUAGE_NAMES, MARK_LETTERS, TABLE
-from kb.store.catalog import fold
+from kb.text import fold
 
 MAX_TOKENS = 64
 MIN_STEM = 3          # a compound part or a prefix entry shorter than this never matches inside a word

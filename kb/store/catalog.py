@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections import Counter
 from typing import Any
 
@@ -15,6 +14,7 @@ from kb.records.vocab import KINDS
 from kb.store import database
 from kb.store import write as store
 from kb.store.tables import BarrierRow, ChunkRow, LinkRow, QuantityRow, RecordRow, SourceRow
+from kb.text import fold
 
 
 class RecordNotFound(Exception):
@@ -24,11 +24,6 @@ class RecordNotFound(Exception):
         super().__init__(f"no record with id '{record_id}' (try 'kb list')")
         self.record_id = record_id
 
-
-def fold(text: str) -> str:
-    """Lowercase and strip accents, for matching names such as ``Kraków`` and ``krakow``."""
-    nfkd = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L").replace("ø", "o"))
-    return "".join(c for c in nfkd if not unicodedata.combining(c)).lower().strip()
 
 
 def stats(engine: Engine) -> dict[str, Any]:

@@ -11,12 +11,9 @@ from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.data import BriefError, city_name
 from kb.briefs.render import to_markdown
 from kb.store import catalog
+from kb.text import fold
 from kb.ui import state
-from kb.ui.brief_widgets import download_buttons
-
-
-def page() -> st.Page:
-    return st.Page(render, title="Brief", icon="📑", url_path="brief")
+from kb.ui.widgets import download_buttons
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -40,9 +37,9 @@ def _options(version: str) -> tuple[dict[str, str], dict[str, str], dict[str, li
 def _defaults(sols: dict[str, str], cities: dict[str, str]) -> tuple[list[str], int]:
     wanted = [s for s in st.query_params.get_all("solution") if s in sols]
     city = st.query_params.get("city", "krakow")
-    folded = {catalog.fold(k): i for i, k in enumerate(cities)}
-    folded |= {catalog.fold(v): i for i, v in enumerate(cities.values())}
-    return wanted, folded.get(catalog.fold(city), 0)
+    folded = {fold(k): i for i, k in enumerate(cities)}
+    folded |= {fold(v): i for i, v in enumerate(cities.values())}
+    return wanted, folded.get(fold(city), 0)
 
 
 def render() -> None:

@@ -7,53 +7,17 @@ import pandas as pd
 import streamlit as st
 
 from kb.records.vocab import DRIVER_KEYS
-from kb.replication.cities import DRIVER_LABELS, CityProfile, city_from_dict, list_cities
-from kb.ui import state
+from kb.replication.cities import DRIVER_LABELS, CityProfile, city_from_dict
+from kb.ui.widgets import STATE_KEY, city_list, current_city
 from kb.views.replication import ESSENTIAL_DRIVERS, comparison_rows, driver_rows
 
-STATE_KEY = "my_city"
 OWN = "➕ Define my own city"
-
-
-def page() -> st.Page:
-    return st.Page(render, title="My city", icon="📍", url_path="my-city")
-
-
-@st.cache_data(show_spinner=False, ttl=300)
-def _cities() -> list[CityProfile]:
-    return list_cities(state.engine())
-
-
-def current_city() -> CityProfile | None:
-    """The city chosen on this page (a record, or a user-defined profile kept in the session)."""
-    return st.session_state.get(STATE_KEY)
-
-
-def city_picker(label: str = "City", key: str = "city_pick") -> CityProfile | None:
-    """A select box of the cities plus the user's own; remembers the choice across pages."""
-    cities = _cities()
-    mine = current_city()
-    options = [c.id for c in cities]
-    if mine is not None and mine.user_defined and mine.id not in options:
-        options.append(mine.id)
-    names = {c.id: c.name for c in cities} | ({mine.id: f"{mine.name} (mine)"} if mine and mine.user_defined else {})
-    wanted = st.query_params.get("city") or (mine.id if mine else None)
-    index = options.index(wanted) if wanted in options else None
-    chosen = st.selectbox(label, options, index=index, format_func=lambda i: names.get(i, i), key=key,
-                          placeholder="Choose a city")
-    if chosen is None:
-        return None
-    if mine is not None and chosen == mine.id:
-        return mine
-    city = next(c for c in cities if c.id == chosen)
-    st.session_state[STATE_KEY] = city
-    return city
 
 
 def render() -> None:
     st.title("My city")
     st.caption("The drivers the estimates use: climate, sun, grid carbon, energy prices, district heating.")
-    cities = _cities()
+    cities = city_list()
     mine = current_city()
     options = [c.id for c in cities] + [OWN]
     names = {c.id: c.name for c in cities}

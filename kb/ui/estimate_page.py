@@ -10,13 +10,8 @@ from kb.replication.fit import lighthouse_solutions
 from kb.replication.simulation import METRICS, ScaleMissing
 from kb.replication.solution import NoImpactModel, estimate_solution, missing_params, read_solution
 from kb.ui import state
-from kb.ui.brief_widgets import solution_brief_downloads
-from kb.ui.city_page import city_picker
+from kb.ui.widgets import city_picker, solution_brief_downloads
 from kb.views.replication import range_rows, side_by_side, tornado_rows
-
-
-def page() -> st.Page:
-    return st.Page(render, title="Estimate", icon="📈", url_path="estimate")
 
 
 def render() -> None:

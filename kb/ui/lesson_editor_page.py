@@ -11,14 +11,11 @@ from kb.lessons import service as lessons
 from kb.lessons.format import Lesson
 from kb.lessons.input import LABELS, LessonInvalid, parse_source_lines, source_lines
 from kb.records import vocab
-from kb.ui import lesson_view, login_page, state
+from kb.ui import lesson_view, routes, state
 from kb.views.markdown import escape_md
 
 FLASH = "lesson_flash"
 
-
-def page() -> st.Page:
-    return st.Page(render, title="Write a lesson", icon="✏️", url_path="lesson-editor")
 
 
 def _version_key(lesson_id: str) -> str:
@@ -27,11 +24,11 @@ def _version_key(lesson_id: str) -> str:
 
 def render() -> None:
     st.title("Write a lesson")
-    actor = login_page.current_actor()
+    actor = state.current_actor()
     if not actor.at_least("staff"):
         st.warning("Only hub staff can write lessons. Log in with a staff account; visitors and viewers can "
                    "read published lessons on the Lessons page.")
-        st.page_link(login_page.page(), label="Log in", icon="🔑")
+        st.page_link(routes.page("login"), label="Log in", icon="🔑")
         return
     flash = st.session_state.pop(FLASH, None)
     if flash:
@@ -57,17 +54,13 @@ def render() -> None:
     form(actor, lesson, version)
     if lesson is not None:
         workflow(actor, lesson, version)
-        st.page_link(_history(), label="History of this lesson", icon="🕘", query_params={"id": lesson.id})
+        st.page_link(routes.page("lesson-history"), label="History of this lesson", icon="🕘",
+                     query_params={"id": lesson.id})
         with st.expander("Preview as readers see it"):
             st.markdown(f"#### {escape_md(lesson.title)}")
             st.caption(lesson_view.facts(lesson))
             lesson_view.body(lesson)
 
-
-def _history() -> st.Page:
-    from kb.ui import lesson_history_page
-
-    return lesson_history_page.page()
 
 
 def form(actor: accounts.Actor, lesson: Lesson | None, version: int) -> None:

@@ -7,24 +7,20 @@ import streamlit as st
 
 from kb import accounts
 from kb.lessons import service as lessons
-from kb.ui import login_page, state
+from kb.ui import routes, state
 from kb.views.markdown import escape_md
-
-
-def page() -> st.Page:
-    return st.Page(render, title="Lesson history", icon="🕘", url_path="lesson-history", visibility="hidden")
 
 
 def render() -> None:
     st.title("Lesson history")
     lesson_id = st.query_params.get("id", "")
-    actor = login_page.current_actor()
+    actor = state.current_actor()
     try:
         entries = lessons.history(state.engine(), actor, lesson_id)
         lesson = lessons.get_lesson(state.engine(), lesson_id, actor) if lesson_id else None
     except accounts.PermissionDenied:
         st.warning("The history of a lesson is for hub staff: log in with a staff account.")
-        st.page_link(login_page.page(), label="Log in", icon="🔑")
+        st.page_link(routes.page("login"), label="Log in", icon="🔑")
         return
     except lessons.LessonNotFound:
         lesson = None

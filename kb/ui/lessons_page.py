@@ -6,20 +6,13 @@ import streamlit as st
 
 from kb.lessons import service as lessons
 from kb.records import vocab
-from kb.ui import lesson_view, login_page, state
+from kb.ui import lesson_view, routes, state
 from kb.views.markdown import escape_md
-
-
-def pages() -> list[st.Page]:
-    from kb.ui import lesson_editor_page, lesson_history_page
-
-    return [st.Page(render, title="Lessons", icon="💡", url_path="lessons"),
-            lesson_editor_page.page(), lesson_history_page.page(), login_page.page()]
 
 
 def render() -> None:
     st.title("Lessons learned")
-    actor = login_page.current_actor()
+    actor = state.current_actor()
     staff = actor.at_least("staff")
     cols = st.columns(6 if staff else 5)
     text = cols[0].text_input("Words", key="lessons_text")
@@ -32,7 +25,7 @@ def render() -> None:
     found = lessons.list_lessons(state.engine(), actor, status=status, city=city, phase=phase,
                                  barrier_type=barrier, outcome=outcome, text=text)
     if staff:
-        st.page_link(_editor(), label="Write a new lesson", icon="✏️")
+        st.page_link(routes.page("lesson-editor"), label="Write a new lesson", icon="✏️")
     if not found:
         st.info("No lessons match." + ("" if staff else " Hub staff publish lessons after review."))
         return
@@ -50,17 +43,7 @@ def render() -> None:
                 lesson_view.body(les)
             if staff:
                 c1, c2 = st.columns(2)
-                c1.page_link(_editor(), label="Edit", icon="✏️", query_params={"id": les.id})
-                c2.page_link(_history(), label="History", icon="🕘", query_params={"id": les.id})
+                c1.page_link(routes.page("lesson-editor"), label="Edit", icon="✏️", query_params={"id": les.id})
+                c2.page_link(routes.page("lesson-history"), label="History", icon="🕘", query_params={"id": les.id})
 
 
-def _editor() -> st.Page:
-    from kb.ui import lesson_editor_page
-
-    return lesson_editor_page.page()
-
-
-def _history() -> st.Page:
-    from kb.ui import lesson_history_page
-
-    return lesson_history_page.page()

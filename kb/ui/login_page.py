@@ -8,28 +8,14 @@ from kb import accounts
 from kb.ui import state
 from kb.views.markdown import escape_md
 
-TOKEN_KEY = "kb_token"
-
-
-def current_actor() -> accounts.Actor:
-    """The logged-in user, or anonymous (also when the session expired or the account was disabled)."""
-    actor = accounts.actor_for_token(state.engine(), st.session_state.get(TOKEN_KEY))
-    if actor.is_anonymous:
-        st.session_state.pop(TOKEN_KEY, None)
-    return actor
-
-
-def page() -> st.Page:
-    return st.Page(render, title="Account", icon="🔑", url_path="login")
-
 
 def render() -> None:
     st.title("Account")
-    actor = current_actor()
+    actor = state.current_actor()
     if not actor.is_anonymous:
         st.success(f"Logged in as {escape_md(actor.name)} ({actor.role}).")
         if st.button("Log out", key="logout"):
-            accounts.logout(state.engine(), st.session_state.pop(TOKEN_KEY, None))
+            accounts.logout(state.engine(), st.session_state.pop(state.TOKEN_KEY, None))
             st.rerun()
         return
     st.caption("Visitors read published lessons without an account. Hub staff log in to write lessons.")
@@ -39,7 +25,7 @@ def render() -> None:
         submitted = st.form_submit_button("Log in")
     if submitted:
         try:
-            st.session_state[TOKEN_KEY] = accounts.login(state.engine(), name.strip(), password)
+            st.session_state[state.TOKEN_KEY] = accounts.login(state.engine(), name.strip(), password)
         except accounts.LoginFailed as exc:
             st.error(str(exc))
         else:

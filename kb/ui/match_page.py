@@ -7,12 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from kb.replication.fit import match
-from kb.ui import state
-from kb.ui.city_page import city_picker
-
-
-def page() -> st.Page:
-    return st.Page(render, title="Match", icon="🧭", url_path="match")
+from kb.ui import routes, state
+from kb.ui.widgets import city_picker
 
 
 def render() -> None:
@@ -50,11 +46,6 @@ def render() -> None:
                 tooltip=["name", "score", "explanation"]).properties(height=150), use_container_width=True)
             for f in m.factors:
                 st.markdown(f"**{f.name}** ({f.score:.2f}): {f.explanation}")
-            st.page_link(_estimate(), label=f"Estimate {m.title} in {city.name}", icon="📈",
+            st.page_link(routes.page("estimate"), label=f"Estimate {m.title} in {city.name}", icon="📈",
                          query_params={"solution": m.id, "city": city.id})
 
-
-def _estimate() -> st.Page:
-    from kb.ui import estimate_page
-
-    return estimate_page.page()

@@ -16,18 +16,15 @@ from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, keep_or_ent
 from kb.plans.saved import list_plans, load_plan, save_plan
 from kb.replication.cities import list_cities
 from kb.store import catalog
+from kb.text import fold
 from kb.ui import state
-from kb.ui.brief_widgets import download_buttons
-from kb.ui.login_page import current_actor
+from kb.ui.widgets import download_buttons
 from kb.views.plan import carrier_rows, example_plans, load_example, measure_rows, suggestion_rows, waterfall_rows
 
 STARTS = ("Example plan", "Saved plan", "Upload a TOML file", "New district")
 DISPLACES = {"": "the type's default", "natural_gas": "natural gas", "district_heat": "district heat",
              "electricity": "electricity", "petrol": "petrol"}
 
-
-def page() -> st.Page:
-    return st.Page(render, title="District plan", icon="🏘️", url_path="district-plan")
 
 
 @st.cache_data(show_spinner=False, ttl=300)
@@ -229,10 +226,10 @@ def _results(result) -> None:  # type: ignore[no-untyped-def]
 
 def _save_and_export(spec: PlanSpec, result) -> None:  # type: ignore[no-untyped-def]
     st.subheader("Save and export")
-    stem = "plan-" + "".join(ch if ch.isalnum() else "-" for ch in catalog.fold(spec.name)).strip("-")[:60]
+    stem = "plan-" + "".join(ch if ch.isalnum() else "-" for ch in fold(spec.name)).strip("-")[:60]
     st.download_button("Download the plan (TOML)", data=to_toml(spec), file_name=f"{stem}.toml",
                        mime="application/toml", key="plan_toml", on_click="ignore")
-    actor = current_actor()
+    actor = state.current_actor()
     if actor.at_least("staff"):
         if st.button("Save to the knowledge base", key="plan_save"):
             try:

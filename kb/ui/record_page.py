@@ -7,8 +7,7 @@ import streamlit as st
 
 from kb.search.snippets import escape_markdown
 from kb.store.catalog import RecordNotFound
-from kb.ui import state
-from kb.ui.search_page import record_page, search_engine
+from kb.ui import routes, state
 from kb.views.record import EVIDENCE_COLORS, number_rows, prose, record_view
 
 
@@ -18,7 +17,7 @@ def render() -> None:
         st.info("No record chosen. Search for one on the Search page.")
         return
     try:
-        view = record_view(state.engine(), search_engine(), record_id)
+        view = record_view(state.engine(), state.search_engine(), record_id)
     except RecordNotFound:
         st.warning("There is no record with this id. It may have been renamed; try the Search page.")
         return
@@ -26,9 +25,7 @@ def render() -> None:
     st.title(rec["title"], anchor=False)
     st.caption(" · ".join(x for x in (rec["kind"].replace("_", " "), rec["city"], rec["status"], rec["id"]) if x))
     if rec["kind"] == "solution":
-        from kb.ui import estimate_page
-
-        st.page_link(estimate_page.page(), label="Estimate it for my city", icon="📈",
+        st.page_link(routes.page("estimate"), label="Estimate it for my city", icon="📈",
                      query_params={"solution": rec["id"]})
     if view["evidence"]:
         cols = st.columns(len(view["evidence"]) + 4)
@@ -57,12 +54,12 @@ def render() -> None:
     if view["lessons"]:
         st.subheader("Lessons learned from this", anchor=False)
         for les in view["lessons"]:
-            st.page_link(record_page(), label=les["title"], icon="💡", query_params={"id": les["id"]})
+            st.page_link(routes.page("record"), label=les["title"], icon="💡", query_params={"id": les["id"]})
             st.caption(f"outcome: {les['outcome'] or '-'} · barrier: {les['barrier_type'] or '-'}")
     if view["similar"]:
         st.subheader("Similar records", anchor=False)
         for hit in view["similar"]:
-            st.page_link(record_page(), label=hit.title, icon="📄", query_params={"id": hit.id})
+            st.page_link(routes.page("record"), label=hit.title, icon="📄", query_params={"id": hit.id})
 
 
 def barriers(items: list[dict[str, str]]) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.search.engine import FACETS, Hit, SearchEngine
+from kb.search.engine import FACETS, Hit
 from kb.search.snippets import escape_markdown, spans_markup
-from kb.ui import state
+from kb.ui import routes, state
 from kb.views.record import EVIDENCE_COLORS
 
 FACET_LABELS = {"city": "City", "kind": "Kind", "category": "Category", "measure_type": "Measure type",
@@ -15,27 +15,13 @@ EXAMPLES = ["store surplus solar power for the evening", "heat from canal water"
             "who dealt with a grid operator that said no"]
 
 
-@st.cache_resource(show_spinner=False)
-def search_engine() -> SearchEngine:
-    return SearchEngine(state.engine(), state.embedder())
-
-
-def record_page() -> st.Page:
-    from kb.ui import record_page as rp
-
-    return st.Page(rp.render, title="Record", icon="📄", url_path="record", visibility="hidden")
-
-
-def pages() -> list[st.Page]:
-    return [st.Page(render, title="Search", icon="🔎", url_path="search"), record_page()]
-
 
 def render() -> None:
     st.title("Search solutions and lessons")
     query = st.text_input("What do you need?", key="q", placeholder=EXAMPLES[0],
                           help="Your own words work, in English or in Polish, Hungarian, Slovak, Latvian, Danish, "
                                "Portuguese, Spanish or Dutch: the search matches words and meaning.")
-    engine = search_engine()
+    engine = state.search_engine()
     filters = {f: st.session_state.get(f"facet_{f}") or [] for f in FACETS}
     res = engine.search(query, filters=filters, limit=20)
     with st.sidebar:
@@ -63,7 +49,7 @@ def render() -> None:
 
 def result_card(hit: Hit) -> None:
     with st.container(border=True):
-        st.page_link(record_page(), label=hit.title, icon="📄", query_params={"id": hit.id})
+        st.page_link(routes.page("record"), label=hit.title, icon="📄", query_params={"id": hit.id})
         st.caption(" · ".join(x for x in (hit.kind.replace("_", " "), hit.city, hit.status) if x))
         levels = [e for e in hit.facets.get("evidence", []) if e in EVIDENCE_COLORS]
         if levels:

@@ -1,12 +1,13 @@
-"""Shared resources of the app: one engine, one embedder, and the database built on first start."""
+"""Shared resources of the app: one engine, embedder and search engine, the database built on first start, the actor."""
 
 from __future__ import annotations
 
 import streamlit as st
 from sqlalchemy import Engine
 
-from kb import config
+from kb import accounts, config
 from kb.embeddings import Embedder, make_embedder
+from kb.search.engine import SearchEngine
 from kb.store import database
 
 
@@ -29,3 +30,19 @@ def engine() -> Engine:
         for e in result.errors[:20]:
             status.write(f"⚠ {e}")
     return database.get_engine(path)
+
+
+@st.cache_resource(show_spinner=False)
+def search_engine() -> SearchEngine:
+    return SearchEngine(engine(), embedder())
+
+
+TOKEN_KEY = "kb_token"
+
+
+def current_actor() -> accounts.Actor:
+    """The logged-in user, or anonymous (also when the session expired or the account was disabled)."""
+    actor = accounts.actor_for_token(engine(), st.session_state.get(TOKEN_KEY))
+    if actor.is_anonymous:
+        st.session_state.pop(TOKEN_KEY, None)
+    return actor

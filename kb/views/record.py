@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from sqlalchemy import Engine
 
 from kb.records.vocab import EVIDENCE_LEVELS
 from kb.search.engine import Hit, SearchEngine
 from kb.store import catalog
+from kb.text import safe_url
 
 EVIDENCE_COLORS: dict[str, str] = {"measured": "green", "installed": "blue", "design": "violet",
                                    "target": "orange", "estimate": "yellow", "reference": "gray"}
 
-
-def safe_url(url: str) -> str:
-    """An http(s) URL with every character that could break Markdown percent-encoded; '' otherwise."""
-    try:
-        scheme = urlsplit(url.strip()).scheme.lower()
-    except ValueError:
-        return ""
-    if scheme not in ("http", "https"):
-        return ""
-    return quote(url.strip(), safe=":/?&=#%~+,;@!$*.-_")
 
 
 def evidence_levels(record: dict[str, Any]) -> list[str]:

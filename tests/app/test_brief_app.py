@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 import kb.briefs.build as brief_mod
-import kb.ui.brief_widgets as widgets
+import kb.ui.widgets as widgets
 from kb import config
 from tests.unit.brief_fixture import fake_estimate, fake_fit
 

@@ -245,7 +245,7 @@ def test_unsafe_allow_html_only_wraps_escaped_text() -> None:
 
 @pytest.mark.parametrize("payload", XSS)
 def test_escaping_functions_leave_nothing_active(payload: str) -> None:
-    from kb.views.record import safe_url
+    from kb.text import safe_url
 
     for html in (escape_markdown(payload), render_markdown_safe(payload),
                  render_markdown_safe(f"**{payload}** and [{payload}]({payload})")):

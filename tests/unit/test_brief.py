@@ -245,7 +245,7 @@ def test_cli_errors(brief_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_deferred_download_callables(brief_db: Path) -> None:
-    from kb.ui.brief_widgets import _deferred
+    from kb.ui.widgets import _deferred
 
     brief = make_brief(brief_db)
     made = []

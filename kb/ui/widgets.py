@@ -1,4 +1,4 @@
-"""Download buttons for replication briefs; each file is generated when its button is clicked, not on rerun."""
+"""Widgets shared by pages: the city picker, and brief download buttons (each file made when its button is clicked)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from sqlalchemy import Engine
 from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.formats import FORMATS, file_name, render
 from kb.briefs.model import Brief
+from kb.replication.cities import CityProfile, list_cities
+from kb.ui import state
 
 ICONS = {"md": "📝", "html": "🌐", "pdf": "📄", "docx": "📃"}
 
@@ -48,3 +50,37 @@ def solution_brief_downloads(engine: Engine, solution_id: str, city: Any,
                        seed=seed)
     st.caption("Take this estimate to your council: a stand-alone brief with every figure's source.")
     download_buttons(lambda: build_brief(engine, req), key=key, stem=f"brief-{solution_id}-{city_id}")
+
+
+STATE_KEY = "my_city"
+
+
+@st.cache_data(show_spinner=False, ttl=300)
+def city_list() -> list[CityProfile]:
+    return list_cities(state.engine())
+
+
+def current_city() -> CityProfile | None:
+    """The city chosen on this page (a record, or a user-defined profile kept in the session)."""
+    return st.session_state.get(STATE_KEY)
+
+
+def city_picker(label: str = "City", key: str = "city_pick") -> CityProfile | None:
+    """A select box of the cities plus the user's own; remembers the choice across pages."""
+    cities = city_list()
+    mine = current_city()
+    options = [c.id for c in cities]
+    if mine is not None and mine.user_defined and mine.id not in options:
+        options.append(mine.id)
+    names = {c.id: c.name for c in cities} | ({mine.id: f"{mine.name} (mine)"} if mine and mine.user_defined else {})
+    wanted = st.query_params.get("city") or (mine.id if mine else None)
+    index = options.index(wanted) if wanted in options else None
+    chosen = st.selectbox(label, options, index=index, format_func=lambda i: names.get(i, i), key=key,
+                          placeholder="Choose a city")
+    if chosen is None:
+        return None
+    if mine is not None and chosen == mine.id:
+        return mine
+    city = next(c for c in cities if c.id == chosen)
+    st.session_state[STATE_KEY] = city
+    return city
