@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 from ingest.loader import run_ingest
-from kb import config
+from kb.config import Settings
 from kb.embeddings import EmbedderError, make_embedder
 from kb.store.database import DatabaseError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", nargs="?", default=None, help="record file or folder (default: solutions/)")
+    p.add_argument("path", nargs="?", default=None,
+                   help="record file or folder (default: $KB_SOLUTIONS_DIR or solutions/)")
     p.add_argument("--db", default=None, help="database file (default: $KB_DB or data/kb.sqlite)")
     p.add_argument("--strict", action="store_true", help="load nothing when any record is invalid")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
@@ -22,15 +23,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    root = Path(args.path) if args.path else (Path("solutions") if Path("solutions").is_dir()
-                                              else config.SOLUTIONS_DIR)
+    settings = Settings.from_env().with_db(args.db)
+    root = Path(args.path) if args.path else settings.solutions_dir
 
     def progress(msg: str) -> None:
         if not args.quiet:
             print(msg, file=sys.stderr, flush=True)
 
     try:
-        result = run_ingest(root, config.db_path(args.db), make_embedder(), strict=args.strict,
+        result = run_ingest(root, settings.db_path, make_embedder(settings.model), strict=args.strict,
                             progress=progress)
     except (DatabaseError, EmbedderError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,26 +1,45 @@
-"""Configuration from the environment: the database file (``KB_DB``) and the embedding model (``KB_MODEL``)."""
+"""Settings read once from the environment: database file, solutions directory, embedding model, data directory."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS_DIR = REPO_ROOT / "solutions"
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
-def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The database file: an explicit path, else ``KB_DB``, else ``data/kb.sqlite`` beside the repository."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("KB_DB")
-    if env:
-        return Path(env)
-    data_dir = Path(os.environ.get("KB_DATA_DIR") or (REPO_ROOT / "data"))
-    return data_dir / "kb.sqlite"
+def source_root() -> Path | None:
+    """The source checkout this package runs from (it has ``pyproject.toml`` and ``solutions/``), else None
+    (an installed wheel: the defaults are then relative to the working directory)."""
+    if (_PACKAGE_PARENT / "pyproject.toml").is_file() and (_PACKAGE_PARENT / "solutions").is_dir():
+        return _PACKAGE_PARENT
+    return None
 
 
-def model_name() -> str:
-    """The sentence-transformers model name or path (``KB_MODEL``), default the bundled all-MiniLM-L6-v2."""
-    return os.environ.get("KB_MODEL") or DEFAULT_MODEL
+@dataclass(frozen=True)
+class Settings:
+    """Where the knowledge base lives and which model embeds it; built once by the app or the CLI, passed in."""
+
+    db_path: Path
+    solutions_dir: Path
+    model: str = DEFAULT_MODEL
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """``KB_DB`` (else ``KB_DATA_DIR``/kb.sqlite, else ``data/kb.sqlite``), ``KB_SOLUTIONS_DIR`` (else
+        ``./solutions`` if there is one, else the checkout's) and ``KB_MODEL`` (else the bundled all-MiniLM-L6-v2)."""
+        env = os.environ if environ is None else environ
+        base = source_root() or Path.cwd()
+        db = env.get("KB_DB")
+        data_dir = Path(env.get("KB_DATA_DIR") or base / "data")
+        here = Path.cwd() / "solutions"
+        solutions = env.get("KB_SOLUTIONS_DIR") or (here if here.is_dir() else base / "solutions")
+        return cls(db_path=Path(db) if db else data_dir / "kb.sqlite", solutions_dir=Path(solutions),
+                   model=env.get("KB_MODEL") or DEFAULT_MODEL)
+
+    def with_db(self, explicit: str | os.PathLike[str] | None) -> Settings:
+        """These settings with an explicit database file (``--db``) if one is given."""
+        return replace(self, db_path=Path(explicit)) if explicit else self

@@ -38,8 +38,8 @@ def bundled_model_path() -> str:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded lazily and offline; ``encode`` is serialised by a lock."""
 
-    def __init__(self, name: str | None = None) -> None:
-        self.name = name or config.model_name()
+    def __init__(self, name: str = config.DEFAULT_MODEL) -> None:
+        self.name = name
         self._model = None
         self._lock = threading.Lock()
 
@@ -120,9 +120,8 @@ def from_blob(blob: bytes, dim: int) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float32, count=dim)
 
 
-def make_embedder(name: str | None = None) -> Embedder:
-    """The embedder for a model name (default ``KB_MODEL``); names starting with ``fake`` give the test fake."""
-    name = name or config.model_name()
+def make_embedder(name: str) -> Embedder:
+    """The embedder for a model name (``Settings.model``); names starting with ``fake`` give the test fake."""
     if name.startswith("fake"):
         return FakeEmbedder(name=name)
     return SentenceTransformerEmbedder(name)

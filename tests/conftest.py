@@ -66,11 +66,8 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Environment for AppTest: a fresh database file, the fake embedder, cleared Streamlit caches."""
     import streamlit as st
 
-    from kb import config
-
     db = tmp_path / "app.sqlite"
-    # AppTest scripts run in this process and some point config.SOLUTIONS_DIR at a fixture corpus: restore it
-    monkeypatch.setattr(config, "SOLUTIONS_DIR", config.SOLUTIONS_DIR)
+    monkeypatch.setenv("KB_SOLUTIONS_DIR", str(ROOT / "solutions"))
     monkeypatch.setenv("KB_DB", str(db))
     monkeypatch.setenv("KB_MODEL", "fake-hash")
     st.cache_resource.clear()

@@ -71,10 +71,10 @@ def replication_estimate(engine: Engine, params: dict[str, dict[str, float]] | N
     ``params`` holds, by solution id, parameter values entered by the user where no source gives one."""
 
     def run(solution_id: str, city: str, scale: float | dict[str, float] | None, seed: int) -> Estimate:
-        mod = _module("kb.replication.simulation")
+        mod = _module("kb.replication.solution")
         fn = getattr(mod, "estimate_solution", None) if mod else None
         if fn is None:
-            raise BriefError("the replication model (kb.replication.simulation) is not available in this installation")
+            raise BriefError("the replication model (kb.replication.solution) is not available in this installation")
         try:
             result = fn(engine, solution_id, city, scale=scale, seed=seed,
                         params=(params or {}).get(solution_id) or None)

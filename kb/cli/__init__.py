@@ -3,39 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable
 
+from kb.cli import backup, brief, core, lessons, plan, replication, search
+from kb.cli.common import CliError
+from kb.config import Settings
 from kb.embeddings import EmbedderError
 from kb.store.catalog import RecordNotFound
 from kb.store.database import DatabaseError
 
-# Each module registers its sub-commands with ``register(subparsers)``.
-COMMAND_MODULES = ["kb.cli.core", "kb.cli.backup", "kb.cli.search", "kb.cli.lessons", "kb.cli.brief",
-                   "kb.cli.replication", "kb.cli.plan"]
+# Each module registers its sub-commands with ``register(subparsers)``, in the order ``kb --help`` lists them.
+COMMAND_MODULES = [core, backup, search, lessons, brief, replication, plan]
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-class CliError(Exception):
-    """A user-facing error raised by a command."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kb", description="ATELIER Positive Energy District knowledge base")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for module in COMMAND_MODULES:
+        module.register(sub)
     return p
-
-
-def add_db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", default=None, help="database file (default: $KB_DB or data/kb.sqlite)")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.settings = Settings.from_env()
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kb import config
-from kb.cli import CliError, add_db
+from kb.cli.common import CliError, add_db, settings
 from kb.store import backup, database
 
 
@@ -22,14 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    engine = database.get_engine(config.db_path(args.db), create=False)
+    engine = database.get_engine(settings(args).db_path, create=False)
     counts = backup.export_archive(engine, Path(args.path))
     print(f"wrote {args.path}: " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    target = config.db_path(args.db)
+    target = settings(args).db_path
     try:
         counts = backup.import_archive(Path(args.path), database.get_engine(target))
     except backup.BackupError as exc:

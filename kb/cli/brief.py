@@ -7,11 +7,10 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from kb import config
 from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.data import BriefError
 from kb.briefs.formats import FORMATS, render
-from kb.cli import CliError, add_db
+from kb.cli.common import CliError, add_db, settings
 from kb.store import database
 
 
@@ -78,7 +77,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
         dt.date.fromisoformat(date)
     except ValueError:
         raise CliError(f"--date {date}: use YYYY-MM-DD") from None
-    engine = database.get_engine(config.db_path(args.db), create=False)
+    engine = database.get_engine(settings(args).db_path, create=False)
     req = BriefRequest(solutions=args.solutions, city=args.city, scales=parse_scales(args.scale, args.solutions),
                        date=date, seed=args.seed)
     try:

@@ -8,13 +8,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kb import config
-from kb.cli import add_db
+from kb.cli.common import add_db, settings
 from kb.store import catalog, database
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    return database.get_engine(config.db_path(args.db), create=False)
+    return database.get_engine(settings(args).db_path, create=False)
 
 
 def _print_json(data: Any) -> None:
@@ -100,7 +99,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_overview(args: argparse.Namespace) -> int:
     ov = catalog.corpus_overview(_engine(args))
     if args.write:
-        readme = config.SOLUTIONS_DIR / "README.md"
+        readme = settings(args).solutions_dir / "README.md"
         write_overview(readme, catalog.overview_markdown(ov))
         print(f"updated {readme}")
     elif args.json:

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb import accounts
-from kb.cli import CliError, add_db, users
+from kb.cli import users
+from kb.cli.common import CliError, add_db, settings
 from kb.embeddings import Embedder, make_embedder
 from kb.lessons import service as lessons
 from kb.lessons.format import CONTENT_FIELDS, input_from_record, to_markdown
@@ -61,10 +62,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _embedder(engine: Engine) -> Embedder:
+def _embedder(engine: Engine, default_model: str) -> Embedder:
     with database.read_session(engine) as s:
         model = store.get_meta(s, "model")
-    return make_embedder(model or None)
+    return make_embedder(model or default_model)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -93,8 +94,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             if args.as_draft:
                 data["status"] = "draft"
             if data["status"] == "published" and embedder is None:
-                embedder = _embedder(engine)
-            verb = _import_one(engine, actor, data, embedder)
+                embedder = _embedder(engine, settings(args).model)
+            verb = _import_one(engine, actor, data, embedder, settings(args).model)
         except RecordInvalid as exc:
             print("; ".join(str(e) for e in exc.errors), file=sys.stderr)
             counts["failed"] += 1
@@ -109,7 +110,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
-def _import_one(engine: Engine, actor: accounts.Actor, data: dict[str, Any], embedder: Embedder | None) -> str:
+def _import_one(engine: Engine, actor: accounts.Actor, data: dict[str, Any], embedder: Embedder | None,
+                model: str) -> str:
     try:
         current = lessons.get_lesson(engine, data["id"], actor)
     except lessons.LessonNotFound:
@@ -119,6 +121,6 @@ def _import_one(engine: Engine, actor: accounts.Actor, data: dict[str, Any], emb
     if not changes:
         return "unchanged"
     if current.status == "published" and embedder is None:
-        embedder = _embedder(engine)
+        embedder = _embedder(engine, model)
     lessons.update_lesson(engine, actor, current.id, {"version": current.version, **changes}, embedder)
     return "updated"

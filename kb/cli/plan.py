@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kb import config
-from kb.cli import add_db
+from kb.cli.common import add_db, settings
 from kb.plans.model import PlanError, read_plan
 from kb.store import catalog, database
 
@@ -42,7 +41,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     try:
         spec = read_plan(args.file)
-        engine = database.get_engine(config.db_path(args.db), create=False)
+        engine = database.get_engine(settings(args).db_path, create=False)
         result = evaluate_plan(engine, spec, args.samples, args.seed)
     except PlanError as exc:
         print(f"error: invalid plan: {exc}", file=sys.stderr)

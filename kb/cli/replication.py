@@ -6,14 +6,13 @@ import argparse
 import json
 from typing import Any
 
-from kb import config
-from kb.cli import CliError, add_db
+from kb.cli.common import CliError, add_db, settings
 from kb.replication.cities import CityProfile, city_from_file, compare, find_city, list_cities
 from kb.store import database
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    return database.get_engine(config.db_path(args.db), create=False)
+    return database.get_engine(settings(args).db_path, create=False)
 
 
 def _print_json(data: Any) -> None:
@@ -137,7 +136,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
     engine = _engine(args)
     city = resolve_city(engine, args.city, args.driver)
-    embedder = make_embedder() if args.needs else None
+    embedder = make_embedder(settings(args).model) if args.needs else None
     ranked = match(engine, city, needs=args.needs, budget=args.budget, embedder=embedder, limit=args.limit)
     if args.json:
         _print_json([m.to_dict() for m in ranked])

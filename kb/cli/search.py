@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from kb import config
-from kb.cli import add_db
+from kb.cli.common import add_db, settings
 from kb.embeddings import Embedder, make_embedder
 from kb.replication import cities
 from kb.search.engine import FACETS, SearchEngine
@@ -36,10 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _search_engine(args: argparse.Namespace) -> SearchEngine:
-    engine = database.get_engine(config.db_path(args.db), create=False)
+    engine = database.get_engine(settings(args).db_path, create=False)
     with database.read_session(engine) as s:
         model = store.get_meta(s, "model")
-    embedder: Embedder | None = make_embedder(model or None)
+    embedder: Embedder | None = make_embedder(model or settings(args).model)
     return SearchEngine(engine, embedder)
 
 

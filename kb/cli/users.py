@@ -11,13 +11,13 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from kb import accounts, config
-from kb.cli import CliError, add_db
+from kb import accounts
+from kb.cli.common import CliError, add_db, settings
 from kb.store import database
 
 
 def engine_for(args: argparse.Namespace) -> Engine:
-    return database.get_engine(config.db_path(args.db))
+    return database.get_engine(settings(args).db_path)
 
 
 def operator() -> accounts.Actor:

@@ -45,9 +45,9 @@ def _new_district() -> PlanSpec:
 def _load(start: str) -> tuple[str, PlanSpec | None]:
     """The chosen starting plan and a token that changes when another plan is chosen."""
     if start == "Example plan":
-        examples = example_plans()
+        examples = example_plans(state.settings().solutions_dir)
         stem = st.selectbox("Example", list(examples), key="plan_example")
-        return (f"ex:{stem}", load_example(stem)) if stem else ("ex:", None)
+        return (f"ex:{stem}", load_example(stem, state.settings().solutions_dir)) if stem else ("ex:", None)
     if start == "Saved plan":
         saved = list_plans(state.engine())
         if not saved:

@@ -5,18 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kb import config
 from kb.plans.evaluate import PlanResult
 from kb.plans.model import PlanSpec, read_plan
 
 
-def example_plans(root: Path | None = None) -> dict[str, Path]:
-    """The bundled example plans (``solutions/plans/*.toml``) by file stem."""
-    folder = (root or config.SOLUTIONS_DIR) / "plans"
+def example_plans(root: Path) -> dict[str, Path]:
+    """The example plans under a solutions directory (``solutions/plans/*.toml``) by file stem."""
+    folder = root / "plans"
     return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
 
 
-def load_example(stem: str, root: Path | None = None) -> PlanSpec:
+def load_example(stem: str, root: Path) -> PlanSpec:
     return read_plan(example_plans(root)[stem])
 
 

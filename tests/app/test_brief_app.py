@@ -11,7 +11,6 @@ from streamlit.util import calc_hash
 
 import kb.briefs.build as brief_mod
 import kb.ui.widgets as widgets
-from kb import config
 from tests.unit.brief_fixture import fake_estimate, fake_fit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +22,7 @@ def brief_app(app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "tests" / "fixtures" / "corpus", corpus)
     shutil.copytree(ROOT / "tests" / "fixtures" / "brief", corpus, dirs_exist_ok=True)
-    monkeypatch.setattr(config, "SOLUTIONS_DIR", corpus)
+    monkeypatch.setenv("KB_SOLUTIONS_DIR", str(corpus))
     monkeypatch.setattr(brief_mod, "replication_estimate", lambda engine, params=None: fake_estimate)
     monkeypatch.setattr(brief_mod, "replication_fit", lambda engine: fake_fit)
     calls = {"render": 0}

@@ -21,8 +21,6 @@ PASSWORD = "staff-password-1"
 
 SCRIPT = """
 import os
-from kb import config
-config.SOLUTIONS_DIR = __import__("pathlib").Path(os.environ["KB_TEST_CORPUS"])
 from kb.ui import {module}
 {module}.render()
 """
@@ -34,7 +32,7 @@ def app(module: str) -> AppTest:
 
 @pytest.fixture
 def lessons_app(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("KB_TEST_CORPUS", str(FIXTURES))
+    monkeypatch.setenv("KB_SOLUTIONS_DIR", str(FIXTURES))
     assert not run_ingest(FIXTURES, app_env, FakeEmbedder(name="fake-hash")).errors
     engine = database.get_engine(app_env)
     accounts.add_user(engine, "ann", "staff", PASSWORD, by=Actor.system())

@@ -8,7 +8,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from kb import config
 from tests.unit.replication_fixture import build_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def rep_app(app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setattr(config, "SOLUTIONS_DIR", build_corpus(tmp_path / "corpus"))
+    monkeypatch.setenv("KB_SOLUTIONS_DIR", str(build_corpus(tmp_path / "corpus")))
     return app_env
 
 

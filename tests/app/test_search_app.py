@@ -15,16 +15,12 @@ FIXTURES = ROOT / "tests" / "fixtures" / "corpus"
 
 SEARCH = """
 import os
-from kb import config
-config.SOLUTIONS_DIR = __import__("pathlib").Path(os.environ["KB_TEST_CORPUS"])
 from kb.ui import search_page
 search_page.render()
 """
 
 RECORD = """
 import os
-from kb import config
-config.SOLUTIONS_DIR = __import__("pathlib").Path(os.environ["KB_TEST_CORPUS"])
 from kb.ui import record_page
 record_page.render()
 """
@@ -32,7 +28,7 @@ record_page.render()
 
 @pytest.fixture
 def fixture_app(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("KB_TEST_CORPUS", str(FIXTURES))
+    monkeypatch.setenv("KB_SOLUTIONS_DIR", str(FIXTURES))
     assert not run_ingest(FIXTURES, app_env, FakeEmbedder(name="fake-hash")).errors
     return app_env
 

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from ingest.loader import run_ingest  # noqa: E402
-from kb import config  # noqa: E402
+from kb.config import Settings  # noqa: E402
 from kb.embeddings import Embedder, make_embedder  # noqa: E402
 from kb.search.engine import SearchConfig, SearchEngine  # noqa: E402
 from kb.store import database  # noqa: E402
@@ -83,7 +83,7 @@ def evaluate(engine: SearchEngine, queries: list[dict[str, object]], mode: str =
 
 def build(embedder: Embedder, where: Path) -> Engine:
     db = where / "kb.sqlite"
-    res = run_ingest(config.SOLUTIONS_DIR, db, embedder)
+    res = run_ingest(Settings.from_env().solutions_dir, db, embedder)
     if res.errors:
         raise SystemExit(f"ingest errors: {[e.to_dict() for e in res.errors][:3]}")
     return database.get_engine(db)
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     sets = {"main": load_queries(QUERIES), "heldout": load_queries(HELDOUT)}
-    embedder = make_embedder()
+    embedder = make_embedder(Settings.from_env().model)
     shipped = SearchConfig()
     results: dict[str, object] = {"model": embedder.name, "mode": args.mode, "config": asdict(shipped),
                                   "definition": "recall@3: share of queries with a relevant record in the top 3; "
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, queries in sets.items():
             after, rows = evaluate(SearchEngine(engine, embedder, shipped), queries, args.mode)
             before, _ = evaluate(SearchEngine(engine, embedder, replace(shipped, translate=False)), queries, args.mode)
-            overlap = keyword_overlap(queries, config.SOLUTIONS_DIR)
+            overlap = keyword_overlap(queries, Settings.from_env().solutions_dir)
             print_table(f"{name}: {len(queries)} queries ({overlap} verbatim in a keyword list), model "
                         f"{embedder.name}, mode {args.mode}; glossary on, and before (glossary off)", after, before)
             if args.show_misses:

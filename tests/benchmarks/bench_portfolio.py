@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from ingest.loader import run_ingest  # noqa: E402
-from kb import config  # noqa: E402
+from kb.config import Settings  # noqa: E402
 from kb.embeddings import FakeEmbedder  # noqa: E402
 from kb.replication.cities import find_city  # noqa: E402
 from kb.replication.inputs import NotAMeasureType, load_factors, load_measure_type  # noqa: E402
@@ -47,7 +47,7 @@ def main() -> int:
     tmp = tempfile.TemporaryDirectory()
     db = Path(args.db) if args.db else Path(tmp.name) / "kb.sqlite"
     if not args.db:
-        run_ingest(config.SOLUTIONS_DIR, db, FakeEmbedder(name="fake-hash"))
+        run_ingest(Settings.from_env().solutions_dir, db, FakeEmbedder(name="fake-hash"))
     engine = database.get_engine(db)
     items: list[PortfolioItem] = []
     for mid, scale in PORTFOLIO:

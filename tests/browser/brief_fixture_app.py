@@ -1,6 +1,5 @@
 """The app on the fixture corpus plus Kraków, with the hand-made estimate: a Streamlit entry for browser tests."""
 
-import os
 import runpy
 import sys
 from pathlib import Path
@@ -10,10 +9,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import kb.briefs.build as brief_mod  # noqa: E402
-from kb import config  # noqa: E402
 from tests.unit.brief_fixture import fake_estimate, fake_fit  # noqa: E402
 
-config.SOLUTIONS_DIR = Path(os.environ["KB_TEST_CORPUS"])
 brief_mod.replication_estimate = lambda engine, params=None: fake_estimate
 brief_mod.replication_fit = lambda engine: fake_fit
 runpy.run_path(str(ROOT / "app.py"), run_name="__main__")

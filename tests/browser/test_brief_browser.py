@@ -27,7 +27,7 @@ def brief_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copytree(ROOT / "tests" / "fixtures" / "brief", corpus, dirs_exist_ok=True)
     port = _free_port()
     env = dict(os.environ, KB_DB=str(tmp / "kb.sqlite"), KB_MODEL="fake-hash", HF_HUB_OFFLINE="1",
-               KB_TEST_CORPUS=str(corpus), KB_DATA_DIR=str(tmp))
+               KB_SOLUTIONS_DIR=str(corpus), KB_DATA_DIR=str(tmp))
     log = open(tmp / "streamlit.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "tests" / "browser" / "brief_fixture_app.py"),
@@ -84,8 +84,8 @@ def test_download_a_pdf_brief_on_the_bundled_data(live_app: str, page) -> None: 
     """The same on the real corpus and replication model (skipped until the model gives an estimate)."""
     from kb.briefs import data as brief_data
 
-    if brief_data._module("kb.replication.simulation") is None:
-        pytest.skip("the replication model (kb.replication.simulation) is not in this tree yet")
+    if brief_data._module("kb.replication.solution") is None:
+        pytest.skip("the replication model (kb.replication.solution) is not in this tree yet")
     page.goto(f"{live_app}/brief?solution=ams-schoonschip-canal-heat&city=krakow")
     wait_for_app(page, timeout=180_000)
     page.get_by_role("button", name="Build brief").click()

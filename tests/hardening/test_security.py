@@ -257,8 +257,6 @@ def test_escaping_functions_leave_nothing_active(payload: str) -> None:
 
 SCRIPT = """
 import os
-from kb import config
-config.SOLUTIONS_DIR = __import__("pathlib").Path(os.environ["KB_TEST_CORPUS"])
 import streamlit as st
 for k, v in {params!r}.items():
     st.query_params[k] = v
@@ -297,7 +295,7 @@ def hostile_corpus(root: Path) -> Path:
 @pytest.fixture
 def hostile_app(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     corpus = hostile_corpus(tmp_path / "hostile")
-    monkeypatch.setenv("KB_TEST_CORPUS", str(corpus))
+    monkeypatch.setenv("KB_SOLUTIONS_DIR", str(corpus))
     res = run_ingest(corpus, app_env, FakeEmbedder(name="fake-hash"))
     assert not res.errors, res.errors
     engine = database.get_engine(app_env)

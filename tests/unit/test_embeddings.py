@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ingest.loader import run_ingest
+from kb.config import Settings
 from kb.embeddings import FakeEmbedder, SentenceTransformerEmbedder, make_embedder
 from tests.conftest import FIXTURE_CORPUS
 
@@ -46,4 +47,4 @@ def test_fake_embedder_is_deterministic_and_normalised() -> None:
 
 def test_make_embedder_picks_the_fake_for_fake_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KB_MODEL", "fake-x")
-    assert isinstance(make_embedder(), FakeEmbedder)
+    assert isinstance(make_embedder(Settings.from_env().model), FakeEmbedder)

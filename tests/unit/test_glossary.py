@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb import config
 from kb.embeddings import FakeEmbedder, SentenceTransformerEmbedder
 from kb.search import glossary
 from kb.search.engine import SearchConfig, SearchEngine
 from kb.store import database
 
 BATTERY = {"test-battery-site", "test-battery"}
-SCIFACT = config.REPO_ROOT.parent / "shared" / "bench" / "scifact"
+ROOT = Path(__file__).resolve().parents[2]
+SCIFACT = ROOT.parent / "shared" / "bench" / "scifact"
 
 
 @pytest.mark.parametrize(("query", "lang", "english"), [
@@ -142,6 +142,6 @@ def bundled_search(tmp_path_factory: pytest.TempPathFactory,
     from ingest.loader import run_ingest
 
     db = tmp_path_factory.mktemp("bundled") / "kb.sqlite"
-    res = run_ingest(config.REPO_ROOT / "solutions", db, real_embedder)
+    res = run_ingest(ROOT / "solutions", db, real_embedder)
     assert not res.errors, res.errors
     return SearchEngine(database.get_engine(db), real_embedder)

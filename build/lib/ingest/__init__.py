@@ -1,0 +1,1 @@
+"""Markdown → validated records → SQLite ingest pipeline."""

@@ -1,0 +1,53 @@
+"""Command line of the ingest pipeline: ``python -m ingest [PATH] [--db FILE] [--strict] [--json]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ingest.loader import run_ingest
+from kb.config import Settings
+from kb.embeddings import EmbedderError, make_embedder
+from kb.store.database import DatabaseError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", default=None,
+                   help="record file or folder (default: $KB_SOLUTIONS_DIR or solutions/)")
+    p.add_argument("--db", default=None, help="database file (default: $KB_DB or data/kb.sqlite)")
+    p.add_argument("--strict", action="store_true", help="load nothing when any record is invalid")
+    p.add_argument("--json", action="store_true", help="print one JSON summary object")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env().with_db(args.db)
+    root = Path(args.path) if args.path else settings.solutions_dir
+
+    def progress(msg: str) -> None:
+        if not args.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    try:
+        result = run_ingest(root, settings.db_path, make_embedder(settings.model), strict=args.strict,
+                            progress=progress)
+    except (DatabaseError, EmbedderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        for e in result.errors:
+            print(str(e), file=sys.stderr)
+        verb = "nothing loaded (--strict)" if args.strict and result.errors else "loaded"
+        print(f"{result.records} valid records {verb}; {result.written} written, {result.removed} removed, "
+              f"{result.chunks_embedded} chunks embedded; {len(result.errors)} errors")
+    return 1 if result.errors else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ingest", description="Validate records and load them into SQLite")
+    add_arguments(p)
+    return run(p.parse_args(argv))

@@ -1,0 +1,1 @@
+"""ATELIER PED knowledge base: records, storage, search, replication, lessons and briefs."""

@@ -1,0 +1,87 @@
+"""Render a brief as DOCX (python-docx) for editing: headings, tables, bold runs, the range chart as a PNG."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from docx import Document
+from docx.shared import Cm, Pt
+
+from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeChart, Table
+from kb.briefs.render import meta_lines, source_line
+
+BOLD = re.compile(r"(\*\*.+?\*\*)")
+
+
+def _runs(par, text: str) -> None:  # type: ignore[no-untyped-def]
+    for part in BOLD.split(text):
+        if not part:
+            continue
+        bold = part.startswith("**") and part.endswith("**") and len(part) > 4
+        clean = re.sub(r"(?<![\w*])\*(?!\s)(.+?)\*(?!\w)", r"\1", part[2:-2] if bold else part).replace("`", "")
+        par.add_run(clean).bold = bold
+
+
+def chart_png(chart: RangeChart) -> bytes:
+    """The range chart drawn with matplotlib's Agg backend, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(chart.bars)
+    fig, axes = plt.subplots(n, 1, figsize=(6.4, 0.75 * n + 0.5), squeeze=False)
+    for ax, bar in zip(axes[:, 0], chart.bars, strict=True):
+        lo, hi = min(0.0, bar.p10), max(0.0, bar.p90, bar.p50)
+        ax.barh([0], [bar.p90 - bar.p10], left=[bar.p10], height=0.5, color="#8fb8de")
+        ax.axvline(bar.p50, color="#1f4e79", linewidth=2)
+        ax.set_xlim(lo, hi * 1.1 or 1.0)
+        ax.set_yticks([])
+        ax.set_ylabel(f"{bar.label} {bar.ref}\n{bar.unit}", rotation=0, ha="right", va="center", fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+    fig.suptitle(chart.title, fontsize=9)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def to_docx(brief: Brief) -> bytes:
+    """The brief as a Word document."""
+    doc = Document()
+    doc.styles["Normal"].font.name = "DejaVu Sans"
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.core_properties.title = brief.title[:250]
+    doc.core_properties.author = "ATELIER PED knowledge base"
+    doc.add_heading(brief.title, level=1)
+    for key, value in meta_lines(brief):
+        _runs(doc.add_paragraph(), f"**{key}:** {value}")
+    for sec in brief.sections:
+        doc.add_heading(sec.title, level=sec.level)
+        for b in sec.blocks:
+            if isinstance(b, Heading):
+                doc.add_heading(b.text, level=b.level)
+            elif isinstance(b, Paragraph):
+                _runs(doc.add_paragraph(), b.text)
+            elif isinstance(b, Bullets):
+                for item in b.items:
+                    _runs(doc.add_paragraph(style="List Bullet"), item)
+            elif isinstance(b, Table):
+                t = doc.add_table(rows=1, cols=len(b.header))
+                t.style = "Table Grid"
+                for cell, h in zip(t.rows[0].cells, b.header, strict=True):
+                    cell.text = ""
+                    cell.paragraphs[0].add_run(h).bold = True
+                for row in b.rows:
+                    for cell, c in zip(t.add_row().cells, row, strict=True):
+                        _runs(cell.paragraphs[0], c)
+            elif isinstance(b, RangeChart):
+                doc.add_picture(io.BytesIO(chart_png(b)), width=Cm(16))
+    doc.add_heading("Sources", level=2)
+    for s in brief.sources:
+        doc.add_paragraph(f"{s.n}. {source_line(s)}")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,126 @@
+"""The brief's numbered sources: record sources, records themselves and the model, numbered in order of first use."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Engine
+
+from kb.briefs.model import BriefSource, inert
+from kb.store import catalog
+from kb.text import safe_url
+
+CITE = re.compile(r"\[((?:S\w+)(?:\s*[;,]\s*S\w+)*)\]")
+REF = re.compile(r"\[\d+(?:; \d+)*\]")
+DIGIT = re.compile(r"\d")
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'*])")
+QUALIFIED = re.compile(r"^([a-z0-9][a-z0-9-]*)(?:\s*[:/#]\s*|\s+)(S\w+)(?::.*)?$")
+
+
+class SourceBook:
+    """Hands out ``[n]`` references; the same source always gets the same number."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._numbers: dict[str, int] = {}
+        self._entries: list[BriefSource] = []
+        self._records: dict[str, dict[str, Any] | None] = {}
+
+    def _add(self, key: str, title: str, url: str = "", publisher: str = "", year: str = "", origin: str = "") -> int:
+        if key not in self._numbers:
+            n = len(self._entries) + 1
+            self._numbers[key] = n
+            self._entries.append(BriefSource(n, title, safe_url(url) if url else "", publisher, year, origin))
+        return self._numbers[key]
+
+    def entries(self) -> list[BriefSource]:
+        return list(self._entries)
+
+    def _get(self, record_id: str) -> dict[str, Any] | None:
+        if record_id not in self._records:
+            try:
+                self._records[record_id] = catalog.get_record(self._engine, record_id)
+            except catalog.RecordNotFound:
+                self._records[record_id] = None
+        return self._records[record_id]
+
+    def record(self, rec: dict[str, Any]) -> str:
+        """``[n]`` for a knowledge-base record itself (its text and figures as filed)."""
+        n = self._add(f"record:{rec['id']}", f"Knowledge-base record “{rec['title']}”",
+                      publisher="ATELIER PED knowledge base", origin=f"record {rec['id']}")
+        return f"[{n}]"
+
+    def model(self, seed: int) -> str:
+        """``[n]`` for the replication model's own arithmetic (evidence: estimate)."""
+        n = self._add("model", "Replication estimate made for this brief: seeded Monte Carlo over the inputs in "
+                      f"the Assumptions table (seed {seed}), and the transfer-fit scores",
+                      publisher="ATELIER PED knowledge base", origin="kb.replication")
+        return f"[{n}]"
+
+    def _source(self, rec: dict[str, Any], sid: str) -> int | None:
+        for s in rec.get("sources", []):
+            if s["id"] == sid:
+                key = f"url:{s['url']}" if s.get("url") else f"{rec['id']}:{sid}"  # one number per document
+                return self._add(key, s["title"], s.get("url") or "", s.get("publisher") or "",
+                                 str(s.get("year") or ""), f"{rec['id']} {sid}")
+        return None
+
+    def cite(self, rec: dict[str, Any], sources: str | None) -> str:
+        """``[n; m]`` for a record's ``S1; S3`` (unknown ids fall back to the record itself); ``—`` for none."""
+        if not sources or sources.strip() in ("", "—", "-"):
+            return "—"
+        nums: list[int] = []
+        for sid in re.split(r"\s*[;,]\s*", sources.strip()):
+            n = self._source(rec, sid)
+            nums.append(n if n is not None else int(self.record(rec)[1:-1]))
+        return "[" + "; ".join(str(n) for n in dict.fromkeys(nums)) + "]"
+
+    def assumption(self, a: dict[str, Any], sol: dict[str, Any]) -> str:
+        """``[n]`` for an assumption's source: ``record:S1`` / ``record S1``, a bare ``S1`` of a named record, text."""
+        src = a.get("source")
+        record_id = a.get("record") or a.get("record_id")
+        if isinstance(src, dict):
+            record_id, src = src.get("record") or src.get("record_id") or record_id, src.get("id") or src.get("title")
+        if not src or str(src).strip() in ("—", "-"):
+            return "—"
+        nums: list[int] = []
+        for token in re.split(r"\s*;\s*", str(src).strip()):
+            m = QUALIFIED.match(token)
+            rec = None
+            sid = token
+            if m and self._get(m.group(1)):
+                rec, sid = self._get(m.group(1)), m.group(2)
+            elif record_id and self._get(str(record_id)):
+                rec = self._get(str(record_id))
+            elif re.fullmatch(r"S\w+", token):
+                rec = sol
+            n = self._source(rec, sid) if rec else None
+            if n is None and rec is not None and not re.fullmatch(r"S\w+", sid):
+                n = int(self.record(rec)[1:-1])
+            if n is None:
+                n = self._add(f"text:{token}", token, origin="as stated by the replication model")
+            nums.append(n)
+        return "[" + "; ".join(str(n) for n in dict.fromkeys(nums)) + "]"
+
+    def app_lesson(self, les: dict[str, Any]) -> str:
+        title = inert(f"Lesson “{les.get('title', '')}” by {les.get('author') or 'hub staff'}")
+        n = self._add(f"lesson:{les.get('id')}", title,
+                      publisher="ATELIER PED knowledge base (published lesson)",
+                      origin=inert(f"lesson {les.get('id')}"))
+        return f"[{n}]"
+
+    def prose(self, rec: dict[str, Any] | None, text: str, fallback: str | None = None) -> str:
+        """Prose on one line, ``[S1]`` cites numbered; a sentence with a figure and no cite cites its record."""
+        flat = " ".join(ln.strip().removeprefix("- ").removeprefix("* ") for ln in text.split("\n") if ln.strip())
+        if rec is not None:
+            flat = CITE.sub(lambda m: self.cite(rec, m.group(1)), flat)
+        out = []
+        for sentence in SENTENCE.split(flat):
+            if DIGIT.search(REF.sub("", sentence)) and not REF.search(sentence):
+                ref = fallback or (self.record(rec) if rec is not None else "")
+                stripped = sentence.rstrip()
+                end = stripped[-1] if stripped and stripped[-1] in ".!?" else ""
+                sentence = f"{stripped[:-1] if end else stripped} {ref}{end}"
+            out.append(sentence)
+        return " ".join(out)

@@ -1,0 +1,37 @@
+"""Backup sub-commands: ``kb export PATH`` and ``kb import PATH --db NEW``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kb.cli.common import CliError, add_db, settings
+from kb.store import backup, database
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("export", help="write a portable backup archive of the whole database")
+    add_db(p)
+    p.add_argument("path", help="archive file to write (.zip)")
+    p.set_defaults(handler=cmd_export)
+    p = sub.add_parser("import", help="restore a backup archive into a new database")
+    add_db(p)
+    p.add_argument("path", help="archive written by 'kb export'")
+    p.set_defaults(handler=cmd_import)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    engine = database.get_engine(settings(args).db_path, create=False)
+    counts = backup.export_archive(engine, Path(args.path))
+    print(f"wrote {args.path}: " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    target = settings(args).db_path
+    try:
+        counts = backup.import_archive(Path(args.path), database.get_engine(target))
+    except backup.BackupError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"restored into {target}: " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
+    return 0

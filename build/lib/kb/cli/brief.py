@@ -1,0 +1,92 @@
+"""The ``kb brief`` command: a replication brief for solutions in a city, as Markdown, HTML, PDF or DOCX."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from kb.briefs.build import BriefRequest, build_brief
+from kb.briefs.data import BriefError
+from kb.briefs.formats import FORMATS, render
+from kb.cli.common import CliError, add_db, settings
+from kb.store import database
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("brief", help="a replication brief for one or more solutions in a city")
+    add_db(p)
+    p.add_argument("solutions", nargs="+", metavar="SOLUTION", help="solution ids")
+    p.add_argument("--city", required=True, help="city id or name (krakow, Kraków)")
+    p.add_argument("--scale", action="append", default=[], metavar="ID=Q",
+                   help="scale in the measure type's unit (repeatable): SOLUTION=Q, SOLUTION.TYPE=Q, or with one "
+                        "solution TYPE=Q or just Q")
+    p.add_argument("--format", choices=list(FORMATS), default=None, help="default: from --output's extension, else md")
+    p.add_argument("--output", "-o", help="file to write (default: standard output for md and html)")
+    p.add_argument("--date", help="date printed on the brief, YYYY-MM-DD (default: today)")
+    p.add_argument("--seed", type=int, default=42, help="Monte Carlo seed (default 42)")
+    p.set_defaults(handler=cmd_brief)
+
+
+def parse_scales(items: list[str], solutions: list[str]) -> dict[str, float | dict[str, float]]:
+    """``SOLUTION=Q``, ``SOLUTION.TYPE=Q``, ``TYPE=Q`` or a bare ``Q`` (the last two with one solution)."""
+    out: dict[str, float | dict[str, float]] = {}
+    for item in items:
+        key, sep, value = item.rpartition("=")
+        try:
+            q = float(value)
+        except ValueError:
+            raise CliError(f"--scale {item}: '{value}' is not a number") from None
+        if q <= 0:
+            raise CliError(f"--scale {item}: the scale must be positive")
+        sol, mt = key, ""
+        if not sep:
+            if len(solutions) != 1:
+                raise CliError(f"--scale {item}: write SOLUTION=Q when there are several solutions")
+            sol = solutions[0]
+        elif key not in solutions:
+            head, dot, tail = key.partition(".")
+            if dot and head in solutions:
+                sol, mt = head, tail
+            elif len(solutions) == 1:
+                sol, mt = solutions[0], key  # a measure type of the only solution
+            else:
+                raise CliError(f"--scale {item}: '{key}' is not one of the solutions given "
+                               "(write SOLUTION=Q or SOLUTION.TYPE=Q)")
+        if mt:
+            per_type = out.setdefault(sol, {})
+            if not isinstance(per_type, dict):
+                raise CliError(f"--scale {item}: {sol} already has one scale for all its measures")
+            per_type[mt] = q
+        elif isinstance(out.get(sol), dict):
+            raise CliError(f"--scale {item}: {sol} already has scales per measure type")
+        else:
+            out[sol] = q
+    return out
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "md")
+    if fmt not in FORMATS:
+        raise CliError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
+    if not args.output and fmt in ("pdf", "docx"):
+        raise CliError(f"--output FILE is required for {fmt}")
+    date = args.date or dt.date.today().isoformat()
+    try:
+        dt.date.fromisoformat(date)
+    except ValueError:
+        raise CliError(f"--date {date}: use YYYY-MM-DD") from None
+    engine = database.get_engine(settings(args).db_path, create=False)
+    req = BriefRequest(solutions=args.solutions, city=args.city, scales=parse_scales(args.scale, args.solutions),
+                       date=date, seed=args.seed)
+    try:
+        data = render(build_brief(engine, req), fmt)
+    except BriefError as exc:
+        raise CliError(str(exc)) from exc
+    if args.output:
+        Path(args.output).write_bytes(data)
+        print(f"wrote {args.output} ({fmt}, {len(data):,} bytes)", file=sys.stderr)
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+    return 0

@@ -1,0 +1,126 @@
+"""Lesson sub-commands: ``kb lessons list|export|import`` (and the ``kb users`` commands registered with them)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from kb import accounts
+from kb.cli import users
+from kb.cli.common import CliError, add_db, settings
+from kb.embeddings import Embedder, make_embedder
+from kb.lessons import service as lessons
+from kb.lessons.format import CONTENT_FIELDS, input_from_record, to_markdown
+from kb.store import database
+from kb.store import write as store
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    users.register(sub)
+    les = sub.add_parser("lessons", help="lessons learned: list, export to Markdown, import from Markdown")
+    lsub = les.add_subparsers(dest="lessons_command", required=True, metavar="ACTION")
+    p = lsub.add_parser("list", help="list lessons (all statuses)")
+    add_db(p)
+    p.add_argument("--status", choices=["draft", "published", "archived"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=users.domain_errors(cmd_list))
+    p = lsub.add_parser("export", help="write every published lesson as a Markdown record into DIR")
+    add_db(p)
+    p.add_argument("dir")
+    p.set_defaults(handler=users.domain_errors(cmd_export))
+    p = lsub.add_parser("import", help="bring lessons written as Markdown into the database")
+    add_db(p)
+    p.add_argument("path", help="a lesson file or a folder of them")
+    p.add_argument("--author", required=True, help="author of lessons whose front matter names none")
+    p.add_argument("--as-draft", action="store_true", help="import as drafts whatever their status says")
+    p.set_defaults(handler=users.domain_errors(cmd_import))
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = lessons.list_lessons(users.engine_for(args), users.operator(), status=args.status)
+    if args.json:
+        print(json.dumps([{"id": r.id, "title": r.title, "status": r.status, "solutions": r.solutions,
+                           "outcome": r.outcome, "author": r.author} for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        print(f"{r.id:<44} {r.status:<10} {r.outcome:<7} {r.author:<16} {r.title}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    out = Path(args.dir)
+    out.mkdir(parents=True, exist_ok=True)
+    published = lessons.list_lessons(users.engine_for(args), accounts.ANONYMOUS)
+    for les in sorted(published, key=lambda x: x.id):
+        (out / f"{les.id}.md").write_text(to_markdown(les), encoding="utf-8")
+    print(f"exported {len(published)} published lessons to {out}")
+    return 0
+
+
+def _embedder(engine: Engine, default_model: str) -> Embedder:
+    with database.read_session(engine) as s:
+        model = store.get_meta(s, "model")
+    return make_embedder(model or default_model)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ingest.loader import find_files
+    from kb.records.errors import RecordInvalid  # the CLI is an edge: it may use the ingest parser
+    from kb.records.parse import parse_file
+    from kb.records.validate import validate_record
+
+    root = Path(args.path)
+    if not root.exists():
+        raise CliError(f"{root}: no such file or directory")
+    engine = users.engine_for(args)
+    actor = users.operator()
+    embedder: Embedder | None = None
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    for path in find_files(root):
+        try:
+            rec, errs = parse_file(path)
+            errs += validate_record(rec)
+            if not errs and rec.kind != "lesson":
+                raise CliError(f"{path}: kind '{rec.kind}' is not a lesson")
+            if errs:
+                raise CliError("; ".join(str(e) for e in errs))
+            data = input_from_record(rec)
+            data["author"] = str(rec.front.get("author") or args.author)
+            if args.as_draft:
+                data["status"] = "draft"
+            if data["status"] == "published" and embedder is None:
+                embedder = _embedder(engine, settings(args).model)
+            verb = _import_one(engine, actor, data, embedder, settings(args).model)
+        except RecordInvalid as exc:
+            print("; ".join(str(e) for e in exc.errors), file=sys.stderr)
+            counts["failed"] += 1
+            continue
+        except (CliError, lessons.LessonError, lessons.LessonInvalid) as exc:
+            print(f"{path}: {exc}" if str(path) not in str(exc) else str(exc), file=sys.stderr)
+            counts["failed"] += 1
+            continue
+        counts[verb] += 1
+        print(f"{verb}: {data['id']}")
+    print(", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 1 if counts["failed"] else 0
+
+
+def _import_one(engine: Engine, actor: accounts.Actor, data: dict[str, Any], embedder: Embedder | None,
+                model: str) -> str:
+    try:
+        current = lessons.get_lesson(engine, data["id"], actor)
+    except lessons.LessonNotFound:
+        lessons.create_lesson(engine, actor, data, embedder)
+        return "created"
+    changes = {k: data[k] for k in CONTENT_FIELDS if data[k] != getattr(current, k)}
+    if not changes:
+        return "unchanged"
+    if current.status == "published" and embedder is None:
+        embedder = _embedder(engine, model)
+    lessons.update_lesson(engine, actor, current.id, {"version": current.version, **changes}, embedder)
+    return "updated"

@@ -1,0 +1,1 @@
+"""Lessons learned: the lesson as data and Markdown, validated input, and the role-checked, audited workflow."""

@@ -1,0 +1,686 @@
+"""District plans: a portfolio of measures stacked on a district's baseline → annual primary-energy balance.
+
+The balance is ``generation − consumption`` in primary energy (MWh_PE/yr) over one year, i.e. minus the sum over
+carriers of the district's net final energy times the carrier's primary energy factor (exported PV electricity
+counts at the electricity factor). **Positive** means the P50 of the balance is strictly above zero; a balance of
+exactly zero is *energy-neutral* and not positive (``status`` says ``neutral``).
+
+Measures are applied in a physical order: demand reduction (retrofit, energy management, green roof), heat
+supply on the reduced demand (heat pumps, aquathermal, ATES, thermal networks, heat recovery), generation (PV),
+storage, mobility. A measure never displaces more than what is left of its carrier: it is clipped and a warning
+says so. Uncertain inputs are sampled by :meth:`kb.replication.simulation.Plan.values` (the same seeded
+triangular draws as every other estimate), so a plan's percentiles are reproducible for a seed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine
+
+from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec
+from kb.records.vocab import CARRIERS
+from kb.replication.cities import CityProfile, DriverMissing, find_city
+from kb.replication.factors import CarrierFactors, Factor, carrier_factors, driver_input
+from kb.replication.inputs import (
+    Input,
+    MeasureType,
+    NotAMeasureType,
+    ParameterMissing,
+    _inputs_from,
+    load_factors,
+    measure_type_from_record,
+)
+from kb.replication.models import MODELS
+from kb.replication.simulation import Plan, PortfolioItem, finite_or_none, percentiles, prepare
+from kb.store import catalog
+
+__all__ = ["PlanContext", "PlanError", "PlanResult", "evaluate_plan", "load_context", "run_plan"]
+
+REFERENCE_ID = "district-baseline"
+STAGES: tuple[str, ...] = ("demand reduction", "heat supply", "generation", "storage", "mobility")
+STAGE_OF_MODEL: dict[str, str] = {
+    "retrofit": "demand reduction", "energy_management": "demand reduction", "green_roof": "demand reduction",
+    "heat_pump": "heat supply", "heat_recovery": "heat supply", "pv": "generation", "battery": "storage",
+    "ev_charging": "mobility", "car_sharing": "mobility",
+}
+ZERO_TOLERANCE = 1e-9  # MWh_PE: |P50| below this is exactly zero (energy-neutral)
+# Measure types tried to close a shortfall, in the order the combination adds them (type, displaced carrier).
+SUGGESTIONS: tuple[tuple[str, str], ...] = (
+    ("rooftop-pv", ""), ("air-source-heat-pump", "natural_gas"), ("air-source-heat-pump", "district_heat"),
+    ("deep-retrofit", "natural_gas"), ("deep-retrofit", "district_heat"), ("facade-pv", ""))
+UNIT = "MWh_PE/yr"
+
+
+@dataclass
+class PlanContext:
+    """What a plan is evaluated against: the city, the measure types, general factors and reference intensities."""
+
+    city: CityProfile
+    types: dict[str, MeasureType]
+    general: dict[str, Input]
+    reference: dict[str, Input] = field(default_factory=dict)
+    solutions: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    type_errors: dict[str, str] = field(default_factory=dict)
+
+
+def load_context(engine: Engine, city: str | CityProfile) -> PlanContext:
+    """The context for a city (id, name or alias, or a profile) from the knowledge base."""
+    profile = city if isinstance(city, CityProfile) else find_city(engine, city)
+    types: dict[str, MeasureType] = {}
+    errors: dict[str, str] = {}
+    for r in catalog.list_records(engine, kind="measure_type"):
+        try:
+            types[r["id"]] = measure_type_from_record(catalog.get_record(engine, r["id"]))
+        except NotAMeasureType as exc:
+            errors[r["id"]] = str(exc)
+    reference: dict[str, Input] = {}
+    try:
+        rec = catalog.get_record(engine, REFERENCE_ID)
+        reference = {k: replace(v, role="reference") for k, v in _inputs_from(rec, "Parameters", "reference",
+                                                                             "").items()}
+    except catalog.RecordNotFound:
+        pass
+    solutions: dict[str, list[tuple[str, str]]] = {}
+    for r in catalog.list_records(engine, kind="solution"):
+        for mt in r["measure_types"]:
+            solutions.setdefault(mt, []).append((r["id"], r["title"]))
+    return PlanContext(profile, types, load_factors(engine), reference, solutions, errors)
+
+
+# --- resolving the plan -----------------------------------------------------------------------------------------
+
+def _input(fig: Figure, name: str, key: str, role: str = "district") -> Input:
+    return Input(name, key, fig.low, fig.mid, fig.high, fig.unit, fig.evidence, fig.source, role=role,
+                 note=fig.note)
+
+
+@dataclass
+class _Item:
+    index: int  # position in the plan file
+    spec: PlanMeasure
+    type: MeasureType | None
+    stage: str
+    error: str = ""
+    plan_index: int = -1  # position in the impact Plan's measures
+
+
+@dataclass
+class _Resolved:
+    plan: Plan
+    items: list[_Item]
+    baseline: Callable[[dict[str, Any], int], dict[str, np.ndarray]]
+    factors: CarrierFactors
+    notes: list[str]
+    warnings: list[str]
+
+
+def _ref(ctx: PlanContext, key: str, what: str) -> Input:
+    inp = ctx.reference.get(key)
+    if inp is None:
+        raise PlanError(f"the reference record '{REFERENCE_ID}' has no '{key}' ({what}); enter the figure in the plan")
+    return inp
+
+
+def _baseline(spec: PlanSpec, ctx: PlanContext, inputs: list[Input], notes: list[str],
+              warnings: list[str]) -> Callable[[dict[str, Any], int], dict[str, np.ndarray]]:
+    """How the baseline (kWh/yr by carrier) follows from the sampled inputs; adds the inputs it needs."""
+    terms: dict[str, list[Callable[[dict[str, Any]], Any]]] = {c: [] for c in CARRIERS}
+
+    def add(inp: Input) -> str:
+        if all(i.uid != inp.uid for i in inputs):
+            inputs.append(inp)
+        return inp.uid
+
+    for c, fig in spec.baseline.items():
+        uid = add(_input(fig, f"baseline demand, {c.replace('_', ' ')}", f"baseline_{c}"))
+        terms[c].append(lambda v, u=uid: v[u] * 1e3)
+        notes.append(f"{c} baseline entered: {fig.mid:g} MWh/yr ({fig.evidence}; {fig.source})")
+    homes_uid = add(_input(spec.homes, "homes in the district", "homes")) if spec.homes is not None else None
+    if "electricity" not in spec.baseline:
+        if homes_uid is None:
+            raise PlanError("give district.baseline.electricity (MWh/yr) or district.homes to estimate it")
+        eu = add(_ref(ctx, "electricity_use", "household electricity per home"))
+        terms["electricity"].append(lambda v: v[homes_uid] * v[eu])
+        notes.append("electricity baseline estimated: homes × household electricity use per home "
+                     f"({REFERENCE_ID})")
+    heat_entered = any(c in spec.baseline for c in ("natural_gas", "district_heat"))
+    area = spec.floor_area.get("residential")
+    if not heat_entered and area is not None:
+        if not spec.heating:
+            raise PlanError("say how the district is heated today: [district.heating] shares by carrier "
+                            "(natural_gas, district_heat, electricity), adding up to 1")
+        hdd = ctx.city.require("hdd", "scaling the reference heat intensity to the city's climate (district plan)")
+        hdd_uid = add(driver_input(hdd, f"{hdd.item or 'hdd'}, {ctx.city.name}"))
+        a = add(_input(area, "residential floor area", "floor_area_residential"))
+        hi = add(_ref(ctx, "heat_intensity", "delivered heat per m²"))
+        ref_hdd = add(_ref(ctx, "reference_hdd", "the HDD that goes with the heat intensity"))
+
+        def heat(v: dict[str, Any]) -> Any:
+            return v[a] * v[hi] * v[hdd_uid] / v[ref_hdd]
+
+        for c, share in spec.heating.items():
+            s = add(_input(share, f"share of heat supplied by {c.replace('_', ' ')}", f"heat_share_{c}"))
+            if c == "natural_gas":
+                eff = add(_ref(ctx, "boiler_efficiency", "gas boiler efficiency"))
+                terms[c].append(lambda v, s=s, eff=eff: heat(v) * v[s] / v[eff])
+            elif c == "electricity":
+                terms[c].append(lambda v, s=s: heat(v) * v[s])
+                notes.append("electric heating counted as direct electric heating (1 kWh of electricity per kWh "
+                             "of heat): an assumption")
+            else:
+                terms[c].append(lambda v, s=s: heat(v) * v[s])
+        notes.append("heat baseline estimated: residential floor area × delivered heat per m² × city HDD ÷ "
+                     f"reference HDD ({REFERENCE_ID}), split by the heating shares; gas ÷ boiler efficiency")
+    elif not heat_entered:
+        warnings.append("no heat demand in the baseline: neither district.baseline.natural_gas / district_heat "
+                        "nor district.floor_area.residential is given")
+    if "non_residential" in spec.floor_area and not spec.baseline:
+        warnings.append("non-residential floor area is not counted: no sourced energy intensity for it; enter "
+                        "its demand in [district.baseline]")
+
+    def run(values: dict[str, Any], n: int) -> dict[str, np.ndarray]:
+        out = {}
+        for c in CARRIERS:
+            total: Any = 0.0
+            for t in terms[c]:
+                total = total + t(values)
+            out[c] = np.broadcast_to(np.asarray(total, dtype=float), (n,)).copy()
+        return out
+
+    return run
+
+
+def _add_plan_factors(cf: CarrierFactors, spec: PlanSpec) -> None:
+    groups = {"pef": cf.pef, "co2": cf.co2, "price": cf.price}
+    for key, fig in spec.factors.items():
+        metric, _, carrier = key.partition("_")
+        inp = _input(fig, f"{metric.upper() if metric != 'price' else 'price'} factor, "
+                     f"{carrier.replace('_', ' ')} (given in the plan)", key, role="factor")
+        groups[metric][carrier] = Factor(inp)
+
+
+DH_EFFICIENCY = Input.fixed("efficiency of the displaced supply: district heat is bought as delivered heat",
+                            "displaced_efficiency", 1.0, "-", "estimate",
+                            "definition: delivered district heat is metered at the building, no conversion loss")
+
+
+def _overrides(mt: MeasureType) -> dict[str, Input]:
+    """District heat displaced by a heat measure is delivered heat: no boiler efficiency in between."""
+    if mt.displaces == "district_heat" and mt.model in ("heat_pump", "heat_recovery", "retrofit"):
+        return {"displaced_efficiency": replace(DH_EFFICIENCY, measure=f"{mt.id}@district_heat")}
+    return {}
+
+
+def _portfolio_item(mt: MeasureType, pm: PlanMeasure) -> PortfolioItem:
+    return PortfolioItem(mt, pm.scale.mid, _overrides(mt), pm.scale.evidence, pm.scale.source)
+
+
+def resolve(spec: PlanSpec, ctx: PlanContext) -> _Resolved:
+    if not ctx.city.matches(spec.city):
+        raise PlanError(f"the plan is for '{spec.city}' but the context is for '{ctx.city.name}'")
+    notes: list[str] = []
+    warnings: list[str] = []
+    items: list[_Item] = []
+    for i, pm in enumerate(spec.measures):
+        mt = ctx.types.get(pm.type)
+        if mt is None:
+            why = ctx.type_errors.get(pm.type)
+            raise PlanError(f"measures[{i + 1}]: " + (why or f"unknown measure type '{pm.type}' (known: "
+                                                           f"{', '.join(sorted(ctx.types))})"))
+        if pm.displaces:
+            mt = replace(mt, displaces=pm.displaces)
+        if sum(1 for other in spec.measures if other.type == pm.type) > 1:
+            mt = replace(mt, id=f"{mt.id}#{i + 1}")  # its own scale input; parameters stay shared
+        item = _Item(i, pm, mt, STAGE_OF_MODEL.get(mt.model, "mobility"))
+        try:
+            prepare([_portfolio_item(mt, pm)], ctx.city, ctx.general, spec.tariff)
+        except (ParameterMissing, DriverMissing, ValueError) as exc:
+            item.error = str(exc)
+            warnings.append(f"{mt.title} ({mt.id}) left out of the balance: {exc}")
+        items.append(item)
+    valid = [it for it in items if not it.error]
+    district_inputs: list[Input] = []
+    baseline = _baseline(spec, ctx, district_inputs, notes, warnings)
+    try:
+        cf = carrier_factors(ctx.city, ctx.general, set(CARRIERS), spec.tariff)
+    except DriverMissing as exc:
+        raise PlanError(str(exc)) from None
+    _add_plan_factors(cf, spec)
+    if valid:
+        base_plan = prepare([_portfolio_item(it.type, it.spec) for it in valid],  # type: ignore[arg-type]
+                            ctx.city, ctx.general, spec.tariff)
+        for k, it in enumerate(valid):
+            it.plan_index = k
+        plan = replace(base_plan, driver_inputs=base_plan.driver_inputs + district_inputs, factors=cf,
+                       carriers=list(CARRIERS))
+    else:
+        plan = Plan(ctx.city, [], {}, district_inputs, cf, list(CARRIERS))
+    return _Resolved(plan, items, baseline, cf, notes, warnings)
+
+
+# --- running ----------------------------------------------------------------------------------------------------
+
+def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1.0), 0.0)
+
+
+def _run(r: _Resolved, values: dict[str, Any], n: int) -> dict[str, Any]:
+    """Every quantity of the balance as arrays of length ``n`` (kWh for energy, MWh_PE for the balance)."""
+    base = r.baseline(values, n)
+    remaining = {c: base[c].copy() for c in CARRIERS}
+    ratio: dict[str, np.ndarray] = {}
+    measures: dict[int, dict[str, Any]] = {}
+    ordered = sorted((it for it in r.items if not it.error), key=lambda it: (STAGES.index(it.stage), it.index))
+    for it in ordered:
+        if it.stage == "heat supply" and not ratio:
+            ratio = {c: np.where(base[c] > 0, _safe_div(remaining[c], base[c]), 0.0) for c in CARRIERS}
+        m = r.plan.measures[it.plan_index]
+        p = {key: values[inp.uid] for key, inp in m.params.items()}
+        res = MODELS[m.type.model](values[m.scale.uid], p, r.plan.drivers, m.type.displaces)
+        deltas = {c: np.broadcast_to(np.asarray(res.deltas.get(c, 0.0), dtype=float), (n,)).copy() for c in CARRIERS}
+        d = m.type.displaces
+        wanted = -deltas[d]
+        clip = np.ones(n)
+        if it.stage == "heat supply" and m.type.model == "heat_pump":
+            deltas = {c: v * ratio[d] for c, v in deltas.items()}
+        if it.stage in ("demand reduction", "heat supply"):
+            displaced = -deltas[d]
+            avail = np.maximum(remaining[d], 0.0)
+            clip = np.where(displaced > avail, _safe_div(avail, displaced), 1.0)
+            deltas = {c: v * clip for c, v in deltas.items()}
+        elif it.stage == "mobility":
+            avail = np.maximum(remaining[d], 0.0)
+            new = np.maximum(deltas[d], -avail)
+            clip = np.where(deltas[d] < 0, _safe_div(-new, -deltas[d]), 1.0)
+            deltas[d] = new
+        for c in CARRIERS:
+            remaining[c] = remaining[c] + deltas[c]
+        measures[it.index] = {"deltas": deltas, "wanted": wanted, "clip": clip,
+                              "capex": np.broadcast_to(np.asarray(res.capex, dtype=float), (n,)),
+                              "opex": np.broadcast_to(np.asarray(res.opex, dtype=float), (n,)),
+                              "generation": np.broadcast_to(np.asarray(res.extra.get("generation", 0.0),
+                                                                       dtype=float), (n,)),
+                              "shifted": np.broadcast_to(np.asarray(res.extra.get("shifted", 0.0), dtype=float),
+                                                         (n,))}
+    cf = r.factors
+
+    def factor(group: dict[str, Factor], c: str) -> Any:
+        f = group[c]
+        return values[f.input.uid] * f.mult
+
+    pe = {c: factor(cf.pef, c) for c in CARRIERS if c in cf.pef}
+    out: dict[str, Any] = {"baseline": base, "net": remaining, "measures": measures, "pef": pe}
+    missing_pef = [c for c in CARRIERS if c not in pe and (np.any(base[c] != 0) or np.any(remaining[c] != 0))]
+    if missing_pef:
+        c = missing_pef[0]
+        raise PlanError(f"no primary energy factor for {c.replace('_', ' ')}, which the district uses: add "
+                        f"[factors] pef_{c} = {{value = ..., evidence = \"...\", source = \"...\"}} to the plan")
+    out["balance"] = -sum(remaining[c] * pe[c] for c in pe) / 1e3
+    out["baseline_balance"] = -sum(base[c] * pe[c] for c in pe) / 1e3
+    gen = sum((m["generation"] for m in measures.values()), np.zeros(n))
+    out["generation_pe"] = gen * pe.get("electricity", 0.0) / 1e3
+    out["consumption_pe"] = out["generation_pe"] - out["balance"]
+    for m in measures.values():
+        m["primary_energy"] = -sum(m["deltas"][c] * pe[c] for c in pe) / 1e3
+    co2 = {c: factor(cf.co2, c) for c in CARRIERS if c in cf.co2}
+    out["co2_baseline"] = sum(base[c] * co2[c] for c in co2) / 1e3
+    out["co2"] = sum(remaining[c] * co2[c] for c in co2) / 1e3
+    out["co2_avoided"] = out["co2_baseline"] - out["co2"]
+    price = {c: factor(cf.price, c) for c in CARRIERS if c in cf.price}
+    change = {c: remaining[c] - base[c] for c in CARRIERS}
+    out["savings"] = -sum(change[c] * price[c] for c in price)
+    out["capex"] = sum((m["capex"] for m in measures.values()), np.zeros(n))
+    out["opex"] = sum((m["opex"] for m in measures.values()), np.zeros(n))
+    net = out["savings"] - out["opex"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["payback"] = np.where(net > 0, out["capex"] / np.where(net > 0, net, 1), np.inf)
+    out["co2_carriers"] = sorted(co2)
+    out["price_carriers"] = sorted(price)
+    return out
+
+
+# --- the result -------------------------------------------------------------------------------------------------
+
+def _pct(arr: Any, unit: str, central: Any = None) -> dict[str, Any]:
+    p10, p50, p90 = percentiles(np.asarray(arr, dtype=float))
+    d = {"p10": finite_or_none(p10), "p50": finite_or_none(p50), "p90": finite_or_none(p90), "unit": unit}
+    if central is not None:
+        d["central"] = finite_or_none(float(np.asarray(central).reshape(-1)[0]))
+    return d
+
+
+@dataclass
+class PlanResult:
+    """The evaluated plan: balance with ranges, by carrier, by measure, warnings, shortfall and suggestions."""
+
+    spec: PlanSpec
+    city: CityProfile
+    balance: dict[str, Any]
+    status: str
+    by_carrier: dict[str, Any]
+    measures: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    warnings: list[str]
+    notes: list[str]
+    not_computed: list[str]
+    shortfall: dict[str, Any]
+    waterfall: list[dict[str, Any]]
+    assumptions: list[dict[str, Any]]
+    probability_positive: float
+    samples: int
+    seed: int
+
+    @property
+    def positive(self) -> bool:
+        return self.status == "positive"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"district": self.spec.name, "city": self.city.id, "city_name": self.city.name,
+                "balance": self.balance, "positive": self.positive, "status": self.status,
+                "probability_positive": self.probability_positive, "by_carrier": self.by_carrier,
+                "measures": self.measures, "metrics": self.metrics, "warnings": self.warnings,
+                "not_computed": self.not_computed, "notes": self.notes, "shortfall": self.shortfall,
+                "waterfall": self.waterfall, "assumptions": self.assumptions, "samples": self.samples,
+                "seed": self.seed}
+
+
+def _status(p50: float) -> str:
+    if abs(p50) <= ZERO_TOLERANCE:
+        return "neutral"
+    return "positive" if p50 > 0 else "short"
+
+
+def _guards(spec: PlanSpec, items: list[_Item], kwp_per_m2: float | None) -> list[str]:
+    """Stacking guards on the scales: homes served twice, retrofit beyond the district, PV beyond the roof."""
+    out: list[str] = []
+    ok = [it for it in items if not it.error and it.type is not None]
+    homes = spec.homes.mid if spec.homes is not None else None
+
+    def total(pred: Callable[[_Item], bool]) -> float:
+        return sum(it.spec.scale.mid for it in ok if pred(it))
+
+    if homes is not None:
+        for model, what in (("retrofit", "retrofit"), ("energy_management", "energy management")):
+            t = total(lambda it, m=model: it.type.model == m)  # type: ignore[union-attr]
+            if t > homes:
+                out.append(f"{what} covers {t:g} homes but the district has {homes:g}")
+        hp = total(lambda it: it.type.model == "heat_pump")  # type: ignore[union-attr]
+        n_hp = sum(1 for it in ok if it.type.model == "heat_pump")  # type: ignore[union-attr]
+        if hp > homes:
+            out.append(f"heat-supply measures serve {hp:g} homes but the district has {homes:g}"
+                       + (": two heating systems for the same homes?" if n_hp > 1 else ""))
+        for c, share in spec.heating.items():
+            served = total(lambda it, c=c: it.type.model == "heat_pump" and it.type.displaces == c)  # type: ignore[union-attr]
+            if served > homes * share.mid + 1e-9:
+                out.append(f"heat-supply measures replace {c.replace('_', ' ')} in {served:g} homes, but only about "
+                           f"{homes * share.mid:g} homes ({share.mid:.0%}) are heated by it")
+    roof = spec.limits.get("roof_area")
+    if roof is not None and kwp_per_m2:
+        cap = roof.mid * kwp_per_m2
+        pv = total(lambda it: it.type.model == "pv" and "facade" not in it.spec.type)  # type: ignore[union-attr]
+        green = total(lambda it: it.type.model == "green_roof")  # type: ignore[union-attr]
+        if pv > cap + 1e-9:
+            out.append(f"rooftop PV of {pv:g} kWp exceeds the roof: {roof.mid:g} m² × {kwp_per_m2:g} kWp/m² = "
+                       f"{cap:g} kWp")
+        elif green and pv / kwp_per_m2 + green > roof.mid + 1e-9:
+            out.append(f"PV ({pv / kwp_per_m2:,.0f} m² at {kwp_per_m2:g} kWp/m²) and green roof ({green:g} m²) "
+                       f"share a roof of {roof.mid:g} m²")
+    facade = spec.limits.get("facade_area")
+    if facade is not None and kwp_per_m2:
+        fpv = total(lambda it: it.type.model == "pv" and "facade" in it.spec.type)  # type: ignore[union-attr]
+        if fpv > facade.mid * kwp_per_m2 + 1e-9:
+            out.append(f"façade PV of {fpv:g} kWp exceeds the façade: {facade.mid:g} m² × {kwp_per_m2:g} kWp/m²")
+    if any(it.type.model == "battery" for it in ok) and not any(it.type.model == "pv" for it in ok):  # type: ignore[union-attr]
+        out.append("storage without local generation only adds its losses to the balance")
+    return out
+
+
+def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed: int | None = None,
+             suggest: bool = True) -> PlanResult:
+    """Evaluate a plan in its context: percentiles from ``samples`` seeded draws, central waterfall, suggestions."""
+    n = int(samples or spec.samples)
+    seed = spec.seed if seed is None else int(seed)
+    if n < 1:
+        raise PlanError("samples must be at least 1")
+    r = resolve(spec, ctx)
+    values = r.plan.values(n, seed)
+    central_values = r.plan.central_values()
+    sims = _run(r, values, n)
+    cen = _run(r, central_values, 1)
+    bal = _pct(sims["balance"], UNIT, cen["balance"])
+    status = _status(bal["p50"])
+    warnings = list(r.warnings)
+    kwp = spec.limits["kwp_per_m2"].mid if "kwp_per_m2" in spec.limits else (
+        ctx.reference["kwp_per_m2"].mid if "kwp_per_m2" in ctx.reference else None)
+    warnings += _guards(spec, r.items, kwp)
+    measures_out: list[dict[str, Any]] = []
+    for it in r.items:
+        mt = it.type
+        row: dict[str, Any] = {"index": it.index + 1, "measure_type": it.spec.type, "title": mt.title if mt else "",
+                               "label": it.spec.label, "model": mt.model if mt else "", "stage": it.stage,
+                               "scale": it.spec.scale.mid, "unit": mt.scale_unit if mt else "",
+                               "scale_evidence": it.spec.scale.evidence, "scale_source": it.spec.scale.source,
+                               "displaces": mt.displaces if mt else "", "status": "error" if it.error else "ok"}
+        if it.error:
+            row["error"] = it.error
+            measures_out.append(row)
+            continue
+        m = sims["measures"][it.index]
+        mc = cen["measures"][it.index]
+        row["primary_energy"] = _pct(m["primary_energy"], UNIT, mc["primary_energy"])
+        row["by_carrier"] = {c: _pct(m["deltas"][c] / 1e3, "MWh/yr", mc["deltas"][c] / 1e3) for c in CARRIERS
+                             if np.any(m["deltas"][c] != 0)}
+        row["capex"] = _pct(m["capex"], "EUR", mc["capex"])
+        row["opex"] = _pct(m["opex"], "EUR/yr", mc["opex"])
+        clipped = float(np.mean(m["clip"] < 1 - 1e-12))
+        row["clipped_share"] = clipped
+        if clipped > 0:
+            d = mt.displaces  # type: ignore[union-attr]
+            wanted = float(mc["wanted"][0]) / 1e3
+            got = -float(mc["deltas"][d][0]) / 1e3
+            where = "mobility outside the district baseline is not counted" if it.stage == "mobility" else (
+                "it cannot displace more than what remains")
+            warnings.append(f"{mt.title}: would displace {wanted:,.0f} MWh/yr of {d.replace('_', ' ')} but only "
+                            f"{got:,.0f} MWh/yr of it remains after earlier measures (central); clipped in "
+                            f"{clipped:.0%} of samples — {where}")
+        if it.stage == "storage":
+            row["shifted_mwh"] = _pct(m["shifted"] / 1e3, "MWh/yr", mc["shifted"] / 1e3)
+        measures_out.append(row)
+    by_carrier = {}
+    for c in CARRIERS:
+        if not (np.any(sims["baseline"][c] != 0) or np.any(sims["net"][c] != 0)):
+            continue
+        f = r.factors.pef.get(c)
+        by_carrier[c] = {"baseline": _pct(sims["baseline"][c] / 1e3, "MWh/yr", cen["baseline"][c] / 1e3),
+                         "net": _pct(sims["net"][c] / 1e3, "MWh/yr", cen["net"][c] / 1e3),
+                         "primary_energy": _pct(-sims["net"][c] * sims["pef"][c] / 1e3, UNIT,
+                                                -cen["net"][c] * cen["pef"][c] / 1e3),
+                         "pef": f.input.mid if f else None, "pef_source": f.input.name if f else None}
+    metrics = {
+        "baseline_balance": _pct(sims["baseline_balance"], UNIT, cen["baseline_balance"]),
+        "generation": _pct(sims["generation_pe"], UNIT, cen["generation_pe"]),
+        "consumption": _pct(sims["consumption_pe"], UNIT, cen["consumption_pe"]),
+        "co2_baseline": _pct(sims["co2_baseline"], "tCO2/yr", cen["co2_baseline"]),
+        "co2": _pct(sims["co2"], "tCO2/yr", cen["co2"]),
+        "co2_avoided": _pct(sims["co2_avoided"], "tCO2/yr", cen["co2_avoided"]),
+        "capex": _pct(sims["capex"], "EUR", cen["capex"]),
+        "opex": _pct(sims["opex"], "EUR/yr", cen["opex"]),
+        "savings": _pct(sims["savings"], "EUR/yr", cen["savings"]),
+        "payback": _pct(sims["payback"], "yr", cen["payback"]),
+    }
+    used = set(by_carrier)
+    not_computed = [f"CO2 leaves out {c.replace('_', ' ')}: no CO2 factor (add [factors] co2_{c})"
+                    for c in sorted(used) if c not in sims["co2_carriers"]]
+    not_computed += [f"savings leave out {c.replace('_', ' ')}: no price (add [factors] price_{c})"
+                     for c in sorted(used) if c not in sims["price_carriers"]]
+    notes = list(r.notes)
+    pef_e = r.factors.pef.get("electricity")
+    if pef_e is not None and "FALLBACK" in pef_e.input.name:
+        notes.append(f"primary energy factor of electricity: EU default {pef_e.input.mid:g} used as a FALLBACK "
+                     f"(no national factor for {ctx.city.name})")
+    notes.append("exported PV electricity counts at the electricity primary energy factor and is valued at the "
+                 "retail price (no export tariff modelled)")
+    waterfall = [{"step": "baseline", "kind": "baseline", "value": float(cen["baseline_balance"][0])}]
+    for it in sorted((it for it in r.items if not it.error), key=lambda it: (STAGES.index(it.stage), it.index)):
+        waterfall.append({"step": it.spec.label or it.type.title, "kind": it.stage,  # type: ignore[union-attr]
+                          "value": float(cen["measures"][it.index]["primary_energy"][0])})
+    waterfall.append({"step": "balance", "kind": "balance", "value": float(cen["balance"][0])})
+    shortfall = _shortfall(spec, ctx, r, cen, bal, n, seed) if suggest else {}
+    seen: set[str] = set()
+    assumptions = []
+    for inp in r.plan.inputs:
+        if inp.uid not in seen:
+            seen.add(inp.uid)
+            assumptions.append(inp.to_row())
+    return PlanResult(spec, ctx.city, bal, status, by_carrier, measures_out, metrics, warnings, notes, not_computed,
+                      shortfall, waterfall, assumptions, float(np.mean(sims["balance"] > ZERO_TOLERANCE)), n, seed)
+
+
+# --- shortfall and suggestions ----------------------------------------------------------------------------------
+
+def _marginal(mt: MeasureType, r: _Resolved, cen: dict[str, Any], ctx: PlanContext) -> dict[str, float] | None:
+    """Primary energy, displaced energy and capex of one more unit of a measure type at the plan's central values."""
+    try:
+        plan = prepare([PortfolioItem(mt, 1.0, _overrides(mt))], ctx.city, ctx.general)
+    except (ParameterMissing, DriverMissing, ValueError):
+        return None
+    m = plan.measures[0]
+    p = {k: inp.mid for k, inp in m.params.items()}
+    res = MODELS[mt.model](1.0, p, plan.drivers, mt.displaces)
+    k = 1.0
+    if mt.model == "heat_pump":
+        b = float(cen["baseline"][mt.displaces][0])
+        red = b + sum(float(x["deltas"][mt.displaces][0]) for i, x in cen["measures"].items()
+                      if r.items[i].stage == "demand reduction")
+        k = red / b if b > 0 else 0.0
+    pef = {c: float(np.asarray(v).reshape(-1)[0]) for c, v in cen["pef"].items()}
+    pe = -sum(float(np.asarray(v)) * k * pef[c] for c, v in res.deltas.items() if c in pef) / 1e3
+    displaced = -float(np.asarray(res.deltas.get(mt.displaces, 0.0))) * k
+    return {"pe": pe, "displaced": displaced, "capex": float(np.asarray(res.capex))}
+
+
+def _shortfall(spec: PlanSpec, ctx: PlanContext, r: _Resolved, cen: dict[str, Any], bal: dict[str, Any], n: int,
+               seed: int) -> dict[str, Any]:
+    p50, p10 = bal["p50"], bal["p10"]
+    if p50 is None or p50 >= -ZERO_TOLERANCE:
+        return {"mwh_pe": 0.0, "unit": UNIT, "to_p10": max(0.0, -(p10 or 0.0)), "suggestions": [],
+                "combination": [], "note": "no shortfall at P50"}
+    gap = -p50
+    ok = [it for it in r.items if not it.error and it.type is not None]
+    kwp = spec.limits["kwp_per_m2"].mid if "kwp_per_m2" in spec.limits else (
+        ctx.reference["kwp_per_m2"].mid if "kwp_per_m2" in ctx.reference else None)
+    homes = spec.homes.mid if spec.homes is not None else None
+    remaining = {c: float(cen["net"][c][0]) for c in CARRIERS}
+    suggestions: list[dict[str, Any]] = []
+    for tid, carrier in SUGGESTIONS:
+        mt = ctx.types.get(tid)
+        if mt is None:
+            continue
+        if carrier:
+            if remaining.get(carrier, 0.0) <= 0:
+                continue
+            mt = replace(mt, displaces=carrier)
+        mg = _marginal(mt, r, cen, ctx)
+        if mg is None or mg["pe"] <= 0:
+            continue
+        bound, why = math.inf, ""
+        existing = sum(it.spec.scale.mid for it in ok if it.spec.type == tid)
+        if tid == "rooftop-pv":
+            roof = spec.limits.get("roof_area")
+            if roof is not None and kwp:
+                used = sum(it.spec.scale.mid for it in ok if it.type.model == "pv"  # type: ignore[union-attr]
+                           and "facade" not in it.spec.type)
+                green = sum(it.spec.scale.mid for it in ok if it.type.model == "green_roof")  # type: ignore[union-attr]
+                bound, why = max(0.0, roof.mid * kwp - used - green * kwp), (
+                    f"roof limit: {roof.mid:g} m² × {kwp:g} kWp/m², less PV and green roof already planned")
+            else:
+                why = "no roof area in the plan: check that it fits"
+        elif tid == "facade-pv":
+            fac = spec.limits.get("facade_area")
+            if fac is not None and kwp:
+                bound, why = max(0.0, fac.mid * kwp - existing), f"façade limit: {fac.mid:g} m² × {kwp:g} kWp/m²"
+            else:
+                why = "no façade area in the plan: check that it fits"
+        else:
+            left = max(remaining.get(mt.displaces, 0.0), 0.0)
+            bound = left / mg["displaced"] if mg["displaced"] > 0 else 0.0
+            why = f"the {mt.displaces.replace('_', ' ')} still used after the plan"
+            share = spec.heating.get(mt.displaces)
+            if homes is not None:
+                served = sum(it.spec.scale.mid for it in ok if it.type.model == mt.model  # type: ignore[union-attr]
+                             and it.type.displaces == mt.displaces)  # type: ignore[union-attr]
+                cap = homes * (share.mid if share is not None else 1.0) - served
+                if cap < bound:
+                    bound, why = max(0.0, cap), (f"homes heated by {mt.displaces.replace('_', ' ')} not yet covered "
+                                                 f"by {mt.model.replace('_', ' ')}")
+        needed = gap / mg["pe"]
+        scale = min(needed, bound)
+        scale = math.ceil(scale) if math.isfinite(scale) else scale
+        suggestions.append({
+            "measure_type": tid, "title": mt.title, "displaces": carrier or mt.displaces, "unit": mt.scale_unit,
+            "per_unit_mwh_pe": mg["pe"], "needed": needed, "bound": None if math.isinf(bound) else bound,
+            "bound_reason": why, "scale": scale,
+            "closes_mwh_pe": min(scale * mg["pe"], gap) if math.isfinite(scale) else gap,
+            "closes_gap_alone": needed <= bound, "capex": scale * mg["capex"] if math.isfinite(scale) else None,
+            "solutions": [{"id": i, "title": t} for i, t in ctx.solutions.get(tid, [])][:5],
+        })
+    out: dict[str, Any] = {"mwh_pe": gap, "unit": UNIT, "to_p10": max(0.0, -(p10 or 0.0)),
+                           "suggestions": suggestions, "combination": [],
+                           "note": "each suggestion alone, sized at the plan's central values; the combination "
+                                   "adds them in order, within the limits, until the P50 of the balance reaches "
+                                   "zero (checked by re-running the plan with the same seed)"}
+    target = gap
+    for _ in range(4):
+        combination = _combine(suggestions, target)
+        if not combination:
+            break
+        extra = [PlanMeasure(c["measure_type"], Figure.of(c["scale"], evidence="estimate",
+                                                         source="suggested by kb plan to close the shortfall"),
+                             c["displaces"] if c["unit"] != "kWp" else "", "suggested: " + c["title"])
+                 for c in combination]
+        try:
+            res = run_plan(replace(spec, measures=[*spec.measures, *extra]), ctx, samples=n, seed=seed,
+                           suggest=False)
+        except PlanError as exc:
+            out["with_combination"] = {"error": str(exc)}
+            break
+        out["combination"] = combination
+        out["with_combination"] = {"balance": res.balance, "status": res.status, "capex": res.metrics["capex"]}
+        if res.balance["p50"] is None or res.balance["p50"] >= 0:
+            break
+        target += -res.balance["p50"] * 1.1 + 1.0  # a small margin: the draws of the added measures vary too
+    return out
+
+
+def _combine(suggestions: list[dict[str, Any]], gap: float) -> list[dict[str, Any]]:
+    combination: list[dict[str, Any]] = []
+    left = gap
+    for s in suggestions:
+        if left <= 0 or s["scale"] <= 0:
+            continue
+        cap = s["bound"] if s["bound"] is not None else math.inf
+        take = min(cap, math.ceil(left / s["per_unit_mwh_pe"]))
+        take = math.floor(take) if math.isfinite(cap) and take == cap else take
+        if take <= 0:
+            continue
+        combination.append({"measure_type": s["measure_type"], "title": s["title"], "displaces": s["displaces"],
+                            "scale": take, "unit": s["unit"], "closes_mwh_pe": take * s["per_unit_mwh_pe"]})
+        left -= take * s["per_unit_mwh_pe"]
+    return combination
+
+
+def evaluate_plan(engine: Engine, spec: PlanSpec, samples: int | None = None, seed: int | None = None) -> PlanResult:
+    """Evaluate a plan against the knowledge base; an unknown city raises :class:`PlanError`."""
+    from kb.replication.cities import CityNotFound
+
+    try:
+        ctx = load_context(engine, spec.city)
+    except CityNotFound as exc:
+        raise PlanError(str(exc)) from None
+    return run_plan(spec, ctx, samples, seed)

@@ -1,0 +1,280 @@
+"""District plans as data: the district, its figures with provenance, the measures; read from and written to TOML.
+
+A figure in a plan is a number or a table ``{value = 1000, evidence = "design", source = "..."}`` (or ``low`` /
+``mid`` / ``high`` instead of ``value``). Evidence is one of the record format's levels or ``assumption`` (a
+labelled choice where no source gives the figure). Parsing checks the structure and the signs; the city and the
+measure types are checked when the plan is evaluated against the knowledge base.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+import tomli_w
+
+from kb.records.vocab import CARRIERS, EVIDENCE_LEVELS
+
+PLAN_EVIDENCE: tuple[str, ...] = (*EVIDENCE_LEVELS, "assumption", "entered")
+FLOOR_USES: tuple[str, ...] = ("residential", "non_residential")
+PLAN_FACTOR_KEYS: tuple[str, ...] = tuple(
+    f"{m}_{c}" for m in ("pef", "co2", "price") for c in ("district_heat", "petrol", "natural_gas"))
+FACTOR_UNITS = {"pef": "kWh/kWh", "co2": "kg/kWh", "price": "EUR/kWh"}
+LIMIT_KEYS: dict[str, str] = {"roof_area": "m2", "facade_area": "m2", "kwp_per_m2": "kWp/m2"}
+SETTINGS = ("samples", "seed", "tariff")
+
+
+class PlanError(ValueError):
+    """A plan that cannot be read or evaluated; the message says where and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number of a plan with its range and provenance."""
+
+    low: float
+    mid: float
+    high: float
+    unit: str = ""
+    evidence: str = "entered"
+    source: str = "entered by the user"
+    note: str = ""
+
+    @classmethod
+    def of(cls, value: float, unit: str = "", evidence: str = "entered", source: str = "entered by the user",
+           note: str = "") -> Figure:
+        return cls(float(value), float(value), float(value), unit, evidence, source, note)
+
+    @property
+    def value(self) -> float:
+        return self.mid
+
+    def to_toml(self) -> dict[str, Any]:
+        d: dict[str, Any] = ({"value": self.mid} if self.low == self.mid == self.high
+                             else {"low": self.low, "mid": self.mid, "high": self.high})
+        for k in ("unit", "evidence", "source", "note"):
+            v = getattr(self, k)
+            if v:
+                d[k] = v
+        return d
+
+
+@dataclass(frozen=True)
+class PlanMeasure:
+    """A measure of the portfolio: a measure type id, its scale (in the type's unit) and where the scale comes from."""
+
+    type: str
+    scale: Figure
+    displaces: str = ""
+    label: str = ""
+
+    def to_toml(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"type": self.type, "scale": self.scale.to_toml()}
+        if self.displaces:
+            d["displaces"] = self.displaces
+        if self.label:
+            d["label"] = self.label
+        return d
+
+
+@dataclass
+class PlanSpec:
+    """A district and its portfolio, as read from a plan file or built in the app."""
+
+    name: str
+    city: str
+    homes: Figure | None = None
+    floor_area: dict[str, Figure] = field(default_factory=dict)
+    baseline: dict[str, Figure] = field(default_factory=dict)  # MWh/yr by carrier, entered
+    heating: dict[str, Figure] = field(default_factory=dict)  # share of heat demand by carrier (0-1)
+    limits: dict[str, Figure] = field(default_factory=dict)
+    factors: dict[str, Figure] = field(default_factory=dict)
+    measures: list[PlanMeasure] = field(default_factory=list)
+    description: str = ""
+    samples: int = 2000
+    seed: int = 42
+    tariff: str = "household"
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        district: dict[str, Any] = {"name": self.name, "city": self.city}
+        if self.description:
+            district["description"] = self.description
+        if self.homes is not None:
+            district["homes"] = self.homes.to_toml()
+        for key, group in (("floor_area", self.floor_area), ("baseline", self.baseline),
+                           ("heating", self.heating), ("limits", self.limits)):
+            if group:
+                district[key] = {k: f.to_toml() for k, f in group.items()}
+        out: dict[str, Any] = {"district": district}
+        if self.factors:
+            out["factors"] = {k: f.to_toml() for k, f in self.factors.items()}
+        out["settings"] = {"samples": self.samples, "seed": self.seed, "tariff": self.tariff}
+        out["measures"] = [m.to_toml() for m in self.measures]
+        return out
+
+
+def to_toml(spec: PlanSpec) -> str:
+    """The plan as TOML text (round-trips through :func:`parse_plan`)."""
+    return ("# District plan written by the ATELIER PED knowledge base (kb plan FILE to evaluate it)\n"
+            + tomli_w.dumps(spec.to_toml_dict()))
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+def _num(raw: Any, where: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise PlanError(f"{where}: expected a number, got {raw!r}")
+    v = float(raw)
+    if not math.isfinite(v):
+        raise PlanError(f"{where}: expected a finite number, got {raw!r}")
+    return v
+
+
+def figure(raw: Any, where: str, unit: str = "", non_negative: bool = True) -> Figure:
+    """A number or a ``{value | low, mid, high, unit, evidence, source, note}`` table as a :class:`Figure`."""
+    if isinstance(raw, dict):
+        unknown = set(raw) - {"value", "low", "mid", "high", "unit", "evidence", "source", "note"}
+        if unknown:
+            raise PlanError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        if "value" in raw:
+            lo = mi = hi = _num(raw["value"], f"{where}.value")
+        elif any(k in raw for k in ("low", "mid", "high")):
+            vals = {k: _num(raw[k], f"{where}.{k}") for k in ("low", "mid", "high") if k in raw}
+            mi = vals.get("mid", (min(vals.values()) + max(vals.values())) / 2)
+            lo, hi = vals.get("low", mi), vals.get("high", mi)
+            if not lo <= mi <= hi:
+                raise PlanError(f"{where}: low ≤ mid ≤ high is required, got {lo:g} / {mi:g} / {hi:g}")
+        else:
+            raise PlanError(f"{where}: give 'value' (or 'low' / 'mid' / 'high')")
+        evidence = str(raw.get("evidence") or "entered")
+        if evidence not in PLAN_EVIDENCE:
+            raise PlanError(f"{where}: evidence '{evidence}' must be one of {', '.join(PLAN_EVIDENCE)}")
+        fig = Figure(lo, mi, hi, str(raw.get("unit") or unit), evidence,
+                     str(raw.get("source") or "entered by the user"), str(raw.get("note") or ""))
+    else:
+        fig = Figure.of(_num(raw, where), unit)
+    if non_negative and fig.low < 0:
+        raise PlanError(f"{where}: must not be negative, got {fig.low:g}")
+    return fig
+
+
+_LINE = re.compile(r"at line (\d+)")
+
+
+def parse_plan(text: str, name: str = "plan") -> PlanSpec:
+    """A plan from TOML text; malformed TOML and invalid figures raise :class:`PlanError` naming the place."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = _LINE.search(str(exc))
+        line = f" at line {m.group(1)}" if m else ""
+        raise PlanError(f"{name}: malformed TOML{line}: {exc}") from None
+    return plan_from_dict(data, name)
+
+
+def read_plan(path: Any) -> PlanSpec:
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise PlanError(f"no plan file {p}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"cannot read plan file {p}: {exc}") from None
+    return parse_plan(text, p.name)
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    v = data.get(key, {})
+    if not isinstance(v, dict):
+        raise PlanError(f"{where}.{key}: expected a table")
+    return v
+
+
+def plan_from_dict(data: dict[str, Any], name: str = "plan") -> PlanSpec:
+    unknown = set(data) - {"district", "factors", "settings", "measures"}
+    if unknown:
+        raise PlanError(f"{name}: unknown section(s) {', '.join(sorted(unknown))} "
+                        "(expected [district], [factors], [settings], [[measures]])")
+    d = data.get("district")
+    if not isinstance(d, dict):
+        raise PlanError(f"{name}: missing [district] table (name, city, homes, floor_area, baseline, limits)")
+    for req in ("name", "city"):
+        if not isinstance(d.get(req), str) or not d[req].strip():
+            raise PlanError(f"{name}: missing field district.{req}")
+    spec = PlanSpec(name=d["name"].strip(), city=d["city"].strip(), description=str(d.get("description") or ""))
+    if "homes" in d:
+        spec.homes = figure(d["homes"], "district.homes", "homes")
+    for use, raw in _table(d, "floor_area", "district").items():
+        if use not in FLOOR_USES:
+            raise PlanError(f"district.floor_area.{use}: unknown use (one of {', '.join(FLOOR_USES)})")
+        spec.floor_area[use] = figure(raw, f"district.floor_area.{use}", "m2")
+    for c, raw in _table(d, "baseline", "district").items():
+        if c not in CARRIERS:
+            raise PlanError(f"district.baseline.{c}: unknown carrier (one of {', '.join(CARRIERS)})")
+        spec.baseline[c] = figure(raw, f"district.baseline.{c}", "MWh/yr")
+    for c, raw in _table(d, "heating", "district").items():
+        if c not in ("natural_gas", "district_heat", "electricity"):
+            raise PlanError(f"district.heating.{c}: unknown heating carrier (natural_gas, district_heat, electricity)")
+        f = figure(raw, f"district.heating.{c}", "-")
+        if f.high > 1:
+            raise PlanError(f"district.heating.{c}: a share between 0 and 1, got {f.high:g}")
+        spec.heating[c] = f
+    if spec.heating and abs(sum(f.mid for f in spec.heating.values()) - 1) > 1e-6:
+        raise PlanError("district.heating: the shares must add up to 1 (mid values), got "
+                        f"{sum(f.mid for f in spec.heating.values()):g}")
+    for k, raw in _table(d, "limits", "district").items():
+        if k not in LIMIT_KEYS:
+            raise PlanError(f"district.limits.{k}: unknown limit (one of {', '.join(LIMIT_KEYS)})")
+        spec.limits[k] = figure(raw, f"district.limits.{k}", LIMIT_KEYS[k])
+    for k, raw in _table(data, "factors", name).items():
+        if k not in PLAN_FACTOR_KEYS:
+            raise PlanError(f"factors.{k}: unknown factor (one of {', '.join(PLAN_FACTOR_KEYS)})")
+        spec.factors[k] = figure(raw, f"factors.{k}", FACTOR_UNITS[k.split('_')[0]])
+    settings = _table(data, "settings", name)
+    for k in settings:
+        if k not in SETTINGS:
+            raise PlanError(f"settings.{k}: unknown setting (one of {', '.join(SETTINGS)})")
+    if "samples" in settings:
+        spec.samples = int(_num(settings["samples"], "settings.samples"))
+        if not 1 <= spec.samples <= 100_000:
+            raise PlanError("settings.samples: between 1 and 100000")
+    if "seed" in settings:
+        spec.seed = int(_num(settings["seed"], "settings.seed"))
+    if "tariff" in settings:
+        if settings["tariff"] not in ("household", "non_household"):
+            raise PlanError("settings.tariff: 'household' or 'non_household'")
+        spec.tariff = settings["tariff"]
+    measures = data.get("measures", [])
+    if not isinstance(measures, list):
+        raise PlanError(f"{name}: measures must be an array of tables ([[measures]])")
+    for i, m in enumerate(measures, start=1):
+        where = f"measures[{i}]"
+        if not isinstance(m, dict):
+            raise PlanError(f"{where}: expected a table")
+        unknown = set(m) - {"type", "scale", "displaces", "label"}
+        if unknown:
+            raise PlanError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        if not isinstance(m.get("type"), str) or not m["type"].strip():
+            raise PlanError(f"{where}: missing field 'type' (a measure type id such as rooftop-pv)")
+        if "scale" not in m:
+            raise PlanError(f"{where} ({m['type']}): missing field 'scale'")
+        disp = str(m.get("displaces") or "")
+        if disp and disp not in CARRIERS:
+            raise PlanError(f"{where}: displaces '{disp}' is not a carrier ({', '.join(CARRIERS)})")
+        spec.measures.append(PlanMeasure(m["type"].strip(), figure(m["scale"], f"{where}.scale"), disp,
+                                         str(m.get("label") or "")))
+    return spec
+
+
+def keep_or_enter(fig: Figure | None, value: float | None, unit: str = "") -> Figure | None:
+    """The loaded figure (with its provenance) while the value is unchanged; else the value as entered by the user."""
+    if value is None:
+        return None
+    if fig is not None and math.isclose(fig.mid, value, rel_tol=0, abs_tol=1e-12):
+        return fig
+    return Figure.of(value, unit or (fig.unit if fig else ""))

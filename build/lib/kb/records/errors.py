@@ -1,0 +1,28 @@
+"""The error type of the ingest pipeline: a file, a line and a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """One problem in one record file, reported as ``path:line: reason``."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "message": self.message}
+
+
+class RecordInvalid(Exception):
+    """Raised by the parser when a file cannot be read as a record at all."""
+
+    def __init__(self, errors: list[RecordError]):
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors

@@ -1,0 +1,303 @@
+"""Parse one Markdown record (YAML front matter, sections, GFM tables, barrier blocks) keeping line numbers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from kb.records.errors import RecordError, RecordInvalid
+from kb.records.model import Barrier, Quantity, Record, Section, Source
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+ITEM_COLUMNS = ("item", "driver", "parameter", "measure", "figure")
+RANGE_COLUMNS = ("low", "mid", "high")
+MISSING_MARKS = {"", "—", "–", "-", "n/a"}
+_CITE = re.compile(r"\[((?:S\d+[a-z]?)(?:\s*[;,]\s*S\d+[a-z]?)*)\]")
+_MD = MarkdownIt("commonmark").enable("table")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when present: same rules, faster
+
+
+def parse_file(path: Path, display: str | None = None) -> tuple[Record, list[RecordError]]:
+    """Read and parse a record file; raise :class:`RecordInvalid` when it is not a record at all."""
+    name = display or str(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise RecordInvalid([RecordError(name, 1, f"file is {size / 1e6:.1f} MB, over the "
+                                                  f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit for a record")])
+    return parse_bytes(path.read_bytes(), name)
+
+
+def parse_bytes(data: bytes, name: str) -> tuple[Record, list[RecordError]]:
+    """Decode bytes (UTF-8, optional BOM) and parse them as a record."""
+    if len(data) > MAX_FILE_BYTES:
+        raise RecordInvalid([RecordError(name, 1, "file is over the size limit for a record")])
+    if not data.strip():
+        raise RecordInvalid([RecordError(name, 1, "empty file: a record needs front matter and a body")])
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise RecordInvalid([RecordError(name, data.count(b"\n", 0, nul) + 1,
+                                         "binary content (NUL byte): a record must be UTF-8 text")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RecordInvalid([RecordError(name, line, f"invalid UTF-8 at byte {exc.start}: "
+                                                     "save the file as UTF-8")]) from None
+    return parse_text(text, name)
+
+
+def parse_text(text: str, name: str) -> tuple[Record, list[RecordError]]:
+    """Parse record text; return the record and the non-fatal errors found in its body."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    front, body_start = _front_matter(lines, name)
+    errors: list[RecordError] = []
+    body_lines = lines[body_start:]
+    rec = Record(
+        id=str(front.get("id") or ""),
+        kind=str(front.get("kind") or ""),
+        title=str(front.get("title") or "").strip(),
+        path=name,
+        front=front,
+        body="\n".join(body_lines),
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+    rec.sources = _sources(front, name, errors)
+    _walk_body(rec, body_lines, body_start, name, errors)
+    return rec, errors
+
+
+def _front_matter(lines: list[str], name: str) -> tuple[dict[str, Any], int]:
+    if not lines or lines[0].strip() != "---":
+        first = next((i for i, ln in enumerate(lines) if ln.strip()), 0)
+        if lines and lines[first].strip() == "---":
+            raise RecordInvalid([RecordError(name, 1, "front matter must start on the first line "
+                                                      "(remove the blank lines before '---')")])
+        raise RecordInvalid([RecordError(name, 1, "no front matter: the file must start with a '---' line")])
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if end is None:
+        raise RecordInvalid([RecordError(name, 1, "unclosed front matter: no closing '---' line")])
+    try:
+        # trailing spaces and tabs carry no meaning in front matter, but PyYAML chokes on a trailing tab
+        data = yaml.load("\n".join(ln.rstrip() for ln in lines[1:end]), Loader=_YAML_LOADER)  # noqa: S506
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = 2 + (mark.line if mark else 0)
+        where = ""
+        if exc.context_mark is not None and exc.problem_mark is not None \
+                and exc.context_mark.line != exc.problem_mark.line:
+            where = f" ({exc.context or 'construct'} started at line {exc.context_mark.line + 2})"
+        raise RecordInvalid([RecordError(name, line, f"YAML syntax error in front matter: "
+                                                     f"{exc.problem or exc}{where}")]) from None
+    except yaml.YAMLError as exc:
+        raise RecordInvalid([RecordError(name, 2, f"YAML error in front matter: {exc}")]) from None
+    if data is None:
+        raise RecordInvalid([RecordError(name, 2, "front matter is empty: it needs id, kind and title")])
+    if not isinstance(data, dict):
+        raise RecordInvalid([RecordError(name, 2, f"front matter must be a mapping of fields, "
+                                                  f"not a {type(data).__name__}")])
+    data = {str(k): v for k, v in data.items()}
+    data["_line"] = {k: _key_line(lines[1:end], k) for k in data}
+    return data, end + 1
+
+
+def _key_line(front_lines: list[str], key: str) -> int:
+    for i, ln in enumerate(front_lines):
+        if ln.startswith(f"{key}:"):
+            return i + 2
+    return 1
+
+
+def _sources(front: dict[str, Any], name: str, errors: list[RecordError]) -> list[Source]:
+    raw = front.get("sources")
+    line = front["_line"].get("sources", 1)
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        errors.append(RecordError(name, line, "'sources' must be a list of {id, title, url}"))
+        return []
+    out: list[Source] = []
+    for i, s in enumerate(raw):
+        if not isinstance(s, dict) or not s.get("id") or not s.get("title"):
+            errors.append(RecordError(name, line, f"source #{i + 1} needs at least 'id' and 'title'"))
+            continue
+        out.append(Source(id=str(s["id"]).strip(), title=str(s["title"]).strip(),
+                          url=str(s.get("url") or "").strip(), publisher=str(s.get("publisher") or ""),
+                          year=str(s.get("year") or ""), accessed=str(s.get("accessed") or "")))
+    return out
+
+
+def _walk_body(rec: Record, body: list[str], offset: int, name: str, errors: list[RecordError]) -> None:
+    tokens = _MD.parse("\n".join(body))
+    heads = [(i, t) for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"]
+    for n, (i, tok) in enumerate(heads):
+        start = tok.map[0] if tok.map else 0
+        end = heads[n + 1][1].map[0] if n + 1 < len(heads) and heads[n + 1][1].map else len(body)
+        title = tokens[i + 1].content.strip()
+        rec.sections.append(Section(title=title, text="\n".join(body[start + 1:end]).strip(),
+                                    line=offset + start + 1))
+    section = ""
+    sub: tuple[str, int] | None = None
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t.type == "heading_open":
+            title = tokens[i + 1].content.strip()
+            if t.tag == "h2":
+                section, sub = title, None
+            elif t.tag == "h3":
+                sub = (title, offset + (t.map[0] if t.map else 0) + 1)
+        elif t.type == "table_open":
+            i = _table(tokens, i, rec, section, offset, name, errors)
+            continue
+        elif t.type == "bullet_list_open" and section.lower() == "barriers" and sub is not None:
+            i = _barrier(tokens, i, rec, sub, offset, name, errors)
+            sub = None
+            continue
+        i += 1
+
+
+def _cells(tokens: list[Token], i: int, close: str) -> tuple[list[str], int]:
+    cells: list[str] = []
+    while tokens[i].type != close:
+        if tokens[i].type == "inline":
+            cells.append(tokens[i].content.strip())
+        i += 1
+    return cells, i + 1
+
+
+def _plain(cell: str) -> str:
+    return cell.replace("**", "").replace("`", "").strip()
+
+
+def _table(tokens: list[Token], i: int, rec: Record, section: str, offset: int, name: str,
+           errors: list[RecordError]) -> int:
+    table_line = offset + (tokens[i].map[0] if tokens[i].map else 0) + 1
+    while tokens[i].type != "tr_open":
+        i += 1
+    header, i = _cells(tokens, i, "tr_close")
+    cols = [h.lower().strip() for h in header]
+    rows: list[tuple[int, list[str]]] = []
+    while tokens[i].type != "table_close":
+        if tokens[i].type == "tr_open":
+            line = offset + (tokens[i].map[0] if tokens[i].map else 0) + 1
+            cells, i = _cells(tokens, i, "tr_close")
+            rows.append((line, cells))
+        else:
+            i += 1
+    is_quantity = "value" in cols or any(c in cols for c in RANGE_COLUMNS)
+    if not is_quantity:
+        return i + 1
+    item_col = next((c for c in ITEM_COLUMNS if c in cols), None)
+    for req, present in (("item", item_col), ("unit", "unit" in cols), ("evidence", "evidence" in cols),
+                         ("source", "source" in cols)):
+        if not present:
+            errors.append(RecordError(name, table_line, f"quantity table lacks a '{req}' column"))
+    if errors and errors[-1].line == table_line:
+        return i + 1
+    for line, cells in rows:
+        row = {c: _plain(cells[k]) if k < len(cells) else "" for k, c in enumerate(cols)}
+        q = _quantity(row, item_col or "item", section, line, name, errors)
+        if q is not None:
+            rec.quantities.append(q)
+    return i + 1
+
+
+def parse_number(text: str) -> float:
+    """Parse a plain number cell (``1340``, ``-0.34``, ``1e6``); raise ValueError otherwise."""
+    t = text.strip().replace("\u2212", "-").replace("\u00a0", "")
+    if t.startswith("+"):
+        t = t[1:]
+    if "," in t or not re.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", t):
+        raise ValueError(text)
+    value = float(t)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return value
+
+
+def _quantity(row: dict[str, str], item_col: str, section: str, line: int, name: str,
+              errors: list[RecordError]) -> Quantity | None:
+    item = row.get(item_col, "")
+    if not item:
+        errors.append(RecordError(name, line, "table row has an empty item"))
+        return None
+    raw_value = row.get("value")
+    evidence = row.get("evidence", "").strip().lower()
+    sources = [s.split()[0] for s in re.split(r"[;,]", row.get("source", "")) if s.strip()]
+    q = Quantity(section=section, item=item, unit=row.get("unit", "").strip(), evidence=evidence,
+                 sources=sources, year=row.get("year", ""), key=row.get("key", "").strip(),
+                 note=row.get("note", ""), line=line)
+    if raw_value is not None and raw_value.strip().lower() == "missing":
+        q.missing = True
+        if evidence in MISSING_MARKS:
+            q.evidence = ""
+        if sources and sources[0] in MISSING_MARKS:
+            q.sources = []
+        return q
+    if sources and all(s in MISSING_MARKS for s in sources):
+        q.sources = []
+    try:
+        if raw_value is not None:
+            if not raw_value.strip():
+                errors.append(RecordError(name, line, f"'{item}': value is empty; give a number or 'missing'"))
+                return None
+            q.value = parse_number(raw_value)
+        else:
+            for c in RANGE_COLUMNS:
+                cell = row.get(c, "").strip()
+                if cell and cell not in MISSING_MARKS:
+                    setattr(q, c, parse_number(cell))
+            if q.low is None and q.mid is None and q.high is None:
+                errors.append(RecordError(name, line, f"'{item}': low, mid and high are all empty"))
+                return None
+    except ValueError as exc:
+        errors.append(RecordError(name, line, f"'{item}': value '{exc}' is not a number "
+                                              "(write plain numbers such as 1340 or 0.25, no thousands separators)"))
+        return None
+    return q
+
+
+def _barrier(tokens: list[Token], i: int, rec: Record, sub: tuple[str, int], offset: int, name: str,
+             errors: list[RecordError]) -> int:
+    fields: dict[str, str] = {}
+    depth = 0
+    while True:
+        t = tokens[i]
+        if t.type == "bullet_list_open":
+            depth += 1
+        elif t.type == "bullet_list_close":
+            depth -= 1
+            if depth == 0:
+                i += 1
+                break
+        elif t.type == "inline" and ":" in t.content:
+            k, v = t.content.split(":", 1)
+            fields[k.strip().lower().replace("_", " ")] = v.strip()
+        i += 1
+    title, line = sub
+    missing = [k for k in ("type", "what happened", "source") if not fields.get(k)]
+    if missing:
+        errors.append(RecordError(name, line, f"barrier '{title}' lacks: {', '.join(missing)}"))
+        return i
+    rec.barriers.append(Barrier(
+        title=title, type=fields["type"].lower(), what_happened=fields["what happened"],
+        source=fields["source"], phase=fields.get("phase", "").lower(),
+        what_was_tried=fields.get("what was tried", ""), outcome=fields.get("outcome", "").lower(), line=line,
+    ))
+    return i
+
+
+def cited_ids(text: str) -> list[tuple[str, int]]:
+    """Source ids cited inline as ``[S1]`` or ``[S1; S2]`` with the 0-based line of each."""
+    out: list[tuple[str, int]] = []
+    for n, ln in enumerate(text.split("\n")):
+        for m in _CITE.finditer(ln):
+            out.extend((s.strip(), n) for s in re.split(r"[;,]", m.group(1)))
+    return out

@@ -1,0 +1,1 @@
+"""Replication: city profiles, measure-type inputs, carrier factors, impact models, Monte Carlo, solutions, fit."""

@@ -1,0 +1,256 @@
+"""City profiles: drivers with sources from city records, user-defined cities, lookup and side-by-side comparison."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import Engine
+
+from kb.records.vocab import DRIVER_KEYS
+from kb.store import catalog
+from kb.text import fold
+
+DRIVER_LABELS: dict[str, str] = {
+    "population": "population", "area": "area", "latitude": "latitude", "longitude": "longitude",
+    "hdd": "heating degree-days (Eurostat country mean 2018-2022)", "cdd": "cooling degree-days (country)",
+    "hdd_local": "heating degree-days (local station)", "cdd_local": "cooling degree-days (local station)",
+    "ghi": "global horizontal irradiation", "pv_yield": "PV specific yield, optimal tilt",
+    "grid_co2": "grid CO2 intensity (life cycle, production)",
+    "grid_co2_consumption": "grid CO2 intensity (consumption-based)",
+    "pef_electricity": "primary energy factor, electricity (national)",
+    "pef_natural_gas": "primary energy factor, natural gas (national)",
+    "electricity_price_household": "electricity price, households",
+    "electricity_price_non_household": "electricity price, non-households",
+    "gas_price_household": "gas price, households", "gas_price_non_household": "gas price, non-households",
+    "district_heating_share": "district heating share (country)",
+    "district_heating_share_city": "district heating share (city)",
+    "gdp_per_capita_index": "GDP per capita index (PPS)",
+}
+
+
+class CityNotFound(LookupError):
+    """No city record matches the name, id or alias."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"no city '{name}' (known: {', '.join(known) or 'none'}); "
+                         "or define your own city in the app (My city) or in a city record file")
+        self.name = name
+
+
+class DriverMissing(LookupError):
+    """A city lacks a driver the estimate needs; the message says which and how to supply it."""
+
+    def __init__(self, city: str, key: str, purpose: str) -> None:
+        unit = DRIVER_KEYS.get(key, "")
+        super().__init__(
+            f"city '{city}' has no value for driver '{key}' ({DRIVER_LABELS.get(key, key)}, {unit}), needed for "
+            f"{purpose}. Supply it: add a row with key '{key}' to the city's record (## Drivers), give "
+            f"'--driver {key}=VALUE' on the command line, or fill it in on the My city page")
+        self.city = city
+        self.key = key
+        self.purpose = purpose
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One city driver: value with unit, year, evidence level and a human-readable source."""
+
+    key: str
+    value: float | None
+    unit: str
+    year: str = ""
+    evidence: str = ""
+    source: str = ""
+    item: str = ""
+    note: str = ""
+
+    @property
+    def missing(self) -> bool:
+        return self.value is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": DRIVER_LABELS.get(self.key, self.key), "value": self.value,
+                "unit": self.unit, "year": self.year, "evidence": self.evidence, "source": self.source,
+                "note": self.note}
+
+
+@dataclass(frozen=True)
+class CityProfile:
+    """A city's drivers by key; ``user_defined`` when entered by a user rather than read from a record."""
+
+    id: str
+    name: str
+    country: str = ""
+    aliases: tuple[str, ...] = ()
+    role: str = "other"
+    drivers: dict[str, Driver] = field(default_factory=dict)
+    user_defined: bool = False
+
+    @property
+    def missing(self) -> list[str]:
+        """Driver keys without a value (absent or marked missing), in the order of the record format."""
+        return [k for k in DRIVER_KEYS if k not in self.drivers or self.drivers[k].missing]
+
+    def value(self, key: str) -> float | None:
+        d = self.drivers.get(key)
+        return None if d is None else d.value
+
+    def require(self, key: str, purpose: str) -> Driver:
+        """The driver, or :class:`DriverMissing` naming it and how to supply it."""
+        d = self.drivers.get(key)
+        if d is None or d.value is None:
+            raise DriverMissing(self.name, key, purpose)
+        return d
+
+    def with_drivers(self, values: dict[str, float], source: str = "entered by the user") -> CityProfile:
+        """A user-defined copy with some drivers set (evidence ``estimate``, source as given)."""
+        drivers = dict(self.drivers)
+        for key, v in values.items():
+            _check_key(key)
+            drivers[key] = Driver(key, float(v), DRIVER_KEYS[key], evidence="estimate", source=source,
+                                  item=DRIVER_LABELS.get(key, key))
+        return replace(self, drivers=drivers, user_defined=True)
+
+    def matches(self, name: str) -> bool:
+        want = fold(name)
+        return want in {fold(x) for x in (self.id, self.name, *self.aliases)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "country": self.country, "aliases": list(self.aliases),
+                "role": self.role, "user_defined": self.user_defined,
+                "drivers": {k: d.to_dict() for k, d in self.drivers.items() if not d.missing},
+                "missing": self.missing}
+
+
+def _check_key(key: str) -> None:
+    if key not in DRIVER_KEYS:
+        raise ValueError(f"unknown driver '{key}' (known: {', '.join(DRIVER_KEYS)})")
+
+
+def source_label(record_id: str, ids: str, titles: dict[str, str]) -> str:
+    """``krakow S8: Ember Yearly Electricity Data…`` from a record id and a ``S1; S3`` source cell."""
+    parts = [p.strip() for p in re.split(r"[;,]", ids or "") if p.strip() and p.strip() != "—"]
+    if not parts:
+        return record_id
+    return "; ".join(f"{record_id} {p}: {titles.get(p, '(source not declared)')}" for p in parts)
+
+
+def profile_from_record(rec: dict[str, Any]) -> CityProfile:
+    """A profile from a city record as returned by :func:`kb.store.catalog.get_record`."""
+    front = rec["front"]
+    titles = {s["id"]: s["title"] for s in rec["sources"]}
+    drivers: dict[str, Driver] = {}
+    for q in rec["numbers"].get("Drivers", []):
+        key = q.get("key")
+        if not key or key in drivers:
+            continue
+        value = None if q["missing"] else q["value"]
+        drivers[key] = Driver(key, value, q["unit"], q["year"] or "", q["evidence"] or "",
+                              source_label(rec["id"], q["source"] or "", titles) if value is not None else "",
+                              q["item"], q["note"] or "")
+    return CityProfile(id=rec["id"], name=str(front.get("name") or rec["title"]), country=str(front.get("country", "")),
+                       aliases=tuple(str(a) for a in front.get("aliases") or ()), role=str(front.get("role", "other")),
+                       drivers=drivers)
+
+
+def list_cities(engine: Engine) -> list[CityProfile]:
+    """Every city record as a profile, sorted by id."""
+    return [profile_from_record(catalog.get_record(engine, r["id"]))
+            for r in catalog.list_records(engine, kind="city")]
+
+
+def find_city(engine: Engine, name: str) -> CityProfile:
+    """A city by id, name or alias, case- and accent-insensitively (``krakow``, ``Kraków``, ``Cracow``)."""
+    ident = fold(name)
+    if re.fullmatch(r"[a-z0-9-]+", ident):
+        try:
+            rec = catalog.get_record(engine, ident)
+        except catalog.RecordNotFound:
+            rec = None
+        if rec is not None and rec["kind"] == "city":
+            return profile_from_record(rec)
+    cities = list_cities(engine)
+    for c in cities:
+        if c.matches(name):
+            return c
+    raise CityNotFound(name, [c.id for c in cities])
+
+
+def city_from_dict(data: dict[str, Any]) -> CityProfile:
+    """A user-defined city: ``{"name", "country"?, "id"?, "drivers": {key: value | {"value", "unit", ...}}}``."""
+    name = str(data.get("name") or data.get("id") or "").strip()
+    if not name:
+        raise ValueError("a user-defined city needs a name")
+    cid = str(data.get("id") or re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-") or "my-city")
+    drivers: dict[str, Driver] = {}
+    for key, raw in (data.get("drivers") or {}).items():
+        _check_key(key)
+        if isinstance(raw, dict):
+            v = raw.get("value")
+            drivers[key] = Driver(key, None if v in (None, "", "missing") else float(v),
+                                  str(raw.get("unit") or DRIVER_KEYS[key]), str(raw.get("year") or ""),
+                                  str(raw.get("evidence") or "estimate"),
+                                  str(raw.get("source") or "entered by the user"), DRIVER_LABELS.get(key, key))
+        elif raw not in (None, ""):
+            drivers[key] = Driver(key, float(raw), DRIVER_KEYS[key], evidence="estimate",
+                                  source="entered by the user", item=DRIVER_LABELS.get(key, key))
+    return CityProfile(id=cid, name=name, country=str(data.get("country", "")), role="other",
+                       drivers=drivers, user_defined=True)
+
+
+_SPLIT_ROW = re.compile(r"(?<!\\)\|")
+
+
+def city_from_file(path: Path | str) -> CityProfile:
+    """A user-defined city from a file in the city record format (front matter + ``## Drivers`` table)."""
+    text = Path(path).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    if not text.startswith("---\n") or "\n---" not in text[4:]:
+        raise ValueError(f"{path}: a city file starts with YAML front matter between two '---' lines")
+    end = text.index("\n---", 4)
+    front = yaml.safe_load(text[4:end]) or {}
+    if not isinstance(front, dict):
+        raise ValueError(f"{path}: front matter must be a mapping")
+    titles = {str(s.get("id")): str(s.get("title", "")) for s in front.get("sources") or [] if isinstance(s, dict)}
+    cid = str(front.get("id") or Path(path).stem)
+    drivers: dict[str, dict[str, Any]] = {}
+    header: list[str] = []
+    in_drivers = False
+    for line in text[end + 4:].split("\n"):
+        if line.startswith("## "):
+            in_drivers = line[3:].strip() == "Drivers"
+            header = []
+            continue
+        if not in_drivers or not line.strip().startswith("|"):
+            continue
+        cells = [c.strip() for c in _SPLIT_ROW.split(line.strip().strip("|"))]
+        if not header:
+            header = [c.lower() for c in cells]
+            continue
+        if all(set(c) <= set("-: ") for c in cells):
+            continue
+        row = dict(zip(header, cells, strict=False))
+        key = row.get("key", "")
+        if key in DRIVER_KEYS and key not in drivers:
+            drivers[key] = {"value": row.get("value"), "unit": row.get("unit"), "year": row.get("year"),
+                            "evidence": row.get("evidence"),
+                            "source": source_label(cid, row.get("source", ""), titles)}
+    prof = city_from_dict({"id": cid, "name": front.get("name") or front.get("title") or cid,
+                           "country": front.get("country", ""), "drivers": drivers})
+    return replace(prof, aliases=tuple(str(a) for a in front.get("aliases") or ()))
+
+
+def compare(a: CityProfile, b: CityProfile) -> list[dict[str, Any]]:
+    """Side-by-side drivers of two cities: ``[{"key", "label", "unit", "a", "b", "ratio"}]`` (ratio b/a)."""
+    rows = []
+    for key, unit in DRIVER_KEYS.items():
+        va, vb = a.value(key), b.value(key)
+        if va is None and vb is None:
+            continue
+        ratio = vb / va if va not in (None, 0) and vb is not None else None
+        rows.append({"key": key, "label": DRIVER_LABELS.get(key, key), "unit": unit, "a": va, "b": vb,
+                     "ratio": ratio})
+    return rows

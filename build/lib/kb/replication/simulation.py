@@ -1,0 +1,360 @@
+"""Replicated impact: Monte Carlo estimate of a measure, a portfolio or a solution in a city, with its assumptions.
+
+``prepare`` turns measures (type, scale, overrides) and a city into a :class:`Plan`; ``Plan.simulate`` draws
+seeded triangular samples of every uncertain input and returns every metric as a sample array; ``estimate``
+adds percentiles, the one-at-a-time sensitivity and the assumption table. :func:`estimate_solution` reads a
+solution record: its scale rows, parameter overrides (site figures) and source-site output figures, with which
+the central estimate is calibrated so that the source city at the source scale gives back the source figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kb.records.vocab import CARRIERS, MODEL_KEYS
+from kb.replication.cities import CityProfile
+from kb.replication.factors import CarrierFactors, carrier_factors, driver_input
+from kb.replication.inputs import OPTIONAL_KEYS, Input, MeasureType, ParameterMissing
+from kb.replication.models import MODEL_DRIVERS, MODELS
+
+DEFAULT_SAMPLES = 5000
+DEFAULT_SEED = 42
+
+METRICS: dict[str, tuple[str, str]] = {
+    "electricity": ("MWh/yr", "electricity (negative = saved or generated)"),
+    "natural_gas": ("MWh/yr", "natural gas (negative = saved)"),
+    "district_heat": ("MWh/yr", "district heat (negative = saved)"),
+    "petrol": ("MWh/yr", "petrol (negative = saved)"),
+    "co2_avoided": ("tCO2/yr", "CO2 avoided"),
+    "primary_energy_saved": ("MWh_PE/yr", "primary energy saved"),
+    "nox_avoided": ("kg/yr", "NOx avoided (fuel combustion at the point of use; no factor for grid electricity)"),
+    "savings": ("EUR/yr", "energy cost savings"),
+    "capex": ("EUR", "investment"),
+    "opex": ("EUR/yr", "operation and maintenance"),
+    "payback": ("yr", "simple payback = capex / (savings − opex); none when net savings ≤ 0"),
+    "cost_per_tco2": ("EUR/tCO2", "lifetime cost per tonne avoided = (capex/lifetime + opex) / CO2 avoided; "
+                                  "not net of energy savings; none when no CO2 is avoided"),
+}
+CALIBRATION_STAGE1 = frozenset({*CARRIERS, "capex"})
+ELECTRIC_MODELS = frozenset({"pv", "battery", "heat_pump", "heat_recovery", "ev_charging", "car_sharing"})
+SENSITIVITY_METRICS: tuple[str, ...] = ("co2_avoided", "primary_energy_saved", "savings", "payback", "capex")
+
+
+class ScaleMissing(ValueError):
+    """No scale given and the solution record has no scale figure."""
+
+
+@dataclass(frozen=True)
+class PortfolioItem:
+    """One measure of a portfolio: its type, scale (in the type's scale unit) and parameter overrides."""
+
+    measure_type: MeasureType
+    scale: float
+    overrides: Mapping[str, float | Input] = field(default_factory=dict)
+    scale_evidence: str = "design"
+    scale_source: str = "chosen by the user"
+
+
+@dataclass
+class _Measure:
+    type: MeasureType
+    scale: Input
+    params: dict[str, Input]
+
+
+@dataclass
+class Plan:
+    """Everything needed to simulate: measures with resolved inputs, city drivers, carrier factors, calibration."""
+
+    city: CityProfile
+    measures: list[_Measure]
+    drivers: dict[str, float]
+    driver_inputs: list[Input]
+    factors: CarrierFactors
+    carriers: list[str]
+    calibration: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def inputs(self) -> list[Input]:
+        rows: list[Input] = []
+        for m in self.measures:
+            rows.append(m.scale)
+            rows.extend(m.params.values())
+        return rows + self.driver_inputs + self.factors.inputs()
+
+    def available(self) -> list[str]:
+        names = [c for c in self.carriers]
+        for metric in ("co2_avoided", "primary_energy_saved", "nox_avoided", "savings"):
+            if metric == "nox_avoided" and not any(c in self.factors.nox for c in self.carriers):
+                continue
+            if metric not in self.factors.unavailable:
+                names.append(metric)
+        names += ["capex", "opex"]
+        if "savings" in names:
+            names.append("payback")
+        if "co2_avoided" in names:
+            names.append("cost_per_tco2")
+        return names
+
+    def values(self, n: int, seed: int | None) -> dict[str, np.ndarray | float]:
+        """Seeded triangular samples of every uncertain input (in a fixed order); fixed inputs as scalars."""
+        rng = np.random.default_rng(seed)
+        out: dict[str, np.ndarray | float] = {}
+        for inp in sorted(self.inputs, key=lambda i: i.uid):
+            if inp.uid in out:
+                continue
+            out[inp.uid] = rng.triangular(inp.low, inp.mid, inp.high, n) if inp.uncertain else inp.mid
+        return out
+
+    def central_values(self) -> dict[str, float]:
+        return {i.uid: i.mid for i in self.inputs}
+
+    def evaluate(self, values: Mapping[str, np.ndarray | float], n: int = 1,
+                 calibrate: bool = True) -> dict[str, np.ndarray]:
+        """Every available metric as an array of length ``n`` for the given input values."""
+        k = self.calibration if calibrate else {}
+        deltas: dict[str, Any] = dict.fromkeys(self.carriers, 0.0)
+        capex: Any = 0.0
+        opex: Any = 0.0
+        annual_cost: Any = 0.0
+        for m in self.measures:
+            p = {key: values[inp.uid] for key, inp in m.params.items()}
+            r = MODELS[m.type.model](values[m.scale.uid], p, self.drivers, m.type.displaces)
+            for c, v in r.deltas.items():
+                deltas[c] = deltas[c] + v
+            mc = r.capex * k.get("capex", 1.0)
+            capex = capex + mc
+            opex = opex + r.opex
+            annual_cost = annual_cost + mc / p["lifetime"] + r.opex
+        out: dict[str, Any] = {}
+        for c in self.carriers:
+            deltas[c] = deltas[c] * k.get(c, 1.0)
+            out[c] = deltas[c] / 1e3
+        f = self.factors
+        avail = set(self.available())
+
+        def weighted(group: Mapping[str, Any]) -> Any:
+            return -sum(deltas[c] * values[fc.input.uid] * fc.mult for c, fc in group.items() if c in deltas)
+
+        if "co2_avoided" in avail:
+            out["co2_avoided"] = weighted(f.co2) / 1e3 * k.get("co2_avoided", 1.0)
+        if "primary_energy_saved" in avail:
+            out["primary_energy_saved"] = weighted(f.pef) / 1e3 * k.get("primary_energy_saved", 1.0)
+        if "nox_avoided" in avail:
+            out["nox_avoided"] = weighted(f.nox) / 1e3 * k.get("nox_avoided", 1.0)
+        if "savings" in avail:
+            out["savings"] = weighted(f.price) * k.get("savings", 1.0)
+        out["capex"] = capex
+        out["opex"] = opex
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if "payback" in avail:
+                net = np.asarray(out["savings"] - opex, dtype=float)
+                out["payback"] = np.where(net > 0, np.asarray(capex, dtype=float) / np.where(net > 0, net, 1),
+                                          np.inf)
+            if "cost_per_tco2" in avail:
+                co2 = np.asarray(out["co2_avoided"], dtype=float)
+                out["cost_per_tco2"] = np.where(co2 > 0, np.asarray(annual_cost, dtype=float)
+                                                / np.where(co2 > 0, co2, 1), np.inf)
+        return {name: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for name, v in out.items()}
+
+    def simulate(self, n: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED) -> dict[str, np.ndarray]:
+        return self.evaluate(self.values(n, seed), n)
+
+    def central(self, calibrate: bool = True) -> dict[str, float]:
+        return {k: float(v[0]) for k, v in self.evaluate(self.central_values(), 1, calibrate).items()}
+
+
+def _resolve_params(mt: MeasureType, overrides: Mapping[str, float | Input]) -> dict[str, Input]:
+    params: dict[str, Input] = {}
+    for key in (*MODEL_KEYS[mt.model], *OPTIONAL_KEYS.get(mt.model, ())):
+        ov = overrides.get(key)
+        if isinstance(ov, Input):
+            params[key] = ov
+        elif ov is not None:
+            base = mt.params.get(key)
+            params[key] = Input.fixed(base.name if base else key.replace("_", " "), key, float(ov),
+                                      base.unit if base else "",
+                                      "estimate", "entered by the user", measure=mt.id)
+        elif key in mt.params:
+            params[key] = mt.params[key]
+        elif key in MODEL_KEYS[mt.model]:
+            raise ParameterMissing(mt.id, key)
+    return params
+
+
+def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str, Input],
+            tariff: str = "household") -> Plan:
+    """Resolve every input of a portfolio in a city; a missing driver raises ``DriverMissing``."""
+    if not items:
+        raise ValueError("a portfolio needs at least one measure")
+    measures: list[_Measure] = []
+    drivers: dict[str, float] = {}
+    driver_rows: dict[str, Input] = {}
+    carriers: list[str] = []
+    for it in items:
+        mt = it.measure_type
+        if it.scale < 0 or not math.isfinite(it.scale):
+            raise ValueError(f"the scale of '{mt.id}' must be a non-negative number, got {it.scale}")
+        scale = Input.fixed(f"scale of {mt.id}", "scale", float(it.scale), mt.scale_unit, it.scale_evidence,
+                            it.scale_source, role="scale", measure=mt.id)
+        measures.append(_Measure(mt, scale, _resolve_params(mt, it.overrides)))
+        for key, purpose in MODEL_DRIVERS.get(mt.model, ()):
+            d = city.require(key, f"{purpose} ({mt.id})")
+            drivers[key] = float(d.value)  # type: ignore[arg-type]
+            driver_rows.setdefault(key, driver_input(d, f"{d.item or key}, {city.name}"))
+        if mt.displaces not in CARRIERS:
+            raise ValueError(f"measure type '{mt.id}' displaces '{mt.displaces}', not a carrier the model knows "
+                             f"({', '.join(CARRIERS)})")
+        touched = {"electricity"} if mt.model in ELECTRIC_MODELS else set()
+        if mt.model not in ("pv", "battery"):
+            touched.add(mt.displaces)
+        carriers += [c for c in CARRIERS if c in touched and c not in carriers]
+    cf = carrier_factors(city, general, set(carriers), tariff)
+    return Plan(city, measures, drivers, list(driver_rows.values()), cf, carriers)
+
+
+# --- estimates ---------------------------------------------------------------------------------------------
+
+def finite_or_none(x: float) -> float | None:
+    """A figure for JSON: infinite or NaN (e.g. a payback that never comes) becomes None."""
+    return float(x) if math.isfinite(x) else None
+
+
+@dataclass
+class Metric:
+    """Percentiles and the central value (every input at its mid) of one output."""
+
+    name: str
+    unit: str
+    label: str
+    p10: float
+    p50: float
+    p90: float
+    central: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"unit": self.unit, "label": self.label, "p10": finite_or_none(self.p10),
+                "p50": finite_or_none(self.p50), "p90": finite_or_none(self.p90),
+                "central": finite_or_none(self.central)}
+
+
+def percentiles(samples: np.ndarray) -> tuple[float, float, float]:
+    """P10, P50, P90 (order statistics when some samples are infinite, e.g. never paying back)."""
+    method = "linear" if np.isfinite(samples).all() else "inverted_cdf"
+    p = np.percentile(samples, [10, 50, 90], method=method)
+    return float(p[0]), float(p[1]), float(p[2])
+
+
+@dataclass
+class Estimate:
+    """The result of an estimate: metrics with ranges, the assumption table, sensitivity, source-site figures."""
+
+    city: CityProfile
+    measures: list[dict[str, Any]]
+    metrics: dict[str, Metric]
+    assumptions: list[dict[str, Any]]
+    sensitivity: list[dict[str, Any]]
+    most_influential: dict[str, str]
+    unavailable: list[dict[str, str]]
+    samples: dict[str, np.ndarray]
+    n_samples: int
+    seed: int | None
+    solution: dict[str, Any] | None = None
+    source_site: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def scale(self) -> dict[str, Any]:
+        m = self.measures[0]
+        return {"value": m["scale"], "unit": m["unit"], "measure_type": m["measure_type"]}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "solution": self.solution, "city": {"id": self.city.id, "name": self.city.name,
+                                                "user_defined": self.city.user_defined},
+            "scale": self.scale, "measures": self.measures,
+            "metrics": {k: m.to_dict() for k, m in self.metrics.items()},
+            "source_site": self.source_site, "assumptions": self.assumptions, "sensitivity": self.sensitivity,
+            "most_influential": self.most_influential, "unavailable": self.unavailable,
+            "warnings": self.warnings, "samples": self.n_samples, "seed": self.seed,
+        }
+
+
+def sensitivity(plan: Plan, metrics: Sequence[str] = SENSITIVITY_METRICS
+                ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """One-at-a-time: each uncertain input at its low and at its high, all others at mid (one vectorised run)."""
+    uncertain = sorted({i.uid: i for i in plan.inputs if i.uncertain}.values(), key=lambda i: i.uid)
+    n = 1 + 2 * len(uncertain)
+    values: dict[str, np.ndarray | float] = {}
+    for uid, mid in plan.central_values().items():
+        values[uid] = np.full(n, mid, dtype=float)
+    for j, inp in enumerate(uncertain):
+        values[inp.uid][1 + 2 * j] = inp.low  # type: ignore[index]
+        values[inp.uid][2 + 2 * j] = inp.high  # type: ignore[index]
+    out = plan.evaluate(values, n)
+    rows: list[dict[str, Any]] = []
+    top: dict[str, str] = {}
+    for metric in metrics:
+        if metric not in out:
+            continue
+        arr = out[metric]
+        base = float(arr[0])
+        mrows = []
+        for j, inp in enumerate(uncertain):
+            lo, hi = float(arr[1 + 2 * j]), float(arr[2 + 2 * j])
+            swing = abs(hi - lo) if math.isfinite(hi) and math.isfinite(lo) else math.inf
+            mrows.append({"metric": metric, "metric_unit": METRICS[metric][0], "input": inp.name,
+                          "measure": inp.measure, "key": inp.key, "input_low": inp.low, "input_high": inp.high,
+                          "input_unit": inp.unit, "base": finite_or_none(base), "at_low": finite_or_none(lo),
+                          "at_high": finite_or_none(hi), "swing": finite_or_none(swing)})
+        mrows.sort(key=lambda r: -(r["swing"] if r["swing"] is not None else math.inf))
+        if mrows:
+            top[metric] = mrows[0]["input"]
+        rows += mrows
+    return rows, top
+
+
+def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED) -> Estimate:
+    """Percentiles of every metric, the assumption table and the sensitivity for a prepared plan."""
+    if samples < 1:
+        raise ValueError("samples must be at least 1")
+    sims = plan.simulate(samples, seed)
+    central = plan.central()
+    metrics = {name: Metric(name, METRICS[name][0], METRICS[name][1], *percentiles(arr), central[name])
+               for name, arr in sims.items()}
+    sens, top = sensitivity(plan)
+    assumptions = [i.to_row() for i in plan.inputs]
+    seen: set[str] = set()
+    assumptions = [r for r in assumptions if not (r["measure"] + r["role"] + r["key"] in seen
+                                                  or seen.add(r["measure"] + r["role"] + r["key"]))]  # type: ignore[func-returns-value]
+    for metric, k in plan.calibration.items():
+        assumptions.append({"name": f"site calibration of {metric}", "value": k, "low": k, "high": k, "unit": "-",
+                            "evidence": "estimate", "source": "source-site figure ÷ model at the source site",
+                            "role": "calibration", "measure": "", "key": metric,
+                            "note": "multiplies the model so that the source city at the source scale gives back "
+                                    "the source figure"})
+    unavailable = [{"metric": m, "reason": r} for m, r in plan.factors.unavailable.items()]
+    measures = [{"measure_type": m.type.id, "title": m.type.title, "model": m.type.model, "scale": m.scale.mid,
+                 "unit": m.type.scale_unit, "displaces": m.type.displaces} for m in plan.measures]
+    return Estimate(plan.city, measures, metrics, assumptions, sens, top, unavailable, sims, samples, seed)
+
+
+def estimate_measure(measure_type: MeasureType, scale: float, city: CityProfile, general: dict[str, Input],
+                     overrides: Mapping[str, float | Input] | None = None, samples: int = DEFAULT_SAMPLES,
+                     seed: int | None = DEFAULT_SEED, tariff: str = "household") -> Estimate:
+    """One measure type at a scale in a city (reference parameters unless overridden)."""
+    plan = prepare([PortfolioItem(measure_type, scale, overrides or {})], city, general, tariff)
+    return estimate(plan, samples, seed)
+
+
+def estimate_portfolio(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str, Input],
+                       samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED,
+                       tariff: str = "household") -> Estimate:
+    """Several measures summed sample by sample (the same draws of shared factors for every measure)."""
+    return estimate(prepare(items, city, general, tariff), samples, seed)
+

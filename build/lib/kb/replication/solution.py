@@ -1,0 +1,251 @@
+"""Estimating a solution record in a city: its scale rows, site parameter overrides and source-site calibration."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from kb.records.vocab import MODEL_KEYS
+from kb.replication.cities import CityProfile, DriverMissing, find_city
+from kb.replication.inputs import (
+    OPTIONAL_KEYS,
+    OUTPUT_KEYS,
+    Input,
+    MeasureType,
+    NotAMeasureType,
+    SiteFigure,
+    convert,
+    load_factors,
+    load_measure_type,
+    norm_unit,
+    site_figures,
+)
+from kb.replication.simulation import (
+    CALIBRATION_STAGE1,
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    METRICS,
+    PortfolioItem,
+    ScaleMissing,
+    estimate,
+    prepare,
+)
+from kb.store import catalog
+
+
+class NoImpactModel(LookupError):
+    """The solution has no measure type with an impact model."""
+
+
+@dataclass
+class SolutionInputs:
+    """What a solution record says: its measure types, their source scales, overrides and output figures."""
+
+    record: dict[str, Any]
+    types: list[MeasureType]
+    source_scales: dict[str, SiteFigure]
+    overrides: dict[str, dict[str, Input]]
+    outputs: dict[str, tuple[float, SiteFigure]]  # metric -> (value in the metric's unit, figure)
+    figures: list[SiteFigure]
+    warnings: list[str]
+
+
+def read_solution(engine: Engine, solution_id: str) -> SolutionInputs:
+    """Measure types with models, scale rows, parameter overrides and output figures of a solution record."""
+
+    rec = catalog.get_record(engine, solution_id)
+    if rec["kind"] != "solution":
+        raise NoImpactModel(f"'{solution_id}' is a {rec['kind']} record, not a solution")
+    types: list[MeasureType] = []
+    for mid in rec["measure_types"]:
+        try:
+            types.append(load_measure_type(engine, mid))
+        except (NotAMeasureType, catalog.RecordNotFound):
+            continue
+    if not types:
+        raise NoImpactModel(f"solution '{solution_id}' has no measure type with an impact model "
+                            f"(measure types: {', '.join(rec['measure_types']) or 'none'}); nothing to estimate")
+    single = len(types) == 1
+    figures = site_figures(rec)
+    warnings: list[str] = []
+    scales: dict[str, SiteFigure] = {}
+    overrides: dict[str, dict[str, Input]] = {mt.id: {} for mt in types}
+    outputs: dict[str, tuple[float, SiteFigure]] = {}
+    for fig in figures:
+        if fig.value is None:
+            continue
+        targets = [mt for mt in types if fig.measure == mt.id or (not fig.measure and single)]
+        for mt in targets:
+            if fig.key == "scale":
+                if norm_unit(fig.unit) != norm_unit(mt.scale_unit):
+                    warnings.append(f"scale row '{fig.item}' is in {fig.unit}, not {mt.scale_unit}: ignored")
+                elif mt.id not in scales:
+                    scales[mt.id] = fig
+            elif fig.key in (*MODEL_KEYS[mt.model], *OPTIONAL_KEYS.get(mt.model, ())):
+                ref = mt.params.get(fig.key)
+                if ref is not None and norm_unit(ref.unit) != norm_unit(fig.unit):
+                    warnings.append(f"site figure '{fig.item}' ({fig.unit}) does not match the unit of parameter "
+                                    f"'{fig.key}' ({ref.unit}): not used")
+                    continue
+                overrides[mt.id][fig.key] = Input.fixed(
+                    f"{ref.name if ref else fig.key} — site figure: {fig.item}", fig.key, float(fig.value),
+                    fig.unit, fig.evidence, fig.source, measure=mt.id, note=f"site figure of {rec['id']}")
+        if fig.key in OUTPUT_KEYS and (not fig.measure or single):
+            metric = OUTPUT_KEYS[fig.key]
+            value = convert(float(fig.value), fig.unit, METRICS[metric][0])
+            if value is None:
+                warnings.append(f"site figure '{fig.item}' in {fig.unit} cannot be converted to "
+                                f"{METRICS[metric][0]}: shown, not used")
+            elif metric in outputs:
+                warnings.append(f"two site figures for {metric}: the first ('{outputs[metric][1].item}') is used")
+            else:
+                outputs[metric] = (value, fig)
+    return SolutionInputs(rec, types, scales, overrides, outputs, figures, warnings)
+
+
+def solution_items(si: SolutionInputs, scale: float | Mapping[str, float] | None,
+                   params: Mapping[str, float] | None = None) -> list[Any]:
+    """Portfolio items for the solution at the given scale (a number for the first measure type, the others
+    in proportion; or a scale per measure type), else at the source scales. ``params`` are parameter values
+    entered by the user (``key`` for every measure type, ``TYPE.key`` for one); they win over the record."""
+
+    given = user_params(si, params or {})
+
+    sol = si.record["id"]
+    primary = si.types[0]
+    chosen: dict[str, float] = {}
+    if isinstance(scale, Mapping):
+        chosen = {k: float(v) for k, v in scale.items()}
+        unknown = set(chosen) - {mt.id for mt in si.types}
+        if unknown:
+            raise ValueError(f"solution '{sol}' has no measure type {', '.join(sorted(unknown))} "
+                             f"(it has {', '.join(mt.id for mt in si.types)})")
+    elif scale is not None:
+        chosen[primary.id] = float(scale)
+    items = []
+    for mt in si.types:
+        src = si.source_scales.get(mt.id)
+        if mt.id in chosen:
+            value, evidence, source = chosen[mt.id], "design", "chosen by the user"
+        elif scale is not None and not isinstance(scale, Mapping) and src is not None \
+                and primary.id in si.source_scales and si.source_scales[primary.id].value:
+            ratio = float(scale) / float(si.source_scales[primary.id].value)  # type: ignore[arg-type]
+            value, evidence, source = float(src.value) * ratio, "estimate", \
+                f"{src.source}, scaled with {primary.id} ({ratio:.3g} × the source scale)"  # type: ignore[arg-type]
+        elif src is not None:
+            value, evidence, source = float(src.value), src.evidence, src.source  # type: ignore[arg-type]
+        else:
+            hint = f"--scale Q ({mt.scale_unit})" if mt is primary and len(si.types) == 1 \
+                else f"--scale {mt.id}=Q ({mt.scale_unit})"
+            raise ScaleMissing(f"solution '{sol}' has no scale figure for measure type '{mt.id}' (its record has no "
+                               f"value in a row with key 'scale'); give the scale: {hint}")
+        items.append(PortfolioItem(mt, value, {**si.overrides.get(mt.id, {}), **given.get(mt.id, {})},
+                                   evidence, source))
+    return items
+
+
+def user_params(si: SolutionInputs, params: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """Parameter values typed by a user, checked and split by measure type; ``kb.replication.simulation`` labels
+    plain-number overrides ``estimate`` / ``entered by the user``."""
+    out: dict[str, dict[str, float]] = {mt.id: {} for mt in si.types}
+    for raw_key, value in params.items():
+        mt_id, _, key = raw_key.rpartition(".")
+        targets = [mt for mt in si.types if (not mt_id or mt.id == mt_id) and key in MODEL_KEYS[mt.model]]
+        if mt_id and mt_id not in {mt.id for mt in si.types}:
+            raise ValueError(f"parameter '{raw_key}': the solution has no measure type '{mt_id}'")
+        if not targets:
+            raise ValueError(f"parameter '{raw_key}': no measure type of this solution uses '{key}'")
+        if not math.isfinite(float(value)) or float(value) < 0:
+            raise ValueError(f"parameter '{raw_key}': {value} is not a number of zero or more")
+        for mt in targets:
+            out[mt.id][key] = float(value)
+    return out
+
+
+def missing_params(si: SolutionInputs) -> list[tuple[str, str]]:
+    """(measure type id, parameter key) pairs the model needs and neither the type nor the solution gives."""
+    return [(mt.id, k) for mt in si.types for k in MODEL_KEYS[mt.model]
+            if k not in mt.params and k not in si.overrides.get(mt.id, {})]
+
+
+def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, Input], tariff: str
+              ) -> tuple[dict[str, float], dict[str, float], list[str]]:
+    """Calibration factors (site figure ÷ central model at the source) and the uncalibrated model there."""
+
+    if not si.outputs:
+        return {}, {}, []
+    unsized = [mt.id for mt in si.types if mt.id not in si.source_scales]
+    if unsized:
+        return {}, {}, [f"source-site figures ({', '.join(si.outputs)}) shown but not used for calibration: the "
+                        f"record gives no source scale for {', '.join(unsized)}"]
+    try:
+        plan = prepare(solution_items(si, None), source_city, general, tariff)
+    except (DriverMissing, ValueError, LookupError) as exc:
+        return {}, {}, [f"not calibrated on the source-site figures: {exc}"]
+    model = plan.central(calibrate=False)
+    k: dict[str, float] = {}
+    warnings: list[str] = []
+    for stage in (CALIBRATION_STAGE1, None):
+        plan.calibration = dict(k)
+        central = plan.central()
+        for metric, (value, _fig) in si.outputs.items():
+            if (stage is not None) != (metric in CALIBRATION_STAGE1) or metric in k:
+                continue
+            if metric not in central:
+                warnings.append(f"the site figure for {metric} has no model counterpart here: shown, not used")
+            elif central[metric] == 0:
+                warnings.append(f"the model gives 0 for {metric} at the source: site figure not used")
+            elif metric in CALIBRATION_STAGE1:  # energy and capex figures are magnitudes in the model's direction
+                k[metric] = abs(value) / abs(central[metric])
+            else:  # derived figures are signed: avoided / saved is positive
+                k[metric] = value / central[metric]
+                if k[metric] < 0:
+                    warnings.append(f"the site figure for {metric} and the model at the source disagree in sign")
+    return k, model, warnings
+
+
+def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
+                      scale: float | Mapping[str, float] | None = None, samples: int | None = None,
+                      seed: int | None = None, tariff: str = "household",
+                      general: dict[str, Input] | None = None, params: Mapping[str, float] | None = None) -> Any:
+    """A solution replicated in a city: site overrides used, central estimate calibrated on source figures."""
+
+    si = read_solution(engine, solution_id)
+    general = load_factors(engine) if general is None else general
+    target = find_city(engine, city) if isinstance(city, str) else city
+    items = solution_items(si, scale, params)
+    try:
+        source_city: CityProfile | None = find_city(engine, si.record["city"])
+    except LookupError:
+        source_city = None
+    k, model_at_source, cal_warnings = (calibrate(si, source_city, general, tariff) if source_city
+                                        else ({}, {}, []))
+    plan = prepare(items, target, general, tariff)
+    plan.calibration = k
+    est = estimate(plan, samples or DEFAULT_SAMPLES, DEFAULT_SEED if seed is None else seed)
+    rec = si.record
+    est.solution = {"id": rec["id"], "title": rec["title"], "city": rec["city"], "scope": rec["scope"],
+                    "status": rec["status"]}
+    est.source_site = {
+        "city": rec["city"], "city_name": source_city.name if source_city else rec["city"],
+        "site": rec["front"].get("site") or rec["front"].get("district") or "",
+        "scale": [{"measure_type": mt.id, "value": si.source_scales[mt.id].value if mt.id in si.source_scales
+                   else None, "unit": mt.scale_unit,
+                   "evidence": si.source_scales[mt.id].evidence if mt.id in si.source_scales else None}
+                  for mt in si.types],
+        "figures": {m: {"value": v, "unit": _unit(m), "item": f.item, "evidence": f.evidence, "source": f.source,
+                        "year": f.year} for m, (v, f) in si.outputs.items()},
+        "keyed_rows": [f.to_dict() for f in si.figures],
+        "model_at_source": model_at_source, "calibration": k,
+    }
+    est.warnings = si.warnings + cal_warnings
+    return est
+
+
+def _unit(metric: str) -> str:
+
+    return METRICS[metric][0]

@@ -1,0 +1,198 @@
+"""The SQLite-specific half of search: FTS5 queries with a candidate filter, snippets, and index loading.
+
+A PostgreSQL deployment replaces this module (``tsvector`` ranking and ``ts_headline``); ``kb.search.engine`` only
+calls the functions below.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import Connection, Engine, text
+from sqlmodel import Session
+
+HIT_START = "\x02"
+HIT_END = "\x03"
+
+
+def create_fts_table(conn: Connection) -> None:
+    """The FTS5 table over chunks (title, section, text), Porter-stemmed, diacritics folded."""
+    conn.exec_driver_sql(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts USING fts5("
+        "title, section, text, tokenize='porter unicode61 remove_diacritics 2')"
+    )
+
+
+def fts_insert(session: Session, chunk_id: int, title: str, section: str, body: str) -> None:
+    session.exec(text("INSERT INTO chunk_fts(rowid, title, section, text) VALUES (:id, :t, :s, :b)"),  # type: ignore[call-overload]
+                 params={"id": chunk_id, "t": title, "s": section, "b": body})
+
+
+def fts_delete(session: Session, chunk_ids: list[int]) -> None:
+    for cid in chunk_ids:
+        session.exec(text("DELETE FROM chunk_fts WHERE rowid = :id"), params={"id": cid})  # type: ignore[call-overload]
+
+
+def fts_rebuild(session: Session) -> None:
+    """Recreate every full-text row from the chunk table (after a restore)."""
+    session.exec(text("DELETE FROM chunk_fts"))  # type: ignore[call-overload]
+    session.exec(text(  # type: ignore[call-overload]
+        "INSERT INTO chunk_fts(rowid, title, section, text) SELECT c.id, r.title, c.section, c.text "
+        "FROM chunk c JOIN record r ON r.id = c.record_id"))
+
+
+def fts_count(session: Session) -> int:
+    return int(session.exec(text("SELECT count(*) FROM chunk_fts")).first()[0])  # type: ignore[call-overload,index]
+
+
+def fts_quote(query: str, operator: str = "OR") -> str:
+    """Turn any user string into a safe FTS5 query: every token double-quoted, joined by ``operator``."""
+
+
+    tokens = re.findall(r"\w+", query.replace("\x00", " "), flags=re.UNICODE)[:64]
+    return f" {operator} ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+
+
+@dataclass
+class IndexData:
+    """Everything search keeps in memory: one row per chunk plus the facet values of each record."""
+
+    chunk_ids: np.ndarray                       # int64, sorted
+    chunk_record: np.ndarray                    # int32 index into ``records``
+    chunk_section: list[str]
+    vectors: np.ndarray                         # float32, unit rows; zero rows where no embedding
+    has_vector: np.ndarray                      # bool
+    model: str
+    records: list[dict[str, object]]            # id, kind, title, city, status + facet lists
+    signature: tuple[object, ...] = field(default=())
+
+
+def file_stamp(engine: Engine) -> tuple[int, ...] | None:
+    """Modification times and sizes of the database file and its WAL (None when not a file database)."""
+    path = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    out: list[int] = []
+    for p in (path, path + "-wal"):
+        try:
+            st = os.stat(p)
+            out += [st.st_mtime_ns, st.st_size, st.st_ino]
+        except OSError:
+            out += [0, 0, 0]
+    return tuple(out)
+
+
+def signature(session: Session) -> tuple[object, ...]:
+    """A cheap fingerprint that changes whenever chunks or records are written or deleted."""
+    row = session.exec(text(  # type: ignore[call-overload]
+        "SELECT (SELECT count(*) FROM chunk), (SELECT max(id) FROM chunk), (SELECT total(id) FROM chunk), "
+        "(SELECT count(*) FROM record), (SELECT max(updated_at) FROM record), "
+        "(SELECT value FROM meta WHERE key = 'corpus_version')")).first()
+    return tuple(row) if row else ()
+
+
+def _json_list(raw: object) -> list[str]:
+    try:
+        data = json.loads(str(raw or "[]"))
+    except ValueError:
+        return []
+    return [str(x) for x in data] if isinstance(data, list) else []
+
+
+def load_index(session: Session, dim_hint: int | None = None) -> IndexData:
+    """Read chunks (with embeddings) and record facets; vectors are re-normalised to unit length."""
+    sig = signature(session)
+    recs: list[dict[str, object]] = []
+    rec_index: dict[str, int] = {}
+    for rid, kind, title, city, status, cats, mts in session.exec(text(  # type: ignore[call-overload]
+            "SELECT id, kind, title, city, status, categories, measure_types FROM record ORDER BY id")):
+        rec_index[rid] = len(recs)
+        recs.append({"id": rid, "kind": kind, "title": title, "city": city or "", "status": status or "",
+                     "category": _json_list(cats), "measure_type": _json_list(mts),
+                     "barrier_type": [], "evidence": []})
+    for rid, btype in session.exec(text("SELECT DISTINCT record_id, type FROM barrier")):  # type: ignore[call-overload]
+        if rid in rec_index and btype:
+            recs[rec_index[rid]]["barrier_type"].append(btype)  # type: ignore[union-attr]
+    for rid, ev in session.exec(text(  # type: ignore[call-overload]
+            "SELECT DISTINCT record_id, evidence FROM quantity WHERE evidence != ''")):
+        if rid in rec_index:
+            recs[rec_index[rid]]["evidence"].append(ev)  # type: ignore[union-attr]
+    for rid, btype in session.exec(text(  # type: ignore[call-overload]
+            "SELECT id, json_extract(front, '$.barrier_type') FROM record WHERE kind = 'lesson'")):
+        if rid in rec_index and isinstance(btype, str) and btype:
+            bts = recs[rec_index[rid]]["barrier_type"]
+            if btype not in bts:  # type: ignore[operator]
+                bts.append(btype)  # type: ignore[union-attr]
+    rows = list(session.exec(text(  # type: ignore[call-overload]
+        "SELECT id, record_id, section, dim, model, embedding FROM chunk ORDER BY id")))
+    rows = [r for r in rows if r[1] in rec_index]
+    dims = [int(r[3]) for r in rows if r[5] is not None and r[3]]
+    dim = max(set(dims), key=dims.count) if dims else (dim_hint or 0)
+    models = [str(r[4]) for r in rows if r[5] is not None]
+    model = max(set(models), key=models.count) if models else ""
+    n = len(rows)
+    vectors = np.zeros((n, dim), dtype=np.float32)
+    has = np.zeros(n, dtype=bool)
+    for i, r in enumerate(rows):
+        blob = r[5]
+        if blob is not None and int(r[3]) == dim and len(blob) == 4 * dim and str(r[4]) == model:
+            vectors[i] = np.frombuffer(blob, dtype=np.float32, count=dim)
+            has[i] = True
+    if n and dim:
+        norms = np.linalg.norm(vectors, axis=1)
+        norms[norms == 0] = 1.0
+        vectors /= norms[:, None]
+    return IndexData(
+        chunk_ids=np.array([int(r[0]) for r in rows], dtype=np.int64),
+        chunk_record=np.array([rec_index[r[1]] for r in rows], dtype=np.int32),
+        chunk_section=[str(r[2]) for r in rows], vectors=vectors, has_vector=has, model=model,
+        records=recs, signature=sig)
+
+
+def fts_ranked(session: Session, query: str, limit: int, weights: tuple[float, float, float],
+               allowed: list[int] | None = None) -> list[tuple[int, float]]:
+    """BM25 over ``chunk_fts``: ``[(chunk_id, score)]`` best first, optionally only among ``allowed`` ids."""
+    match = fts_quote(query)
+    if not match or limit <= 0:
+        return []
+    w = ", ".join(f"{float(x):g}" for x in weights)
+    params: dict[str, object] = {"q": match, "n": int(limit)}
+    where = "chunk_fts MATCH :q"
+    if allowed is not None:
+        if not allowed:
+            return []
+        where += " AND rowid IN (SELECT value FROM json_each(:ids))"
+        params["ids"] = json.dumps(allowed)
+    sql = text(f"SELECT rowid, -bm25(chunk_fts, {w}) AS s FROM chunk_fts WHERE {where} "
+               "ORDER BY s DESC LIMIT :n")
+    try:
+        return [(int(r[0]), float(r[1])) for r in session.exec(sql, params=params)]  # type: ignore[call-overload]
+    except Exception:  # an FTS5 syntax error cannot happen with quoted tokens; never let one escape
+        return []
+
+
+def fts_snippet(session: Session, query: str, chunk_id: int, tokens: int = 28) -> str | None:
+    """The best fragment of a chunk's text, matches between ``HIT_START`` and ``HIT_END``; None: no match."""
+    match = fts_quote(query)
+    if not match:
+        return None
+    sql = text("SELECT snippet(chunk_fts, 2, :a, :b, '…', :k) FROM chunk_fts "
+               "WHERE chunk_fts MATCH :q AND rowid = :id")
+    try:
+        row = session.exec(sql, params={"a": HIT_START, "b": HIT_END, "k": int(tokens),  # type: ignore[call-overload]
+                                        "q": match, "id": int(chunk_id)}).first()
+    except Exception:
+        return None
+    return str(row[0]) if row and row[0] is not None else None
+
+
+def chunk_texts(session: Session, chunk_ids: list[int]) -> dict[int, str]:
+    """The stored text of some chunks."""
+    if not chunk_ids:
+        return {}
+    sql = text("SELECT id, text FROM chunk WHERE id IN (SELECT value FROM json_each(:ids))")
+    return {int(i): str(t) for i, t in session.exec(sql, params={"ids": json.dumps(chunk_ids)})}  # type: ignore[call-overload]

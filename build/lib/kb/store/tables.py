@@ -1,0 +1,200 @@
+"""Every SQLModel table: records and their parts, chunks, metadata, accounts, sessions, lessons, audit log, plans."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RecordRow(SQLModel, table=True):
+    """One record of any kind; ``front`` holds the whole front matter as JSON."""
+
+    __tablename__ = "record"
+    id: str = Field(primary_key=True)
+    kind: str = Field(index=True)
+    title: str
+    city: str = Field(default="", index=True)
+    scope: str = ""
+    status: str = ""
+    categories: str = "[]"
+    measure_types: str = "[]"
+    front: str = "{}"
+    body: str = ""
+    path: str = ""
+    origin: str = "file"
+    content_hash: str = ""
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SourceRow(SQLModel, table=True):
+    """A source declared by a record."""
+
+    __tablename__ = "source"
+    record_id: str = Field(primary_key=True, foreign_key="record.id", ondelete="CASCADE")
+    source_id: str = Field(primary_key=True)
+    title: str
+    url: str = ""
+    publisher: str = ""
+    year: str = ""
+
+
+class QuantityRow(SQLModel, table=True):
+    """A number of a record (measures, costs, results, city drivers, measure-type parameters)."""
+
+    __tablename__ = "quantity"
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: str = Field(index=True, foreign_key="record.id", ondelete="CASCADE")
+    section: str
+    item: str
+    key: str = Field(default="", index=True)
+    value: float | None = None
+    low: float | None = None
+    mid: float | None = None
+    high: float | None = None
+    unit: str = ""
+    year: str = ""
+    evidence: str = Field(default="", index=True)
+    sources: str = ""
+    note: str = ""
+    missing: bool = False
+    line: int = 0
+
+
+class BarrierRow(SQLModel, table=True):
+    """A typed barrier met by a solution."""
+
+    __tablename__ = "barrier"
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: str = Field(index=True, foreign_key="record.id", ondelete="CASCADE")
+    title: str
+    type: str = Field(index=True)
+    phase: str = ""
+    what_happened: str = ""
+    what_was_tried: str = ""
+    outcome: str = ""
+    source: str = ""
+
+
+class LinkRow(SQLModel, table=True):
+    """A reference from one record to another (city, measure type, solution)."""
+
+    __tablename__ = "link"
+    record_id: str = Field(primary_key=True, foreign_key="record.id", ondelete="CASCADE")
+    target_id: str = Field(primary_key=True, index=True)
+    relation: str = Field(primary_key=True)
+
+
+class ChunkRow(SQLModel, table=True):
+    """One searchable section of a record with its embedding (float32 bytes)."""
+
+    __tablename__ = "chunk"
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: str = Field(index=True, foreign_key="record.id", ondelete="CASCADE")
+    ordinal: int = 0
+    section: str = ""
+    text: str = ""
+    content_hash: str = Field(default="", index=True)
+    model: str = ""
+    dim: int = 0
+    embedding: bytes | None = None
+
+
+class MetaRow(SQLModel, table=True):
+    """Key/value metadata: schema version, embedding model, corpus version."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str = ""
+
+
+# --- accounts and lessons (migration m002) ---------------------------------------------------------------
+
+ACCOUNT_LESSON_TABLES: tuple[str, ...] = ("user_account", "user_session", "lesson", "lesson_audit")
+
+
+class UserRow(SQLModel, table=True):
+    """A user account; only the argon2 hash of the password is stored."""
+
+    __tablename__ = "user_account"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    role: str
+    password_hash: str
+    disabled: bool = False
+    failed_count: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login: datetime | None = None
+
+
+class SessionRow(SQLModel, table=True):
+    """A login session; the table holds the SHA-256 of the token, never the token."""
+
+    __tablename__ = "user_session"
+    token_hash: str = Field(primary_key=True)
+    user_id: int = Field(index=True, foreign_key="user_account.id", ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class LessonRow(SQLModel, table=True):
+    """A lesson learned as stored (lists and sources as JSON); ``version`` grows with every change."""
+
+    __tablename__ = "lesson"
+    id: str = Field(primary_key=True)
+    title: str
+    city: str = Field(default="", index=True)
+    solutions: str = "[]"
+    measure_types: str = "[]"
+    phase: str = Field(default="", index=True)
+    barrier_type: str = Field(default="", index=True)
+    summary: str = ""
+    what_happened: str = ""
+    what_was_tried: str = ""
+    outcome: str = Field(default="", index=True)
+    outcome_note: str = ""
+    applies_when: str = ""
+    sources: str = "[]"
+    author: str = ""
+    status: str = Field(default="draft", index=True)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LessonAuditRow(SQLModel, table=True):
+    """One change of a lesson: who, when, what, and the lesson before and after as JSON."""
+
+    __tablename__ = "lesson_audit"
+    id: int | None = Field(default=None, primary_key=True)
+    lesson_id: str = Field(index=True)
+    version: int
+    action: str
+    actor: str
+    role: str
+    at: datetime = Field(default_factory=utcnow)
+    before: str | None = None
+    after: str | None = None
+
+
+# --- saved district plans (migration m003) ------------------------------------------------------------
+
+PLAN_TABLE = "district_plan"
+
+
+class PlanRow(SQLModel, table=True):
+    """A saved district plan: the TOML text is the plan; name and city are copied out for listing."""
+
+    __tablename__ = PLAN_TABLE
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    city: str = Field(default="", index=True)
+    toml: str
+    author: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,99 @@
+"""Brief page: assemble solutions, pick a city and scales, preview the brief, download it in each format."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import streamlit as st
+
+from kb.briefs.build import BriefRequest, build_brief
+from kb.briefs.data import BriefError, city_name
+from kb.briefs.render import to_markdown
+from kb.store import catalog
+from kb.text import fold
+from kb.ui import state
+from kb.ui.widgets import download_buttons
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _options(version: str) -> tuple[dict[str, str], dict[str, str], dict[str, list[tuple[str, str, str]]]]:
+    """Solutions (id → title), cities (id → name) and each solution's measure types (id, title, scale unit)."""
+    engine = state.engine()
+    sols = {r["id"]: r["title"] for r in catalog.list_records(engine, kind="solution")}
+    cities = {}
+    for r in catalog.list_records(engine, kind="city"):
+        cities[r["id"]] = city_name(catalog.get_record(engine, r["id"]))
+    types = {r["id"]: r for r in catalog.list_records(engine, kind="measure_type")}
+    units: dict[str, list[tuple[str, str, str]]] = {}
+    for r in catalog.list_records(engine, kind="solution"):
+        for m in r["measure_types"]:
+            if m in types:
+                unit = str(catalog.get_record(engine, m)["front"].get("scale_unit") or "")
+                units.setdefault(r["id"], []).append((m, types[m]["title"], unit))
+    return sols, cities, units
+
+
+def _defaults(sols: dict[str, str], cities: dict[str, str]) -> tuple[list[str], int]:
+    wanted = [s for s in st.query_params.get_all("solution") if s in sols]
+    city = st.query_params.get("city", "krakow")
+    folded = {fold(k): i for i, k in enumerate(cities)}
+    folded |= {fold(v): i for i, v in enumerate(cities.values())}
+    return wanted, folded.get(fold(city), 0)
+
+
+def render() -> None:
+    st.title("Replication brief")
+    st.caption("A stand-alone document for a council or utility: what the solution is, where it worked, what it "
+               "would bring to your city with honest ranges, what it costs, what got in the way — every figure "
+               "with its evidence level and a numbered source.")
+    engine = state.engine()
+    sols, cities, units = _options(str(catalog.stats(engine).get("corpus_version") or ""))
+    if not cities:
+        st.warning("The knowledge base has no city profiles yet, so no brief can be made.")
+        return
+    wanted, city_index = _defaults(sols, cities)
+    chosen = st.multiselect("Solutions in the package", list(sols), default=wanted, format_func=lambda i: sols[i],
+                            key="brief_solutions", placeholder="Choose one or more solutions")
+    city = st.selectbox("City", list(cities), index=city_index, format_func=lambda i: cities[i], key="brief_city")
+    scales: dict[str, float | dict[str, float]] = {}
+    seed = 42
+    if chosen:
+        with st.expander("Scale of each measure (0 = the source site's own scale)", expanded=False):
+            for sid in chosen:
+                per_type = {}
+                for mt, title, unit in units.get(sid, []):
+                    q = st.number_input(f"{sols[sid]} — {title} ({unit})", min_value=0.0, value=0.0,
+                                        key=f"brief_scale_{sid}_{mt}")
+                    if q > 0:
+                        per_type[mt] = float(q)
+                if per_type:
+                    scales[sid] = per_type
+        seed = int(st.number_input("Random seed", min_value=0, value=42, step=1, key="brief_seed"))
+    request = BriefRequest(solutions=list(chosen), city=city, scales=scales, date=dt.date.today().isoformat(),
+                           seed=seed)
+    if st.button("Build brief", type="primary", disabled=not chosen, key="brief_build"):
+        _build(engine, request)
+    built: dict[str, Any] | None = st.session_state.get("brief_built")
+    if not built:
+        st.info("Choose solutions and a city, then build the brief to preview and download it.")
+        return
+    if built["request"] != request:
+        st.caption("The choices changed since this brief was built; build it again to update it.")
+    brief = built["brief"]
+    st.subheader("Download", anchor=False)
+    download_buttons(brief, key="brief_dl")
+    st.subheader("Preview", anchor=False)
+    with st.container(border=True):
+        st.markdown(built["markdown"])  # raw HTML is not rendered: unsafe_allow_html stays off
+
+
+def _build(engine: Any, request: BriefRequest) -> None:
+    try:
+        with st.spinner("Building the brief…"):
+            brief = build_brief(engine, request)
+    except (BriefError, catalog.RecordNotFound, LookupError, ValueError) as exc:
+        st.session_state.pop("brief_built", None)
+        st.error(f"The brief could not be built: {exc}")
+        return
+    st.session_state["brief_built"] = {"request": request, "brief": brief, "markdown": to_markdown(brief)}

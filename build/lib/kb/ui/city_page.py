@@ -1,0 +1,93 @@
+"""My city page: pick a city or define your own, see its drivers with sources, fill in what is missing."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from kb.records.vocab import DRIVER_KEYS
+from kb.replication.cities import DRIVER_LABELS, CityProfile, city_from_dict
+from kb.ui.widgets import STATE_KEY, city_list, current_city
+from kb.views.replication import ESSENTIAL_DRIVERS, comparison_rows, driver_rows
+
+OWN = "➕ Define my own city"
+
+
+def render() -> None:
+    st.title("My city")
+    st.caption("The drivers the estimates use: climate, sun, grid carbon, energy prices, district heating.")
+    cities = city_list()
+    mine = current_city()
+    options = [c.id for c in cities] + [OWN]
+    names = {c.id: c.name for c in cities}
+    default = options.index(mine.id) if mine is not None and mine.id in options else None
+    choice = st.selectbox("Pick your city", options, index=default, format_func=lambda i: names.get(i, i),
+                          placeholder="Choose a city", key="my_city_choice")
+    if choice is None:
+        st.info("Pick a city, or define your own district's context.")
+        return
+    if choice == OWN:
+        city = _define_own(mine)
+        if city is None:
+            return
+    else:
+        city = mine if mine is not None and mine.id == choice else next(c for c in cities if c.id == choice)
+        st.session_state[STATE_KEY] = city
+    _show(city, cities)
+
+
+def _define_own(mine: CityProfile | None) -> CityProfile | None:
+    with st.form("own_city"):
+        name = st.text_input("City or district name", value=mine.name if mine and mine.user_defined else "")
+        country = st.text_input("Country (ISO code)", value=mine.country if mine and mine.user_defined else "")
+        values = {}
+        cols = st.columns(2)
+        for i, key in enumerate(ESSENTIAL_DRIVERS):
+            prev = mine.value(key) if mine else None
+            values[key] = cols[i % 2].number_input(f"{DRIVER_LABELS[key]} ({DRIVER_KEYS[key]})", value=prev,
+                                                   min_value=0.0, format="%g", key=f"own_{key}")
+        if not st.form_submit_button("Use this city"):
+            return mine if mine is not None and mine.user_defined else None
+    if not name.strip():
+        st.error("Give the city a name.")
+        return None
+    city = city_from_dict({"name": name, "country": country,
+                           "drivers": {k: v for k, v in values.items() if v is not None}})
+    st.session_state[STATE_KEY] = city
+    st.success(f"Using {city.name}; estimates will ask for any driver still missing.")
+    return city
+
+
+def _show(city: CityProfile, cities: list[CityProfile]) -> None:
+    label = "user-defined" if city.user_defined else f"{city.role} city, {city.country}"
+    st.subheader(f"{city.name} ({label})")
+    rows = pd.DataFrame(driver_rows(city))
+    st.dataframe(rows[["driver", "value", "unit", "year", "evidence", "source"]], hide_index=True,
+                 use_container_width=True)
+    if city.missing:
+        st.warning("Missing drivers: " + ", ".join(f"{DRIVER_LABELS.get(k, k)} (`{k}`)" for k in city.missing))
+        with st.form("fill_missing"):
+            st.write("Fill in what you know; it is kept as your own version of this city for this session.")
+            vals = {k: st.number_input(f"{DRIVER_LABELS.get(k, k)} ({DRIVER_KEYS[k]})", value=None, format="%g",
+                                       key=f"fill_{k}") for k in city.missing}
+            if st.form_submit_button("Save my values"):
+                given = {k: v for k, v in vals.items() if v is not None}
+                if given:
+                    st.session_state[STATE_KEY] = city.with_drivers(given)
+                    st.success(f"Saved {len(given)} value(s) for {city.name} (labelled 'entered by the user').")
+                    st.rerun()
+    st.subheader("Compare with another city")
+    others = [c for c in cities if c.id != city.id]
+    if not others:
+        return
+    other = st.selectbox("Compare with", [c.id for c in others], format_func=lambda i: next(
+        c.name for c in others if c.id == i), key="compare_with")
+    b = next(c for c in others if c.id == other)
+    data = pd.DataFrame(comparison_rows(city, b))
+    if not data.empty:
+        chart = alt.Chart(data).mark_bar().encode(
+            x=alt.X("relative:Q", title="share of the larger value"), y=alt.Y("driver:N", title=None),
+            yOffset="city:N", color=alt.Color("city:N", title="city"),
+            tooltip=["driver", "city", alt.Tooltip("value:Q", format=",.4g"), "unit"])
+        st.altair_chart(chart, use_container_width=True)

@@ -1,0 +1,118 @@
+"""Estimate page: what a solution would deliver in my city — ranges, source vs my city, assumptions, tornado."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from kb.replication.fit import lighthouse_solutions
+from kb.replication.simulation import METRICS, ScaleMissing
+from kb.replication.solution import NoImpactModel, estimate_solution, missing_params, read_solution
+from kb.ui import state
+from kb.ui.widgets import city_picker, solution_brief_downloads
+from kb.views.replication import range_rows, side_by_side, tornado_rows
+
+
+def render() -> None:
+    st.title("What would it deliver here?")
+    engine = state.engine()
+    sols = {r["id"]: r["title"] for r in lighthouse_solutions(engine)}
+    wanted = st.query_params.get("solution")
+    ids = list(sols)
+    sol_id = st.selectbox("Solution", ids, index=ids.index(wanted) if wanted in ids else None,
+                          format_func=lambda i: sols[i], placeholder="Choose a solution", key="est_solution")
+    city = city_picker("My city", key="est_city")
+    if sol_id is None or city is None:
+        st.info("Choose a solution and your city.")
+        return
+    try:
+        si = read_solution(engine, sol_id)
+    except NoImpactModel as exc:
+        st.error(str(exc))
+        return
+    scales: dict[str, float] = {}
+    cols = st.columns(len(si.types))
+    for col, mt in zip(cols, si.types, strict=True):
+        src = si.source_scales.get(mt.id)
+        v = col.number_input(f"Scale of {mt.title} ({mt.scale_unit})", min_value=0.0,
+                             value=float(src.value) if src else None, key=f"scale_{sol_id}_{mt.id}",
+                             help=f"At the source site: {src.value:g} {mt.scale_unit} ({src.evidence})" if src
+                             else "The source record gives no scale: enter yours.")
+        if v is not None:
+            scales[mt.id] = v
+    params: dict[str, float] = {}
+    for mt_id, key in missing_params(si):
+        v = st.number_input(f"{key.replace('_', ' ').capitalize()} for {mt_id} (no source gives it)", min_value=0.0,
+                            value=None, key=f"param_{sol_id}_{mt_id}_{key}",
+                            help="The measure-type record declares this parameter missing: enter your own "
+                                 "assumption; it is labelled 'entered by the user' in the assumptions.")
+        if v is None:
+            st.warning(f"Enter {key.replace('_', ' ')} for {mt_id}: no source in the knowledge base gives it.")
+            return
+        params[f"{mt_id}.{key}"] = v
+    with st.expander("Simulation settings"):
+        samples = st.number_input("Monte Carlo samples", 100, 50000, 5000, step=1000, key="est_samples")
+        seed = st.number_input("Seed", 0, 10**6, 42, key="est_seed")
+    missing = [mt for mt in si.types if mt.id not in scales]
+    if missing:
+        st.warning("Enter the scale of " + ", ".join(f"{mt.title} ({mt.scale_unit})" for mt in missing)
+                   + ": the source record gives none.")
+        return
+    try:
+        est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed),
+                                params=params)
+    except (ScaleMissing, LookupError, ValueError) as exc:
+        st.error(str(exc))
+        return
+    st.subheader(f"{si.record['title']} in {city.name}")
+    _ranges(est)
+    solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params)
+    if est.unavailable:
+        st.info("Not computed: " + "; ".join(f"{u['metric']} — {u['reason']}" for u in est.unavailable))
+    for w in est.warnings:
+        st.caption(f"⚠ {w}")
+    st.subheader("Source site vs my city")
+    st.dataframe(pd.DataFrame(side_by_side(engine, est, samples=min(int(samples), 2000), seed=int(seed))),
+                 hide_index=True, use_container_width=True)
+    st.subheader("Assumptions")
+    st.dataframe(pd.DataFrame(est.assumptions)[["name", "value", "low", "high", "unit", "evidence", "source", "note"]],
+                 hide_index=True, use_container_width=True)
+    _tornado(est)
+
+
+def _ranges(est) -> None:  # type: ignore[no-untyped-def]
+    rows = pd.DataFrame(range_rows(est))
+    if rows.empty:
+        return
+    base = alt.Chart(rows).encode(y=alt.Y("metric:N", title=None))
+    chart = alt.layer(
+        base.mark_rule(strokeWidth=6, opacity=0.5).encode(x=alt.X("p10:Q", title="P10 – P50 – P90"), x2="p90:Q"),
+        base.mark_point(filled=True, size=90, color="black").encode(x="p50:Q"),
+        data=rows,
+    ).encode(tooltip=["metric", alt.Tooltip("p10:Q", format=",.4g"), alt.Tooltip("p50:Q", format=",.4g"),
+                      alt.Tooltip("p90:Q", format=",.4g")]).properties(height=60).facet(
+        row=alt.Row("metric:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left"))
+    ).resolve_scale(x="independent")
+    st.altair_chart(chart)
+    table = rows[["metric", "p10", "p50", "p90"]]
+    st.dataframe(table, hide_index=True, use_container_width=True)
+
+
+def _tornado(est) -> None:  # type: ignore[no-untyped-def]
+    st.subheader("What matters most")
+    options = [m for m in est.most_influential]
+    if not options:
+        st.caption("No uncertain input.")
+        return
+    metric = st.selectbox("Output", options, format_func=lambda m: f"{m} ({METRICS[m][0]})", key="tornado_metric")
+    st.write(f"The input that moves **{metric}** most: **{est.most_influential[metric]}**.")
+    rows = pd.DataFrame(tornado_rows(est, metric))
+    if rows.empty:
+        return
+    chart = alt.Chart(rows).mark_bar().encode(
+        y=alt.Y("input:N", sort=alt.EncodingSortField("swing", order="descending"), title=None),
+        x=alt.X("at_low:Q", title=f"{metric} with the input at its low / high ({METRICS[metric][0]})"),
+        x2="at_high:Q", tooltip=list(rows.columns))
+    rule = alt.Chart(pd.DataFrame({"base": [rows["base"].iloc[0]]})).mark_rule(color="black").encode(x="base:Q")
+    st.altair_chart(chart + rule, use_container_width=True)

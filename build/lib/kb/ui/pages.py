@@ -1,0 +1,37 @@
+"""The navigation used by app.py's ``st.navigation``: each route's render function, then the menu groups."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kb.ui import (
+    brief_page,
+    city_page,
+    estimate_page,
+    lesson_editor_page,
+    lesson_history_page,
+    lessons_page,
+    login_page,
+    match_page,
+    overview,
+    plan_page,
+    record_page,
+    routes,
+    search_page,
+)
+
+MENU: dict[str, list[str]] = {
+    "Knowledge base": ["overview", "search", "record", "brief"],
+    "Lessons": ["lessons", "lesson-editor", "lesson-history", "login"],
+    "Replicate": ["city", "match", "estimate", "plan"],
+}
+
+
+def all_pages() -> dict[str, list[st.Page]]:
+    routes.register({
+        "overview": overview.render, "search": search_page.render, "record": record_page.render,
+        "brief": brief_page.render, "lessons": lessons_page.render, "lesson-editor": lesson_editor_page.render,
+        "lesson-history": lesson_history_page.render, "login": login_page.render, "city": city_page.render,
+        "match": match_page.render, "estimate": estimate_page.render, "plan": plan_page.render,
+    })
+    return {group: [routes.page(key) for key in keys] for group, keys in MENU.items()}

@@ -1,0 +1,246 @@
+"""District plan page: describe a district, stack measures, see the primary-energy balance, save and export it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from kb.accounts import PermissionDenied
+from kb.briefs.plan import build_plan_brief
+from kb.plans.evaluate import PlanContext, load_context, run_plan
+from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, keep_or_enter, parse_plan, to_toml
+from kb.plans.saved import list_plans, load_plan, save_plan
+from kb.replication.cities import list_cities
+from kb.store import catalog
+from kb.text import fold
+from kb.ui import state
+from kb.ui.widgets import download_buttons
+from kb.views.plan import carrier_rows, example_plans, load_example, measure_rows, suggestion_rows, waterfall_rows
+
+STARTS = ("Example plan", "Saved plan", "Upload a TOML file", "New district")
+DISPLACES = {"": "the type's default", "natural_gas": "natural gas", "district_heat": "district heat",
+             "electricity": "electricity", "petrol": "petrol"}
+
+
+
+@st.cache_data(show_spinner=False, ttl=300)
+def _cities() -> dict[str, str]:
+    return {c.id: c.name for c in list_cities(state.engine())}
+
+
+def _context(city: str) -> PlanContext:
+    return load_context(state.engine(), city)
+
+
+def _new_district() -> PlanSpec:
+    return PlanSpec("My district", "krakow", homes=Figure.of(100, "homes"),
+                    floor_area={"residential": Figure.of(8000, "m2")}, heating={"natural_gas": Figure.of(1.0)},
+                    limits={"roof_area": Figure.of(2000, "m2")})
+
+
+def _load(start: str) -> tuple[str, PlanSpec | None]:
+    """The chosen starting plan and a token that changes when another plan is chosen."""
+    if start == "Example plan":
+        examples = example_plans(state.settings().solutions_dir)
+        stem = st.selectbox("Example", list(examples), key="plan_example")
+        return (f"ex:{stem}", load_example(stem, state.settings().solutions_dir)) if stem else ("ex:", None)
+    if start == "Saved plan":
+        saved = list_plans(state.engine())
+        if not saved:
+            st.info("No saved plans yet: hub staff save plans from this page.")
+            return "saved:", None
+        names = {p["id"]: f"{p['name']} ({p['city']}, {p['author']})" for p in saved}
+        pid = st.selectbox("Saved plan", list(names), format_func=names.get, key="plan_saved")
+        return f"saved:{pid}", load_plan(state.engine(), pid)
+    if start == "Upload a TOML file":
+        up = st.file_uploader("Plan file (.toml)", type=["toml"], key="plan_upload")
+        if up is None:
+            return "up:", None
+        return f"up:{up.file_id}", parse_plan(up.getvalue().decode("utf-8-sig"), up.name)
+    return "new", _new_district()
+
+
+def _reset(spec: PlanSpec) -> None:
+    ss = st.session_state
+    ss["plan_base"] = spec
+    ss["plan_measures"] = list(spec.measures)
+    ss["plan_name"] = spec.name
+    ss["plan_city"] = spec.city
+    ss["plan_homes"] = spec.homes.mid if spec.homes else None
+    area = spec.floor_area.get("residential")
+    ss["plan_floor"] = area.mid if area else None
+    ss["plan_share_gas"] = spec.heating["natural_gas"].mid if "natural_gas" in spec.heating else 0.0
+    ss["plan_share_dh"] = spec.heating["district_heat"].mid if "district_heat" in spec.heating else 0.0
+    roof = spec.limits.get("roof_area")
+    ss["plan_roof"] = roof.mid if roof else None
+    pef = spec.factors.get("pef_district_heat")
+    ss["plan_pef_dh"] = pef.mid if pef else None
+
+
+def _district(base: PlanSpec) -> PlanSpec:
+    """The district fields as widgets; unchanged values keep their source and evidence."""
+    ss = st.session_state
+    cities = _cities()
+    c1, c2 = st.columns(2)
+    name = c1.text_input("District name", key="plan_name")
+    city_ids = list(cities)
+    if ss.get("plan_city") not in city_ids:
+        ss["plan_city"] = city_ids[0] if city_ids else None
+    city = c2.selectbox("City", city_ids, format_func=lambda i: cities.get(i, i), key="plan_city")
+    c1, c2, c3 = st.columns(3)
+    homes = c1.number_input("Homes", min_value=0.0, step=10.0, key="plan_homes")
+    floor = c2.number_input("Residential floor area (m²)", min_value=0.0, step=1000.0, key="plan_floor")
+    roof = c3.number_input("Usable roof area for PV (m²)", min_value=0.0, step=500.0, key="plan_roof")
+    c1, c2, c3 = st.columns(3)
+    gas = c1.number_input("Share of heat from gas", 0.0, 1.0, step=0.05, key="plan_share_gas")
+    dh = c2.number_input("Share of heat from district heat", 0.0, 1.0, step=0.05, key="plan_share_dh")
+    el = round(max(0.0, 1.0 - gas - dh), 6)
+    c3.metric("Share of heat from electricity", f"{el:.0%}")
+    heating = {}
+    for carrier, v in (("natural_gas", gas), ("district_heat", dh), ("electricity", el)):
+        if v > 0:
+            heating[carrier] = keep_or_enter(base.heating.get(carrier), v, "-")
+    factors = dict(base.factors)
+    if dh > 0:
+        pef = st.number_input("Primary energy factor of the district heat (kWh/kWh; ask the heat company)",
+                              min_value=0.0, step=0.05, key="plan_pef_dh",
+                              help="No sourced factor for district heat is in the knowledge base.")
+        if pef:
+            factors["pef_district_heat"] = keep_or_enter(base.factors.get("pef_district_heat"), pef, "kWh/kWh")  # type: ignore[assignment]
+    floor_area = dict(base.floor_area)
+    if floor:
+        floor_area["residential"] = keep_or_enter(base.floor_area.get("residential"), floor, "m2")  # type: ignore[assignment]
+    else:
+        floor_area.pop("residential", None)
+    limits = dict(base.limits)
+    if roof:
+        limits["roof_area"] = keep_or_enter(base.limits.get("roof_area"), roof, "m2")  # type: ignore[assignment]
+    else:
+        limits.pop("roof_area", None)
+    return replace(base, name=name or "My district", city=city or base.city,
+                   homes=keep_or_enter(base.homes, homes, "homes") if homes else None, floor_area=floor_area,
+                   heating=heating, limits=limits, factors=factors, measures=list(ss["plan_measures"]))
+
+
+def _measures(ctx: PlanContext) -> None:
+    ss = st.session_state
+    st.subheader("Measures")
+    for i, m in enumerate(list(ss["plan_measures"])):
+        mt = ctx.types.get(m.type)
+        c1, c2 = st.columns([5, 1])
+        c1.write(f"**{m.label or (mt.title if mt else m.type)}** — {m.scale.mid:g} {mt.scale_unit if mt else ''}"
+                 + (f", replaces {DISPLACES.get(m.displaces, m.displaces)}" if m.displaces else "")
+                 + f" · {m.scale.evidence}: {m.scale.source}")
+        if c2.button("Remove", key=f"plan_rm_{i}"):
+            ss["plan_measures"].pop(i)
+            st.rerun()
+    with st.form("plan_add", clear_on_submit=False):
+        c1, c2, c3 = st.columns([3, 1, 2])
+        types = sorted(ctx.types, key=lambda t: ctx.types[t].title)
+        tid = c1.selectbox("Measure type", types,
+                           format_func=lambda t: f"{ctx.types[t].title} ({ctx.types[t].scale_unit})",
+                           key="plan_add_type")
+        scale = c2.number_input("Scale", min_value=0.0, value=100.0, key="plan_add_scale")
+        disp = c3.selectbox("Replaces", list(DISPLACES), format_func=DISPLACES.get, key="plan_add_displaces")
+        if st.form_submit_button("Add measure"):
+            ss["plan_measures"].append(PlanMeasure(tid, Figure.of(scale), disp))
+            st.rerun()
+
+
+def render() -> None:
+    st.title("District plan")
+    st.caption("Describe a district, stack measures on it and see whether it reaches a positive primary-energy "
+               "balance over a year — with ranges, warnings, and what would close the gap.")
+    start = st.radio("Start from", STARTS, horizontal=True, key="plan_start")
+    try:
+        token, loaded = _load(start)
+    except PlanError as exc:
+        st.error(f"Invalid plan: {exc}")
+        return
+    if loaded is None:
+        return
+    if st.session_state.get("plan_token") != token:
+        st.session_state["plan_token"] = token
+        _reset(loaded)
+    spec = _district(st.session_state["plan_base"])
+    try:
+        ctx = _context(spec.city)
+    except LookupError as exc:
+        st.error(str(exc))
+        return
+    _measures(ctx)
+    try:
+        result = run_plan(spec, ctx)
+    except PlanError as exc:
+        st.error(f"Invalid plan: {exc}")
+        return
+    _results(result)
+    _save_and_export(spec, result)
+
+
+def _results(result) -> None:  # type: ignore[no-untyped-def]
+    bal = result.balance
+    st.subheader("Primary-energy balance")
+    c1, c2 = st.columns(2)
+    c1.metric("Balance, P50 (MWh_PE/yr)", f"{bal['p50']:,.0f}",
+              help="generation − consumption in primary energy over a year; positive = energy-positive district")
+    c2.metric("Chance of being positive", f"{result.probability_positive:.0%}")
+    st.caption(f"P10 – P90: {bal['p10']:,.0f} – {bal['p90']:,.0f} MWh_PE/yr ({result.samples} samples, seed "
+               f"{result.seed}). Positive means a P50 above zero; exactly zero is energy-neutral.")
+    if result.status == "positive":
+        st.success("The district is energy-positive at the median.")
+    elif result.status == "neutral":
+        st.info("The district is energy-neutral (exactly zero), not positive.")
+    else:
+        st.warning(f"Short by {result.shortfall.get('mwh_pe', 0):,.0f} MWh_PE/yr at the median.")
+    rows = pd.DataFrame(waterfall_rows(result))
+    chart = alt.Chart(rows).mark_bar().encode(
+        x=alt.X("step:N", sort=None, title=None, axis=alt.Axis(labelExpr="substring(datum.value, 3)", labelAngle=-30)),
+        y=alt.Y("start:Q", title="MWh_PE/yr (central estimate)"), y2="end:Q",
+        color=alt.Color("kind:N", scale=alt.Scale(domain=["baseline", "gain", "loss", "balance"],
+                                                   range=["#8c8c8c", "#2e8b57", "#c0392b", "#1f4e79"]), title=None),
+        tooltip=["label", "stage", alt.Tooltip("change:Q", format=",.0f"), alt.Tooltip("end:Q", format=",.0f")])
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black").encode(y="y:Q")
+    st.altair_chart(chart + zero, use_container_width=True)
+    st.dataframe(pd.DataFrame(carrier_rows(result)), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(measure_rows(result)), hide_index=True, use_container_width=True)
+    for w in result.warnings:
+        st.warning(w)
+    for n in [*result.not_computed, *result.notes]:
+        st.caption(f"ℹ {n}")
+    sugg = suggestion_rows(result)
+    if sugg:
+        st.subheader("What would close the gap")
+        st.dataframe(pd.DataFrame(sugg), hide_index=True, use_container_width=True)
+        sf = result.shortfall
+        if sf.get("combination"):
+            combo = "; ".join(f"{c['scale']:,} {c['unit']} of {c['title']}" for c in sf["combination"])
+            w = sf.get("with_combination") or {}
+            after = f" → balance P50 {w['balance']['p50']:,.0f} MWh_PE/yr" if "balance" in w else ""
+            st.write(f"Together: {combo}{after}.")
+
+
+def _save_and_export(spec: PlanSpec, result) -> None:  # type: ignore[no-untyped-def]
+    st.subheader("Save and export")
+    stem = "plan-" + "".join(ch if ch.isalnum() else "-" for ch in fold(spec.name)).strip("-")[:60]
+    st.download_button("Download the plan (TOML)", data=to_toml(spec), file_name=f"{stem}.toml",
+                       mime="application/toml", key="plan_toml", on_click="ignore")
+    actor = state.current_actor()
+    if actor.at_least("staff"):
+        if st.button("Save to the knowledge base", key="plan_save"):
+            try:
+                pid = save_plan(state.engine(), spec, actor)
+            except (PermissionDenied, PlanError) as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Saved as plan {pid}.")
+    else:
+        st.caption("Log in as hub staff to save plans in the knowledge base; anyone can download the TOML.")
+    version = str(catalog.stats(state.engine()).get("corpus_version") or "unversioned")
+    st.caption("A stand-alone brief with every figure's source, generated when you click.")
+    download_buttons(lambda: build_plan_brief(result, dt.date.today().isoformat(), version), key="plan_brief",
+                     stem=stem)

@@ -1,0 +1,62 @@
+"""The route registry: every page's address, title and icon in one table; pages link through it, never to each other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+
+@dataclass(frozen=True)
+class Route:
+    """One page of the app: where it lives (``url_path``), how the navigation shows it, and whether it is listed."""
+
+    key: str
+    title: str
+    icon: str
+    url_path: str
+    hidden: bool = False
+    default: bool = False
+
+
+ROUTES: dict[str, Route] = {r.key: r for r in (
+    Route("overview", "Overview", "🏙️", "overview", default=True),
+    Route("search", "Search", "🔎", "search"),
+    Route("record", "Record", "📄", "record", hidden=True),
+    Route("brief", "Brief", "📑", "brief"),
+    Route("lessons", "Lessons", "💡", "lessons"),
+    Route("lesson-editor", "Write a lesson", "✏️", "lesson-editor"),
+    Route("lesson-history", "Lesson history", "🕘", "lesson-history", hidden=True),
+    Route("login", "Account", "🔑", "login"),
+    Route("city", "My city", "📍", "my-city"),
+    Route("match", "Match", "🧭", "match"),
+    Route("estimate", "Estimate", "📈", "estimate"),
+    Route("plan", "District plan", "🏘️", "district-plan"),
+)}
+
+_renderers: dict[str, Callable[[], None]] = {}
+
+
+def register(renderers: dict[str, Callable[[], None]]) -> None:
+    """Attach each route's render function (app start-up; a key outside :data:`ROUTES` is a programming error)."""
+    unknown = set(renderers) - set(ROUTES)
+    if unknown:
+        raise KeyError(f"no route for {sorted(unknown)}")
+    _renderers.update(renderers)
+
+
+def page(key: str) -> st.Page:
+    """The ``st.Page`` of a route, for ``st.navigation`` and ``st.page_link``: Streamlit identifies a page by its
+    ``url_path``, so a link made here reaches the registered page without importing its module."""
+    route = ROUTES[key]
+    return st.Page(_dispatch(key), title=route.title, icon=route.icon, url_path=route.url_path,
+                   default=route.default, visibility="hidden" if route.hidden else "visible")
+
+
+def _dispatch(key: str) -> Callable[[], None]:
+    def run() -> None:
+        _renderers[key]()
+
+    run.__name__ = key.replace("-", "_")
+    return run

@@ -1,0 +1,86 @@
+"""Widgets shared by pages: the city picker, and brief download buttons (each file made when its button is clicked)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from kb.briefs.build import BriefRequest, build_brief
+from kb.briefs.formats import FORMATS, file_name, render
+from kb.briefs.model import Brief
+from kb.replication.cities import CityProfile, list_cities
+from kb.ui import state
+
+ICONS = {"md": "📝", "html": "🌐", "pdf": "📄", "docx": "📃"}
+
+
+def _deferred(make: Callable[[], Brief], fmt: str) -> Callable[[], bytes]:
+    return lambda: render(make(), fmt)
+
+
+def download_buttons(brief: Brief | Callable[[], Brief], key: str, stem: str | None = None,
+                     formats: tuple[str, ...] = ("pdf", "html", "md", "docx")) -> None:
+    """One download button per format; the file is rendered only when the button is clicked."""
+    make: Callable[[], Brief] = brief if callable(brief) else (lambda: brief)  # type: ignore[assignment,return-value]
+    if stem is None and isinstance(brief, Brief):
+        stem = brief.file_stem()
+    cols = st.columns(len(formats))
+    for col, fmt in zip(cols, formats, strict=True):
+        f = FORMATS[fmt]
+        name = f"{stem or 'brief'}.{f.extension}" if stem or not isinstance(brief, Brief) else file_name(brief, fmt)
+        col.download_button(f"Download {f.label}", data=_deferred(make, fmt), file_name=name, mime=f.mime,
+                            key=f"{key}_{fmt}", icon=ICONS[fmt], on_click="ignore")
+
+
+def solution_brief_downloads(engine: Engine, solution_id: str, city: Any,
+                             scale: float | dict[str, float] | None = None, seed: int = 42,
+                             key: str = "estimate_brief", params: dict[str, float] | None = None) -> None:
+    """For the Estimate page: download a brief of one solution in one city (an id, a name or a city profile with
+    ``id``/``user_defined``), built only when a button is clicked."""
+    if getattr(city, "user_defined", False):
+        st.caption("Briefs are made for the city profiles in the knowledge base; add your city as a record to get one.")
+        return
+    city_id = str(getattr(city, "id", city))
+    req = BriefRequest(solutions=[solution_id], city=city_id, scales={solution_id: scale} if scale else {},
+                       params={solution_id: dict(params)} if params else {}, date=dt.date.today().isoformat(),
+                       seed=seed)
+    st.caption("Take this estimate to your council: a stand-alone brief with every figure's source.")
+    download_buttons(lambda: build_brief(engine, req), key=key, stem=f"brief-{solution_id}-{city_id}")
+
+
+STATE_KEY = "my_city"
+
+
+@st.cache_data(show_spinner=False, ttl=300)
+def city_list() -> list[CityProfile]:
+    return list_cities(state.engine())
+
+
+def current_city() -> CityProfile | None:
+    """The city chosen on this page (a record, or a user-defined profile kept in the session)."""
+    return st.session_state.get(STATE_KEY)
+
+
+def city_picker(label: str = "City", key: str = "city_pick") -> CityProfile | None:
+    """A select box of the cities plus the user's own; remembers the choice across pages."""
+    cities = city_list()
+    mine = current_city()
+    options = [c.id for c in cities]
+    if mine is not None and mine.user_defined and mine.id not in options:
+        options.append(mine.id)
+    names = {c.id: c.name for c in cities} | ({mine.id: f"{mine.name} (mine)"} if mine and mine.user_defined else {})
+    wanted = st.query_params.get("city") or (mine.id if mine else None)
+    index = options.index(wanted) if wanted in options else None
+    chosen = st.selectbox(label, options, index=index, format_func=lambda i: names.get(i, i), key=key,
+                          placeholder="Choose a city")
+    if chosen is None:
+        return None
+    if mine is not None and chosen == mine.id:
+        return mine
+    city = next(c for c in cities if c.id == chosen)
+    st.session_state[STATE_KEY] = city
+    return city

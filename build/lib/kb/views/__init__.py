@@ -1,0 +1,1 @@
+"""Views: plain rows and text that pages show (records, replication, plans, safe Markdown); no Streamlit."""

@@ -1,0 +1,64 @@
+"""Plain rows for showing a district plan: examples on disk, waterfall bars, measure and suggestion tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kb.plans.evaluate import PlanResult
+from kb.plans.model import PlanSpec, read_plan
+
+
+def example_plans(root: Path) -> dict[str, Path]:
+    """The example plans under a solutions directory (``solutions/plans/*.toml``) by file stem."""
+    folder = root / "plans"
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
+
+
+def load_example(stem: str, root: Path) -> PlanSpec:
+    return read_plan(example_plans(root)[stem])
+
+
+def waterfall_rows(result: PlanResult) -> list[dict[str, Any]]:
+    """Bars from the baseline balance through each measure to the final balance (central values, MWh_PE/yr)."""
+    rows: list[dict[str, Any]] = []
+    level = 0.0
+    for i, w in enumerate(result.waterfall):
+        if w["kind"] in ("baseline", "balance"):
+            start, end = 0.0, w["value"]
+            level = w["value"]
+            kind = w["kind"]
+        else:
+            start, end = level, level + w["value"]
+            level = end
+            kind = "gain" if w["value"] >= 0 else "loss"
+        rows.append({"order": i, "step": f"{i:02d} {w['step']}", "label": w["step"], "start": start, "end": end,
+                     "change": w["value"], "kind": kind, "stage": w["kind"]})
+    return rows
+
+
+def measure_rows(result: PlanResult) -> list[dict[str, Any]]:
+    rows = []
+    for m in result.measures:
+        pe = m.get("primary_energy") or {}
+        cap = m.get("capex") or {}
+        rows.append({"#": m["index"], "measure": m["label"] or m["title"], "type": m["measure_type"],
+                     "stage": m["stage"], "scale": m["scale"], "unit": m["unit"],
+                     "MWh_PE/yr P50": pe.get("p50"), "P10": pe.get("p10"), "P90": pe.get("p90"),
+                     "capex EUR": cap.get("p50"),
+                     "status": "ok" if m["status"] == "ok" else "left out: " + m.get("error", "")})
+    return rows
+
+
+def carrier_rows(result: PlanResult) -> list[dict[str, Any]]:
+    return [{"carrier": c.replace("_", " "), "baseline MWh/yr": v["baseline"]["p50"], "after MWh/yr": v["net"]["p50"],
+             "MWh_PE/yr": v["primary_energy"]["p50"], "PEF": v["pef"], "PEF source": v["pef_source"]}
+            for c, v in result.by_carrier.items()]
+
+
+def suggestion_rows(result: PlanResult) -> list[dict[str, Any]]:
+    return [{"measure type": s["title"], "replaces": s["displaces"].replace("_", " "), "suggested": s["scale"],
+             "unit": s["unit"], "closes MWh_PE/yr": s["closes_mwh_pe"], "closes it alone": s["closes_gap_alone"],
+             "limit": s["bound_reason"], "capex EUR": s["capex"],
+             "used in": ", ".join(x["id"] for x in s["solutions"])}
+            for s in result.shortfall.get("suggestions", [])]
