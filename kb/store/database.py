@@ -1,7 +1,7 @@
-"""The SQLite-specific layer: engine with WAL and busy timeout, BEGIN IMMEDIATE writes, migrations, FTS5.
+"""The engine and its sessions: one engine per database file, WAL and busy timeout, BEGIN IMMEDIATE writes, migrate.
 
-Everything else talks to the database through SQLModel sessions from here, so that a PostgreSQL
-deployment only needs another implementation of this module's small interface.
+Everything else talks to the database through SQLModel sessions from here; the SQLite-specific parts are this
+module's connection hooks and ``kb.store.fts`` (FTS5), so that a PostgreSQL deployment replaces those two.
 """
 
 from __future__ import annotations
