@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
 
 import kb.briefs.build as brief_mod  # noqa: E402
 from kb import config  # noqa: E402
-from tests.unit.brief_fixture import fake_estimate, fake_fit  # noqa: E402
+from tests.factories import fake_estimate, fake_fit  # noqa: E402
 
 config.SOLUTIONS_DIR = Path(os.environ["KB_TEST_CORPUS"])
 brief_mod.replication_estimate = lambda engine, params=None: fake_estimate
