@@ -27,16 +27,14 @@ from kb.store import catalog
 
 __all__ = ["BriefError", "BriefRequest", "build_brief"]
 
-METRIC_LABELS: dict[str, str] = {
+METRIC_LABELS: dict[str, str] = {  # the metric names of kb.replication.simulation.METRICS
     "electricity": "electricity", "natural_gas": "natural gas", "district_heat": "district heat",
-    "petrol": "petrol/diesel", "co2": "CO₂ avoided", "co2_avoided": "CO₂ avoided",
-    "primary_energy": "primary energy saved", "primary_energy_saved": "primary energy saved",
-    "nox": "NOx avoided", "nox_avoided": "NOx avoided", "capex": "capital cost", "capex_total": "capital cost",
-    "opex": "operating cost", "savings": "energy cost savings", "payback": "simple payback",
-    "eur_per_tco2": "cost per tonne of CO₂", "cost_per_tco2": "cost per tonne of CO₂",
+    "petrol": "petrol/diesel", "co2_avoided": "CO₂ avoided", "primary_energy_saved": "primary energy saved",
+    "nox_avoided": "NOx avoided", "capex": "capital cost", "opex": "operating cost", "savings": "energy cost savings",
+    "payback": "simple payback", "cost_per_tco2": "cost per tonne of CO₂",
 }
-MAIN_ORDER = ("co2_avoided", "co2", "electricity", "primary_energy_saved", "primary_energy", "natural_gas",
-              "district_heat", "petrol", "savings", "capex", "payback", "cost_per_tco2")
+MAIN_ORDER = ("co2_avoided", "electricity", "primary_energy_saved", "natural_gas", "district_heat", "petrol", "savings",
+              "capex", "payback", "cost_per_tco2")
 COST_WORDS = ("capex", "opex", "saving", "payback", "tco2", "per_t", "cost", "eur")
 LOW_FIT = 0.5
 

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from kb import accounts
-from kb.plans.model import PlanError, PlanSpec, parse_plan, to_toml
+from kb.plans.model import PlanSpec, parse_plan, to_toml
 from kb.store import database
 from kb.store.tables import PlanRow, utcnow
 
@@ -48,10 +48,7 @@ def load_plan(engine: Engine, plan_id: int) -> PlanSpec:
         row = s.get(PlanRow, plan_id)
     if row is None:
         raise PlanNotFound(f"no saved plan {plan_id}")
-    try:
-        return parse_plan(row.toml, f"saved plan {plan_id}")
-    except PlanError:
-        raise
+    return parse_plan(row.toml, f"saved plan {plan_id}")
 
 
 def delete_plan(engine: Engine, plan_id: int, by: accounts.Actor) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
@@ -79,14 +79,6 @@ class MeasureType:
     params: dict[str, Input] = field(default_factory=dict)
     preconditions: tuple[str, ...] = ()
 
-    def param(self, key: str) -> Input:
-        p = self.params.get(key)
-        if p is None:
-            raise ParameterMissing(self.id, key)
-        return p
-
-    def with_overrides(self, overrides: dict[str, Input]) -> MeasureType:
-        return replace(self, params={**self.params, **overrides})
 
 
 def _range(q: dict[str, Any]) -> tuple[float, float, float] | None:

@@ -108,5 +108,3 @@ MODELS: dict[str, Callable[[Array, P, D, str], ModelResult]] = {
     "ev_charging": ev_charging, "car_sharing": car_sharing, "energy_management": energy_management,
     "green_roof": green_roof,
 }
-
-LINEAR_MODELS: frozenset[str] = frozenset(MODELS)  # every model is linear in scale

@@ -43,10 +43,6 @@ class Reading:
     def name(self) -> str:
         return LANGUAGE_NAMES.get(self.language, self.language)
 
-    @property
-    def translated(self) -> bool:
-        return bool(self.english)
-
     def note(self) -> str:
         """A short sentence for the search page; empty for English."""
         if self.language == "en":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from streamlit.util import calc_hash
 
 import kb.briefs.build as brief_mod
 import kb.ui.widgets as widgets
-from tests.unit.brief_fixture import fake_estimate, fake_fit
+from tests.factories import build_brief_corpus, fake_estimate, fake_fit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,9 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def brief_app(app_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, int]:
     """The app on the fixture corpus plus a Kraków city, with a hand-made estimate; counts renders and builds."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(ROOT / "tests" / "fixtures" / "corpus", corpus)
-    shutil.copytree(ROOT / "tests" / "fixtures" / "brief", corpus, dirs_exist_ok=True)
+    corpus = build_brief_corpus(tmp_path / "corpus")
     monkeypatch.setenv("KB_SOLUTIONS_DIR", str(corpus))
     monkeypatch.setattr(brief_mod, "replication_estimate", lambda engine, params=None: fake_estimate)
     monkeypatch.setattr(brief_mod, "replication_fit", lambda engine: fake_fit)

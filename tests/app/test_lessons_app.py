@@ -13,7 +13,7 @@ from kb.accounts import Actor
 from kb.embeddings import FakeEmbedder
 from kb.lessons import service as lessons
 from kb.store import database
-from tests.unit.test_lessons import PAYLOADS, lesson_data
+from tests.factories import PAYLOADS, lesson_data
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "corpus"

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from tests.unit.replication_fixture import build_corpus
+from tests.factories import build_replication_corpus as build_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import kb.briefs.build as brief_mod  # noqa: E402
-from tests.unit.brief_fixture import fake_estimate, fake_fit  # noqa: E402
+from tests.factories import fake_estimate, fake_fit  # noqa: E402
 
 brief_mod.replication_estimate = lambda engine, params=None: fake_estimate
 brief_mod.replication_fit = lambda engine: fake_fit

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, _free_port, wait_for_app
+from tests.factories import ROOT, build_brief_corpus, start_streamlit, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,36 +16,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def brief_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Streamlit server on the fixture corpus plus Kraków, with the hand-made estimate and the fake embedder."""
     tmp = tmp_path_factory.mktemp("brief-live")
-    corpus = tmp / "corpus"
-    shutil.copytree(ROOT / "tests" / "fixtures" / "corpus", corpus)
-    shutil.copytree(ROOT / "tests" / "fixtures" / "brief", corpus, dirs_exist_ok=True)
-    port = _free_port()
-    env = dict(os.environ, KB_DB=str(tmp / "kb.sqlite"), KB_MODEL="fake-hash", HF_HUB_OFFLINE="1",
-               KB_SOLUTIONS_DIR=str(corpus), KB_DATA_DIR=str(tmp))
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "tests" / "browser" / "brief_fixture_app.py"),
-         "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        raise RuntimeError(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    corpus = build_brief_corpus(tmp / "corpus")
+    env = {"KB_MODEL": "fake-hash", "KB_SOLUTIONS_DIR": str(corpus)}
+    with start_streamlit(ROOT / "tests" / "browser" / "brief_fixture_app.py", tmp, env, timeout=90) as url:
+        yield url
 
 
 def build_and_download_pdf(page, url: str) -> bytes:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LIVE_DBS, wait_for_app
+from tests.factories import lesson_data, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -106,18 +106,17 @@ def editor_is_refused(page) -> None:  # type: ignore[no-untyped-def]
     assert page.get_by_role("button", name="Save draft").count() == 0
 
 
-def test_visitor_and_viewer_cannot_write(live_app: str, page) -> None:  # type: ignore[no-untyped-def]
+def test_visitor_and_viewer_cannot_write(live_app: str, live_db: Path, page) -> None:  # type: ignore[no-untyped-def]
     from kb import accounts
     from kb.lessons import service as lessons
     from kb.store import database
-    from tests.unit.test_lessons import lesson_data
 
     page.goto(f"{live_app}/lesson-editor")  # an anonymous visitor typing the editor's address
     wait_for_app(page, timeout=240_000)
     editor_is_refused(page)
     assert page.locator("[data-testid=stSidebarNav] a").filter(has_text="Write a lesson").count() <= 1
 
-    engine = database.get_engine(LIVE_DBS[live_app])
+    engine = database.get_engine(live_db)
     name, password = "cityviewer", "viewer-password-1"
     if not any(u["name"] == name for u in accounts.list_users(engine)):
         accounts.add_user(engine, name, "viewer", password, by=accounts.Actor.system("tests"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LIVE_DBS, wait_for_app
+from tests.factories import wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,7 +29,8 @@ def choose_first(page, widget: str, label: str) -> None:  # type: ignore[no-unty
         page.keyboard.press("Escape")
 
 
-def test_staff_writes_publishes_and_finds_a_lesson(live_app: str, live_staff: tuple[str, str], page) -> None:  # type: ignore[no-untyped-def]
+def test_staff_writes_publishes_and_finds_a_lesson(  # type: ignore[no-untyped-def]
+        live_app: str, live_db: Path, live_staff: tuple[str, str], page) -> None:
     alerts: list[str] = []
     page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
     page.goto(f"{live_app}/login")
@@ -88,7 +89,7 @@ def test_staff_writes_publishes_and_finds_a_lesson(live_app: str, live_staff: tu
     from kb.lessons import service as lessons
     from kb.store import database
 
-    engine = database.get_engine(LIVE_DBS[live_app])
+    engine = database.get_engine(live_db)
     lesson = next(x for x in lessons.list_lessons(engine, accounts.ANONYMOUS) if x.title == TITLE)
     page.goto(f"{live_app}/record?id={lesson.solutions[0]}")
     page.get_by_role("heading", name="Lessons learned from this").wait_for(timeout=120_000)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import wait_for_app
+from tests.factories import wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import wait_for_app
+from tests.factories import wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -16,7 +16,7 @@ from kb.embeddings import FakeEmbedder
 from kb.lessons import service as lessons
 from kb.search.engine import SearchEngine
 from kb.store import backup, catalog, database
-from tests.unit.test_lessons import lesson_data
+from tests.factories import lesson_data
 
 ROOT = Path(__file__).resolve().parents[2]
 

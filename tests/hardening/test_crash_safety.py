@@ -17,7 +17,7 @@ import pytest
 from ingest.loader import run_ingest
 from kb.embeddings import FakeEmbedder
 from kb.store import database
-from tests.conftest import FIXTURE_CORPUS
+from tests.factories import FIXTURE_CORPUS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -28,7 +28,7 @@ from kb.records.parse import parse_bytes, parse_text
 from kb.records.validate import validate_record, validate_references
 from kb.search.engine import FACETS, SearchEngine
 from kb.store import database
-from tests.conftest import FIXTURE_CORPUS
+from tests.factories import FIXTURE_CORPUS
 
 _SCALE = float(os.environ.get("KB_FUZZ_SCALE", "1"))  # e.g. KB_FUZZ_SCALE=20 for a long local run
 EXAMPLES = {k: max(1, int(v * _SCALE)) for k, v in

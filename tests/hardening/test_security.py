@@ -32,8 +32,7 @@ from kb.lessons import service as lessons
 from kb.search.snippets import escape_markdown
 from kb.store import database
 from kb.views.markdown import render_markdown_safe
-from tests.conftest import FIXTURE_CORPUS
-from tests.unit.test_lessons import lesson_data
+from tests.factories import FIXTURE_CORPUS, lesson_data
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "security-pass-1"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,11 +20,9 @@ from kb.cli import CliError, main
 from kb.cli.brief import parse_scales
 from kb.records.vocab import EVIDENCE_LEVELS
 from kb.store import database
-from tests.conftest import FIXTURE_CORPUS, ROOT
-from tests.unit.brief_fixture import BRIEF_DATE, BRIEF_SEED, fake_estimate, fake_fit, no_lessons
+from tests.factories import BRIEF_DATE, BRIEF_SEED, FIXTURES, build_brief_corpus, fake_estimate, fake_fit, no_lessons
 
-BRIEF_FIXTURES = ROOT / "tests" / "fixtures" / "brief"
-GOLDEN = ROOT / "tests" / "fixtures" / "golden" / "brief-test-battery-site-krakow.md"
+GOLDEN = FIXTURES / "golden" / "brief-test-battery-site-krakow.md"
 REF = re.compile(r"\[\d+(?:; \d+)*\]")
 LABELS = re.compile(r"\bP[159]0\b|CO2|\bS\d+\b")
 
@@ -33,9 +30,7 @@ LABELS = re.compile(r"\bP[159]0\b|CO2|\bS\d+\b")
 @pytest.fixture
 def brief_db(tmp_path: Path, fake_embedder) -> Path:  # type: ignore[no-untyped-def]
     """The fixture corpus plus the brief fixtures (a Kraków city), ingested with the fake embedder."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(FIXTURE_CORPUS, corpus)
-    shutil.copytree(BRIEF_FIXTURES, corpus, dirs_exist_ok=True)
+    corpus = build_brief_corpus(tmp_path / "corpus")
     db = tmp_path / "kb.sqlite"
     result = run_ingest(corpus, db, fake_embedder)
     assert not result.errors, result.errors
@@ -244,8 +239,8 @@ def test_cli_errors(brief_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "--output FILE is required" in capsys.readouterr().err
 
 
-def test_deferred_download_callables(brief_db: Path) -> None:
-    from kb.ui.widgets import _deferred
+def test_deferred_download_callables(brief_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb.ui import widgets
 
     brief = make_brief(brief_db)
     made = []
@@ -254,7 +249,15 @@ def test_deferred_download_callables(brief_db: Path) -> None:
         made.append(1)
         return brief
 
-    makers = {f: _deferred(make, f) for f in ("pdf", "html", "md", "docx")}
+    makers = {}
+
+    class Column:
+        def download_button(self, label: str, data, **kw) -> None:  # type: ignore[no-untyped-def]
+            makers[kw["key"].removeprefix("dl_")] = data
+
+    monkeypatch.setattr(widgets.st, "columns", lambda n: [Column() for _ in range(n)])
+    widgets.download_buttons(make, key="dl")
+    assert set(makers) == {"pdf", "html", "md", "docx"}
     assert not made, "nothing is built before a click"
     assert makers["pdf"]().startswith(b"%PDF") and makers["html"]().startswith(b"<!DOCTYPE html>")
     assert makers["docx"]().startswith(b"PK") and makers["md"]().startswith(b"# Replication brief")

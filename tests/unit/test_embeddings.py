@@ -8,7 +8,7 @@ import pytest
 from ingest.loader import run_ingest
 from kb.config import Settings
 from kb.embeddings import FakeEmbedder, SentenceTransformerEmbedder, make_embedder
-from tests.conftest import FIXTURE_CORPUS
+from tests.factories import FIXTURE_CORPUS
 
 
 @pytest.mark.slow

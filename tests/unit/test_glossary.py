@@ -89,10 +89,26 @@ def test_any_string_is_read_without_raising(text: str) -> None:
     assert isinstance(text_q, str) and isinstance(dense_q, str)
 
 
-def test_hostile_strings_are_safe() -> None:
-    for q in ['magazyn "energii', "ciepło OR NEAR(x y) *", "x" * 10_000, "ściek\x00ów", "🔋 akumulator 🔋",
-              "'; DROP TABLE chunk; --", "ą" * 5000, " ".join(["pompa ciepła"] * 500)]:
-        glossary.detect(q)
+@pytest.mark.parametrize(("query", "lang", "english"), [
+    ('magazyn "energii', "pl", "storage energy"),
+    ("ciepło OR NEAR(x y) *", "pl", "heat"),
+    ("x" * 10_000, "en", ""),
+    ("ściek\x00ów", "pl", "sewage wastewater"),
+    ("🔋 akumulator 🔋", "pl", "battery storage"),
+    ("'; DROP TABLE chunk; --", "en", ""),
+    ("ą" * 5000, "en", ""),
+    (" ".join(["pompa ciepła"] * 500), "pl", "heat pump"),
+])
+def test_hostile_strings_are_safe(query: str, lang: str, english: str) -> None:
+    """Quotes, FTS operators, NUL bytes, emoji and huge inputs are read like any query (not through the fallback
+    for a failing detection), and only glossary English words, never the query's own text, are added to it."""
+    reading = glossary.detect(query)
+    assert (reading.language, reading.english) == (lang, english), reading
+    glossary_english = {w for ps in glossary.patterns().values() for p in ps for w in p.english.split()}
+    assert set(reading.english.split()) <= glossary_english
+    assert len(reading.terms) <= glossary.MAX_TOKENS
+    text_q, dense_q, _ = glossary.expand(query)
+    assert text_q == (f"{query} {english}" if english else query) and dense_q == (english or query)
 
 
 # --- through the search engine ------------------------------------------------------------------------------

@@ -21,25 +21,11 @@ from kb.records.parse import parse_file, parse_text
 from kb.search.engine import SearchEngine
 from kb.store import catalog, database
 from kb.store.tables import LessonAuditRow, LinkRow
+from tests.factories import PAYLOADS, lesson_data
 
 STAFF = Actor("ann", "staff")
 ADMIN = Actor("root", "admin")
 VIEWER = Actor("vic", "viewer")
-PAYLOADS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))")
-
-
-def lesson_data(**over: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "title": "Ask the grid operator before the design freeze", "city": "testville",
-        "solutions": ["test-battery-site"], "measure_types": ["test-battery"], "phase": "permitting",
-        "barrier_type": "regulatory", "summary": "Early talks with the operator saved a year.",
-        "what_happened": "The operator refused the private grid at first [S1].",
-        "what_was_tried": "A sandbox exemption.\n\n### Steps\n- meeting\n- application",
-        "outcome": "partly", "outcome_note": "", "applies_when": "A block shares one grid connection.",
-        "sources": [{"id": "S1", "title": "Interview with the operator", "url": "https://example.org/i"}],
-    }
-    data.update(over)
-    return data
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from kb.embeddings import FakeEmbedder
 from kb.lessons import service as lessons
 from kb.store import database
 from kb.store.tables import LessonAuditRow, LessonRow, RecordRow
-from tests.unit.test_lessons import lesson_data
+from tests.factories import lesson_data
 
 THREADS, WRITES = 8, 50
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "corpus"

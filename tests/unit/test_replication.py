@@ -23,12 +23,12 @@ from kb.replication.inputs import convert, load_factors, load_measure_type
 from kb.replication.simulation import ScaleMissing, estimate_measure
 from kb.replication.solution import NoImpactModel, estimate_solution
 from kb.store import database
-from tests.unit.replication_fixture import EXTRA, build_db
+from tests.factories import REPLICATION_FIXTURES, build_replication_db
 
 
 @pytest.fixture
 def rep_db(tmp_path: Path) -> Path:
-    return build_db(tmp_path)
+    return build_replication_db(tmp_path)
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_user_defined_city_from_dict_file_and_fill(engine) -> None:  # type: ign
     assert mine.drivers["grid_co2"].source == "my utility"
     with pytest.raises(ValueError, match="unknown driver 'sunshine'"):
         city_from_dict({"name": "x", "drivers": {"sunshine": 3}})
-    f = city_from_file(EXTRA / "cities" / "sunville.md")
+    f = city_from_file(REPLICATION_FIXTURES / "cities" / "sunville.md")
     assert f.user_defined and f.value("grid_co2") == 800 and f.drivers["hdd"].source.startswith("sunville S1")
     nosun = find_city(engine, "nosun").with_drivers({"pv_yield": 900})
     assert nosun.value("pv_yield") == 900 and nosun.drivers["pv_yield"].source == "entered by the user"
