@@ -10,10 +10,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _balance(page) -> float:  # type: ignore[no-untyped-def]
+    """The balance shown once the page has settled: the same value twice, a second apart, with no script running
+    (a value read right after a click can still be the previous plan's)."""
     metric = page.locator("[data-testid=stMetric]").filter(has_text="Balance, P50")
     metric.wait_for(timeout=120_000)
-    text = metric.locator("[data-testid=stMetricValue]").inner_text()
-    return float(text.replace(",", "").replace("−", "-"))
+    last = None
+    for _ in range(60):
+        wait_for_app(page)
+        text = metric.locator("[data-testid=stMetricValue]").inner_text()
+        if text == last:
+            break
+        last = text
+        page.wait_for_timeout(1000)
+    return float(str(last).replace(",", "").replace("−", "-"))
 
 
 def test_build_a_small_plan_and_see_the_balance(live_app: str, page) -> None:  # type: ignore[no-untyped-def]
