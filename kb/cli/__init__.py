@@ -7,9 +7,8 @@ import importlib
 import sys
 from collections.abc import Callable
 
-from kb.embeddings import EmbedderError
-from kb.store.catalog import RecordNotFound
-from kb.store.database import DatabaseError
+from kb.errors import Conflict, Forbidden, InvalidInput, KbError, NotFound, StorageUnavailable
+from kb.plans.model import PlanError
 
 # Each module registers its sub-commands with ``register(subparsers)``.
 COMMAND_MODULES = ["kb.cli.core", "kb.cli.backup", "kb.cli.search", "kb.cli.lessons", "kb.cli.brief",
@@ -17,9 +16,22 @@ COMMAND_MODULES = ["kb.cli.core", "kb.cli.backup", "kb.cli.search", "kb.cli.less
 
 Handler = Callable[[argparse.Namespace], int]
 
+# How a KbError ends a command: (exit code, what its line on stderr says before the message). The most specific
+# class in the error's MRO wins. argparse exits 2 on a malformed command line; an interrupt exits 130. Any other
+# exception is a bug and ends with Python's traceback.
+EXITS: dict[type[KbError], tuple[int, str]] = {
+    NotFound: (1, ""),                 # no record, city, user, lesson, plan or database file with this name
+    InvalidInput: (1, ""),             # a bad option value, record, lesson, password ...
+    Forbidden: (1, ""),                # the role does not allow it
+    Conflict: (1, ""),                 # the name is taken, the lesson changed meanwhile
+    StorageUnavailable: (2, ""),       # the database or the embedding model cannot be used: nothing was done
+    PlanError: (2, "invalid plan: "),  # kb plan FILE: the plan cannot be read or evaluated (README: exit 2)
+    KbError: (1, ""),
+}
 
-class CliError(Exception):
-    """A user-facing error raised by a command."""
+
+class CliError(InvalidInput):
+    """A user-facing error raised by a command about its own options (exit code 1)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,15 +46,22 @@ def add_db(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", default=None, help="database file (default: $KB_DB or data/kb.sqlite)")
 
 
+def outcome(exc: KbError) -> tuple[int, str]:
+    """The exit code and the one line ``error: ...`` for a KbError (see :data:`EXITS`)."""
+    code, prefix = next(EXITS[c] for c in type(exc).__mro__ if c in EXITS)
+    text = " ".join(ln.strip() for ln in str(exc).splitlines() if ln.strip()) or type(exc).__name__
+    return code, f"error: {prefix}{text}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
         return handler(args)
-    except (CliError, RecordNotFound, DatabaseError, EmbedderError, ValueError, LookupError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {msg}", file=sys.stderr)
-        return 1
+    except KbError as exc:
+        code, line = outcome(exc)
+        print(line, file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from kb import config
-from kb.cli import CliError, add_db
+from kb.cli import add_db
 from kb.store import backup, database
 
 
@@ -30,9 +30,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     target = config.db_path(args.db)
-    try:
-        counts = backup.import_archive(Path(args.path), database.get_engine(target))
-    except backup.BackupError as exc:
-        raise CliError(str(exc)) from exc
+    counts = backup.import_archive(Path(args.path), database.get_engine(target))
     print(f"restored into {target}: " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
     return 0

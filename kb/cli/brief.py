@@ -9,7 +9,6 @@ from pathlib import Path
 
 from kb import config
 from kb.briefs.build import BriefRequest, build_brief
-from kb.briefs.data import BriefError
 from kb.briefs.formats import FORMATS, render
 from kb.cli import CliError, add_db
 from kb.store import database
@@ -81,10 +80,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
     engine = database.get_engine(config.db_path(args.db), create=False)
     req = BriefRequest(solutions=args.solutions, city=args.city, scales=parse_scales(args.scale, args.solutions),
                        date=date, seed=args.seed)
-    try:
-        data = render(build_brief(engine, req), fmt)
-    except BriefError as exc:
-        raise CliError(str(exc)) from exc
+    data = render(build_brief(engine, req), fmt)
     if args.output:
         Path(args.output).write_bytes(data)
         print(f"wrote {args.output} ({fmt}, {len(data):,} bytes)", file=sys.stderr)

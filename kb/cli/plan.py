@@ -11,7 +11,7 @@ from typing import Any
 
 from kb import config
 from kb.cli import add_db
-from kb.plans.model import PlanError, read_plan
+from kb.plans.model import read_plan
 from kb.store import catalog, database
 
 EXIT_INVALID = 2
@@ -40,13 +40,9 @@ def _rng(m: dict[str, Any]) -> str:
 def cmd_plan(args: argparse.Namespace) -> int:
     from kb.plans.evaluate import evaluate_plan
 
-    try:
-        spec = read_plan(args.file)
-        engine = database.get_engine(config.db_path(args.db), create=False)
-        result = evaluate_plan(engine, spec, args.samples, args.seed)
-    except PlanError as exc:
-        print(f"error: invalid plan: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+    spec = read_plan(args.file)  # a PlanError exits 2 (kb.cli.EXITS)
+    engine = database.get_engine(config.db_path(args.db), create=False)
+    result = evaluate_plan(engine, spec, args.samples, args.seed)
     data = result.to_dict()
     if args.brief:
         from kb.briefs.formats import FORMATS, render
