@@ -9,8 +9,8 @@ from pathlib import Path
 
 from ingest.loader import run_ingest
 from kb.config import Settings
-from kb.embeddings import EmbedderError, make_embedder
-from kb.store.database import DatabaseError
+from kb.embeddings import make_embedder
+from kb.errors import StorageUnavailable
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,12 +30,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(msg, file=sys.stderr, flush=True)
 
-    try:
-        result = run_ingest(root, settings.db_path, make_embedder(settings.model), strict=args.strict,
-                            progress=progress)
-    except (DatabaseError, EmbedderError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    result = run_ingest(root, settings.db_path, make_embedder(settings.model), strict=args.strict,
+                        progress=progress)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
@@ -48,6 +44,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m ingest``; ``kb ingest`` runs :func:`run` under kb.cli's error mapping, which gives the same exit 2
+    (ingest cannot import kb.cli: the CLI sits above it)."""
     p = argparse.ArgumentParser(prog="python -m ingest", description="Validate records and load them into SQLite")
     add_arguments(p)
-    return run(p.parse_args(argv))
+    try:
+        return run(p.parse_args(argv))
+    except StorageUnavailable as exc:  # the database or the model cannot be used: nothing was loaded
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine
 from sqlmodel import col, delete, select
 
+from kb import errors
 from kb.store import database
 from kb.store.tables import SessionRow, UserRow
 
@@ -44,15 +45,15 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 # --- errors (translated at the edges: CLI exit code, st.error) -----------------------------------------------
 
-class AccountError(Exception):
+class AccountError(errors.KbError):
     """Base of account errors; ``str(exc)`` is a message for the user."""
 
 
-class PermissionDenied(AccountError):
+class PermissionDenied(AccountError, errors.Forbidden):
     """The actor's role does not allow this operation."""
 
 
-class LoginFailed(AccountError):
+class LoginFailed(AccountError, errors.Forbidden):
     """Wrong name or password, or the account is disabled."""
 
 
@@ -64,15 +65,15 @@ class AccountLocked(LoginFailed):
         self.retry_after = retry_after
 
 
-class UserExists(AccountError):
+class UserExists(AccountError, errors.Conflict):
     """A user with this name already exists."""
 
 
-class UserNotFound(AccountError):
+class UserNotFound(AccountError, errors.NotFound):
     """No user has this name."""
 
 
-class InvalidInput(AccountError):
+class InvalidInput(AccountError, errors.InvalidInput):
     """A name, role or password is not acceptable."""
 
 

@@ -11,9 +11,10 @@ from typing import Protocol
 import numpy as np
 
 from kb import config
+from kb.errors import StorageUnavailable
 
 
-class EmbedderError(Exception):
+class EmbedderError(StorageUnavailable):
     """The embedding model cannot be loaded."""
 
 
@@ -56,7 +57,7 @@ class SentenceTransformerEmbedder:
             target = bundled_model_path() if self.name == config.DEFAULT_MODEL else self.name
             try:
                 self._model = SentenceTransformer(target, device="cpu")
-            except Exception as exc:
+            except Exception as exc:  # not silent: transformers raises many types for a missing or bad model
                 raise EmbedderError(f"cannot load embedding model '{self.name}': {exc}. Set KB_MODEL to a "
                                     "local sentence-transformers model directory, or unset it to use the "
                                     "bundled all-MiniLM-L6-v2") from exc

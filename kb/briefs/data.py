@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from kb.errors import InvalidInput
 from kb.store import catalog
 from kb.text import fold
 
@@ -23,7 +24,7 @@ FitFn = Callable[[str, str], Fit | None]
 LessonsFn = Callable[[str], list[dict[str, Any]]]
 
 
-class BriefError(Exception):
+class BriefError(InvalidInput):
     """A brief cannot be built: unknown city, no estimate for a solution, replication model missing."""
 
 

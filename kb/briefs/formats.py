@@ -6,6 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kb.briefs.model import Brief
+from kb.errors import InvalidInput
+
+
+class UnknownFormat(InvalidInput, ValueError):
+    """The name is not one of :data:`FORMATS`."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ def _renderer(name: str) -> Callable[[Brief], bytes]:
         from kb.briefs.docx import to_docx
 
         return to_docx
-    raise ValueError(f"unknown brief format '{name}' (choose from {', '.join(FORMATS)})")
+    raise UnknownFormat(f"unknown brief format '{name}' (choose from {', '.join(FORMATS)})")
 
 
 def render(brief: Brief, fmt: str) -> bytes:

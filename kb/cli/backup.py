@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kb.cli.common import CliError, add_db, settings
+from kb.cli.common import add_db, settings
 from kb.store import backup, database
 
 
@@ -29,9 +29,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     target = settings(args).db_path
-    try:
-        counts = backup.import_archive(Path(args.path), database.get_engine(target))
-    except backup.BackupError as exc:
-        raise CliError(str(exc)) from exc
+    counts = backup.import_archive(Path(args.path), database.get_engine(target))
     print(f"restored into {target}: " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
     return 0

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from kb.briefs.build import BriefRequest, build_brief
-from kb.briefs.data import BriefError
 from kb.briefs.formats import FORMATS, render
 from kb.cli.common import CliError, add_db, settings
 from kb.store import database
@@ -80,10 +79,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
     engine = database.get_engine(settings(args).db_path, create=False)
     req = BriefRequest(solutions=args.solutions, city=args.city, scales=parse_scales(args.scale, args.solutions),
                        date=date, seed=args.seed)
-    try:
-        data = render(build_brief(engine, req), fmt)
-    except BriefError as exc:
-        raise CliError(str(exc)) from exc
+    data = render(build_brief(engine, req), fmt)
     if args.output:
         Path(args.output).write_bytes(data)
         print(f"wrote {args.output} ({fmt}, {len(data):,} bytes)", file=sys.stderr)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 
 from kb.config import Settings
+from kb.errors import InvalidInput
 
 
-class CliError(Exception):
-    """A user-facing error raised by a command."""
+class CliError(InvalidInput):
+    """A user-facing error raised by a command about its own options (exit code 1)."""
 
 
 def add_db(p: argparse.ArgumentParser) -> None:

@@ -28,17 +28,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_db(p)
     p.add_argument("--status", choices=["draft", "published", "archived"])
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=users.domain_errors(cmd_list))
+    p.set_defaults(handler=cmd_list)
     p = lsub.add_parser("export", help="write every published lesson as a Markdown record into DIR")
     add_db(p)
     p.add_argument("dir")
-    p.set_defaults(handler=users.domain_errors(cmd_export))
+    p.set_defaults(handler=cmd_export)
     p = lsub.add_parser("import", help="bring lessons written as Markdown into the database")
     add_db(p)
     p.add_argument("path", help="a lesson file or a folder of them")
     p.add_argument("--author", required=True, help="author of lessons whose front matter names none")
     p.add_argument("--as-draft", action="store_true", help="import as drafts whatever their status says")
-    p.set_defaults(handler=users.domain_errors(cmd_import))
+    p.set_defaults(handler=cmd_import)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -85,10 +85,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             rec, errs = parse_file(path)
             errs += validate_record(rec)
-            if not errs and rec.kind != "lesson":
-                raise CliError(f"{path}: kind '{rec.kind}' is not a lesson")
             if errs:
-                raise CliError("; ".join(str(e) for e in errs))
+                raise RecordInvalid(errs)
+            if rec.kind != "lesson":
+                raise CliError(f"kind '{rec.kind}' is not a lesson")
             data = input_from_record(rec)
             data["author"] = str(rec.front.get("author") or args.author)
             if args.as_draft:
@@ -96,12 +96,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             if data["status"] == "published" and embedder is None:
                 embedder = _embedder(engine, settings(args).model)
             verb = _import_one(engine, actor, data, embedder, settings(args).model)
-        except RecordInvalid as exc:
+        except RecordInvalid as exc:  # each error names the file and line already
             print("; ".join(str(e) for e in exc.errors), file=sys.stderr)
             counts["failed"] += 1
             continue
         except (CliError, lessons.LessonError, lessons.LessonInvalid) as exc:
-            print(f"{path}: {exc}" if str(path) not in str(exc) else str(exc), file=sys.stderr)
+            print(f"{path}: {exc}", file=sys.stderr)
             counts["failed"] += 1
             continue
         counts[verb] += 1

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.cli.common import add_db, settings
-from kb.plans.model import PlanError, read_plan
+from kb.plans.model import read_plan
 from kb.store import catalog, database
 
 EXIT_INVALID = 2
@@ -39,13 +39,9 @@ def _rng(m: dict[str, Any]) -> str:
 def cmd_plan(args: argparse.Namespace) -> int:
     from kb.plans.evaluate import evaluate_plan
 
-    try:
-        spec = read_plan(args.file)
-        engine = database.get_engine(settings(args).db_path, create=False)
-        result = evaluate_plan(engine, spec, args.samples, args.seed)
-    except PlanError as exc:
-        print(f"error: invalid plan: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+    spec = read_plan(args.file)  # a PlanError exits 2 (kb.cli.EXITS)
+    engine = database.get_engine(settings(args).db_path, create=False)
+    result = evaluate_plan(engine, spec, args.samples, args.seed)
     data = result.to_dict()
     if args.brief:
         from kb.briefs.formats import FORMATS, render

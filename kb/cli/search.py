@@ -48,7 +48,7 @@ def _city_ids(engine: SearchEngine, names: list[str]) -> list[str]:
     for name in names:
         try:
             out.append(cities.find_city(engine.engine, name).id)
-        except LookupError:
+        except cities.CityNotFound:
             out.append(name)
     return out
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import getpass
 import json
 import sys
-from collections.abc import Callable
 
 from sqlalchemy import Engine
 
@@ -29,20 +27,6 @@ def operator() -> accounts.Actor:
     return accounts.Actor.system(f"cli:{user}")
 
 
-def domain_errors(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn the library's domain errors into one-line CLI errors (exit code 1)."""
-    from kb.lessons.service import LessonError
-
-    @functools.wraps(fn)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return fn(args)
-        except (accounts.AccountError, LessonError) as exc:
-            raise CliError(str(exc)) from exc
-
-    return wrapper
-
-
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     users = sub.add_parser("users", help="user accounts: add, list, disable, enable")
     usub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
@@ -51,16 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_db(p)
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=accounts.ROLES)
-    p.set_defaults(handler=domain_errors(cmd_add))
+    p.set_defaults(handler=cmd_add)
     p = usub.add_parser("list", help="list users with role and state")
     add_db(p)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=domain_errors(cmd_list))
+    p.set_defaults(handler=cmd_list)
     for action, fn in (("disable", cmd_disable), ("enable", cmd_enable)):
         p = usub.add_parser(action, help=f"{action} a user (users are never deleted)")
         add_db(p)
         p.add_argument("name")
-        p.set_defaults(handler=domain_errors(fn))
+        p.set_defaults(handler=fn)
 
 
 def read_password() -> str:

@@ -10,6 +10,7 @@ from markdown_it import MarkdownIt
 from pydantic import ValidationError, field_validator
 from sqlmodel import Field, SQLModel
 
+from kb.errors import InvalidInput
 from kb.records import vocab
 
 TITLE_MAX = 200
@@ -28,7 +29,7 @@ LABELS = {"title": "Title", "city": "City", "solutions": "Solutions", "measure_t
           "author": "Author", "id": "Id", "status": "Status", "version": "Version"}
 
 
-class LessonInvalid(ValueError):
+class LessonInvalid(InvalidInput, ValueError):
     """The lesson input breaks one or more rules; ``problems`` lists ``(field, message)``."""
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:

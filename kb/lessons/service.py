@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from kb.accounts import ANONYMOUS, Actor, PermissionDenied, require
 from kb.embeddings import Embedder, to_blob
+from kb.errors import Conflict, KbError, NotFound
 from kb.lessons.format import CONTENT_FIELDS, Lesson, to_markdown, to_record
 from kb.lessons.input import (
     LessonCreate,
@@ -36,15 +37,15 @@ __all__ = ["Lesson", "LessonCreate", "LessonUpdate", "LessonInvalid", "LessonNot
            "export_zip"]
 
 
-class LessonError(Exception):
+class LessonError(KbError):
     """Base of lesson errors; ``str(exc)`` is a message for the user."""
 
 
-class LessonNotFound(LessonError, LookupError):
+class LessonNotFound(LessonError, NotFound, LookupError):
     """No lesson with this id is visible to the caller."""
 
 
-class StaleEdit(LessonError):
+class StaleEdit(LessonError, Conflict):
     """The lesson changed since the form was loaded: saving would overwrite someone else's edit."""
 
     def __init__(self, lesson: Lesson, loaded: int, by: str) -> None:
@@ -56,7 +57,7 @@ class StaleEdit(LessonError):
         self.loaded = loaded
 
 
-class LessonStateError(LessonError):
+class LessonStateError(LessonError, Conflict):
     """The action does not apply to the lesson's status (e.g. editing an archived lesson)."""
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import tomli_w
 
+from kb.errors import InvalidInput
 from kb.records.vocab import CARRIERS, EVIDENCE_LEVELS
 
 PLAN_EVIDENCE: tuple[str, ...] = (*EVIDENCE_LEVELS, "assumption", "entered")
@@ -27,7 +28,7 @@ LIMIT_KEYS: dict[str, str] = {"roof_area": "m2", "facade_area": "m2", "kwp_per_m
 SETTINGS = ("samples", "seed", "tariff")
 
 
-class PlanError(ValueError):
+class PlanError(InvalidInput, ValueError):
     """A plan that cannot be read or evaluated; the message says where and how to fix it."""
 
 

@@ -8,12 +8,13 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from kb import accounts
+from kb.errors import NotFound
 from kb.plans.model import PlanSpec, parse_plan, to_toml
 from kb.store import database
 from kb.store.tables import PlanRow, utcnow
 
 
-class PlanNotFound(LookupError):
+class PlanNotFound(NotFound, LookupError):
     """No saved plan has this id."""
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kb.errors import InvalidInput
+
 
 @dataclass(frozen=True)
 class RecordError:
@@ -20,7 +22,7 @@ class RecordError:
         return {"file": self.file, "line": self.line, "message": self.message}
 
 
-class RecordInvalid(Exception):
+class RecordInvalid(InvalidInput):
     """Raised by the parser when a file cannot be read as a record at all."""
 
     def __init__(self, errors: list[RecordError]):

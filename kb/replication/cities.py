@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Engine
 
+from kb.errors import InvalidInput, NotFound
 from kb.records.vocab import DRIVER_KEYS
 from kb.store import catalog
 from kb.text import fold
@@ -32,7 +33,7 @@ DRIVER_LABELS: dict[str, str] = {
 }
 
 
-class CityNotFound(LookupError):
+class CityNotFound(NotFound, LookupError):
     """No city record matches the name, id or alias."""
 
     def __init__(self, name: str, known: list[str]) -> None:
@@ -41,18 +42,23 @@ class CityNotFound(LookupError):
         self.name = name
 
 
-class DriverMissing(LookupError):
-    """A city lacks a driver the estimate needs; the message says which and how to supply it."""
+class DriverMissing(NotFound, LookupError):
+    """A city lacks a driver the estimate needs: :attr:`problem` says which, :attr:`remedy` how to supply it."""
 
     def __init__(self, city: str, key: str, purpose: str) -> None:
         unit = DRIVER_KEYS.get(key, "")
-        super().__init__(
-            f"city '{city}' has no value for driver '{key}' ({DRIVER_LABELS.get(key, key)}, {unit}), needed for "
-            f"{purpose}. Supply it: add a row with key '{key}' to the city's record (## Drivers), give "
-            f"'--driver {key}=VALUE' on the command line, or fill it in on the My city page")
         self.city = city
         self.key = key
         self.purpose = purpose
+        self.problem = (f"city '{city}' has no value for driver '{key}' ({DRIVER_LABELS.get(key, key)}, {unit}), "
+                        f"needed for {purpose}")
+        self.remedy = (f"Supply it: add a row with key '{key}' to the city's record (## Drivers), give "
+                       f"'--driver {key}=VALUE' on the command line, or fill it in on the My city page")
+        super().__init__(f"{self.problem}. {self.remedy}")
+
+
+class CityInvalid(InvalidInput, ValueError):
+    """A city given by the user (a city file, a user-defined city, a driver value) breaks a rule."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ class CityProfile:
 
 def _check_key(key: str) -> None:
     if key not in DRIVER_KEYS:
-        raise ValueError(f"unknown driver '{key}' (known: {', '.join(DRIVER_KEYS)})")
+        raise CityInvalid(f"unknown driver '{key}' (known: {', '.join(DRIVER_KEYS)})")
 
 
 def source_label(record_id: str, ids: str, titles: dict[str, str]) -> str:
@@ -184,22 +190,29 @@ def city_from_dict(data: dict[str, Any]) -> CityProfile:
     """A user-defined city: ``{"name", "country"?, "id"?, "drivers": {key: value | {"value", "unit", ...}}}``."""
     name = str(data.get("name") or data.get("id") or "").strip()
     if not name:
-        raise ValueError("a user-defined city needs a name")
+        raise CityInvalid("a user-defined city needs a name")
     cid = str(data.get("id") or re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-") or "my-city")
     drivers: dict[str, Driver] = {}
     for key, raw in (data.get("drivers") or {}).items():
         _check_key(key)
         if isinstance(raw, dict):
             v = raw.get("value")
-            drivers[key] = Driver(key, None if v in (None, "", "missing") else float(v),
+            drivers[key] = Driver(key, None if v in (None, "", "missing") else _number(key, v),
                                   str(raw.get("unit") or DRIVER_KEYS[key]), str(raw.get("year") or ""),
                                   str(raw.get("evidence") or "estimate"),
                                   str(raw.get("source") or "entered by the user"), DRIVER_LABELS.get(key, key))
         elif raw not in (None, ""):
-            drivers[key] = Driver(key, float(raw), DRIVER_KEYS[key], evidence="estimate",
+            drivers[key] = Driver(key, _number(key, raw), DRIVER_KEYS[key], evidence="estimate",
                                   source="entered by the user", item=DRIVER_LABELS.get(key, key))
     return CityProfile(id=cid, name=name, country=str(data.get("country", "")), role="other",
                        drivers=drivers, user_defined=True)
+
+
+def _number(key: str, raw: Any) -> float:
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        raise CityInvalid(f"driver '{key}': {raw!r} is not a number") from None
 
 
 _SPLIT_ROW = re.compile(r"(?<!\\)\|")
@@ -209,11 +222,11 @@ def city_from_file(path: Path | str) -> CityProfile:
     """A user-defined city from a file in the city record format (front matter + ``## Drivers`` table)."""
     text = Path(path).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
     if not text.startswith("---\n") or "\n---" not in text[4:]:
-        raise ValueError(f"{path}: a city file starts with YAML front matter between two '---' lines")
+        raise CityInvalid(f"{path}: a city file starts with YAML front matter between two '---' lines")
     end = text.index("\n---", 4)
     front = yaml.safe_load(text[4:end]) or {}
     if not isinstance(front, dict):
-        raise ValueError(f"{path}: front matter must be a mapping")
+        raise CityInvalid(f"{path}: front matter must be a mapping")
     titles = {str(s.get("id")): str(s.get("title", "")) for s in front.get("sources") or [] if isinstance(s, dict)}
     cid = str(front.get("id") or Path(path).stem)
     drivers: dict[str, dict[str, Any]] = {}

@@ -139,7 +139,8 @@ def economics_factor(si: SolutionInputs, city: CityProfile, source: CityProfile 
             plan.calibration = calibrate(si, source, general, "household")[0]
         central = plan.central()
     except (DriverMissing, LookupError, ValueError) as exc:
-        return FitFactor("economics", 0.5, f"Payback not computed: {exc}".split(". Supply")[0] + "."), None, None
+        reason = exc.problem if isinstance(exc, DriverMissing) else str(exc)  # the fix is for the estimate, not here
+        return FitFactor("economics", 0.5, f"Payback not computed: {reason}."), None, None
     pb = central.get("payback")
     life = float(np.mean([m.params["lifetime"].mid for m in plan.measures]))
     capex = central["capex"] if si.source_scales else None

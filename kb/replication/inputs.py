@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from kb.errors import NotFound
 from kb.records.vocab import MODEL_KEYS
 from kb.replication.cities import source_label
 from kb.store import catalog
@@ -18,7 +19,7 @@ FACTOR_KEYS: tuple[str, ...] = ("co2_natural_gas", "co2_petrol", "pef_natural_ga
 FACTORS_ID = "carrier-factors"
 
 
-class ParameterMissing(LookupError):
+class ParameterMissing(NotFound, LookupError):
     """A measure type lacks a parameter its model needs."""
 
     def __init__(self, measure: str, key: str) -> None:
@@ -29,7 +30,7 @@ class ParameterMissing(LookupError):
         self.key = key
 
 
-class NotAMeasureType(LookupError):
+class NotAMeasureType(NotFound, LookupError):
     """The id is not a measure type with an impact model."""
 
 

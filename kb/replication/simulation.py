@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.errors import InvalidInput
 from kb.records.vocab import CARRIERS, MODEL_KEYS
 from kb.replication.cities import CityProfile
 from kb.replication.factors import CarrierFactors, carrier_factors, driver_input
@@ -45,8 +46,12 @@ ELECTRIC_MODELS = frozenset({"pv", "battery", "heat_pump", "heat_recovery", "ev_
 SENSITIVITY_METRICS: tuple[str, ...] = ("co2_avoided", "primary_energy_saved", "savings", "payback", "capex")
 
 
-class ScaleMissing(ValueError):
+class ScaleMissing(InvalidInput, ValueError):
     """No scale given and the solution record has no scale figure."""
+
+
+class PortfolioInvalid(InvalidInput, ValueError):
+    """A portfolio or its simulation settings break a rule: no measure, a negative scale, an unknown carrier."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +196,7 @@ def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str
             tariff: str = "household") -> Plan:
     """Resolve every input of a portfolio in a city; a missing driver raises ``DriverMissing``."""
     if not items:
-        raise ValueError("a portfolio needs at least one measure")
+        raise PortfolioInvalid("a portfolio needs at least one measure")
     measures: list[_Measure] = []
     drivers: dict[str, float] = {}
     driver_rows: dict[str, Input] = {}
@@ -199,7 +204,7 @@ def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str
     for it in items:
         mt = it.measure_type
         if it.scale < 0 or not math.isfinite(it.scale):
-            raise ValueError(f"the scale of '{mt.id}' must be a non-negative number, got {it.scale}")
+            raise PortfolioInvalid(f"the scale of '{mt.id}' must be a non-negative number, got {it.scale}")
         scale = Input.fixed(f"scale of {mt.id}", "scale", float(it.scale), mt.scale_unit, it.scale_evidence,
                             it.scale_source, role="scale", measure=mt.id)
         measures.append(_Measure(mt, scale, _resolve_params(mt, it.overrides)))
@@ -208,8 +213,8 @@ def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str
             drivers[key] = float(d.value)  # type: ignore[arg-type]
             driver_rows.setdefault(key, driver_input(d, f"{d.item or key}, {city.name}"))
         if mt.displaces not in CARRIERS:
-            raise ValueError(f"measure type '{mt.id}' displaces '{mt.displaces}', not a carrier the model knows "
-                             f"({', '.join(CARRIERS)})")
+            raise PortfolioInvalid(f"measure type '{mt.id}' displaces '{mt.displaces}', not a carrier the model "
+                                   f"knows ({', '.join(CARRIERS)})")
         touched = {"electricity"} if mt.model in ELECTRIC_MODELS else set()
         if mt.model not in ("pv", "battery"):
             touched.add(mt.displaces)
@@ -322,7 +327,7 @@ def sensitivity(plan: Plan, metrics: Sequence[str] = SENSITIVITY_METRICS
 def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED) -> Estimate:
     """Percentiles of every metric, the assumption table and the sensitivity for a prepared plan."""
     if samples < 1:
-        raise ValueError("samples must be at least 1")
+        raise PortfolioInvalid("samples must be at least 1")
     sims = plan.simulate(samples, seed)
     central = plan.central()
     metrics = {name: Metric(name, METRICS[name][0], METRICS[name][1], *percentiles(arr), central[name])

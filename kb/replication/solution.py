@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from kb.errors import InvalidInput, NotFound
 from kb.records.vocab import MODEL_KEYS
 from kb.replication.cities import CityProfile, DriverMissing, find_city
 from kb.replication.inputs import (
@@ -37,8 +38,12 @@ from kb.replication.simulation import (
 from kb.store import catalog
 
 
-class NoImpactModel(LookupError):
+class NoImpactModel(NotFound, LookupError):
     """The solution has no measure type with an impact model."""
+
+
+class EstimateInvalid(InvalidInput, ValueError):
+    """The scales or parameter values given for an estimate do not fit the solution's measure types."""
 
 
 @dataclass
@@ -122,7 +127,7 @@ def solution_items(si: SolutionInputs, scale: float | Mapping[str, float] | None
         chosen = {k: float(v) for k, v in scale.items()}
         unknown = set(chosen) - {mt.id for mt in si.types}
         if unknown:
-            raise ValueError(f"solution '{sol}' has no measure type {', '.join(sorted(unknown))} "
+            raise EstimateInvalid(f"solution '{sol}' has no measure type {', '.join(sorted(unknown))} "
                              f"(it has {', '.join(mt.id for mt in si.types)})")
     elif scale is not None:
         chosen[primary.id] = float(scale)
@@ -156,11 +161,11 @@ def user_params(si: SolutionInputs, params: Mapping[str, float]) -> dict[str, di
         mt_id, _, key = raw_key.rpartition(".")
         targets = [mt for mt in si.types if (not mt_id or mt.id == mt_id) and key in MODEL_KEYS[mt.model]]
         if mt_id and mt_id not in {mt.id for mt in si.types}:
-            raise ValueError(f"parameter '{raw_key}': the solution has no measure type '{mt_id}'")
+            raise EstimateInvalid(f"parameter '{raw_key}': the solution has no measure type '{mt_id}'")
         if not targets:
-            raise ValueError(f"parameter '{raw_key}': no measure type of this solution uses '{key}'")
+            raise EstimateInvalid(f"parameter '{raw_key}': no measure type of this solution uses '{key}'")
         if not math.isfinite(float(value)) or float(value) < 0:
-            raise ValueError(f"parameter '{raw_key}': {value} is not a number of zero or more")
+            raise EstimateInvalid(f"parameter '{raw_key}': {value} is not a number of zero or more")
         for mt in targets:
             out[mt.id][key] = float(value)
     return out

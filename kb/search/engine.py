@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -11,13 +12,15 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
-from kb.embeddings import Embedder
+from kb.embeddings import Embedder, EmbedderError
 from kb.search import glossary
 from kb.search.snippets import Span, clean_query, drop_header, parse_marked, plain_snippet, spans_text
 from kb.store import database
 from kb.store import fts as search_backend
 from kb.store.catalog import RecordNotFound
 from kb.text import fold
+
+log = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 2.0
 FACETS: tuple[str, ...] = ("city", "kind", "category", "measure_type", "barrier_type", "status", "evidence")
@@ -149,7 +152,8 @@ class SearchEngine:
             return None
         try:
             q = np.asarray(self.embedder.encode([query])[0], dtype=np.float32)  # type: ignore[union-attr]
-        except Exception:
+        except EmbedderError as exc:  # no model: the search falls back to full-text ranking
+            log.warning("dense search unavailable, full-text only: %s", exc)
             return None
         if q.shape[0] != idx.vectors.shape[1]:
             return None

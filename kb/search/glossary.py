@@ -8,12 +8,15 @@ such as ``jordvarmepumpe`` split into known parts). English queries are left exa
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from kb.search.glossary_terms import FUNCTION_WORDS, LANGS, LANGUAGE_NAMES, MARK_LETTERS, TABLE
 from kb.text import fold
+
+log = logging.getLogger(__name__)
 
 MAX_TOKENS = 64
 MIN_STEM = 3          # a compound part or a prefix entry shorter than this never matches inside a word
@@ -177,7 +180,8 @@ def detect(query: str) -> Reading:
     """Read a query: English unless another language has clearly more evidence (never raises)."""
     try:
         return _detect(query)
-    except Exception:  # a glossary problem must never break search
+    except (ValueError, LookupError):  # a malformed glossary table (a bug, logged) must never break search
+        log.exception("query language detection failed; the query is read as English")
         return Reading()
 
 

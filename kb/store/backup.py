@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlmodel import SQLModel
 
+from kb.errors import InvalidInput
 from kb.store import database, fts
 
 FORMAT = "atelier-kb-backup"
 FORMAT_VERSION = 1
 
 
-class BackupError(Exception):
+class BackupError(InvalidInput):
     """The archive cannot be written or read, or the target database is not empty."""
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
+from kb.errors import NotFound
 from kb.records import vocab
 from kb.records.vocab import KINDS
 from kb.store import database
@@ -17,13 +18,12 @@ from kb.store.tables import BarrierRow, ChunkRow, LinkRow, QuantityRow, RecordRo
 from kb.text import fold
 
 
-class RecordNotFound(Exception):
+class RecordNotFound(NotFound):
     """No record has the requested id."""
 
     def __init__(self, record_id: str) -> None:
         super().__init__(f"no record with id '{record_id}' (try 'kb list')")
         self.record_id = record_id
-
 
 
 def stats(engine: Engine) -> dict[str, Any]:

@@ -6,24 +6,36 @@ module's connection hooks and ``kb.store.fts`` (FTS5), so that a PostgreSQL depl
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
+from kb.errors import KbError, NotFound, StorageUnavailable
 from kb.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from kb.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 30_000
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
-class DatabaseError(Exception):
-    """The database file cannot be opened or is not a knowledge-base database."""
+class DatabaseError(KbError):
+    """The database cannot be used; one of the two kinds below says why."""
+
+
+class DatabaseMissing(DatabaseError, NotFound):
+    """The database file does not exist (and the command does not create one)."""
+
+
+class DatabaseUnavailable(DatabaseError, StorageUnavailable):
+    """The database file cannot be opened, is not a knowledge-base database, or stays locked by another writer."""
 
 
 def get_engine(path: Path | str, create: bool = True) -> Engine:
@@ -34,16 +46,16 @@ def get_engine(path: Path | str, create: bool = True) -> Engine:
         if engine is None:
             p = Path(key)
             if not create and not p.exists():
-                raise DatabaseError(f"database {p} does not exist: run 'kb ingest' first")
+                raise DatabaseMissing(f"database {p} does not exist: run 'kb ingest' first")
             p.parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(f"sqlite:///{key}", connect_args={"check_same_thread": False,
                                                                      "timeout": BUSY_TIMEOUT_MS / 1000})
             _install_sqlite_hooks(engine)
             try:
                 migrate(engine)
-            except Exception as exc:  # a corrupt or foreign file
+            except DBAPIError as exc:  # a corrupt, foreign, unreadable or locked file
                 engine.dispose()
-                raise DatabaseError(f"cannot open database {p}: {exc}") from exc
+                raise DatabaseUnavailable(f"cannot open database {p}: {exc.orig}") from exc
             _engines[key] = engine
         return engine
 
@@ -82,16 +94,25 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
-    """A session whose transaction starts with BEGIN IMMEDIATE and commits on success, else rolls back."""
-    with engine.connect() as conn:
-        conn = conn.execution_options(kb_begin="IMMEDIATE")
-        with Session(bind=conn, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+    """A session whose transaction starts with BEGIN IMMEDIATE and commits on success, else rolls back.
+
+    A database still locked by another writer after the busy timeout raises :class:`DatabaseUnavailable`."""
+    try:
+        with engine.connect() as conn:
+            conn = conn.execution_options(kb_begin="IMMEDIATE")
+            with Session(bind=conn, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+    except OperationalError as exc:
+        code = getattr(exc.orig, "sqlite_errorcode", None)
+        if code is None or code & 0xFF not in _BUSY:
+            raise
+        raise DatabaseUnavailable(f"the database {engine.url.database} is locked by another writer: "
+                                  f"try again in a moment") from exc
 
 
 # --- migrations -------------------------------------------------------------------------------------------

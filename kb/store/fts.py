@@ -7,16 +7,19 @@ calls the functions below.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 HIT_START = "\x02"
 HIT_END = "\x03"
+log = logging.getLogger(__name__)
 
 
 def create_fts_table(conn: Connection) -> None:
@@ -171,7 +174,8 @@ def fts_ranked(session: Session, query: str, limit: int, weights: tuple[float, f
                "ORDER BY s DESC LIMIT :n")
     try:
         return [(int(r[0]), float(r[1])) for r in session.exec(sql, params=params)]  # type: ignore[call-overload]
-    except Exception:  # an FTS5 syntax error cannot happen with quoted tokens; never let one escape
+    except OperationalError as exc:  # an FTS5 syntax error cannot happen with quoted tokens; never let one escape
+        log.warning("full-text query %r failed: %s", match, exc.orig)
         return []
 
 
@@ -185,7 +189,8 @@ def fts_snippet(session: Session, query: str, chunk_id: int, tokens: int = 28) -
     try:
         row = session.exec(sql, params={"a": HIT_START, "b": HIT_END, "k": int(tokens),  # type: ignore[call-overload]
                                         "q": match, "id": int(chunk_id)}).first()
-    except Exception:
+    except OperationalError as exc:  # as in fts_ranked: the page shows a plain snippet instead
+        log.warning("full-text snippet for %r failed: %s", match, exc.orig)
         return None
     return str(row[0]) if row and row[0] is not None else None
 

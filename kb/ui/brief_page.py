@@ -8,8 +8,9 @@ from typing import Any
 import streamlit as st
 
 from kb.briefs.build import BriefRequest, build_brief
-from kb.briefs.data import BriefError, city_name
+from kb.briefs.data import city_name
 from kb.briefs.render import to_markdown
+from kb.errors import KbError
 from kb.store import catalog
 from kb.text import fold
 from kb.ui import state
@@ -92,7 +93,7 @@ def _build(engine: Any, request: BriefRequest) -> None:
     try:
         with st.spinner("Building the brief…"):
             brief = build_brief(engine, request)
-    except (BriefError, catalog.RecordNotFound, LookupError, ValueError) as exc:
+    except KbError as exc:  # BriefError, RecordNotFound ...: this page says what failed and drops the old brief
         st.session_state.pop("brief_built", None)
         st.error(f"The brief could not be built: {exc}")
         return

@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from kb.replication.fit import lighthouse_solutions
-from kb.replication.simulation import METRICS, ScaleMissing
-from kb.replication.solution import NoImpactModel, estimate_solution, missing_params, read_solution
+from kb.replication.simulation import METRICS
+from kb.replication.solution import estimate_solution, missing_params, read_solution
 from kb.ui import state
 from kb.ui.widgets import city_picker, solution_brief_downloads
 from kb.views.replication import range_rows, side_by_side, tornado_rows
@@ -26,11 +26,7 @@ def render() -> None:
     if sol_id is None or city is None:
         st.info("Choose a solution and your city.")
         return
-    try:
-        si = read_solution(engine, sol_id)
-    except NoImpactModel as exc:
-        st.error(str(exc))
-        return
+    si = read_solution(engine, sol_id)  # errors here and below are KbErrors: kb.ui.routes shows them
     scales: dict[str, float] = {}
     cols = st.columns(len(si.types))
     for col, mt in zip(cols, si.types, strict=True):
@@ -59,12 +55,7 @@ def render() -> None:
         st.warning("Enter the scale of " + ", ".join(f"{mt.title} ({mt.scale_unit})" for mt in missing)
                    + ": the source record gives none.")
         return
-    try:
-        est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed),
-                                params=params)
-    except (ScaleMissing, LookupError, ValueError) as exc:
-        st.error(str(exc))
-        return
+    est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed), params=params)
     st.subheader(f"{si.record['title']} in {city.name}")
     _ranges(est)
     solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params)

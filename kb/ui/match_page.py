@@ -21,12 +21,8 @@ def render() -> None:
     needs = c1.text_input("What does your city need? (optional)", key="match_needs",
                           placeholder="e.g. cut gas use in apartment blocks")
     budget = c2.number_input("Budget, EUR (optional)", value=None, min_value=0.0, step=100000.0, key="match_budget")
-    try:
-        ranked = match(state.engine(), city, needs=needs or None, budget=budget,
-                       embedder=state.embedder() if needs else None)
-    except (LookupError, ValueError) as exc:
-        st.error(str(exc))
-        return
+    ranked = match(state.engine(), city, needs=needs or None, budget=budget,
+                   embedder=state.embedder() if needs else None)
     if not ranked:
         st.warning("No lighthouse solution with an impact model was found.")
         return

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from kb.errors import KbError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,8 +63,22 @@ def page(key: str) -> st.Page:
 
 
 def _dispatch(key: str) -> Callable[[], None]:
+    """The one error path of the app: a ``KbError`` is a message for the user (``st.error``); anything else is a
+    bug, logged with a short id that the page shows (re-raised with ``KB_DEBUG=1``, for the traceback)."""
+
     def run() -> None:
-        _renderers[key]()
+        try:
+            _renderers[key]()
+        except ScriptControlException:  # st.rerun, st.stop, st.switch_page: Streamlit's control flow
+            raise
+        except KbError as exc:
+            st.error(str(exc))
+        except Exception:
+            if os.environ.get("KB_DEBUG") == "1":
+                raise
+            incident = secrets.token_hex(4)
+            log.exception("page %r failed; shown to the user as %s", key, incident)
+            st.error(f"Something went wrong; it was logged as {incident}.")
 
     run.__name__ = key.replace("-", "_")
     return run
