@@ -68,7 +68,7 @@ def parse_tree(root: Path, progress: Progress | None = None) -> tuple[list[Recor
             continue
         errs = errs + validate_record(rec)
         if not errs and rec.id in seen:
-            errs.append(RecordError(display, rec.front.get("_line", {}).get("id", 1),
+            errs.append(RecordError(display, rec.line_of("id"),
                                     f"duplicate id '{rec.id}': already used by {seen[rec.id]}"))
         if errs:
             errors.extend(errs)
@@ -76,7 +76,7 @@ def parse_tree(root: Path, progress: Progress | None = None) -> tuple[list[Recor
             continue
         seen[rec.id] = display
         rec.path = str(path.resolve())
-        rec.front["_display"] = display
+        rec.display_path = display
         records.append(rec)
         if progress and (n % 25 == 0 or n == len(files)):
             progress(f"parsed {n}/{len(files)} files")
@@ -116,7 +116,7 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
             break
         bad = {e.file for e in ref_errs}
         for e in ref_errs:
-            display = next((r.front.get("_display", r.path) for r in records if r.path == e.file), e.file)
+            display = next((r.display_path or r.path for r in records if r.path == e.file), e.file)
             errors.append(RecordError(str(display), e.line, e.message))
         bad_paths |= bad
         records = [r for r in records if r.path not in bad]

@@ -20,6 +20,10 @@ from typing import Any
 
 from ingest.loader import run_ingest
 from kb.embeddings import FakeEmbedder
+from kb.lessons.format import Lesson
+from kb.replication.cities import CityProfile
+from kb.replication.fit import FitFactor, Match
+from kb.replication.simulation import Estimate, Metric
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -53,7 +57,7 @@ def build_replication_db(tmp: Path) -> Path:
     return db
 
 
-# --- a hand-made estimate and fit, in the shape of ``kb estimate --json`` and ``kb match --json`` -------------
+# --- a hand-made estimate and fit, as the replication model's Estimate and Match ----------------------------
 
 BRIEF_DATE = "2026-01-15"
 BRIEF_SEED = 7
@@ -62,23 +66,31 @@ CATALOGUE = "test-battery S1: Fixture technology catalogue"
 STATS = "krakow S1: Fixture statistics for Kraków"
 
 
-def fake_estimate(solution_id: str, city: str, scale: float | None, seed: int) -> dict[str, Any]:
+def _metric(name: str, unit: str, p10: float, p50: float, p90: float) -> Metric:
+    return Metric(name, unit, name.replace("_", " "), p10, p50, p90, central=p50)
+
+
+def fake_estimate(solution_id: str, city: str, scale: float | dict[str, float] | None, seed: int) -> Estimate:
     """2,000 kWh of storage in Kraków: 250 cycles × 2,000 kWh × 0.9 ≈ 450 MWh/yr shifted, at 615 g/kWh."""
-    value = scale if scale is not None else 2000.0
+    value = scale if isinstance(scale, float | int) else 2000.0
     k = value / 2000.0
-    return {
-        "solution": solution_id, "city": city, "scale": {"value": value, "unit": "kWh"},
-        "metrics": {
-            "electricity": {"unit": "MWh/yr", "p10": 380.0 * k, "p50": 450.0 * k, "p90": 520.0 * k},
-            "co2_avoided": {"unit": "tCO2/yr", "p10": 21.0 * k, "p50": 27.7 * k, "p90": 34.5 * k},
-            "capex": {"unit": "EUR", "p10": 680000.0 * k, "p50": 800000.0 * k, "p90": 920000.0 * k},
-            "opex": {"unit": "EUR/yr", "p10": 11000.0 * k, "p50": 16000.0 * k, "p90": 19000.0 * k},
-            "savings": {"unit": "EUR/yr", "p10": 21000.0 * k, "p50": 27000.0 * k, "p90": 33000.0 * k},
-            "payback": {"unit": "yr", "p10": 55.0, "p50": 73.0, "p90": 110.0},
-            "cost_per_tco2": {"unit": "EUR/tCO2", "p10": 1200.0, "p50": 1650.0, "p90": 2400.0},
-        },
-        "source_site": {"city": "testville", "scale": {"value": 2000.0, "unit": "kWh"}},
-        "assumptions": [
+    metrics = [
+        _metric("electricity", "MWh/yr", 380.0 * k, 450.0 * k, 520.0 * k),
+        _metric("co2_avoided", "tCO2/yr", 21.0 * k, 27.7 * k, 34.5 * k),
+        _metric("capex", "EUR", 680000.0 * k, 800000.0 * k, 920000.0 * k),
+        _metric("opex", "EUR/yr", 11000.0 * k, 16000.0 * k, 19000.0 * k),
+        _metric("savings", "EUR/yr", 21000.0 * k, 27000.0 * k, 33000.0 * k),
+        _metric("payback", "yr", 55.0, 73.0, 110.0),
+        _metric("cost_per_tco2", "EUR/tCO2", 1200.0, 1650.0, 2400.0),
+    ]
+    return Estimate(
+        city=CityProfile(city, city), solution={"id": solution_id},
+        measures=[{"measure_type": "test-battery", "title": "Battery storage", "model": "battery", "scale": value,
+                   "unit": "kWh", "displaces": "electricity"}],
+        metrics={m.name: m for m in metrics},
+        source_site={"city": "testville", "scale": {"value": 2000.0, "unit": "kWh"}},
+        samples={}, n_samples=5000, seed=seed,
+        assumptions=[
             {"name": "scale", "value": value, "unit": "kWh", "evidence": "design", "source": SITE},
             {"name": "round_trip_efficiency", "value": 0.9, "low": 0.85, "high": 0.95, "unit": "-",
              "evidence": "reference", "source": CATALOGUE},
@@ -89,7 +101,7 @@ def fake_estimate(solution_id: str, city: str, scale: float | None, seed: int) -
             {"name": "electricity_price_household", "value": 0.22, "unit": "EUR/kWh", "evidence": "reference",
              "source": STATS},
         ],
-        "sensitivity": [
+        sensitivity=[
             {"metric": "co2_avoided", "metric_unit": "tCO2/yr", "input": "cycles_per_year", "at_low": 23.1,
              "at_high": 33.2, "swing": 10.1},
             {"metric": "co2_avoided", "metric_unit": "tCO2/yr", "input": "round_trip_efficiency", "at_low": 26.2,
@@ -97,22 +109,30 @@ def fake_estimate(solution_id: str, city: str, scale: float | None, seed: int) -
             {"metric": "savings", "metric_unit": "EUR/yr", "input": "electricity_price_household", "at_low": 20000,
              "at_high": 34000, "swing": 14000},
         ],
-        "most_influential": {"co2_avoided": "cycles_per_year", "savings": "electricity_price_household"},
-        "unavailable": [{"metric": "nox_avoided", "reason": "no NOx factor for grid electricity"}],
-    }
+        most_influential={"co2_avoided": "cycles_per_year", "savings": "electricity_price_household"},
+        unavailable=[{"metric": "nox_avoided", "reason": "no NOx factor for grid electricity"}],
+    )
 
 
-def fake_fit(solution_id: str, city: str) -> dict[str, Any]:
-    return {"id": solution_id, "title": "", "fit": 0.62, "factors": [
-        {"name": "climate", "score": 0.8, "explanation": "Kraków is colder than the source (3300 vs 3000 K·d)."},
-        {"name": "energy system", "score": 0.4, "explanation": "Needs a grid operator that allows shared storage."},
-        {"name": "economics", "score": 0.3, "explanation": "Payback is long at Polish prices."},
-        {"name": "evidence", "score": 0.5, "explanation": "Design figures only; nothing measured."},
-    ]}
+def fake_fit(solution_id: str, city: str) -> Match:
+    return Match(solution_id, "", city, ["test-battery"], 0.62, [
+        FitFactor("climate", 0.8, "Kraków is colder than the source (3300 vs 3000 K·d)."),
+        FitFactor("energy system", 0.4, "Needs a grid operator that allows shared storage."),
+        FitFactor("economics", 0.3, "Payback is long at Polish prices."),
+        FitFactor("evidence", 0.5, "Design figures only; nothing measured."),
+    ])
 
 
-def no_lessons(solution_id: str) -> list[dict[str, Any]]:
+def no_lessons(solution_id: str) -> list[Lesson]:
     return []
+
+
+def app_lesson(**fields: Any) -> Lesson:
+    """A published lesson as written in the app (every text field empty unless given)."""
+    base: dict[str, Any] = {"id": "lesson", "title": "", "city": "krakow", "solutions": [], "measure_types": [],
+                            "phase": "", "barrier_type": "", "summary": "", "what_happened": "", "what_was_tried": "",
+                            "outcome": "", "outcome_note": "", "applies_when": "", "status": "published"}
+    return Lesson(**{**base, **fields})
 
 
 # --- lessons ------------------------------------------------------------------------------------------------

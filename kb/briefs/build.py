@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 
 from kb.briefs.data import (
     BriefError,
-    Estimate,
     EstimateFn,
     FitFn,
     LessonsFn,
@@ -23,7 +22,11 @@ from kb.briefs.data import (
 )
 from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeBar, RangeChart, Section, Table, fmt, inert
 from kb.briefs.sources import SENTENCE, SourceBook
+from kb.lessons.format import Lesson
+from kb.replication.fit import Match
+from kb.replication.simulation import Estimate, Metric, finite_or_none
 from kb.store import catalog
+from kb.store.readmodel import Number, StoredRecord
 
 __all__ = ["BriefError", "BriefRequest", "build_brief"]
 
@@ -67,20 +70,23 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
     lessons = lessons or app_lessons(engine)
     city = find_city(engine, req.city)
     cname = city_name(city)
-    sols = [catalog.get_record(engine, sid) for sid in dict.fromkeys(req.solutions)]
+    wanted = list(dict.fromkeys(req.solutions))
+    sols = catalog.get_records(engine, wanted)
+    if len(sols) < len(wanted):
+        raise catalog.RecordNotFound(next(sid for sid in wanted if sid not in {s.id for s in sols}))
     for s in sols:
-        if s["kind"] != "solution":
-            raise BriefError(f"'{s['id']}' is a {s['kind']} record, not a solution")
-    ests = [estimate(s["id"], city["id"], req.scales.get(s["id"]), req.seed) for s in sols]
-    fits = [fit(s["id"], city["id"]) for s in sols]
+        if s.kind != "solution":
+            raise BriefError(f"'{s.id}' is a {s.kind} record, not a solution")
+    ests = [estimate(s.id, city.id, req.scales.get(s.id), req.seed) for s in sols]
+    fits = [fit(s.id, city.id) for s in sols]
     book = SourceBook(engine)
     model = book.model(req.seed)
     version = str(catalog.stats(engine).get("corpus_version") or "unversioned")
-    titles = [s["title"] for s in sols]
-    brief = Brief(title=f"Replication brief for {cname}: " + "; ".join(titles), city_id=city["id"],
-                  city_name=cname, solutions=[(s["id"], s["title"]) for s in sols], date=req.date,
+    titles = [s.title for s in sols]
+    brief = Brief(title=f"Replication brief for {cname}: " + "; ".join(titles), city_id=city.id,
+                  city_name=cname, solutions=[(s.id, s.title) for s in sols], date=req.date,
                   kb_version=version, seed=req.seed)
-    source_names = {s["id"]: _source_city(engine, s) for s in sols}
+    source_names = {s.id: _source_city(engine, s) for s in sols}
     brief.sections = [
         _summary(sols, ests, fits, cname, book, model, source_names),
         _as_built(sols, book, source_names),
@@ -96,29 +102,40 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
     return brief
 
 
-def _source_city(engine: Engine, sol: dict[str, Any]) -> str:
+def _source_city(engine: Engine, sol: StoredRecord) -> str:
     try:
-        return city_name(catalog.get_record(engine, sol["city"]))
+        return city_name(catalog.get_record(engine, sol.city))
     except catalog.RecordNotFound:
-        return str(sol["city"] or "")
+        return sol.city
 
 
-def _metrics(est: Estimate) -> list[tuple[str, dict[str, Any]]]:
-    return [(k, v) for k, v in (est.get("metrics") or {}).items() if isinstance(v, dict) and v.get("p50") is not None]
+def _pct(m: Metric) -> tuple[float | None, float | None, float | None]:
+    """P10, P50, P90 with infinite or undefined values (a payback that never comes) as None."""
+    return finite_or_none(m.p10), finite_or_none(m.p50), finite_or_none(m.p90)
 
 
-def _main_metrics(est: Estimate, n: int = 5) -> list[tuple[str, dict[str, Any]]]:
+def _metrics(est: Estimate) -> list[tuple[str, Metric]]:
+    return [(k, m) for k, m in est.metrics.items() if finite_or_none(m.p50) is not None]
+
+
+def _main_metrics(est: Estimate, n: int = 5) -> list[tuple[str, Metric]]:
     ms = _metrics(est)
     rank = {k: i for i, k in enumerate(MAIN_ORDER)}
     return sorted(ms, key=lambda kv: rank.get(kv[0], len(rank)))[:n]
 
 
-def _range(m: dict[str, Any]) -> str:
-    return f"**{fmt(m['p50'])} {m.get('unit', '')}** (P10 {fmt(m.get('p10'))} – P90 {fmt(m.get('p90'))})"
+def _range(m: Metric) -> str:
+    p10, p50, p90 = _pct(m)
+    return f"**{fmt(p50)} {m.unit}** (P10 {fmt(p10)} – P90 {fmt(p90)})"
 
 
-def _scale_text(est: Estimate, sol: dict[str, Any], model: str, book: SourceBook) -> str:
-    scale_rows = [a for a in est.get("assumptions") or [] if str(a.get("name", "")).startswith("scale")
+def _fit_value(x: float) -> float:
+    """A fit score as the replication model reports it (three decimals)."""
+    return round(x, 3)
+
+
+def _scale_text(est: Estimate, sol: StoredRecord, model: str, book: SourceBook) -> str:
+    scale_rows = [a for a in est.assumptions if str(a.get("name", "")).startswith("scale")
                   or a.get("role") == "scale"]
     if scale_rows:
         refs = "; ".join(book.assumption(a, sol).strip("[]") for a in scale_rows)
@@ -126,29 +143,28 @@ def _scale_text(est: Estimate, sol: dict[str, Any], model: str, book: SourceBook
         model = f"[{refs}] ({evidence})"
     else:
         model = f"{model} (input)"
-    measures = [m for m in est.get("measures") or [] if isinstance(m, dict) and m.get("scale") is not None]
+    measures = [m for m in est.measures if m["scale"] is not None]
     if len(measures) > 1:
-        parts = [f"{fmt(m['scale'])} {m.get('unit', '')} of {m.get('title') or m.get('measure_type')}"
-                 for m in measures]
+        parts = [f"{fmt(m['scale'])} {m['unit']} of {m['title'] or m['measure_type']}" for m in measures]
         return f"at a scale of {', '.join(parts)} {model}"
-    scale = est.get("scale") or {}
-    if scale.get("value") is None:
+    scale = est.scale
+    if scale["value"] is None:
         return "at the scale of the source site"
-    return f"at a scale of {fmt(scale['value'])} {scale.get('unit', '')} {model}"
+    return f"at a scale of {fmt(scale['value'])} {scale['unit']} {model}"
 
 
-def _summary(sols: list[dict[str, Any]], ests: list[Estimate], fits: list[Any], cname: str, book: SourceBook,
+def _summary(sols: list[StoredRecord], ests: list[Estimate], fits: list[Match | None], cname: str, book: SourceBook,
              model: str, source_names: dict[str, str]) -> Section:
     sec = Section("Executive summary")
     for sol, est, fit in zip(sols, ests, fits, strict=True):
         rec = book.record(sol)
         sec.blocks.append(Paragraph(
-            f"**{sol['title']}** — built in {source_names[sol['id']]} (status: {sol['status']}) {rec} — "
+            f"**{sol.title}** — built in {source_names[sol.id]} (status: {sol.status}) {rec} — "
             f"replicated to {cname} {_scale_text(est, sol, model, book)}. Estimated yearly effect, median with "
             f"the P10–P90 range:"))
         items = [f"{metric_label(k)}: {_range(m)} {model} — estimate" for k, m in _main_metrics(est)]
-        if fit and fit.get("fit") is not None:
-            items.append(f"transfer fit: **{fmt(fit['fit'])}** of 1 {model} — estimate")
+        if fit is not None:
+            items.append(f"transfer fit: **{fmt(_fit_value(fit.fit))}** of 1 {model} — estimate")
         sec.blocks.append(Bullets(items or ["no estimated outputs"]))
     sec.blocks.append(Paragraph(
         "Ranges come from a seeded Monte Carlo over the low/mid/high assumptions listed at the end; figures "
@@ -157,40 +173,39 @@ def _summary(sols: list[dict[str, Any]], ests: list[Estimate], fits: list[Any], 
     return sec
 
 
-def _number_table(qs: list[dict[str, Any]], rec: dict[str, Any], book: SourceBook) -> Table:
+def _number_table(qs: list[Number], rec: StoredRecord, book: SourceBook) -> Table:
     rows = []
     for q in qs:
-        if q.get("missing"):
-            rows.append([q["item"], "not published", q.get("unit") or "", "", "—", "—"])
+        if q.missing:
+            rows.append([q.item, "not published", q.unit, "", "—", "—"])
             continue
-        if q.get("low") is not None or q.get("high") is not None:
-            value = " / ".join(fmt(v) for v in (q.get("low"), q.get("mid"), q.get("high")) if v is not None)
+        if q.low is not None or q.high is not None:
+            value = " / ".join(fmt(v) for v in (q.low, q.mid, q.high) if v is not None)
         else:
-            value = fmt(q.get("value"))
-        rows.append([q["item"], value, q.get("unit") or "", str(q.get("year") or ""), q.get("evidence") or "—",
-                     book.cite(rec, q.get("source"))])
+            value = fmt(q.value)
+        rows.append([q.item, value, q.unit, q.year, q.evidence or "—", book.cite(rec, q.source)])
     return Table(["item", "value", "unit", "year", "evidence", "source"], rows)
 
 
-def _as_built(sols: list[dict[str, Any]], book: SourceBook, source_names: dict[str, str]) -> Section:
+def _as_built(sols: list[StoredRecord], book: SourceBook, source_names: dict[str, str]) -> Section:
     sec = Section("The solution as built at the source")
     for sol in sols:
-        sec.blocks.append(Heading(f"{sol['title']} — {source_names[sol['id']]}"))
-        meta = [x for x in (sol["front"].get("district"), sol["front"].get("site")) if x]
-        years = sol["front"].get("years") or []
+        sec.blocks.append(Heading(f"{sol.title} — {source_names[sol.id]}"))
+        meta = [x for x in (sol.front.get("district"), sol.front.get("site")) if x]
+        years = sol.front.get("years") or []
         summary = _section(sol, "Summary")
         if summary:
             sec.blocks.append(Paragraph(book.prose(sol, summary)))
-        facts = [f"status: {sol['status']}"]
+        facts = [f"status: {sol.status}"]
         if meta:
             facts.append("site: " + ", ".join(str(m) for m in meta) + f" {book.record(sol)}")
         if years and years[0]:
             facts.append(f"years: {years[0]}–{years[1] or 'ongoing'} {book.record(sol)}")
-        if sol["front"].get("partners"):
-            facts.append("partners: " + ", ".join(str(p) for p in sol["front"]["partners"]) + f" {book.record(sol)}")
+        if sol.front.get("partners"):
+            facts.append("partners: " + ", ".join(str(p) for p in sol.front["partners"]) + f" {book.record(sol)}")
         sec.blocks.append(Bullets(facts))
         for title in ("Measures", "Results"):
-            qs = sol["numbers"].get(title) or []
+            qs = sol.numbers_in(title)
             if qs:
                 sec.blocks.append(Paragraph(f"*{title}*"))
                 sec.blocks.append(_number_table(qs, sol, book))
@@ -200,38 +215,46 @@ def _as_built(sols: list[dict[str, Any]], book: SourceBook, source_names: dict[s
     return sec
 
 
-def _fit(sols: list[dict[str, Any]], fits: list[Any], cname: str, model: str) -> Section:
+def _fit(sols: list[StoredRecord], fits: list[Match | None], cname: str, model: str) -> Section:
     sec = Section(f"Fit for {cname}")
     for sol, fit in zip(sols, fits, strict=True):
         if len(sols) > 1:
-            sec.blocks.append(Paragraph(f"*{sol['title']}*"))
-        if not fit or not fit.get("factors"):
+            sec.blocks.append(Paragraph(f"*{sol.title}*"))
+        if fit is None or not fit.factors:
             sec.blocks.append(Paragraph("No transfer-fit breakdown is available for this solution."))
             continue
-        rows = [[f["name"], fmt(f.get("score")), "estimate", model, str(f.get("explanation") or "")]
-                for f in fit["factors"]]
-        rows.append(["overall fit", fmt(fit.get("fit")), "estimate", model, "weighted over the factors above"])
+        rows = [[f.name, fmt(_fit_value(f.score)), "estimate", model, f.explanation] for f in fit.factors]
+        rows.append(["overall fit", fmt(_fit_value(fit.fit)), "estimate", model, "weighted over the factors above"])
         sec.blocks.append(Table(["factor", "score", "evidence", "source", "why"], rows))
     return sec
 
 
-def _impact(sols: list[dict[str, Any]], ests: list[Estimate], cname: str, model: str) -> Section:
+def _metric_rows(metrics: list[tuple[str, Metric]], model: str) -> list[list[str]]:
+    rows = []
+    for k, m in metrics:
+        p10, p50, p90 = _pct(m)
+        rows.append([metric_label(k), m.unit, fmt(p10), fmt(p50), fmt(p90), "estimate", model])
+    return rows
+
+
+def _impact(sols: list[StoredRecord], ests: list[Estimate], cname: str, model: str) -> Section:
     sec = Section(f"Estimated impact in {cname}")
     for sol, est in zip(sols, ests, strict=True):
         metrics = _metrics(est)
-        title = sol["title"] if len(sols) > 1 else ""
+        title = sol.title if len(sols) > 1 else ""
         if title:
             sec.blocks.append(Paragraph(f"*{title}*"))
         if not metrics:
             sec.blocks.append(Paragraph("The model gives no outputs for this solution."))
             continue
         sec.blocks.append(Table(["output", "unit", "P10", "P50", "P90", "evidence", "source"],
-                                [[metric_label(k), str(m.get("unit", "")), fmt(m.get("p10")), fmt(m.get("p50")),
-                                  fmt(m.get("p90")), "estimate", model] for k, m in metrics]))
-        bars = [RangeBar(metric_label(k), str(m.get("unit", "")), float(m["p10"]), float(m["p50"]), float(m["p90"]),
-                         model)
-                for k, m in _main_metrics(est, 8) if not _is_cost(k) and m.get("p10") is not None
-                and m.get("p90") is not None][:5]
+                                _metric_rows(metrics, model)))
+        bars = []
+        for k, m in _main_metrics(est, 8):
+            p10, p50, p90 = _pct(m)
+            if not _is_cost(k) and p10 is not None and p50 is not None and p90 is not None:
+                bars.append(RangeBar(metric_label(k), m.unit, p10, p50, p90, model))
+        bars = bars[:5]
         if bars:
             sec.blocks.append(RangeChart(f"Estimated yearly effect in {cname} (P10–P50–P90)", bars))
         sens = _sensitivity_rows(est, model)
@@ -241,27 +264,26 @@ def _impact(sols: list[dict[str, Any]], ests: list[Estimate], cname: str, model:
                                         "Each input at its low and at its high, all others at their mid value:"))
             sec.blocks.append(Table(["input", "output", "at input low", "at input high", "evidence", "source"],
                                     sens))
-        for u in est.get("unavailable") or []:
-            sec.blocks.append(Paragraph(f"Not estimated: {metric_label(str(u.get('metric')))} — "
-                                        f"{str(u.get('reason') or '').rstrip('.')}."))
-        for w in est.get("warnings") or []:
+        for u in est.unavailable:
+            sec.blocks.append(Paragraph(f"Not estimated: {metric_label(u['metric'])} — {u['reason'].rstrip('.')}."))
+        for w in est.warnings:
             sec.blocks.append(Paragraph(f"Note from the model: {w}"))
     return sec
 
 
 def _sensitivity(est: Estimate) -> tuple[str, str, list[dict[str, Any]]]:
     """(metric, most influential input, that metric's top rows) of the one-at-a-time sensitivity."""
-    rows = [s for s in est.get("sensitivity") or [] if isinstance(s, dict)]
+    rows = est.sensitivity
     if not rows:
         return "", "", []
-    metrics = list(dict.fromkeys(str(s.get("metric") or "") for s in rows))
+    metrics = list(dict.fromkeys(str(s["metric"]) for s in rows))
     rank = {k: i for i, k in enumerate(MAIN_ORDER)}
     metric = sorted(metrics, key=lambda m: rank.get(m, len(rank)))[0]
-    mine = [s for s in rows if str(s.get("metric") or "") == metric
-            and not (s.get("at_low") is not None and s.get("at_low") == s.get("at_high"))]
+    mine = [s for s in rows if s["metric"] == metric
+            and not (s["at_low"] is not None and s["at_low"] == s["at_high"])]
     if not mine:
         return "", "", []
-    top = (est.get("most_influential") or {}).get(metric) or str(mine[0].get("input") or mine[0].get("name") or "")
+    top = est.most_influential.get(metric) or str(mine[0]["input"])
     return metric, top, mine[:5]
 
 
@@ -269,10 +291,8 @@ def _sensitivity_rows(est: Estimate, model: str) -> list[list[str]]:
     metric, _, rows = _sensitivity(est)
     out = []
     for s in rows:
-        lo = s.get("at_low", s.get("low"))
-        hi = s.get("at_high", s.get("high"))
-        unit = str(s.get("metric_unit") or (est.get("metrics") or {}).get(metric, {}).get("unit") or "")
-        out.append([str(s.get("input") or s.get("name") or "?"), f"{metric_label(metric)} ({unit})".replace(" ()", ""),
+        lo, hi = s["at_low"], s["at_high"]
+        out.append([str(s["input"]), f"{metric_label(metric)} ({s['metric_unit']})".replace(" ()", ""),
                     fmt(lo) if isinstance(lo, int | float) else "—", fmt(hi) if isinstance(hi, int | float) else "—",
                     "estimate", model])
     return out
@@ -282,19 +302,18 @@ def _is_cost(name: str) -> bool:
     return any(w in name for w in COST_WORDS)
 
 
-def _costs(sols: list[dict[str, Any]], ests: list[Estimate], book: SourceBook, model: str) -> Section:
+def _costs(sols: list[StoredRecord], ests: list[Estimate], book: SourceBook, model: str) -> Section:
     sec = Section("Costs and financing")
     for sol, est in zip(sols, ests, strict=True):
         if len(sols) > 1:
-            sec.blocks.append(Paragraph(f"*{sol['title']}*"))
+            sec.blocks.append(Paragraph(f"*{sol.title}*"))
         costs = [(k, m) for k, m in _metrics(est) if _is_cost(k)]
         if costs:
             sec.blocks.append(Table(["item", "unit", "P10", "P50", "P90", "evidence", "source"],
-                                    [[metric_label(k), str(m.get("unit", "")), fmt(m.get("p10")), fmt(m.get("p50")),
-                                      fmt(m.get("p90")), "estimate", model] for k, m in costs]))
+                                    _metric_rows(costs, model)))
         else:
             sec.blocks.append(Paragraph("The model gives no cost figures for this solution."))
-        site = sol["numbers"].get("Costs") or []
+        site = sol.numbers_in("Costs")
         if site:
             sec.blocks.append(Paragraph("At the source site:"))
             sec.blocks.append(_number_table(site, sol, book))
@@ -304,96 +323,101 @@ def _costs(sols: list[dict[str, Any]], ests: list[Estimate], book: SourceBook, m
     return sec
 
 
-def _barriers(sols: list[dict[str, Any]], fits: list[Any], book: SourceBook, model: str) -> Section:
+def _barriers(sols: list[StoredRecord], fits: list[Match | None], book: SourceBook, model: str) -> Section:
     sec = Section("Barriers")
     met: list[str] = []
     likely: list[str] = []
     for sol, fit in zip(sols, fits, strict=True):
-        for b in sol["barriers"]:
-            ref = book.cite(sol, b.get("source"))
+        for b in sol.barriers:
+            ref = book.cite(sol, b.source)
             ref = book.record(sol) if ref == "—" else ref
-            parts = [f"**{b['title']}** ({b['type']}{', ' + b['phase'] if b.get('phase') else ''}) {ref}: "
-                     f"{book.prose(sol, b.get('what_happened') or '')}"]
-            if b.get("what_was_tried"):
-                parts.append(f"Tried: {book.prose(sol, b['what_was_tried'])}")
-            parts.append(f"Outcome: {b.get('outcome') or 'not reported'} {ref}")
+            parts = [f"**{b.title}** ({b.type}{', ' + b.phase if b.phase else ''}) {ref}: "
+                     f"{book.prose(sol, b.what_happened)}"]
+            if b.what_was_tried:
+                parts.append(f"Tried: {book.prose(sol, b.what_was_tried)}")
+            parts.append(f"Outcome: {b.outcome or 'not reported'} {ref}")
             met.append(". ".join(p.rstrip(".") for p in parts) + ".")
-            if b.get("outcome") in ("open", "failed", "partly"):
-                likely.append(f"{b['title']} — not fully solved at the source ({b['outcome']}) {ref}; expect it here.")
-            elif b.get("type") in ("regulatory", "market"):
-                likely.append(f"{b['title']} — a {b['type']} barrier that depends on national rules {ref}; "
+            if b.outcome in ("open", "failed", "partly"):
+                likely.append(f"{b.title} — not fully solved at the source ({b.outcome}) {ref}; expect it here.")
+            elif b.type in ("regulatory", "market"):
+                likely.append(f"{b.title} — a {b.type} barrier that depends on national rules {ref}; "
                               "check how they apply here.")
-        for f in (fit or {}).get("factors") or []:
-            score = f.get("score")
-            if isinstance(score, int | float) and score < LOW_FIT:
-                likely.append(f"weak {f['name']} (score {fmt(score)} {model}): {f.get('explanation') or ''}")
+        for f in fit.factors if fit is not None else []:
+            score = _fit_value(f.score)
+            if score < LOW_FIT:
+                likely.append(f"weak {f.name} (score {fmt(score)} {model}): {f.explanation}")
     sec.blocks += [Heading("Met at the source"), Bullets(met or ["No barriers were recorded at the source."]),
                    Heading("Likely here"),
                    Bullets(likely or ["None identified from the records; check local rules and grid capacity."])]
     return sec
 
 
-def _lessons(engine: Engine, sols: list[dict[str, Any]], book: SourceBook, lessons: LessonsFn) -> Section:
+def _lessons(engine: Engine, sols: list[StoredRecord], book: SourceBook, lessons: LessonsFn) -> Section:
     sec = Section("Lessons learned")
     items: list[str] = []
     for sol in sols:
-        for les in corpus_lessons(engine, sol):
-            parts = [f"**{les['title']}** ({les['front'].get('phase', '')}, "
-                     f"outcome: {les['front'].get('outcome', '')}) {book.record(les)}"]
+        linked = corpus_lessons(engine, sol)
+        for les in linked:
+            parts = [f"**{les.title}** ({les.front.get('phase', '')}, "
+                     f"outcome: {les.front.get('outcome', '')}) {book.record(les)}"]
             for name in ("Summary", "What happened", "What was tried", "Applies when"):
                 text = _first_sentences(_section(les, name))
                 if text:
                     parts.append(f"{name}: {book.prose(les, text)}")
             items.append(" ".join(p if p.endswith(".") else p + "." for p in parts))
-        seen = {les["id"] for les in corpus_lessons(engine, sol)}
-        for les in lessons(sol["id"]):
-            if les.get("id") in seen:
+        seen = {les.id for les in linked}
+        for app in lessons(sol.id):
+            if app.id in seen:
                 continue
-            ref = book.app_lesson(les)
-            parts = [f"**{inert(str(les.get('title') or 'lesson'))}** ({les.get('phase') or ''}, "
-                     f"outcome: {les.get('outcome')}) {ref}"]
-            for label, key in (("What happened", "what_happened"), ("What was tried", "what_was_tried"),
-                               ("Applies when", "applies_when")):
-                if les.get(key):
-                    text = _first_sentences(inert(str(les[key])))
-                    parts.append(f"{label}: {book.prose(None, text, fallback=ref)}")
-            items.append(" ".join(p if p.endswith(".") else p + "." for p in parts))
+            items.append(_app_lesson(app, book))
         own = _section(sol, "Lessons learned")
         if own:
-            items.append(f"From the record of {sol['title']}: {book.prose(sol, own)}")
+            items.append(f"From the record of {sol.title}: {book.prose(sol, own)}")
     sec.blocks.append(Bullets(items or ["No published lessons are linked to these solutions yet."]))
     return sec
 
 
-def _next_steps(sols: list[dict[str, Any]], ests: list[Estimate], cname: str, book: SourceBook) -> Section:
+def _app_lesson(les: Lesson, book: SourceBook) -> str:
+    """One lesson written in the app: its text is user input, so every part is made inert."""
+    ref = book.app_lesson(les)
+    parts = [f"**{inert(les.title or 'lesson')}** ({les.phase}, outcome: {les.outcome}) {ref}"]
+    for label, value in (("What happened", les.what_happened), ("What was tried", les.what_was_tried),
+                         ("Applies when", les.applies_when)):
+        if value:
+            text = _first_sentences(inert(value))
+            parts.append(f"{label}: {book.prose(None, text, fallback=ref)}")
+    return " ".join(p if p.endswith(".") else p + "." for p in parts)
+
+
+def _next_steps(sols: list[StoredRecord], ests: list[Estimate], cname: str, book: SourceBook) -> Section:
     steps = [f"Check the assumptions marked `reference` against local quotes and data for {cname}; they are "
              "generic figures, not from a site."]
     for sol, est in zip(sols, ests, strict=True):
         _, name, _ = _sensitivity(est)
         if name:
-            steps.append(f"For {sol['title']}: pin down *{name}* first — it moves the result most.")
-        missing = [q["item"] for qs in sol["numbers"].values() for q in qs if q.get("missing")]
+            steps.append(f"For {sol.title}: pin down *{name}* first — it moves the result most.")
+        missing = [q.item for q in sol.all_numbers() if q.missing]
         if missing:
             steps.append(f"Ask the source site for what it has not published ({', '.join(missing[:4])}) "
                          f"{book.record(sol)}.")
-        if sol["barriers"]:
+        if sol.barriers:
             steps.append(f"Meet the grid operator, regulator and financiers early about the barriers met at the "
-                         f"source of {sol['title']}.")
+                         f"source of {sol.title}.")
     steps.append("Choose a site, set the scale, and rerun this brief with the chosen scale.")
     steps.append("Agree monitoring from day one so that your results can be reported as `measured`.")
     return Section("Next steps", [Bullets(steps)])
 
 
-def _assumptions(sols: list[dict[str, Any]], ests: list[Estimate], book: SourceBook) -> Section:
+def _assumptions(sols: list[StoredRecord], ests: list[Estimate], book: SourceBook) -> Section:
     rows = []
     for sol, est in zip(sols, ests, strict=True):
-        for a in est.get("assumptions") or []:
+        for a in est.assumptions:
             value = a.get("value")
             shown = fmt(value) if isinstance(value, int | float) else _range_text(a)
             lo, hi = a.get("low"), a.get("high")
             spread = f"{fmt(lo)} – {fmt(hi)}" if isinstance(lo, int | float) and isinstance(hi, int | float) \
                 and lo != hi else ""
-            rows.append(([sol["id"]] if len(sols) > 1 else []) + [
+            rows.append(([sol.id] if len(sols) > 1 else []) + [
                 str(a.get("name", "")), shown, spread, str(a.get("unit") or ""), str(a.get("evidence") or "—"),
                 book.assumption(a, sol)])
     header = (["solution"] if len(sols) > 1 else []) + ["input", "value", "low – high", "unit", "evidence",
@@ -414,9 +438,9 @@ def _first_sentences(text: str, n: int = 2) -> str:
     return " ".join(parts[:n]) + (" …" if len(parts) > n else "")
 
 
-def _section(rec: dict[str, Any], title: str) -> str:
-    for s in rec["sections"]:
-        if s["title"] == title:
-            text = "\n".join(ln for ln in s["text"].split("\n") if not ln.lstrip().startswith("|"))
-            return re.sub(r"\n{2,}", "\n\n", text).strip()
-    return ""
+def _section(rec: StoredRecord, title: str) -> str:
+    s = rec.section(title)
+    if s is None:
+        return ""
+    text = "\n".join(ln for ln in s.text.split("\n") if not ln.lstrip().startswith("|"))
+    return re.sub(r"\n{2,}", "\n\n", text).strip()

@@ -1,104 +1,84 @@
-"""What a brief reads: the city, the replication estimate and fit (issue 5's API), and published lessons."""
+"""What a brief reads: the city, the replication estimate and transfer fit, and published lessons."""
 
 from __future__ import annotations
 
-import importlib
+import logging
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from kb.errors import InvalidInput
+from kb.lessons.format import Lesson
+from kb.lessons.service import list_lessons
+from kb.replication.fit import Match, match
+from kb.replication.simulation import Estimate
+from kb.replication.solution import estimate_solution
 from kb.store import catalog
+from kb.store.readmodel import StoredRecord
 from kb.text import fold
 
-Estimate = dict[str, Any]
-"""``{"solution", "city", "scale": {"value", "unit"}, "metrics": {NAME: {"unit", "p10", "p50", "p90"}},
-"source_site": {...}, "assumptions": [{"name", "value", "unit", "evidence", "source"}], "sensitivity": [...]}``"""
-
-Fit = dict[str, Any]
-"""``{"id", "title", "fit", "factors": [{"name", "score", "explanation"}]}``"""
+log = logging.getLogger(__name__)
 
 EstimateFn = Callable[[str, str, "float | dict[str, float] | None", int], Estimate]
-FitFn = Callable[[str, str], Fit | None]
-LessonsFn = Callable[[str], list[dict[str, Any]]]
+"""``(solution id, city id, scale, seed)`` → the estimate of the solution in the city."""
+FitFn = Callable[[str, str], Match | None]
+"""``(solution id, city id)`` → the transfer fit of the solution in the city, or None."""
+LessonsFn = Callable[[str], list[Lesson]]
+"""``solution id`` → the published lessons written in the app that link to it."""
 
 
 class BriefError(InvalidInput):
     """A brief cannot be built: unknown city, no estimate for a solution, replication model missing."""
 
 
-def find_city(engine: Engine, text: str) -> dict[str, Any]:
+def find_city(engine: Engine, text: str) -> StoredRecord:
     """The city record whose id, name, title or alias matches ``text`` case- and accent-insensitively."""
     want = fold(text)
-    for row in catalog.list_records(engine, kind="city"):
-        rec = catalog.get_record(engine, row["id"])
-        front = rec["front"]
-        names = [rec["id"], rec["title"], str(front.get("name") or ""), *[str(a) for a in front.get("aliases") or []]]
+    cities = catalog.records_of_kind(engine, "city")
+    for rec in cities:
+        names = [rec.id, rec.title, str(rec.front.get("name") or ""), *[str(a) for a in rec.front.get("aliases") or []]]
         if any(fold(n) == want for n in names if n):
             return rec
-    known = ", ".join(r["id"] for r in catalog.list_records(engine, kind="city")) or "none"
+    known = ", ".join(r.id for r in cities) or "none"
     raise BriefError(f"no city matches '{text}' (known cities: {known}; see 'kb list --kind city')")
 
 
-def city_name(city: dict[str, Any]) -> str:
-    return str(city["front"].get("name") or city["title"])
+def city_name(city: StoredRecord) -> str:
+    return city.name
 
 
-def corpus_lessons(engine: Engine, solution: dict[str, Any]) -> list[dict[str, Any]]:
+def corpus_lessons(engine: Engine, solution: StoredRecord) -> list[StoredRecord]:
     """Published lesson records that link to the solution (relation ``solution``), whole."""
-    out = []
-    for ref in solution.get("referenced_by", []):
-        if ref["relation"] != "solution":
-            continue
-        try:
-            rec = catalog.get_record(engine, ref["id"])
-        except catalog.RecordNotFound:
-            continue
-        if rec["kind"] == "lesson" and str(rec["front"].get("status") or "published") == "published":
-            out.append(rec)
-    return sorted(out, key=lambda r: r["id"])
-
-
-def _module(name: str) -> Any | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+    ids = [ref.id for ref in solution.referenced_by if ref.relation == "solution"]
+    out = [rec for rec in catalog.get_records(engine, ids)
+           if rec.kind == "lesson" and str(rec.front.get("status") or "published") == "published"]
+    return sorted(out, key=lambda r: r.id)
 
 
 def replication_estimate(engine: Engine, params: dict[str, dict[str, float]] | None = None) -> EstimateFn:
-    """The replication model's estimate as the ``kb estimate --json`` dict (issue 5); BriefError if absent.
+    """The replication model's estimate of a solution in a city; its lookup and value errors as BriefError.
     ``params`` holds, by solution id, parameter values entered by the user where no source gives one."""
 
     def run(solution_id: str, city: str, scale: float | dict[str, float] | None, seed: int) -> Estimate:
-        mod = _module("kb.replication.solution")
-        fn = getattr(mod, "estimate_solution", None) if mod else None
-        if fn is None:
-            raise BriefError("the replication model (kb.replication.solution) is not available in this installation")
         try:
-            result = fn(engine, solution_id, city, scale=scale, seed=seed,
-                        params=(params or {}).get(solution_id) or None)
+            return estimate_solution(engine, solution_id, city, scale=scale, seed=seed,
+                                     params=(params or {}).get(solution_id) or None)
         except (LookupError, ValueError) as exc:
             msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
             raise BriefError(f"{solution_id}: {msg}") from exc
-        return dict(result.to_dict() if hasattr(result, "to_dict") else result)
 
     return run
 
 
 def replication_fit(engine: Engine) -> FitFn:
-    """The transfer-fit breakdown of one solution in one city (issue 5's ``match``), or None when unavailable."""
-    ranked: dict[str, dict[str, Fit]] = {}
+    """The transfer-fit breakdown of one solution in one city, or None when the city cannot be ranked."""
+    ranked: dict[str, dict[str, Match]] = {}
 
-    def run(solution_id: str, city: str) -> Fit | None:
-        mod = _module("kb.replication.fit")
-        fn = getattr(mod, "match", None) if mod else None
-        if fn is None:
-            return None
+    def run(solution_id: str, city: str) -> Match | None:
         if city not in ranked:
             try:
-                ranked[city] = {m.id: m.to_dict() for m in fn(engine, city)}
+                ranked[city] = {m.id: m for m in match(engine, city)}
             except (LookupError, ValueError):
                 ranked[city] = {}
         return ranked[city].get(solution_id)
@@ -107,21 +87,14 @@ def replication_fit(engine: Engine) -> FitFn:
 
 
 def app_lessons(engine: Engine) -> LessonsFn:
-    """Published lessons written in the app (issue 6) that link to a solution, by id; [] when unavailable."""
+    """Published lessons written in the app that link to a solution, by id; [] (logged) when they cannot be read."""
 
-    def run(solution_id: str) -> list[dict[str, Any]]:
-        mod = _module("kb.lessons.service")
-        fn = getattr(mod, "list_lessons", None) if mod else None
-        if fn is None:
-            return []
+    def run(solution_id: str) -> list[Lesson]:
         try:
-            found = fn(engine, status="published", solution=solution_id)
-        except Exception:  # noqa: BLE001 - a lessons failure (e.g. no lesson tables yet) must not stop a brief
+            found = list_lessons(engine, status="published", solution=solution_id)
+        except (SQLAlchemyError, ValueError) as exc:  # e.g. a database without lesson tables: the brief goes on
+            log.warning("published lessons of %s left out of the brief: %s", solution_id, exc)
             return []
-        out = []
-        for les in found:
-            out.append({k: getattr(les, k, None) for k in ("id", "title", "summary", "what_happened", "what_was_tried",
-                                                  "outcome", "applies_when", "author", "phase")})
-        return sorted(out, key=lambda d: str(d["id"]))
+        return sorted(found, key=lambda les: les.id)
 
     return run

@@ -45,23 +45,22 @@ def _rng(m: dict[str, Any] | None) -> str:
 
 def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversioned") -> Brief:
     """The brief of an evaluated plan: balance, carriers, measures, warnings, shortfall, assumptions, sources."""
-    d = result.to_dict()
     spec = result.spec
     book = _Sources()
     model = book.ref(f"District-plan estimate made for this brief: seeded Monte Carlo over the inputs in the "
-                     f"Assumptions table ({d['samples']} samples, seed {d['seed']})", "kb.plans")
+                     f"Assumptions table ({result.samples} samples, seed {result.seed})", "kb.plans")
     title = f"District plan for {result.city.name}: {inert(spec.name)}"
     brief = Brief(title=title, city_id=result.city.id, city_name=result.city.name,
-                  solutions=[("plan", inert(spec.name))], date=date, kb_version=kb_version, seed=d["seed"])
-    bal = d["balance"]
+                  solutions=[("plan", inert(spec.name))], date=date, kb_version=kb_version, seed=result.seed)
+    bal = result.balance
     summary = Section("Executive summary")
     summary.blocks.append(Paragraph(
         f"Annual primary-energy balance (generation − consumption): {_rng(bal)} {model} — estimate. The district "
-        f"is **{STATUS_TEXT[d['status']]}** at the median; the balance is above zero in "
-        f"{d['probability_positive']:.0%} of the samples."))
+        f"is **{STATUS_TEXT[result.status]}** at the median; the balance is above zero in "
+        f"{result.probability_positive:.0%} of the samples."))
     if spec.description:
         summary.blocks.append(Paragraph(inert(spec.description)))
-    mt = d["metrics"]
+    mt = result.metrics
     summary.blocks.append(Bullets([
         f"baseline balance (before the measures): {_rng(mt['baseline_balance'])} {model}",
         f"CO₂ avoided: {_rng(mt['co2_avoided'])} {model}",
@@ -88,10 +87,10 @@ def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversion
     carriers.blocks.append(Table(
         ["carrier", "baseline (MWh/yr)", "after the plan (MWh/yr)", "primary energy (MWh_PE/yr)", "PEF"],
         [[c.replace("_", " "), _rng(v["baseline"]), _rng(v["net"]), _rng(v["primary_energy"]),
-          f"{fmt(v['pef'])} ({inert(v['pef_source'] or '—')})"] for c, v in d["by_carrier"].items()]))
+          f"{fmt(v['pef'])} ({inert(v['pef_source'] or '—')})"] for c, v in result.by_carrier.items()]))
     measures = Section("Measures, in the order they are applied")
     mrows = []
-    for m in d["measures"]:
+    for m in result.measures:
         name = inert(m["label"] or m["title"] or m["measure_type"])
         scale = f"{fmt(m['scale'])} {m['unit']} ({m['scale_evidence']}) {book.ref(m['scale_source'])}"
         if m["status"] == "error":
@@ -100,10 +99,11 @@ def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversion
             mrows.append([name, m["stage"], scale, _rng(m["primary_energy"]), _rng(m["capex"])])
     measures.blocks.append(Table(["measure", "stage", "scale", "primary energy (MWh_PE/yr)", "capex"], mrows))
     warnings = Section("Warnings and what is not counted")
-    items = [inert(w) for w in d["warnings"]] + [inert(x) for x in d["not_computed"]] + [inert(n) for n in d["notes"]]
+    items = [inert(w) for w in result.warnings] + [inert(x) for x in result.not_computed] + \
+        [inert(n) for n in result.notes]
     warnings.blocks.append(Bullets(items or ["none"]))
     sections = [summary, district, carriers, measures, warnings]
-    sf = d["shortfall"]
+    sf = result.shortfall
     if sf.get("mwh_pe"):
         gap = Section("What would close the gap")
         gap.blocks.append(Paragraph(
@@ -127,7 +127,7 @@ def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversion
     assumptions.blocks.append(Table(
         ["input", "value", "low", "high", "unit", "evidence", "source"],
         [[inert(a["name"]), fmt(a["value"]), fmt(a["low"]), fmt(a["high"]), a["unit"], a["evidence"],
-          book.ref(a["source"])] for a in d["assumptions"]]))
+          book.ref(a["source"])] for a in result.assumptions]))
     sections.append(assumptions)
     brief.sections = sections
     brief.sources = book.entries

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb.briefs.model import BriefSource, inert
+from kb.lessons.format import Lesson
 from kb.store import catalog
+from kb.store.readmodel import StoredRecord
 from kb.text import safe_url
 
 CITE = re.compile(r"\[((?:S\w+)(?:\s*[;,]\s*S\w+)*)\]")
@@ -25,7 +27,7 @@ class SourceBook:
         self._engine = engine
         self._numbers: dict[str, int] = {}
         self._entries: list[BriefSource] = []
-        self._records: dict[str, dict[str, Any] | None] = {}
+        self._records: dict[str, StoredRecord | None] = {}
 
     def _add(self, key: str, title: str, url: str = "", publisher: str = "", year: str = "", origin: str = "") -> int:
         if key not in self._numbers:
@@ -37,7 +39,7 @@ class SourceBook:
     def entries(self) -> list[BriefSource]:
         return list(self._entries)
 
-    def _get(self, record_id: str) -> dict[str, Any] | None:
+    def _get(self, record_id: str) -> StoredRecord | None:
         if record_id not in self._records:
             try:
                 self._records[record_id] = catalog.get_record(self._engine, record_id)
@@ -45,10 +47,10 @@ class SourceBook:
                 self._records[record_id] = None
         return self._records[record_id]
 
-    def record(self, rec: dict[str, Any]) -> str:
+    def record(self, rec: StoredRecord) -> str:
         """``[n]`` for a knowledge-base record itself (its text and figures as filed)."""
-        n = self._add(f"record:{rec['id']}", f"Knowledge-base record “{rec['title']}”",
-                      publisher="ATELIER PED knowledge base", origin=f"record {rec['id']}")
+        n = self._add(f"record:{rec.id}", f"Knowledge-base record “{rec.title}”",
+                      publisher="ATELIER PED knowledge base", origin=f"record {rec.id}")
         return f"[{n}]"
 
     def model(self, seed: int) -> str:
@@ -58,15 +60,14 @@ class SourceBook:
                       publisher="ATELIER PED knowledge base", origin="kb.replication")
         return f"[{n}]"
 
-    def _source(self, rec: dict[str, Any], sid: str) -> int | None:
-        for s in rec.get("sources", []):
-            if s["id"] == sid:
-                key = f"url:{s['url']}" if s.get("url") else f"{rec['id']}:{sid}"  # one number per document
-                return self._add(key, s["title"], s.get("url") or "", s.get("publisher") or "",
-                                 str(s.get("year") or ""), f"{rec['id']} {sid}")
-        return None
+    def _source(self, rec: StoredRecord, sid: str) -> int | None:
+        s = rec.source(sid)
+        if s is None:
+            return None
+        key = f"url:{s.url}" if s.url else f"{rec.id}:{sid}"  # one number per document
+        return self._add(key, s.title, s.url, s.publisher, s.year, f"{rec.id} {sid}")
 
-    def cite(self, rec: dict[str, Any], sources: str | None) -> str:
+    def cite(self, rec: StoredRecord, sources: str | None) -> str:
         """``[n; m]`` for a record's ``S1; S3`` (unknown ids fall back to the record itself); ``—`` for none."""
         if not sources or sources.strip() in ("", "—", "-"):
             return "—"
@@ -76,7 +77,7 @@ class SourceBook:
             nums.append(n if n is not None else int(self.record(rec)[1:-1]))
         return "[" + "; ".join(str(n) for n in dict.fromkeys(nums)) + "]"
 
-    def assumption(self, a: dict[str, Any], sol: dict[str, Any]) -> str:
+    def assumption(self, a: dict[str, Any], sol: StoredRecord) -> str:
         """``[n]`` for an assumption's source: ``record:S1`` / ``record S1``, a bare ``S1`` of a named record, text."""
         src = a.get("source")
         record_id = a.get("record") or a.get("record_id")
@@ -87,7 +88,7 @@ class SourceBook:
         nums: list[int] = []
         for token in re.split(r"\s*;\s*", str(src).strip()):
             m = QUALIFIED.match(token)
-            rec = None
+            rec: StoredRecord | None = None
             sid = token
             if m and self._get(m.group(1)):
                 rec, sid = self._get(m.group(1)), m.group(2)
@@ -103,14 +104,14 @@ class SourceBook:
             nums.append(n)
         return "[" + "; ".join(str(n) for n in dict.fromkeys(nums)) + "]"
 
-    def app_lesson(self, les: dict[str, Any]) -> str:
-        title = inert(f"Lesson “{les.get('title', '')}” by {les.get('author') or 'hub staff'}")
-        n = self._add(f"lesson:{les.get('id')}", title,
-                      publisher="ATELIER PED knowledge base (published lesson)",
-                      origin=inert(f"lesson {les.get('id')}"))
+    def app_lesson(self, les: Lesson) -> str:
+        """``[n]`` for a lesson written in the app (its title and author are user input, made inert)."""
+        title = inert(f"Lesson “{les.title}” by {les.author or 'hub staff'}")
+        n = self._add(f"lesson:{les.id}", title, publisher="ATELIER PED knowledge base (published lesson)",
+                      origin=inert(f"lesson {les.id}"))
         return f"[{n}]"
 
-    def prose(self, rec: dict[str, Any] | None, text: str, fallback: str | None = None) -> str:
+    def prose(self, rec: StoredRecord | None, text: str, fallback: str | None = None) -> str:
         """Prose on one line, ``[S1]`` cites numbered; a sentence with a figure and no cite cites its record."""
         flat = " ".join(ln.strip().removeprefix("- ").removeprefix("* ") for ln in text.split("\n") if ln.strip())
         if rec is not None:

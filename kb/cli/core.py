@@ -66,33 +66,33 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     rows = catalog.list_records(_engine(args), kind=args.kind, city=args.city)
     if args.json:
-        _print_json([{k: r[k] for k in ("id", "kind", "title", "city")} for r in rows])
+        _print_json([{"id": r.id, "kind": r.kind, "title": r.title, "city": r.city} for r in rows])
     else:
         for r in rows:
-            print(f"{r['id']:<42} {r['kind']:<13} {r['city']:<12} {r['title']}")
+            print(f"{r.id:<42} {r.kind:<13} {r.city:<12} {r.title}")
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     rec = catalog.get_record(_engine(args), args.id)
     if args.json:
-        _print_json(rec)
+        _print_json(rec.to_dict())
         return 0
-    print(f"{rec['title']}  [{rec['kind']}, {rec['city'] or '-'}, {rec['status'] or '-'}]  {rec['id']}")
-    for sec in rec["sections"]:
-        print(f"\n## {sec['title']}")
-        text = "\n".join(ln for ln in sec["text"].split("\n") if not ln.lstrip().startswith("|"))
+    print(f"{rec.title}  [{rec.kind}, {rec.city or '-'}, {rec.status or '-'}]  {rec.id}")
+    for sec in rec.sections:
+        print(f"\n## {sec.title}")
+        text = "\n".join(ln for ln in sec.text.split("\n") if not ln.lstrip().startswith("|"))
         if text.strip():
             print(text.strip())
-        for q in rec["numbers"].get(sec["title"], []):
-            if q["missing"]:
-                print(f"  - {q['item']}: not published")
+        for q in rec.numbers_in(sec.title):
+            if q.missing:
+                print(f"  - {q.item}: not published")
             else:
-                val = q["value"] if q["value"] is not None else f"{q.get('low')}–{q.get('high')}"
-                print(f"  - {q['item']}: {val} {q['unit']} [{q['evidence']}; {q['source']}]")
+                val = q.value if q.value is not None else f"{q.low}–{q.high}"
+                print(f"  - {q.item}: {val} {q.unit} [{q.evidence or None}; {q.source or None}]")
     print("\nSources:")
-    for s in rec["sources"]:
-        print(f"  [{s['id']}] {s['title']} {s['url']}")
+    for s in rec.sources:
+        print(f"  [{s.id}] {s.title} {s.url}")
     return 0
 
 

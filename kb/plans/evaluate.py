@@ -73,11 +73,11 @@ def load_context(engine: Engine, city: str | CityProfile) -> PlanContext:
     profile = city if isinstance(city, CityProfile) else find_city(engine, city)
     types: dict[str, MeasureType] = {}
     errors: dict[str, str] = {}
-    for r in catalog.list_records(engine, kind="measure_type"):
+    for rec in catalog.records_of_kind(engine, "measure_type"):
         try:
-            types[r["id"]] = measure_type_from_record(catalog.get_record(engine, r["id"]))
+            types[rec.id] = measure_type_from_record(rec)
         except NotAMeasureType as exc:
-            errors[r["id"]] = str(exc)
+            errors[rec.id] = str(exc)
     reference: dict[str, Input] = {}
     try:
         rec = catalog.get_record(engine, REFERENCE_ID)
@@ -87,8 +87,8 @@ def load_context(engine: Engine, city: str | CityProfile) -> PlanContext:
         pass
     solutions: dict[str, list[tuple[str, str]]] = {}
     for r in catalog.list_records(engine, kind="solution"):
-        for mt in r["measure_types"]:
-            solutions.setdefault(mt, []).append((r["id"], r["title"]))
+        for mt in r.measure_types:
+            solutions.setdefault(mt, []).append((r.id, r.title))
     return PlanContext(profile, types, load_factors(engine), reference, solutions, errors)
 
 

@@ -73,13 +73,20 @@ class Section:
 
 @dataclass
 class Record:
-    """A whole record of any kind, as parsed from one Markdown file."""
+    """A whole record of any kind, as parsed from one Markdown file.
+
+    ``path`` is where the record was read from (resolved by ingest), ``display_path`` the path as the user gave it
+    (shown by ``kb show``; empty when the record was not read from a file), ``front_lines`` the line of each
+    front-matter key in the file.
+    """
 
     id: str
     kind: str
     title: str
     path: str
     front: dict[str, Any]
+    front_lines: dict[str, int] = field(default_factory=dict)
+    display_path: str = ""
     sections: list[Section] = field(default_factory=list)
     quantities: list[Quantity] = field(default_factory=list)
     barriers: list[Barrier] = field(default_factory=list)
@@ -90,6 +97,10 @@ class Record:
     @property
     def city(self) -> str:
         return str(self.front.get("city") or (self.id if self.kind == "city" else ""))
+
+    def line_of(self, key: str) -> int:
+        """The line of a front-matter key in the file (1 when unknown)."""
+        return self.front_lines.get(key, 1)
 
     def section(self, title: str) -> Section | None:
         for s in self.sections:

@@ -56,7 +56,7 @@ def parse_text(text: str, name: str) -> tuple[Record, list[RecordError]]:
     """Parse record text; return the record and the non-fatal errors found in its body."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    front, body_start = _front_matter(lines, name)
+    front, front_lines, body_start = _front_matter(lines, name)
     errors: list[RecordError] = []
     body_lines = lines[body_start:]
     rec = Record(
@@ -65,15 +65,16 @@ def parse_text(text: str, name: str) -> tuple[Record, list[RecordError]]:
         title=str(front.get("title") or "").strip(),
         path=name,
         front=front,
+        front_lines=front_lines,
         body="\n".join(body_lines),
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
-    rec.sources = _sources(front, name, errors)
+    rec.sources = _sources(front, front_lines.get("sources", 1), name, errors)
     _walk_body(rec, body_lines, body_start, name, errors)
     return rec, errors
 
 
-def _front_matter(lines: list[str], name: str) -> tuple[dict[str, Any], int]:
+def _front_matter(lines: list[str], name: str) -> tuple[dict[str, Any], dict[str, int], int]:
     if not lines or lines[0].strip() != "---":
         first = next((i for i, ln in enumerate(lines) if ln.strip()), 0)
         if lines and lines[first].strip() == "---":
@@ -103,8 +104,7 @@ def _front_matter(lines: list[str], name: str) -> tuple[dict[str, Any], int]:
         raise RecordInvalid([RecordError(name, 2, f"front matter must be a mapping of fields, "
                                                   f"not a {type(data).__name__}")])
     data = {str(k): v for k, v in data.items()}
-    data["_line"] = {k: _key_line(lines[1:end], k) for k in data}
-    return data, end + 1
+    return data, {k: _key_line(lines[1:end], k) for k in data}, end + 1
 
 
 def _key_line(front_lines: list[str], key: str) -> int:
@@ -114,9 +114,8 @@ def _key_line(front_lines: list[str], key: str) -> int:
     return 1
 
 
-def _sources(front: dict[str, Any], name: str, errors: list[RecordError]) -> list[Source]:
+def _sources(front: dict[str, Any], line: int, name: str, errors: list[RecordError]) -> list[Source]:
     raw = front.get("sources")
-    line = front["_line"].get("sources", 1)
     if raw is None:
         return []
     if not isinstance(raw, list):

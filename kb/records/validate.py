@@ -28,10 +28,9 @@ def validate_record(rec: Record) -> list[RecordError]:
     """Rules that one record must satisfy on its own."""
     errs: list[RecordError] = []
     f = rec.front
-    lines: dict[str, int] = f.get("_line", {})
 
     def err(field: str, msg: str, line: int | None = None) -> None:
-        errs.append(RecordError(rec.path, line if line is not None else lines.get(field, 1), msg))
+        errs.append(RecordError(rec.path, line if line is not None else rec.line_of(field), msg))
 
     for field in ("id", "kind", "title"):
         if not f.get(field) or not isinstance(f.get(field), str | int):
@@ -44,7 +43,7 @@ def validate_record(rec: Record) -> list[RecordError]:
         err("kind", f"unknown kind '{rec.kind}': expected one of {', '.join(vocab.KINDS)}")
         return errs
     for field, value in f.items():
-        if field != "_line" and _has_markup(value):
+        if _has_markup(value):
             err(field, f"field '{field}' contains HTML or a script link; records hold plain text")
     if "sources" not in f and rec.kind != "lesson":
         err("id", "missing required field 'sources'")
@@ -195,18 +194,17 @@ def validate_references(records: Iterable[Record], existing: dict[str, str]) -> 
         kinds[r.id] = r.kind
     out: list[RecordError] = []
     for r in recs:
-        lines = r.front.get("_line", {})
         city = r.front.get("city")
         if r.kind in ("solution", "lesson") and isinstance(city, str) and kinds.get(city) != "city":
-            out.append(RecordError(r.path, lines.get("city", 1), f"unknown city '{city}': no city record "
+            out.append(RecordError(r.path, r.line_of("city"), f"unknown city '{city}': no city record "
                                                                   "has this id"))
         for mt in r.front.get("measure_types") or []:
             if kinds.get(mt) != "measure_type":
-                out.append(RecordError(r.path, lines.get("measure_types", 1),
+                out.append(RecordError(r.path, r.line_of("measure_types"),
                                        f"unknown measure type '{mt}': no measure_type record has this id"))
         if r.kind == "lesson":
             for sid in r.front.get("solutions") or []:
                 if kinds.get(sid) != "solution":
-                    out.append(RecordError(r.path, lines.get("solutions", 1),
+                    out.append(RecordError(r.path, r.line_of("solutions"),
                                            f"unknown solution '{sid}': no solution record has this id"))
     return out

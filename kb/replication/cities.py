@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from kb.errors import InvalidInput, NotFound
 from kb.records.vocab import DRIVER_KEYS
 from kb.store import catalog
+from kb.store.readmodel import StoredRecord
 from kb.text import fold
 
 DRIVER_LABELS: dict[str, str] = {
@@ -145,28 +146,27 @@ def source_label(record_id: str, ids: str, titles: dict[str, str]) -> str:
     return "; ".join(f"{record_id} {p}: {titles.get(p, '(source not declared)')}" for p in parts)
 
 
-def profile_from_record(rec: dict[str, Any]) -> CityProfile:
+def profile_from_record(rec: StoredRecord) -> CityProfile:
     """A profile from a city record as returned by :func:`kb.store.catalog.get_record`."""
-    front = rec["front"]
-    titles = {s["id"]: s["title"] for s in rec["sources"]}
+    front = rec.front
+    titles = {s.id: s.title for s in rec.sources}
     drivers: dict[str, Driver] = {}
-    for q in rec["numbers"].get("Drivers", []):
-        key = q.get("key")
+    for q in rec.numbers_in("Drivers"):
+        key = q.key
         if not key or key in drivers:
             continue
-        value = None if q["missing"] else q["value"]
-        drivers[key] = Driver(key, value, q["unit"], q["year"] or "", q["evidence"] or "",
-                              source_label(rec["id"], q["source"] or "", titles) if value is not None else "",
-                              q["item"], q["note"] or "")
-    return CityProfile(id=rec["id"], name=str(front.get("name") or rec["title"]), country=str(front.get("country", "")),
+        value = None if q.missing else q.value
+        drivers[key] = Driver(key, value, q.unit, q.year or "", q.evidence,
+                              source_label(rec.id, q.source, titles) if value is not None else "",
+                              q.item, q.note or "")
+    return CityProfile(id=rec.id, name=rec.name, country=str(front.get("country", "")),
                        aliases=tuple(str(a) for a in front.get("aliases") or ()), role=str(front.get("role", "other")),
                        drivers=drivers)
 
 
 def list_cities(engine: Engine) -> list[CityProfile]:
     """Every city record as a profile, sorted by id."""
-    return [profile_from_record(catalog.get_record(engine, r["id"]))
-            for r in catalog.list_records(engine, kind="city")]
+    return [profile_from_record(rec) for rec in catalog.records_of_kind(engine, "city")]
 
 
 def find_city(engine: Engine, name: str) -> CityProfile:
@@ -174,10 +174,10 @@ def find_city(engine: Engine, name: str) -> CityProfile:
     ident = fold(name)
     if re.fullmatch(r"[a-z0-9-]+", ident):
         try:
-            rec = catalog.get_record(engine, ident)
+            rec: StoredRecord | None = catalog.get_record(engine, ident)
         except catalog.RecordNotFound:
             rec = None
-        if rec is not None and rec["kind"] == "city":
+        if rec is not None and rec.kind == "city":
             return profile_from_record(rec)
     cities = list_cities(engine)
     for c in cities:

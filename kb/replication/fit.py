@@ -12,10 +12,11 @@ from sqlmodel import select
 
 from kb.embeddings import Embedder, from_blob
 from kb.replication.cities import CityProfile, DriverMissing, find_city
-from kb.replication.inputs import Input, MeasureType, load_factors
+from kb.replication.inputs import Input, MeasureType, load_factors, measure_types
 from kb.replication.simulation import PortfolioItem, prepare
-from kb.replication.solution import NoImpactModel, SolutionInputs, calibrate, read_solution
+from kb.replication.solution import NoImpactModel, SolutionInputs, calibrate, solution_inputs
 from kb.store import catalog, database
+from kb.store.readmodel import RecordSummary, StoredRecord
 from kb.store.tables import ChunkRow
 
 WEIGHTS: dict[str, float] = {"climate": 0.2, "preconditions": 0.2, "economics": 0.25, "evidence": 0.15,
@@ -160,12 +161,12 @@ def economics_factor(si: SolutionInputs, city: CityProfile, source: CityProfile 
     return FitFactor("economics", score, text + "."), (pb if math.isfinite(pb) else None), capex
 
 
-def evidence_factor(rec: dict[str, Any]) -> FitFactor:
-    nums = [q for sec in rec["numbers"].values() for q in sec if not q["missing"]]
+def evidence_factor(rec: StoredRecord) -> FitFactor:
+    nums = [q for q in rec.all_numbers() if not q.missing]
     if not nums:
         return FitFactor("evidence", 0.0, "The record holds no numbers.")
-    strong = sum(1 for q in nums if q["evidence"] in STRONG_EVIDENCE)
-    measured = sum(1 for q in nums if q["evidence"] == "measured")
+    strong = sum(1 for q in nums if q.evidence in STRONG_EVIDENCE)
+    measured = sum(1 for q in nums if q.evidence == "measured")
     return FitFactor("evidence", strong / len(nums),
                      f"{strong} of {len(nums)} numbers are measured or installed ({measured} measured); "
                      "the rest are design, target, estimate or reference figures.")
@@ -198,9 +199,9 @@ def needs_factor(qvec: np.ndarray, chunks: list[tuple[str, np.ndarray]]) -> FitF
                      f"Its '{sec}' section is the closest to the stated needs (cosine similarity {best:.2f}).")
 
 
-def lighthouse_solutions(engine: Engine) -> list[dict[str, Any]]:
+def lighthouse_solutions(engine: Engine) -> list[RecordSummary]:
     return [r for r in catalog.list_records(engine, kind="solution")
-            if (r["scope"] or "lighthouse") == "lighthouse" and r["measure_types"]]
+            if (r.scope or "lighthouse") == "lighthouse" and r.measure_types]
 
 
 def match(engine: Engine, city: CityProfile | str, needs: str | None = None, budget: float | None = None,
@@ -209,10 +210,11 @@ def match(engine: Engine, city: CityProfile | str, needs: str | None = None, bud
     target = find_city(engine, city) if isinstance(city, str) else city
     general = load_factors(engine)
     cities: dict[str, CityProfile | None] = {}
+    types = measure_types(engine)
     sols: list[SolutionInputs] = []
-    for r in lighthouse_solutions(engine):
+    for rec in catalog.get_records(engine, [r.id for r in lighthouse_solutions(engine)]):
         try:
-            sols.append(read_solution(engine, r["id"]))
+            sols.append(solution_inputs(rec, types))
         except NoImpactModel:
             continue
     qvec: np.ndarray | None = None
@@ -221,28 +223,28 @@ def match(engine: Engine, city: CityProfile | str, needs: str | None = None, bud
         if embedder is None:
             raise ValueError("relevance to stated needs requires an embedder")
         qvec = embedder.encode([needs.strip()])[0]
-        chunks = _chunk_vectors(engine, [si.record["id"] for si in sols], embedder)
+        chunks = _chunk_vectors(engine, [si.record.id for si in sols], embedder)
     out: list[Match] = []
     for si in sols:
         rec = si.record
-        if rec["city"] not in cities:
+        if rec.city not in cities:
             try:
-                cities[rec["city"]] = find_city(engine, rec["city"])
+                cities[rec.city] = find_city(engine, rec.city)
             except LookupError:
-                cities[rec["city"]] = None
-        src = cities[rec["city"]]
+                cities[rec.city] = None
+        src = cities[rec.city]
         factors: list[FitFactor] = []
         factors.append(climate_factor(target, src, si.types) if src else
-                       FitFactor("climate", 0.5, f"No profile of the source city '{rec['city']}'."))
+                       FitFactor("climate", 0.5, f"No profile of the source city '{rec.city}'."))
         factors.append(preconditions_factor(target, si.types))
         econ, payback, capex = economics_factor(si, target, src, general, budget)
         factors.append(econ)
         factors.append(evidence_factor(rec))
         if qvec is not None:
-            factors.append(needs_factor(qvec, chunks.get(rec["id"], [])))
+            factors.append(needs_factor(qvec, chunks.get(rec.id, [])))
         total_w = sum(WEIGHTS[f.name] for f in factors)
         fit = sum(WEIGHTS[f.name] * f.score for f in factors) / total_w
-        out.append(Match(rec["id"], rec["title"], rec["city"], [mt.id for mt in si.types], fit, factors,
+        out.append(Match(rec.id, rec.title, rec.city, [mt.id for mt in si.types], fit, factors,
                          payback, capex))
     out.sort(key=lambda m: (-m.fit, m.id))
     return out[:limit] if limit else out

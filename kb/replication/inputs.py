@@ -12,6 +12,7 @@ from kb.errors import NotFound
 from kb.records.vocab import MODEL_KEYS
 from kb.replication.cities import source_label
 from kb.store import catalog
+from kb.store.readmodel import Number, StoredRecord
 
 OPTIONAL_KEYS: dict[str, tuple[str, ...]] = {"pv": ("degradation",), "retrofit": ("opex",)}
 FACTOR_KEYS: tuple[str, ...] = ("co2_natural_gas", "co2_petrol", "pef_natural_gas", "pef_petrol", "nox_natural_gas",
@@ -82,13 +83,13 @@ class MeasureType:
 
 
 
-def _range(q: dict[str, Any]) -> tuple[float, float, float] | None:
-    if q.get("missing"):
+def _range(q: Number) -> tuple[float, float, float] | None:
+    if q.missing:
         return None
-    if "low" not in q and "high" not in q:
-        v = q.get("value")
+    if not q.ranged:
+        v = q.value
         return None if v is None else (float(v), float(v), float(v))
-    lo, mi, hi = q.get("low"), q.get("mid"), q.get("high")
+    lo, mi, hi = q.low, q.mid, q.high
     vals = [v for v in (lo, mi, hi) if v is not None]
     if not vals:
         return None
@@ -97,22 +98,21 @@ def _range(q: dict[str, Any]) -> tuple[float, float, float] | None:
     return (float(lo if lo is not None else mi), float(mi), float(hi if hi is not None else mi))
 
 
-def _inputs_from(rec: dict[str, Any], section: str, role: str, measure: str) -> dict[str, Input]:
-    titles = {s["id"]: s["title"] for s in rec["sources"]}
+def _inputs_from(rec: StoredRecord, section: str, role: str, measure: str) -> dict[str, Input]:
+    titles = {s.id: s.title for s in rec.sources}
     out: dict[str, Input] = {}
-    for q in rec["numbers"].get(section, []):
-        key = q.get("key")
+    for q in rec.numbers_in(section):
+        key = q.key
         if not key or key in out:
             continue
         rng = _range(q)
         if rng is None:
             continue
-        note = q.get("note") or ""
-        if q.get("mid") is None and "low" in q and q.get("low") != q.get("high"):
+        note = q.note or ""
+        if q.ranged and q.mid is None and q.low != q.high:
             note = (note + "; " if note else "") + "mid taken as the midpoint of low and high"
-        out[key] = Input(q["item"], key, *rng, unit=q["unit"], evidence=q["evidence"] or "",
-                         source=source_label(rec["id"], q["source"] or "", titles), role=role, measure=measure,
-                         note=note)
+        out[key] = Input(q.item, key, *rng, unit=q.unit, evidence=q.evidence,
+                         source=source_label(rec.id, q.source, titles), role=role, measure=measure, note=note)
     return out
 
 
@@ -120,17 +120,17 @@ def _bullets(text: str) -> tuple[str, ...]:
     return tuple(ln.strip()[2:].strip() for ln in text.split("\n") if ln.strip().startswith(("- ", "* ")))
 
 
-def measure_type_from_record(rec: dict[str, Any]) -> MeasureType:
-    if rec["kind"] != "measure_type":
-        raise NotAMeasureType(f"'{rec['id']}' is a {rec['kind']} record, not a measure type")
-    front = rec["front"]
+def measure_type_from_record(rec: StoredRecord) -> MeasureType:
+    if rec.kind != "measure_type":
+        raise NotAMeasureType(f"'{rec.id}' is a {rec.kind} record, not a measure type")
+    front = rec.front
     model = str(front.get("model", ""))
     if model not in MODEL_KEYS or model == "factors":
-        raise NotAMeasureType(f"measure type '{rec['id']}' has no impact model (model: {model or '-'})")
-    pre = next((s["text"] for s in rec["sections"] if s["title"] == "Preconditions"), "")
-    return MeasureType(rec["id"], rec["title"], model, str(front.get("scale_unit", "")),
+        raise NotAMeasureType(f"measure type '{rec.id}' has no impact model (model: {model or '-'})")
+    pre = rec.section("Preconditions")
+    return MeasureType(rec.id, rec.title, model, str(front.get("scale_unit", "")),
                        str(front.get("displaces") or _default_displaced(model)),
-                       _inputs_from(rec, "Parameters", "parameter", rec["id"]), _bullets(pre))
+                       _inputs_from(rec, "Parameters", "parameter", rec.id), _bullets(pre.text if pre else ""))
 
 
 def _default_displaced(model: str) -> str:
@@ -140,6 +140,17 @@ def _default_displaced(model: str) -> str:
 
 def load_measure_type(engine: Engine, measure_id: str) -> MeasureType:
     return measure_type_from_record(catalog.get_record(engine, measure_id))
+
+
+def measure_types(engine: Engine) -> dict[str, MeasureType]:
+    """Every measure type with an impact model, by id (read in bulk)."""
+    out: dict[str, MeasureType] = {}
+    for rec in catalog.records_of_kind(engine, "measure_type"):
+        try:
+            out[rec.id] = measure_type_from_record(rec)
+        except NotAMeasureType:
+            continue
+    return out
 
 
 def load_factors(engine: Engine) -> dict[str, Input]:
@@ -178,20 +189,18 @@ class SiteFigure:
                 "unit": self.unit, "year": self.year, "evidence": self.evidence, "source": self.source}
 
 
-def site_figures(rec: dict[str, Any]) -> list[SiteFigure]:
+def site_figures(rec: StoredRecord) -> list[SiteFigure]:
     """Every keyed number of a solution record (``scale``, overrides, outputs), qualified keys split."""
-    titles = {s["id"]: s["title"] for s in rec["sources"]}
+    titles = {s.id: s.title for s in rec.sources}
     out = []
-    for section in rec["numbers"].values():
-        for q in section:
-            key = q.get("key")
-            if not key:
-                continue
-            measure, _, bare = key.rpartition(".")
-            value = None if q["missing"] else q["value"]
-            out.append(SiteFigure(bare, measure, value, q["unit"], q["evidence"] or "",
-                                  source_label(rec["id"], q["source"] or "", titles) if value is not None else "",
-                                  q["item"], q["year"] or ""))
+    for q in rec.all_numbers():
+        if not q.key:
+            continue
+        measure, _, bare = q.key.rpartition(".")
+        value = None if q.missing else q.value
+        out.append(SiteFigure(bare, measure, value, q.unit, q.evidence,
+                              source_label(rec.id, q.source, titles) if value is not None else "",
+                              q.item, q.year or ""))
     return out
 
 

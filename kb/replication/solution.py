@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -30,12 +29,14 @@ from kb.replication.simulation import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
     METRICS,
+    Estimate,
     PortfolioItem,
     ScaleMissing,
     estimate,
     prepare,
 )
 from kb.store import catalog
+from kb.store.readmodel import StoredRecord
 
 
 class NoImpactModel(NotFound, LookupError):
@@ -50,7 +51,7 @@ class EstimateInvalid(InvalidInput, ValueError):
 class SolutionInputs:
     """What a solution record says: its measure types, their source scales, overrides and output figures."""
 
-    record: dict[str, Any]
+    record: StoredRecord
     types: list[MeasureType]
     source_scales: dict[str, SiteFigure]
     overrides: dict[str, dict[str, Input]]
@@ -63,17 +64,26 @@ def read_solution(engine: Engine, solution_id: str) -> SolutionInputs:
     """Measure types with models, scale rows, parameter overrides and output figures of a solution record."""
 
     rec = catalog.get_record(engine, solution_id)
-    if rec["kind"] != "solution":
-        raise NoImpactModel(f"'{solution_id}' is a {rec['kind']} record, not a solution")
-    types: list[MeasureType] = []
-    for mid in rec["measure_types"]:
+    if rec.kind != "solution":
+        raise NoImpactModel(f"'{solution_id}' is a {rec.kind} record, not a solution")
+    types: dict[str, MeasureType] = {}
+    for mid in rec.measure_types:
         try:
-            types.append(load_measure_type(engine, mid))
+            types[mid] = load_measure_type(engine, mid)
         except (NotAMeasureType, catalog.RecordNotFound):
             continue
+    return solution_inputs(rec, types)
+
+
+def solution_inputs(rec: StoredRecord, measure_types: Mapping[str, MeasureType]) -> SolutionInputs:
+    """:func:`read_solution` for a solution record already read, with the measure types (with a model) by id."""
+    solution_id = rec.id
+    if rec.kind != "solution":
+        raise NoImpactModel(f"'{solution_id}' is a {rec.kind} record, not a solution")
+    types = [measure_types[mid] for mid in rec.measure_types if mid in measure_types]
     if not types:
         raise NoImpactModel(f"solution '{solution_id}' has no measure type with an impact model "
-                            f"(measure types: {', '.join(rec['measure_types']) or 'none'}); nothing to estimate")
+                            f"(measure types: {', '.join(rec.measure_types) or 'none'}); nothing to estimate")
     single = len(types) == 1
     figures = site_figures(rec)
     warnings: list[str] = []
@@ -98,7 +108,7 @@ def read_solution(engine: Engine, solution_id: str) -> SolutionInputs:
                     continue
                 overrides[mt.id][fig.key] = Input.fixed(
                     f"{ref.name if ref else fig.key} — site figure: {fig.item}", fig.key, float(fig.value),
-                    fig.unit, fig.evidence, fig.source, measure=mt.id, note=f"site figure of {rec['id']}")
+                    fig.unit, fig.evidence, fig.source, measure=mt.id, note=f"site figure of {rec.id}")
         if fig.key in OUTPUT_KEYS and (not fig.measure or single):
             metric = OUTPUT_KEYS[fig.key]
             value = convert(float(fig.value), fig.unit, METRICS[metric][0])
@@ -113,14 +123,14 @@ def read_solution(engine: Engine, solution_id: str) -> SolutionInputs:
 
 
 def solution_items(si: SolutionInputs, scale: float | Mapping[str, float] | None,
-                   params: Mapping[str, float] | None = None) -> list[Any]:
+                   params: Mapping[str, float] | None = None) -> list[PortfolioItem]:
     """Portfolio items for the solution at the given scale (a number for the first measure type, the others
     in proportion; or a scale per measure type), else at the source scales. ``params`` are parameter values
     entered by the user (``key`` for every measure type, ``TYPE.key`` for one); they win over the record."""
 
     given = user_params(si, params or {})
 
-    sol = si.record["id"]
+    sol = si.record.id
     primary = si.types[0]
     chosen: dict[str, float] = {}
     if isinstance(scale, Mapping):
@@ -216,7 +226,8 @@ def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, I
 def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
                       scale: float | Mapping[str, float] | None = None, samples: int | None = None,
                       seed: int | None = None, tariff: str = "household",
-                      general: dict[str, Input] | None = None, params: Mapping[str, float] | None = None) -> Any:
+                      general: dict[str, Input] | None = None, params: Mapping[str, float] | None = None
+                      ) -> Estimate:
     """A solution replicated in a city: site overrides used, central estimate calibrated on source figures."""
 
     si = read_solution(engine, solution_id)
@@ -224,7 +235,7 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
     target = find_city(engine, city) if isinstance(city, str) else city
     items = solution_items(si, scale, params)
     try:
-        source_city: CityProfile | None = find_city(engine, si.record["city"])
+        source_city: CityProfile | None = find_city(engine, si.record.city)
     except LookupError:
         source_city = None
     k, model_at_source, cal_warnings = (calibrate(si, source_city, general, tariff) if source_city
@@ -233,11 +244,10 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
     plan.calibration = k
     est = estimate(plan, samples or DEFAULT_SAMPLES, DEFAULT_SEED if seed is None else seed)
     rec = si.record
-    est.solution = {"id": rec["id"], "title": rec["title"], "city": rec["city"], "scope": rec["scope"],
-                    "status": rec["status"]}
+    est.solution = {"id": rec.id, "title": rec.title, "city": rec.city, "scope": rec.scope, "status": rec.status}
     est.source_site = {
-        "city": rec["city"], "city_name": source_city.name if source_city else rec["city"],
-        "site": rec["front"].get("site") or rec["front"].get("district") or "",
+        "city": rec.city, "city_name": source_city.name if source_city else rec.city,
+        "site": rec.front.get("site") or rec.front.get("district") or "",
         "scale": [{"measure_type": mt.id, "value": si.source_scales[mt.id].value if mt.id in si.source_scales
                    else None, "unit": mt.scale_unit,
                    "evidence": si.source_scales[mt.id].evidence if mt.id in si.source_scales else None}

@@ -1,19 +1,21 @@
-"""Reading the knowledge base: counts, record lists, whole records with every number's evidence and source."""
+"""Reading the knowledge base: counts, record lists, whole records (one or in bulk) with every number's evidence."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Engine, func
-from sqlmodel import select
+from sqlalchemy import Engine, func, literal_column
+from sqlmodel import Session, col, select
 
 from kb.errors import NotFound
 from kb.records import vocab
 from kb.records.vocab import KINDS
 from kb.store import database
 from kb.store import write as store
+from kb.store.readmodel import Backlink, BarrierInfo, Number, RecordSummary, SectionText, SourceInfo, StoredRecord
 from kb.store.tables import BarrierRow, ChunkRow, LinkRow, QuantityRow, RecordRow, SourceRow
 from kb.text import fold
 
@@ -40,62 +42,109 @@ def stats(engine: Engine) -> dict[str, Any]:
                 "corpus_version": store.get_meta(s, "corpus_version")}
 
 
-def list_records(engine: Engine, kind: str | None = None, city: str | None = None) -> list[dict[str, Any]]:
-    """``[{"id", "kind", "title", "city"}]`` sorted by kind and id."""
+def list_records(engine: Engine, kind: str | None = None, city: str | None = None) -> list[RecordSummary]:
+    """Summaries of the records (of one kind, in one city) sorted by kind and id."""
     with database.read_session(engine) as s:
         stmt = select(RecordRow).order_by(RecordRow.kind, RecordRow.id)
         if kind:
             stmt = stmt.where(RecordRow.kind == kind)
         rows = list(s.exec(stmt))
-    out = [{"id": r.id, "kind": r.kind, "title": r.title, "city": r.city, "status": r.status,
-            "scope": r.scope, "categories": json.loads(r.categories or "[]"),
-            "measure_types": json.loads(r.measure_types or "[]")} for r in rows]
+    out = [RecordSummary(id=r.id, kind=r.kind, title=r.title, city=r.city, status=r.status, scope=r.scope,
+                         categories=json.loads(r.categories or "[]"),
+                         measure_types=json.loads(r.measure_types or "[]")) for r in rows]
     if city:
-        out = [r for r in out if fold(r["city"]) == fold(city)]
+        out = [r for r in out if fold(r.city) == fold(city)]
     return out
 
 
-def quantity_dict(q: QuantityRow) -> dict[str, Any]:
-    d: dict[str, Any] = {"item": q.item, "value": q.value, "unit": q.unit, "year": q.year,
-                         "evidence": q.evidence or None, "source": q.sources or None, "key": q.key or None,
-                         "note": q.note, "missing": q.missing}
-    if q.value is None and not q.missing:
-        d.update(low=q.low, mid=q.mid, high=q.high, value=q.mid if q.mid is not None else None)
-    return d
+def _number(q: QuantityRow) -> Number:
+    """A stored quantity as a :class:`Number`; a range's value is its mid."""
+    ranged = q.value is None and not q.missing
+    return Number(item=q.item, value=q.mid if ranged else q.value, unit=q.unit, year=q.year,
+                  evidence=q.evidence or "", source=q.sources or "", key=q.key or "", note=q.note, missing=q.missing,
+                  low=q.low if ranged else None, mid=q.mid if ranged else None, high=q.high if ranged else None,
+                  ranged=ranged)
 
 
-def get_record(engine: Engine, record_id: str) -> dict[str, Any]:
+def get_record(engine: Engine, record_id: str) -> StoredRecord:
     """The whole record: front matter, sections, numbers (value, unit, evidence, source), barriers, links."""
+    found = get_records(engine, [record_id])
+    if not found:
+        raise RecordNotFound(record_id)
+    return found[0]
+
+
+def get_records(engine: Engine, record_ids: Iterable[str]) -> list[StoredRecord]:
+    """Whole records in the order asked, unknown ids left out; a fixed number of queries per 500 ids."""
+    wanted = list(dict.fromkeys(record_ids))
+    out: dict[str, StoredRecord] = {}
     with database.read_session(engine) as s:
-        row = s.get(RecordRow, record_id)
-        if row is None:
-            raise RecordNotFound(record_id)
-        quantities = list(s.exec(select(QuantityRow).where(QuantityRow.record_id == record_id)
-                                 .order_by(QuantityRow.id)))
-        sources = list(s.exec(select(SourceRow).where(SourceRow.record_id == record_id)))
-        barriers = list(s.exec(select(BarrierRow).where(BarrierRow.record_id == record_id)
-                               .order_by(BarrierRow.id)))
-        chunks = list(s.exec(select(ChunkRow).where(ChunkRow.record_id == record_id).order_by(ChunkRow.ordinal)))
-        backlinks = list(s.exec(select(LinkRow.record_id, LinkRow.relation)
-                                .where(LinkRow.target_id == record_id)))
+        for i in range(0, len(wanted), _BATCH):
+            batch = wanted[i:i + _BATCH]
+            rows = list(s.exec(select(RecordRow).where(col(RecordRow.id).in_(batch))))
+            out.update((r.id, r) for r in _load(s, rows))
+    return [out[rid] for rid in wanted if rid in out]
+
+
+def records_of_kind(engine: Engine, kind: str) -> list[StoredRecord]:
+    """Every whole record of one kind, sorted by id, in a fixed number of queries."""
+    with database.read_session(engine) as s:
+        rows = list(s.exec(select(RecordRow).where(RecordRow.kind == kind).order_by(RecordRow.id)))
+        out: list[StoredRecord] = []
+        for i in range(0, len(rows), _BATCH):
+            out += _load(s, rows[i:i + _BATCH])
+    return out
+
+
+_BATCH = 500
+
+
+def _load(s: Session, rows: list[RecordRow]) -> list[StoredRecord]:
+    """The parts of these records in five queries (one per table), each record's parts in their stored order."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    quantities: dict[str, list[QuantityRow]] = defaultdict(list)
+    for q in s.exec(select(QuantityRow).where(col(QuantityRow.record_id).in_(ids)).order_by(col(QuantityRow.id))):
+        quantities[q.record_id].append(q)
+    sources: dict[str, list[SourceRow]] = defaultdict(list)
+    for x in s.exec(select(SourceRow).where(col(SourceRow.record_id).in_(ids))
+                    .order_by(SourceRow.record_id, SourceRow.source_id)):
+        sources[x.record_id].append(x)
+    barriers: dict[str, list[BarrierRow]] = defaultdict(list)
+    for b in s.exec(select(BarrierRow).where(col(BarrierRow.record_id).in_(ids)).order_by(col(BarrierRow.id))):
+        barriers[b.record_id].append(b)
+    chunks: dict[str, list[str]] = defaultdict(list)
+    for rid, section in s.exec(select(ChunkRow.record_id, ChunkRow.section).where(col(ChunkRow.record_id).in_(ids))
+                               .order_by(ChunkRow.record_id, col(ChunkRow.ordinal))):
+        chunks[rid].append(section)
+    backlinks: dict[str, list[Backlink]] = defaultdict(list)
+    for target, rid, rel in s.exec(select(LinkRow.target_id, LinkRow.record_id, LinkRow.relation)
+                                   .where(col(LinkRow.target_id).in_(ids))
+                                   .order_by(LinkRow.target_id, literal_column("link.rowid"))):
+        backlinks[target].append(Backlink(rid, rel))
+    return [_stored(r, quantities[r.id], sources[r.id], barriers[r.id], chunks[r.id], backlinks[r.id]) for r in rows]
+
+
+def _stored(row: RecordRow, quantities: list[QuantityRow], sources: list[SourceRow], barriers: list[BarrierRow],
+            chunk_sections: list[str], backlinks: list[Backlink]) -> StoredRecord:
     front = store.front_of(row)
-    sections: dict[str, list[dict[str, Any]]] = {}
+    legacy_display = front.pop("_display", None)  # written before migration m004
+    numbers: dict[str, list[Number]] = {}
     for q in quantities:
-        sections.setdefault(q.section, []).append(quantity_dict(q))
-    return {
-        "id": row.id, "kind": row.kind, "title": row.title, "city": row.city, "status": row.status,
-        "scope": row.scope, "path": front.pop("_display", row.path), "front": front,
-        "categories": json.loads(row.categories or "[]"), "measure_types": json.loads(row.measure_types or "[]"),
-        "sections": [{"title": c.section, "text": _section_text(row.body, c.section)} for c in chunks
-                     if c.section != "Keywords"],
-        "numbers": sections,
-        "barriers": [{"title": b.title, "type": b.type, "phase": b.phase, "what_happened": b.what_happened,
-                      "what_was_tried": b.what_was_tried, "outcome": b.outcome, "source": b.source}
-                     for b in barriers],
-        "sources": [{"id": x.source_id, "title": x.title, "url": x.url, "publisher": x.publisher,
-                     "year": x.year} for x in sources],
-        "referenced_by": [{"id": rid, "relation": rel} for rid, rel in backlinks],
-    }
+        numbers.setdefault(q.section, []).append(_number(q))
+    return StoredRecord(
+        id=row.id, kind=row.kind, title=row.title, city=row.city, status=row.status, scope=row.scope,
+        path=row.display_path or (legacy_display if legacy_display is not None else row.path), front=front,
+        categories=json.loads(row.categories or "[]"), measure_types=json.loads(row.measure_types or "[]"),
+        sections=[SectionText(sec, _section_text(row.body, sec)) for sec in chunk_sections if sec != "Keywords"],
+        numbers=numbers,
+        barriers=[BarrierInfo(title=b.title, type=b.type, phase=b.phase, what_happened=b.what_happened,
+                              what_was_tried=b.what_was_tried, outcome=b.outcome, source=b.source) for b in barriers],
+        sources=[SourceInfo(id=x.source_id, title=x.title, url=x.url, publisher=x.publisher, year=x.year)
+                 for x in sources],
+        referenced_by=backlinks,
+    )
 
 
 def _section_text(body: str, title: str) -> str:

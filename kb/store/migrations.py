@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 from sqlmodel import SQLModel
 
 from kb.store import tables
@@ -27,5 +27,16 @@ def m003_district_plans(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn, tables=[SQLModel.metadata.tables[tables.PLAN_TABLE]])
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, m002_accounts_and_lessons, m003_district_plans]
+def m004_record_display_path(conn: Connection) -> None:
+    """Migration 4: the display path of a record in its own column (it rode in the front matter JSON as ``_display``).
+
+    Rows written before keep ``_display`` in ``front``; :mod:`kb.store.catalog` still reads it from there.
+    """
+    columns = {c["name"] for c in inspect(conn).get_columns("record")}
+    if "display_path" not in columns:  # a database created by m001 at this version already has it
+        conn.exec_driver_sql("ALTER TABLE record ADD COLUMN display_path VARCHAR NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, m002_accounts_and_lessons, m003_district_plans,
+                                                  m004_record_display_path]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,7 +12,11 @@ def utcnow() -> datetime:
 
 
 class RecordRow(SQLModel, table=True):
-    """One record of any kind; ``front`` holds the whole front matter as JSON."""
+    """One record of any kind; ``front`` holds the whole front matter as JSON.
+
+    ``path`` is the resolved file the record was read from (ingest compares it), ``display_path`` the path as given
+    on the command line, shown by ``kb show`` (migration m004; older rows keep it as ``_display`` in ``front``).
+    """
 
     __tablename__ = "record"
     id: str = Field(primary_key=True)
@@ -26,6 +30,7 @@ class RecordRow(SQLModel, table=True):
     front: str = "{}"
     body: str = ""
     path: str = ""
+    display_path: str = ""
     origin: str = "file"
     content_hash: str = ""
     updated_at: datetime = Field(default_factory=utcnow)

@@ -79,14 +79,15 @@ def chunk_texts(rec: Record) -> list[ChunkText]:
 
 
 def record_row(rec: Record, origin: str = "file") -> RecordRow:
-    front = {k: v for k, v in rec.front.items() if k != "_line"}
+    front = rec.front
     return RecordRow(
         id=rec.id, kind=rec.kind, title=rec.title, city=rec.city,
         scope=str(front.get("scope") or ("lighthouse" if rec.kind == "solution" else "")),
         status=str(front.get("status") or ""),
         categories=json.dumps(front.get("categories") or []),
         measure_types=json.dumps(front.get("measure_types") or []),
-        front=json.dumps(front, default=str, ensure_ascii=False), body=rec.body, path=rec.path, origin=origin,
+        front=json.dumps(front, default=str, ensure_ascii=False), body=rec.body, path=rec.path,
+        display_path=rec.display_path, origin=origin,
         content_hash=rec.content_hash,
     )
 

@@ -21,17 +21,16 @@ from kb.ui.widgets import download_buttons
 def _options(version: str) -> tuple[dict[str, str], dict[str, str], dict[str, list[tuple[str, str, str]]]]:
     """Solutions (id → title), cities (id → name) and each solution's measure types (id, title, scale unit)."""
     engine = state.engine()
-    sols = {r["id"]: r["title"] for r in catalog.list_records(engine, kind="solution")}
-    cities = {}
-    for r in catalog.list_records(engine, kind="city"):
-        cities[r["id"]] = city_name(catalog.get_record(engine, r["id"]))
-    types = {r["id"]: r for r in catalog.list_records(engine, kind="measure_type")}
+    solutions = catalog.list_records(engine, kind="solution")
+    sols = {r.id: r.title for r in solutions}
+    cities = {rec.id: city_name(rec) for rec in catalog.records_of_kind(engine, "city")}
+    types = {rec.id: rec for rec in catalog.records_of_kind(engine, "measure_type")}
     units: dict[str, list[tuple[str, str, str]]] = {}
-    for r in catalog.list_records(engine, kind="solution"):
-        for m in r["measure_types"]:
+    for r in solutions:
+        for m in r.measure_types:
             if m in types:
-                unit = str(catalog.get_record(engine, m)["front"].get("scale_unit") or "")
-                units.setdefault(r["id"], []).append((m, types[m]["title"], unit))
+                unit = str(types[m].front.get("scale_unit") or "")
+                units.setdefault(r.id, []).append((m, types[m].title, unit))
     return sols, cities, units
 
 

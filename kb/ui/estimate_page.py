@@ -17,7 +17,7 @@ from kb.views.replication import range_rows, side_by_side, tornado_rows
 def render() -> None:
     st.title("What would it deliver here?")
     engine = state.engine()
-    sols = {r["id"]: r["title"] for r in lighthouse_solutions(engine)}
+    sols = {r.id: r.title for r in lighthouse_solutions(engine)}
     wanted = st.query_params.get("solution")
     ids = list(sols)
     sol_id = st.selectbox("Solution", ids, index=ids.index(wanted) if wanted in ids else None,
@@ -56,7 +56,7 @@ def render() -> None:
                    + ": the source record gives none.")
         return
     est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed), params=params)
-    st.subheader(f"{si.record['title']} in {city.name}")
+    st.subheader(f"{si.record.title} in {city.name}")
     _ranges(est)
     solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params)
     if est.unavailable:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from kb.search.snippets import escape_markdown
 from kb.store.catalog import RecordNotFound
+from kb.store.readmodel import BarrierInfo
 from kb.ui import routes, state
 from kb.views.record import EVIDENCE_COLORS, number_rows, prose, record_view
 
@@ -21,53 +22,53 @@ def render() -> None:
     except RecordNotFound:
         st.warning("There is no record with this id. It may have been renamed; try the Search page.")
         return
-    rec = view["record"]
-    st.title(rec["title"], anchor=False)
-    st.caption(" · ".join(x for x in (rec["kind"].replace("_", " "), rec["city"], rec["status"], rec["id"]) if x))
-    if rec["kind"] == "solution":
+    rec = view.record
+    st.title(rec.title, anchor=False)
+    st.caption(" · ".join(x for x in (rec.kind.replace("_", " "), rec.city, rec.status, rec.id) if x))
+    if rec.kind == "solution":
         st.page_link(routes.page("estimate"), label="Estimate it for my city", icon="📈",
-                     query_params={"solution": rec["id"]})
-    if view["evidence"]:
-        cols = st.columns(len(view["evidence"]) + 4)
-        for col, ev in zip(cols, view["evidence"], strict=False):
+                     query_params={"solution": rec.id})
+    if view.evidence:
+        cols = st.columns(len(view.evidence) + 4)
+        for col, ev in zip(cols, view.evidence, strict=False):
             col.badge(ev, color=EVIDENCE_COLORS[ev])  # type: ignore[arg-type]
-    for sec in rec["sections"]:
-        st.subheader(sec["title"], anchor=False)
-        if sec["title"] == "Barriers" and rec["barriers"]:
-            barriers(rec["barriers"])
+    for sec in rec.sections:
+        st.subheader(sec.title, anchor=False)
+        if sec.title == "Barriers" and rec.barriers:
+            barriers(rec.barriers)
         else:
-            text = prose(sec["text"])
+            text = prose(sec.text)
             if text:
                 st.markdown(escape_markdown(text).replace("\n", "  \n"), unsafe_allow_html=True)
-        numbers = rec["numbers"].get(sec["title"])
+        numbers = rec.numbers_in(sec.title)
         if numbers:
             st.dataframe(pd.DataFrame(number_rows(numbers)), hide_index=True)
     st.subheader("Sources", anchor=False)
-    for s in view["sources"]:
-        line = f"**{escape_markdown(s['id'])}** {escape_markdown(s['title'])}"
-        extra = ", ".join(x for x in (s.get("publisher"), str(s.get("year") or "")) if x)
+    for s in view.sources:
+        line = f"**{escape_markdown(s.id)}** {escape_markdown(s.title)}"
+        extra = ", ".join(x for x in (s.publisher, str(s.year or "")) if x)
         if extra:
             line += f" — {escape_markdown(extra)}"
-        if s["url"]:
-            line += f" ([link]({s['url']}))"
+        if s.url:
+            line += f" ([link]({s.url}))"
         st.markdown(line, unsafe_allow_html=True)
-    if view["lessons"]:
+    if view.lessons:
         st.subheader("Lessons learned from this", anchor=False)
-        for les in view["lessons"]:
-            st.page_link(routes.page("record"), label=les["title"], icon="💡", query_params={"id": les["id"]})
-            st.caption(f"outcome: {les['outcome'] or '-'} · barrier: {les['barrier_type'] or '-'}")
-    if view["similar"]:
+        for les in view.lessons:
+            st.page_link(routes.page("record"), label=les.title, icon="💡", query_params={"id": les.id})
+            st.caption(f"outcome: {les.outcome or '-'} · barrier: {les.barrier_type or '-'}")
+    if view.similar:
         st.subheader("Similar records", anchor=False)
-        for hit in view["similar"]:
+        for hit in view.similar:
             st.page_link(routes.page("record"), label=hit.title, icon="📄", query_params={"id": hit.id})
 
 
-def barriers(items: list[dict[str, str]]) -> None:
+def barriers(items: list[BarrierInfo]) -> None:
     for b in items:
         with st.container(border=True):
-            st.markdown(f"**{escape_markdown(b['title'])}** · {escape_markdown(b['type'])}"
-                        + (f" · {escape_markdown(b['phase'])}" if b["phase"] else ""), unsafe_allow_html=True)
-            for label, key in (("What happened", "what_happened"), ("What was tried", "what_was_tried"),
-                               ("Outcome", "outcome"), ("Source", "source")):
-                if b.get(key):
-                    st.markdown(f"*{label}:* {escape_markdown(b[key])}", unsafe_allow_html=True)
+            st.markdown(f"**{escape_markdown(b.title)}** · {escape_markdown(b.type)}"
+                        + (f" · {escape_markdown(b.phase)}" if b.phase else ""), unsafe_allow_html=True)
+            for label, text in (("What happened", b.what_happened), ("What was tried", b.what_was_tried),
+                                ("Outcome", b.outcome), ("Source", b.source)):
+                if text:
+                    st.markdown(f"*{label}:* {escape_markdown(text)}", unsafe_allow_html=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine
@@ -10,32 +11,53 @@ from sqlalchemy import Engine
 from kb.records.vocab import EVIDENCE_LEVELS
 from kb.search.engine import Hit, SearchEngine
 from kb.store import catalog
+from kb.store.readmodel import Number, SourceInfo, StoredRecord
 from kb.text import safe_url
 
 EVIDENCE_COLORS: dict[str, str] = {"measured": "green", "installed": "blue", "design": "violet",
                                    "target": "orange", "estimate": "yellow", "reference": "gray"}
 
 
+@dataclass(frozen=True)
+class LessonLink:
+    """A lesson record that links to the record shown."""
 
-def evidence_levels(record: dict[str, Any]) -> list[str]:
+    id: str
+    title: str
+    city: str
+    outcome: str
+    barrier_type: str
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """What the record page shows: the record, its lessons, similar records, evidence levels, safe source links."""
+
+    record: StoredRecord
+    lessons: list[LessonLink]
+    similar: list[Hit]
+    evidence: list[str]
+    sources: list[SourceInfo]
+
+
+def evidence_levels(record: StoredRecord) -> list[str]:
     """The evidence levels present in a record's numbers, in the vocabulary's order."""
-    found = {q.get("evidence") for qs in record.get("numbers", {}).values() for q in qs}
+    found = {q.evidence for q in record.all_numbers()}
     return [e for e in EVIDENCE_LEVELS if e in found]
 
 
-def number_rows(quantities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def number_rows(quantities: list[Number]) -> list[dict[str, Any]]:
     """Table rows for a section's numbers: item, value, unit, year, evidence, source, note."""
     rows = []
     for q in quantities:
-        if q.get("missing"):
+        if q.missing:
             value = "not published"
-        elif q.get("value") is not None and q.get("low") is None and q.get("high") is None:
-            value = f"{q['value']:g}"
+        elif q.value is not None and q.low is None and q.high is None:
+            value = f"{q.value:g}"
         else:
-            value = " / ".join(f"{v:g}" for v in (q.get("low"), q.get("mid"), q.get("high")) if v is not None)
-        rows.append({"item": q["item"], "value": value, "unit": q.get("unit") or "", "year": q.get("year") or "",
-                     "evidence": q.get("evidence") or "—", "source": q.get("source") or "—",
-                     "note": q.get("note") or ""})
+            value = " / ".join(f"{v:g}" for v in (q.low, q.mid, q.high) if v is not None)
+        rows.append({"item": q.item, "value": value, "unit": q.unit or "", "year": q.year or "",
+                     "evidence": q.evidence or "—", "source": q.source or "—", "note": q.note or ""})
     return rows
 
 
@@ -45,24 +67,16 @@ def prose(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def lessons_for(engine: Engine, record: dict[str, Any]) -> list[dict[str, Any]]:
+def lessons_for(engine: Engine, record: StoredRecord) -> list[LessonLink]:
     """Lesson records that link to this record as their solution."""
-    out = []
-    for ref in record.get("referenced_by", []):
-        if ref["relation"] != "solution":
-            continue
-        try:
-            lesson = catalog.get_record(engine, ref["id"])
-        except catalog.RecordNotFound:
-            continue
-        if lesson["kind"] == "lesson":
-            out.append({"id": lesson["id"], "title": lesson["title"], "city": lesson["city"],
-                        "outcome": str(lesson["front"].get("outcome") or ""),
-                        "barrier_type": str(lesson["front"].get("barrier_type") or "")})
-    return out
+    ids = [ref.id for ref in record.referenced_by if ref.relation == "solution"]
+    return [LessonLink(id=lesson.id, title=lesson.title, city=lesson.city,
+                       outcome=str(lesson.front.get("outcome") or ""),
+                       barrier_type=str(lesson.front.get("barrier_type") or ""))
+            for lesson in catalog.get_records(engine, ids) if lesson.kind == "lesson"]
 
 
-def record_view(engine: Engine, search: SearchEngine | None, record_id: str, similar: int = 5) -> dict[str, Any]:
+def record_view(engine: Engine, search: SearchEngine | None, record_id: str, similar: int = 5) -> RecordView:
     """The record with its lessons, similar records and evidence levels; raises ``RecordNotFound``."""
     rec = catalog.get_record(engine, record_id)
     hits: list[Hit] = []
@@ -71,6 +85,5 @@ def record_view(engine: Engine, search: SearchEngine | None, record_id: str, sim
             hits = search.similar(record_id, limit=similar)
         except catalog.RecordNotFound:
             hits = []
-    return {"record": rec, "lessons": lessons_for(engine, rec), "similar": hits,
-            "evidence": evidence_levels(rec),
-            "sources": [{**s, "url": safe_url(s.get("url") or "")} for s in rec["sources"]]}
+    return RecordView(record=rec, lessons=lessons_for(engine, rec), similar=hits, evidence=evidence_levels(rec),
+                      sources=[replace(s, url=safe_url(s.url or "")) for s in rec.sources])

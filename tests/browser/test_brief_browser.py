@@ -49,11 +49,7 @@ def test_download_a_pdf_brief(brief_app: str, page) -> None:  # type: ignore[no-
 
 
 def test_download_a_pdf_brief_on_the_bundled_data(live_app: str, page) -> None:  # type: ignore[no-untyped-def]
-    """The same on the real corpus and replication model (skipped until the model gives an estimate)."""
-    from kb.briefs import data as brief_data
-
-    if brief_data._module("kb.replication.solution") is None:
-        pytest.skip("the replication model (kb.replication.solution) is not in this tree yet")
+    """The same on the real corpus and replication model."""
     page.goto(f"{live_app}/brief?solution=ams-schoonschip-canal-heat&city=krakow")
     wait_for_app(page, timeout=180_000)
     page.get_by_role("button", name="Build brief").click()

@@ -41,7 +41,7 @@ def test_round_trip_is_equal(fixture_db: Path, tmp_path: Path) -> None:
     backup.import_archive(archive, database.get_engine(new))
     assert dump(new) == dump(fixture_db)
     assert database.integrity_ok(database.get_engine(new))
-    assert catalog.get_record(database.get_engine(new), "test-battery-site")["title"].startswith("Basement")
+    assert catalog.get_record(database.get_engine(new), "test-battery-site").title.startswith("Basement")
 
 
 def test_import_refuses_a_non_empty_database_and_a_non_archive(fixture_db: Path, tmp_path: Path) -> None:

@@ -237,8 +237,8 @@ def test_unsafe_allow_html_only_wraps_escaped_text() -> None:
     # the one call that passes a variable (``line``) builds it from escaped parts: see record_page.render
     src = (ROOT / "kb" / "ui" / "record_page.py").read_text(encoding="utf-8")
     build = src[src.index('line = f"**'):src.index("st.markdown(line, unsafe_allow_html=True)")]
-    assert "escape_markdown(s['id'])" in build and "escape_markdown(s['title'])" in build
-    assert "escape_markdown(extra)" in build and "s['url']" in build  # url made safe by record_view.safe_url
+    assert "escape_markdown(s.id)" in build and "escape_markdown(s.title)" in build
+    assert "escape_markdown(extra)" in build and "s.url" in build  # url made safe by record_view.safe_url
     assert uses, "the scan found the known uses"
 
 

@@ -20,7 +20,16 @@ from kb.cli import CliError, main
 from kb.cli.brief import parse_scales
 from kb.records.vocab import EVIDENCE_LEVELS
 from kb.store import database
-from tests.factories import BRIEF_DATE, BRIEF_SEED, FIXTURES, build_brief_corpus, fake_estimate, fake_fit, no_lessons
+from tests.factories import (
+    BRIEF_DATE,
+    BRIEF_SEED,
+    FIXTURES,
+    app_lesson,
+    build_brief_corpus,
+    fake_estimate,
+    fake_fit,
+    no_lessons,
+)
 
 GOLDEN = FIXTURES / "golden" / "brief-test-battery-site-krakow.md"
 REF = re.compile(r"\[\d+(?:; \d+)*\]")
@@ -121,9 +130,9 @@ class _Tags(HTMLParser):
         self.tags.append((tag, attrs))
 
 
-HOSTILE = [{"id": "evil", "title": "<script>alert(1)</script>", "phase": "planning", "outcome": "worked",
-            "what_happened": '<img src=x onerror="alert(2)"> and [click](javascript:alert(3))',
-            "what_was_tried": "**bold** `code` | pipe", "applies_when": "always", "author": "mallory"}]
+HOSTILE = [app_lesson(id="evil", title="<script>alert(1)</script>", phase="planning", outcome="worked",
+                      what_happened='<img src=x onerror="alert(2)"> and [click](javascript:alert(3))',
+                      what_was_tried="**bold** `code` | pipe", applies_when="always", author="mallory")]
 
 
 def test_html_self_contained_and_inert(brief_db: Path) -> None:
@@ -300,3 +309,13 @@ def test_chart_svg_is_wellformed_and_inert(brief_db: Path) -> None:
     assert all(not a.startswith("on") and "href" not in a for el in root.iter() for a in el.attrib)
     bars = text_bars(chart)
     assert len(bars) == len(chart.bars) and all("●" in b and not re.search(r"\d", b.split("|")[1]) for b in bars)
+
+
+def test_default_estimate_fit_and_lessons_come_from_the_replication_model(brief_db: Path) -> None:
+    """Without injected functions the brief runs kb.replication (imported directly, no plugin lookup)."""
+    brief = build_brief(database.get_engine(brief_db, create=False),
+                        BriefRequest(["test-battery-site"], "krakow", date=BRIEF_DATE, seed=BRIEF_SEED))
+    md = to_markdown(brief)
+    assert "transfer fit: **" in md and "No transfer-fit breakdown" not in md
+    assert "| overall fit |" in md and "| input | value | low – high |" in md
+    assert all(REF.search(text) for _, text in numeric_units(md))

@@ -37,10 +37,10 @@ def test_the_whole_corpus_validates_with_the_promised_counts(corpus_db: Path) ->
 
 def test_both_demonstration_and_all_six_fellow_cities_have_profiles_and_plans(corpus_db: Path) -> None:
     eng = database.get_engine(corpus_db)
-    cities = {r["id"] for r in catalog.list_records(eng, kind="city")}
+    cities = {r.id for r in catalog.list_records(eng, kind="city")}
     assert set(ATELIER_CITIES) <= cities
     solutions = catalog.list_records(eng, kind="solution")
-    by_city = {c: [r for r in solutions if r["city"] == c] for c in ATELIER_CITIES}
+    by_city = {c: [r for r in solutions if r.city == c] for c in ATELIER_CITIES}
     assert all(by_city[c] for c in ATELIER_CITIES), {c: len(v) for c, v in by_city.items()}
 
 
@@ -48,7 +48,7 @@ def test_every_number_has_value_unit_evidence_and_a_declared_source(corpus_db: P
     eng = database.get_engine(corpus_db)
     bad = []
     for r in catalog.list_records(eng):
-        rec = catalog.get_record(eng, r["id"])
+        rec = catalog.get_record(eng, r.id).to_dict()
         declared = {s["id"] for s in rec["sources"]}
         for section, rows in rec["numbers"].items():
             for q in rows:

@@ -52,7 +52,7 @@ def test_changed_record_reembeds_only_its_changed_sections(corpus_copy: Path, tm
     res = run_ingest(corpus_copy, db, emb)
     assert res.written == 1 and res.chunks_embedded == 1 and emb.texts_encoded == 1
     rec = catalog.get_record(database.get_engine(db), "test-battery-site")
-    assert "have been published yet" in rec["sections"][-1]["text"]
+    assert "have been published yet" in rec.sections[-1].text
 
 
 def test_deleted_file_removes_record_chunks_fts_and_embeddings(corpus_copy: Path, tmp_path: Path) -> None:
@@ -342,7 +342,7 @@ def test_sql_fragments_in_plain_text_are_stored_verbatim_never_executed(corpus_c
     res = run_ingest(corpus_copy, db, FakeEmbedder())
     assert res.errors == []
     rec = catalog.get_record(database.get_engine(db), "test-battery-site")
-    assert rec["title"] == sql and sql in rec["sections"][-1]["text"]
+    assert rec.title == sql and sql in rec.sections[-1].text
     assert counts(db) == {"solution": 2, "city": 1, "measure_type": 2, "lesson": 1}
     assert database.integrity_ok(database.get_engine(db))
 
@@ -358,6 +358,35 @@ def test_bom_crlf_and_trailing_whitespace_are_accepted_as_the_same_record(corpus
     res = run_ingest(corpus_copy, db_odd, FakeEmbedder())
     assert res.errors == [], [str(e) for e in res.errors]
     got = catalog.get_record(database.get_engine(db_odd), "test-battery-site")
-    assert got["title"] == plain["title"] and got["city"] == plain["city"]
-    assert got["numbers"] == plain["numbers"]
-    assert [s["title"] for s in got["sections"]] == [s["title"] for s in plain["sections"]]
+    assert got.title == plain.title and got.city == plain.city
+    assert got.numbers == plain.numbers
+    assert [s.title for s in got.sections] == [s.title for s in plain.sections]
+
+
+def test_display_path_has_its_own_column_and_rows_from_before_m004_read_the_same(fixture_db: Path) -> None:
+    """``_display`` no longer rides in the front matter; a row written before migration m004 shows the same path."""
+    from sqlalchemy import text
+
+    from kb.store.tables import RecordRow
+
+    engine = database.get_engine(fixture_db)
+    shown = catalog.get_record(engine, "test-battery-site")
+    assert shown.path.endswith(SOLUTION) and "_display" not in shown.front
+    with database.write_session(engine) as s:
+        row = s.get(RecordRow, "test-battery-site")
+        assert row is not None and row.display_path == shown.path and "_display" not in row.front
+        old_front = json.dumps({**json.loads(row.front), "_display": shown.path}, ensure_ascii=False)
+        s.exec(text("UPDATE record SET display_path = '', front = :f WHERE id = 'test-battery-site'"),  # type: ignore[call-overload]
+               params={"f": old_front})
+    assert catalog.get_record(engine, "test-battery-site") == shown
+    assert catalog.get_record(engine, "test-battery-site").to_dict() == shown.to_dict()
+
+
+def test_bulk_reads_equal_one_by_one_reads(fixture_db: Path) -> None:
+    engine = database.get_engine(fixture_db)
+    rows = catalog.list_records(engine)
+    assert catalog.get_records(engine, [r.id for r in reversed(rows)] + ["nope"]) == \
+        [catalog.get_record(engine, r.id) for r in reversed(rows)]
+    for kind in ("solution", "city", "measure_type", "lesson"):
+        assert catalog.records_of_kind(engine, kind) == [catalog.get_record(engine, r.id) for r in rows
+                                                         if r.kind == kind]

@@ -260,7 +260,7 @@ def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_ingest_ignores_plan_files(corpus_db: Path) -> None:
     from kb.store import catalog
 
-    ids = {r["id"] for r in catalog.list_records(database.get_engine(corpus_db))}
+    ids = {r.id for r in catalog.list_records(database.get_engine(corpus_db))}
     assert EXAMPLES and not {p.stem for p in EXAMPLES} & ids
 
 

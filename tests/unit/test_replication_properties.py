@@ -11,6 +11,7 @@ from kb.replication.cities import CityProfile, Driver, DriverMissing
 from kb.replication.inputs import Input, MeasureType, SiteFigure
 from kb.replication.simulation import PortfolioItem, estimate_measure, prepare
 from kb.replication.solution import SolutionInputs, calibrate
+from kb.store.readmodel import StoredRecord
 
 
 def _p(key: str, low: float, mid: float, high: float, unit: str = "-", measure: str = "pv") -> Input:
@@ -55,8 +56,8 @@ def test_identity_source_city_and_scale_give_back_the_site_figures(scale: float,
                                                                    mt: MeasureType, y: float, g: float) -> None:
     src = city(y, g)
     fig = SiteFigure("electricity", "", figure, "MWh", "measured", "site", "generated")
-    si = SolutionInputs({"id": "s", "city": "c"}, [mt], {mt.id: SiteFigure("scale", "", scale, mt.scale_unit,
-                                                                            "installed", "site", "size")},
+    rec = StoredRecord(id="s", kind="solution", title="", city="c", status="", scope="", path="", front={})
+    si = SolutionInputs(rec, [mt], {mt.id: SiteFigure("scale", "", scale, mt.scale_unit, "installed", "site", "size")},
                         {}, {"electricity": (figure, fig), "capex": (capex, fig),
                              "co2_avoided": (figure / 3, fig)}, [], [])
     k, _, warnings = calibrate(si, src, GENERAL, "household")
