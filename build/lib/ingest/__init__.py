@@ -1,1 +1,0 @@
-"""Markdown → validated records → SQLite ingest pipeline."""

@@ -1,1 +1,0 @@
-"""ATELIER PED knowledge base: records, storage, search, replication, lessons and briefs."""

@@ -1,1 +1,0 @@
-"""District plans: the plan as data (TOML), its evaluation into a primary-energy balance, saved plans."""

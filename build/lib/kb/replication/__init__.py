@@ -1,1 +1,0 @@
-"""Replication: city profiles, measure-type inputs, carrier factors, impact models, Monte Carlo, solutions, fit."""

@@ -1,1 +1,0 @@
-"""Storage: engine, every SQLModel table, numbered migrations, the SQLite FTS5 layer, reads, writes, backup."""

@@ -1,1 +1,0 @@
-"""Streamlit pages: each reads like the screen it draws; the logic lives in ``kb``."""
