@@ -7,6 +7,7 @@ import re
 
 from docx import Document
 from docx.shared import Cm, Pt
+from docx.text.paragraph import Paragraph as DocxParagraph
 
 from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeChart, Table
 from kb.briefs.render import meta_lines, source_line
@@ -14,7 +15,7 @@ from kb.briefs.render import meta_lines, source_line
 BOLD = re.compile(r"(\*\*.+?\*\*)")
 
 
-def _runs(par, text: str) -> None:  # type: ignore[no-untyped-def]
+def _runs(par: DocxParagraph, text: str) -> None:
     for part in BOLD.split(text):
         if not part:
             continue

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from kb.replication.fit import lighthouse_solutions
-from kb.replication.simulation import METRICS
+from kb.replication.simulation import METRICS, Estimate
 from kb.replication.solution import estimate_solution, missing_params, read_solution
 from kb.ui import state
 from kb.ui.widgets import city_picker, solution_brief_downloads
@@ -31,10 +31,13 @@ def render() -> None:
     cols = st.columns(len(si.types))
     for col, mt in zip(cols, si.types, strict=True):
         src = si.source_scales.get(mt.id)
-        v = col.number_input(f"Scale of {mt.title} ({mt.scale_unit})", min_value=0.0,
-                             value=float(src.value) if src else None, key=f"scale_{sol_id}_{mt.id}",
-                             help=f"At the source site: {src.value:g} {mt.scale_unit} ({src.evidence})" if src
-                             else "The source record gives no scale: enter yours.")
+        if src is not None and src.value is not None:
+            known: float | None = float(src.value)
+            hint = f"At the source site: {src.value:g} {mt.scale_unit} ({src.evidence})"
+        else:
+            known, hint = None, "The source record gives no scale: enter yours."
+        v = col.number_input(f"Scale of {mt.title} ({mt.scale_unit})", min_value=0.0, value=known,
+                             key=f"scale_{sol_id}_{mt.id}", help=hint)
         if v is not None:
             scales[mt.id] = v
     params: dict[str, float] = {}
@@ -72,7 +75,7 @@ def render() -> None:
     _tornado(est)
 
 
-def _ranges(est) -> None:  # type: ignore[no-untyped-def]
+def _ranges(est: Estimate) -> None:
     rows = pd.DataFrame(range_rows(est))
     if rows.empty:
         return
@@ -90,7 +93,7 @@ def _ranges(est) -> None:  # type: ignore[no-untyped-def]
     st.dataframe(table, hide_index=True, use_container_width=True)
 
 
-def _tornado(est) -> None:  # type: ignore[no-untyped-def]
+def _tornado(est: Estimate) -> None:
     st.subheader("What matters most")
     options = [m for m in est.most_influential]
     if not options:

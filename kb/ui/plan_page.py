@@ -11,7 +11,7 @@ import streamlit as st
 
 from kb.accounts import PermissionDenied
 from kb.briefs.plan import build_plan_brief
-from kb.plans.evaluate import PlanContext, load_context, run_plan
+from kb.plans.evaluate import PlanContext, PlanResult, load_context, run_plan
 from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, keep_or_enter, parse_plan, to_toml
 from kb.plans.saved import list_plans, load_plan, save_plan
 from kb.replication.cities import list_cities
@@ -53,8 +53,8 @@ def _load(start: str) -> tuple[str, PlanSpec | None]:
         if not saved:
             st.info("No saved plans yet: hub staff save plans from this page.")
             return "saved:", None
-        names = {p["id"]: f"{p['name']} ({p['city']}, {p['author']})" for p in saved}
-        pid = st.selectbox("Saved plan", list(names), format_func=names.get, key="plan_saved")
+        names: dict[int, str] = {p["id"]: f"{p['name']} ({p['city']}, {p['author']})" for p in saved}
+        pid = st.selectbox("Saved plan", list(names), format_func=names.__getitem__, key="plan_saved")
         return f"saved:{pid}", load_plan(state.engine(), pid)
     if start == "Upload a TOML file":
         up = st.file_uploader("Plan file (.toml)", type=["toml"], key="plan_upload")
@@ -81,6 +81,13 @@ def _reset(spec: PlanSpec) -> None:
     ss["plan_pef_dh"] = pef.mid if pef else None
 
 
+def _entered(fig: Figure | None, value: float, unit: str) -> Figure:
+    """``keep_or_enter`` for a value the user did enter: the loaded figure while unchanged, else the entered one."""
+    kept = keep_or_enter(fig, value, unit)
+    assert kept is not None  # keep_or_enter returns None only for a missing value
+    return kept
+
+
 def _district(base: PlanSpec) -> PlanSpec:
     """The district fields as widgets; unchanged values keep their source and evidence."""
     ss = st.session_state
@@ -92,33 +99,34 @@ def _district(base: PlanSpec) -> PlanSpec:
         ss["plan_city"] = city_ids[0] if city_ids else None
     city = c2.selectbox("City", city_ids, format_func=lambda i: cities.get(i, i), key="plan_city")
     c1, c2, c3 = st.columns(3)
-    homes = c1.number_input("Homes", min_value=0.0, step=10.0, key="plan_homes")
-    floor = c2.number_input("Residential floor area (m²)", min_value=0.0, step=1000.0, key="plan_floor")
-    roof = c3.number_input("Usable roof area for PV (m²)", min_value=0.0, step=500.0, key="plan_roof")
+    # An empty field (None in the session state, see _reset) reads back as None: the figure is left out.
+    homes: float | None = c1.number_input("Homes", min_value=0.0, step=10.0, key="plan_homes")
+    floor: float | None = c2.number_input("Residential floor area (m²)", min_value=0.0, step=1000.0, key="plan_floor")
+    roof: float | None = c3.number_input("Usable roof area for PV (m²)", min_value=0.0, step=500.0, key="plan_roof")
     c1, c2, c3 = st.columns(3)
     gas = c1.number_input("Share of heat from gas", 0.0, 1.0, step=0.05, key="plan_share_gas")
     dh = c2.number_input("Share of heat from district heat", 0.0, 1.0, step=0.05, key="plan_share_dh")
     el = round(max(0.0, 1.0 - gas - dh), 6)
     c3.metric("Share of heat from electricity", f"{el:.0%}")
-    heating = {}
+    heating: dict[str, Figure] = {}
     for carrier, v in (("natural_gas", gas), ("district_heat", dh), ("electricity", el)):
         if v > 0:
-            heating[carrier] = keep_or_enter(base.heating.get(carrier), v, "-")
+            heating[carrier] = _entered(base.heating.get(carrier), v, "-")
     factors = dict(base.factors)
     if dh > 0:
-        pef = st.number_input("Primary energy factor of the district heat (kWh/kWh; ask the heat company)",
-                              min_value=0.0, step=0.05, key="plan_pef_dh",
-                              help="No sourced factor for district heat is in the knowledge base.")
+        pef: float | None = st.number_input(
+            "Primary energy factor of the district heat (kWh/kWh; ask the heat company)", min_value=0.0, step=0.05,
+            key="plan_pef_dh", help="No sourced factor for district heat is in the knowledge base.")
         if pef:
-            factors["pef_district_heat"] = keep_or_enter(base.factors.get("pef_district_heat"), pef, "kWh/kWh")  # type: ignore[assignment]
+            factors["pef_district_heat"] = _entered(base.factors.get("pef_district_heat"), pef, "kWh/kWh")
     floor_area = dict(base.floor_area)
     if floor:
-        floor_area["residential"] = keep_or_enter(base.floor_area.get("residential"), floor, "m2")  # type: ignore[assignment]
+        floor_area["residential"] = _entered(base.floor_area.get("residential"), floor, "m2")
     else:
         floor_area.pop("residential", None)
     limits = dict(base.limits)
     if roof:
-        limits["roof_area"] = keep_or_enter(base.limits.get("roof_area"), roof, "m2")  # type: ignore[assignment]
+        limits["roof_area"] = _entered(base.limits.get("roof_area"), roof, "m2")
     else:
         limits.pop("roof_area", None)
     return replace(base, name=name or "My district", city=city or base.city,
@@ -145,8 +153,8 @@ def _measures(ctx: PlanContext) -> None:
                            format_func=lambda t: f"{ctx.types[t].title} ({ctx.types[t].scale_unit})",
                            key="plan_add_type")
         scale = c2.number_input("Scale", min_value=0.0, value=100.0, key="plan_add_scale")
-        disp = c3.selectbox("Replaces", list(DISPLACES), format_func=DISPLACES.get, key="plan_add_displaces")
-        if st.form_submit_button("Add measure"):
+        disp = c3.selectbox("Replaces", list(DISPLACES), format_func=DISPLACES.__getitem__, key="plan_add_displaces")
+        if st.form_submit_button("Add measure") and tid is not None:  # no measure type to choose: nothing to add
             ss["plan_measures"].append(PlanMeasure(tid, Figure.of(scale), disp))
             st.rerun()
 
@@ -178,7 +186,7 @@ def render() -> None:
     _save_and_export(spec, result)
 
 
-def _results(result) -> None:  # type: ignore[no-untyped-def]
+def _results(result: PlanResult) -> None:
     bal = result.balance
     st.subheader("Primary-energy balance")
     c1, c2 = st.columns(2)
@@ -215,12 +223,12 @@ def _results(result) -> None:  # type: ignore[no-untyped-def]
         sf = result.shortfall
         if sf.get("combination"):
             combo = "; ".join(f"{c['scale']:,} {c['unit']} of {c['title']}" for c in sf["combination"])
-            w = sf.get("with_combination") or {}
-            after = f" → balance P50 {w['balance']['p50']:,.0f} MWh_PE/yr" if "balance" in w else ""
+            combined = sf.get("with_combination") or {}
+            after = f" → balance P50 {combined['balance']['p50']:,.0f} MWh_PE/yr" if "balance" in combined else ""
             st.write(f"Together: {combo}{after}.")
 
 
-def _save_and_export(spec: PlanSpec, result) -> None:  # type: ignore[no-untyped-def]
+def _save_and_export(spec: PlanSpec, result: PlanResult) -> None:
     st.subheader("Save and export")
     stem = "plan-" + "".join(ch if ch.isalnum() else "-" for ch in fold(spec.name)).strip("-")[:60]
     st.download_button("Download the plan (TOML)", data=to_toml(spec), file_name=f"{stem}.toml",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from kb.search.engine import FACETS, Hit
@@ -14,6 +17,10 @@ FACET_LABELS = {"city": "City", "kind": "Kind", "category": "Category", "measure
 EXAMPLES = ["store surplus solar power for the evening", "heat from canal water",
             "who dealt with a grid operator that said no"]
 
+
+def _with_count(counts: dict[str, int]) -> Callable[[Any], str]:
+    """A facet option's label: the value and its number of matching records."""
+    return lambda v: f"{v} ({counts.get(v, 0)})"
 
 
 def render() -> None:
@@ -32,7 +39,7 @@ def render() -> None:
             options = list(dict.fromkeys([*counts, *chosen]))
             if options:
                 st.multiselect(FACET_LABELS[facet], options, key=f"facet_{facet}",
-                               format_func=lambda v, c=counts: f"{v} ({c.get(v, 0)})")
+                               format_func=_with_count(counts))
     if not query.strip():
         st.info("Type what you are looking for, in your own words. For example: "
                 + "; ".join(f"“{e}”" for e in EXAMPLES) + ".")

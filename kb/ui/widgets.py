@@ -25,7 +25,7 @@ def _deferred(make: Callable[[], Brief], fmt: str) -> Callable[[], bytes]:
 def download_buttons(brief: Brief | Callable[[], Brief], key: str, stem: str | None = None,
                      formats: tuple[str, ...] = ("pdf", "html", "md", "docx")) -> None:
     """One download button per format; the file is rendered only when the button is clicked."""
-    make: Callable[[], Brief] = brief if callable(brief) else (lambda: brief)  # type: ignore[assignment,return-value]
+    make: Callable[[], Brief] = brief if callable(brief) else (lambda: brief)
     if stem is None and isinstance(brief, Brief):
         stem = brief.file_stem()
     cols = st.columns(len(formats))
