@@ -12,7 +12,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine
-from sqlmodel import col, delete, select
+from sqlmodel import Session, col, delete, select
 
 from kb import errors
 from kb.store import database
@@ -149,7 +149,7 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
         return [_user_dict(r) for r in s.exec(select(UserRow).order_by(UserRow.name))]
 
 
-def _get(s: Any, name: str) -> UserRow:
+def _get(s: Session, name: str) -> UserRow:
     row = s.exec(select(UserRow).where(UserRow.name == name)).first()
     if row is None:
         raise UserNotFound(f"no user named '{name}' (see 'kb users list')")
@@ -163,7 +163,7 @@ def disable_user(engine: Engine, name: str, by: Actor) -> None:
         row = _get(s, name)
         row.disabled = True
         s.add(row)
-        s.exec(delete(SessionRow).where(col(SessionRow.user_id) == row.id))  # type: ignore[call-overload]
+        s.exec(delete(SessionRow).where(col(SessionRow.user_id) == row.id))
 
 
 def enable_user(engine: Engine, name: str, by: Actor) -> None:
@@ -185,7 +185,7 @@ def set_password(engine: Engine, name: str, password: str, by: Actor) -> None:
         row = _get(s, name)
         row.password_hash, row.failed_count, row.locked_until = digest, 0, None
         s.add(row)
-        s.exec(delete(SessionRow).where(col(SessionRow.user_id) == row.id))  # type: ignore[call-overload]
+        s.exec(delete(SessionRow).where(col(SessionRow.user_id) == row.id))
 
 
 # --- login ---------------------------------------------------------------------------------------------------
@@ -194,7 +194,8 @@ def lock_seconds(failed_count: int) -> int:
     """How long an account stays locked after ``failed_count`` consecutive failures (0: not locked)."""
     if failed_count < FREE_FAILURES:
         return 0
-    return min(LOCK_BASE_SECONDS * 2 ** (failed_count - FREE_FAILURES), LOCK_MAX_SECONDS)
+    factor: int = 2 ** (failed_count - FREE_FAILURES)  # an int: the exponent is never negative here
+    return min(LOCK_BASE_SECONDS * factor, LOCK_MAX_SECONDS)
 
 
 def authenticate(engine: Engine, name: str, password: str, now: datetime | None = None) -> Actor:
@@ -256,7 +257,7 @@ def login(engine: Engine, name: str, password: str, hours: float = SESSION_HOURS
     with database.write_session(engine) as s:
         user = s.exec(select(UserRow).where(UserRow.name == actor.name)).one()
         assert user.id is not None
-        s.exec(delete(SessionRow).where(col(SessionRow.expires_at) < now))  # type: ignore[call-overload]
+        s.exec(delete(SessionRow).where(col(SessionRow.expires_at) < now))
         s.add(SessionRow(token_hash=_token_hash(token), user_id=user.id, created_at=now,
                          expires_at=now + timedelta(hours=hours)))
     return token
@@ -282,4 +283,4 @@ def logout(engine: Engine, token: str | None) -> None:
     if not token:
         return
     with database.write_session(engine) as s:
-        s.exec(delete(SessionRow).where(col(SessionRow.token_hash) == _token_hash(token)))  # type: ignore[call-overload]
+        s.exec(delete(SessionRow).where(col(SessionRow.token_hash) == _token_hash(token)))

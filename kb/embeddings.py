@@ -6,12 +6,15 @@ import hashlib
 import os
 import re
 import threading
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from kb import config
 from kb.errors import StorageUnavailable
+
+if TYPE_CHECKING:  # imported lazily at run time: loading torch is slow
+    from sentence_transformers import SentenceTransformer
 
 
 class EmbedderError(StorageUnavailable):
@@ -41,14 +44,14 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, name: str = config.DEFAULT_MODEL) -> None:
         self.name = name
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
         return self._model is not None
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> SentenceTransformer:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -67,8 +70,7 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:
         with self._lock:
             model = self._load()
-        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return int(get())
+        return self.dim_unlocked(model)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         with self._lock:
@@ -80,9 +82,12 @@ class SentenceTransformerEmbedder:
         return np.asarray(vecs, dtype=np.float32)
 
     @staticmethod
-    def dim_unlocked(model) -> int:  # type: ignore[no-untyped-def]
+    def dim_unlocked(model: SentenceTransformer) -> int:
         get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return int(get())
+        dim = get()
+        if dim is None:  # a model without a fixed vector size cannot back the index
+            raise EmbedderError("the embedding model does not report a fixed vector dimension")
+        return int(dim)
 
 
 class FakeEmbedder:

@@ -9,7 +9,7 @@ from kb.cli.common import add_db, settings
 from kb.store import backup, database
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help="write a portable backup archive of the whole database")
     add_db(p)
     p.add_argument("path", help="archive file to write (.zip)")

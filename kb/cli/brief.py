@@ -13,7 +13,7 @@ from kb.cli.common import CliError, add_db, settings
 from kb.store import database
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("brief", help="a replication brief for one or more solutions in a city")
     add_db(p)
     p.add_argument("solutions", nargs="+", metavar="SOLUTION", help="solution ids")

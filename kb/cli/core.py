@@ -8,11 +8,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from kb.cli.common import add_db, settings
 from kb.store import catalog, database
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace) -> Engine:
     return database.get_engine(settings(args).db_path, create=False)
 
 
@@ -20,7 +22,7 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from ingest import cli as ingest_cli  # the CLI is an edge: it may drive the ingest pipeline
 
     p = sub.add_parser("ingest", help="validate records and load them into the database")

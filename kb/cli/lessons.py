@@ -20,7 +20,7 @@ from kb.store import database
 from kb.store import write as store
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     users.register(sub)
     les = sub.add_parser("lessons", help="lessons learned: list, export to Markdown, import from Markdown")
     lsub = les.add_subparsers(dest="lessons_command", required=True, metavar="ACTION")

@@ -16,7 +16,7 @@ from kb.store import catalog, database
 EXIT_INVALID = 2
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("plan", help="evaluate a district plan (TOML): primary-energy balance with ranges")
     add_db(p)
     p.add_argument("file", help="plan file (.toml), e.g. solutions/plans/krakow-example-district.toml")

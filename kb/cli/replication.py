@@ -6,12 +6,14 @@ import argparse
 import json
 from typing import Any
 
+from sqlalchemy import Engine
+
 from kb.cli.common import CliError, add_db, settings
 from kb.replication.cities import CityProfile, city_from_file, compare, find_city, list_cities
 from kb.store import database
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace) -> Engine:
     return database.get_engine(settings(args).db_path, create=False)
 
 
@@ -19,7 +21,7 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("cities", help="city profiles: drivers with sources, and what is missing")
     add_db(p)
     p.add_argument("--compare", nargs=2, metavar=("CITY_A", "CITY_B"), help="drivers of two cities side by side")

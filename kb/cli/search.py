@@ -14,7 +14,7 @@ from kb.store import database
 from kb.store import write as store
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("search", help="hybrid full-text and semantic search over the records")
     add_db(p)
     p.add_argument("query")

@@ -27,7 +27,7 @@ def operator() -> accounts.Actor:
     return accounts.Actor.system(f"cli:{user}")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     users = sub.add_parser("users", help="user accounts: add, list, disable, enable")
     usub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     p = usub.add_parser("add", help="add a user; the password is read from a prompt or from stdin "

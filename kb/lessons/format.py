@@ -118,8 +118,7 @@ def to_record(lesson: Lesson) -> Record:
 def input_from_record(rec: Record) -> dict[str, Any]:
     """Create input (for ``LessonCreate``) from a parsed lesson record; ``status`` as stated, else draft."""
     f = rec.front
-    texts = {attr: (rec.section(title).text if rec.section(title) else "")  # type: ignore[union-attr]
-             for title, attr in SECTIONS}
+    texts = {attr: (sec.text if (sec := rec.section(title)) else "") for title, attr in SECTIONS}
     outcome = str(f.get("outcome") or "")
     note = texts.pop("outcome_note")
     if note.strip().rstrip(".").lower() == outcome.lower():

@@ -97,10 +97,10 @@ class SourceIn(SQLModel):
     @field_validator("id", mode="before")
     @classmethod
     def _id(cls, v: Any) -> str:
-        v = str(v or "").strip()
-        if not vocab.SOURCE_ID_PATTERN.match(v):
-            raise ValueError(f"source id '{v}' must be short letters and digits such as S1")
-        return v
+        sid = str(v or "").strip()
+        if not vocab.SOURCE_ID_PATTERN.match(sid):
+            raise ValueError(f"source id '{sid}' must be short letters and digits such as S1")
+        return sid
 
     @field_validator("title", "publisher", "year", "accessed", mode="before")
     @classmethod
@@ -110,10 +110,10 @@ class SourceIn(SQLModel):
     @field_validator("url", mode="before")
     @classmethod
     def _url(cls, v: Any) -> str:
-        v = str(v or "").strip()
-        if v and not re.match(r"^https?://\S+$", v):
+        url = str(v or "").strip()
+        if url and not re.match(r"^https?://\S+$", url):
             raise ValueError("a source url must start with http:// or https:// and contain no spaces")
-        return v
+        return url
 
     def to_front(self) -> dict[str, str]:
         return {k: v for k, v in self.model_dump().items() if v}

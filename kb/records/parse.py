@@ -137,7 +137,8 @@ def _walk_body(rec: Record, body: list[str], offset: int, name: str, errors: lis
     heads = [(i, t) for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"]
     for n, (i, tok) in enumerate(heads):
         start = tok.map[0] if tok.map else 0
-        end = heads[n + 1][1].map[0] if n + 1 < len(heads) and heads[n + 1][1].map else len(body)
+        nxt = heads[n + 1][1].map if n + 1 < len(heads) else None
+        end = nxt[0] if nxt else len(body)
         title = tokens[i + 1].content.strip()
         rec.sections.append(Section(title=title, text="\n".join(body[start + 1:end]).strip(),
                                     line=offset + start + 1))
@@ -162,6 +163,11 @@ def _walk_body(rec: Record, body: list[str], offset: int, name: str, errors: lis
         i += 1
 
 
+def _start(tok: Token) -> int:
+    """The first source line (0-based) of a token, 0 when it has no map."""
+    return tok.map[0] if tok.map else 0
+
+
 def _cells(tokens: list[Token], i: int, close: str) -> tuple[list[str], int]:
     cells: list[str] = []
     while tokens[i].type != close:
@@ -177,7 +183,7 @@ def _plain(cell: str) -> str:
 
 def _table(tokens: list[Token], i: int, rec: Record, section: str, offset: int, name: str,
            errors: list[RecordError]) -> int:
-    table_line = offset + (tokens[i].map[0] if tokens[i].map else 0) + 1
+    table_line = offset + _start(tokens[i]) + 1
     while tokens[i].type != "tr_open":
         i += 1
     header, i = _cells(tokens, i, "tr_close")
@@ -185,7 +191,7 @@ def _table(tokens: list[Token], i: int, rec: Record, section: str, offset: int, 
     rows: list[tuple[int, list[str]]] = []
     while tokens[i].type != "table_close":
         if tokens[i].type == "tr_open":
-            line = offset + (tokens[i].map[0] if tokens[i].map else 0) + 1
+            line = offset + _start(tokens[i]) + 1
             cells, i = _cells(tokens, i, "tr_close")
             rows.append((line, cells))
         else:

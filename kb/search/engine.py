@@ -148,10 +148,10 @@ class SearchEngine:
                 and (idx.model == self.embedder.name or not idx.model))
 
     def _encode(self, query: str, idx: search_backend.IndexData) -> np.ndarray | None:
-        if not self._dense_ok(idx):
+        if self.embedder is None or not self._dense_ok(idx):
             return None
         try:
-            q = np.asarray(self.embedder.encode([query])[0], dtype=np.float32)  # type: ignore[union-attr]
+            q = np.asarray(self.embedder.encode([query])[0], dtype=np.float32)
         except EmbedderError as exc:  # no model: the search falls back to full-text ranking
             log.warning("dense search unavailable, full-text only: %s", exc)
             return None

@@ -36,7 +36,7 @@ def stats(engine: Engine) -> dict[str, Any]:
             kinds[kind] = int(n)
         chunks = s.exec(select(func.count()).select_from(ChunkRow)).one()
         embeddings = s.exec(select(func.count()).select_from(ChunkRow)
-                            .where(ChunkRow.embedding.is_not(None))).one()  # type: ignore[union-attr]
+                            .where(col(ChunkRow.embedding).is_not(None))).one()
         return {"records": kinds, "chunks": int(chunks), "embeddings": int(embeddings),
                 "model": store.get_meta(s, "model"), "schema_version": database.schema_version(s),
                 "corpus_version": store.get_meta(s, "corpus_version")}
@@ -165,7 +165,7 @@ def corpus_overview(engine: Engine) -> dict[str, Any]:
     with database.read_session(engine) as s:
         rows = list(s.exec(select(RecordRow)))
         numbers = list(s.exec(select(RecordRow.kind, RecordRow.city, QuantityRow.evidence, QuantityRow.missing)
-                              .join(RecordRow, RecordRow.id == QuantityRow.record_id)))
+                              .join(RecordRow, col(RecordRow.id) == col(QuantityRow.record_id))))
     by_source: dict[str, Counter[str]] = {}
     for kind, city, ev, miss in numbers:
         group = city if kind == "solution" else kind

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
 from kb.errors import KbError, NotFound, StorageUnavailable
@@ -70,7 +71,7 @@ def dispose_all() -> None:
 
 def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -133,7 +134,7 @@ def migrate(engine: Engine) -> int:
 
 
 def schema_version(session: Session) -> int:
-    return int(session.exec(text("SELECT max(version) FROM schema_version")).first()[0] or 0)  # type: ignore[call-overload,index]
+    return int(session.execute(text("SELECT max(version) FROM schema_version")).scalar_one() or 0)
 
 
 # --- full-text index ----------------------------------------------------------------------------------------

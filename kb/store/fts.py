@@ -11,6 +11,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 from sqlalchemy import Connection, Engine, text
@@ -31,25 +32,25 @@ def create_fts_table(conn: Connection) -> None:
 
 
 def fts_insert(session: Session, chunk_id: int, title: str, section: str, body: str) -> None:
-    session.exec(text("INSERT INTO chunk_fts(rowid, title, section, text) VALUES (:id, :t, :s, :b)"),  # type: ignore[call-overload]
-                 params={"id": chunk_id, "t": title, "s": section, "b": body})
+    session.execute(text("INSERT INTO chunk_fts(rowid, title, section, text) VALUES (:id, :t, :s, :b)"),
+                    params={"id": chunk_id, "t": title, "s": section, "b": body})
 
 
 def fts_delete(session: Session, chunk_ids: list[int]) -> None:
     for cid in chunk_ids:
-        session.exec(text("DELETE FROM chunk_fts WHERE rowid = :id"), params={"id": cid})  # type: ignore[call-overload]
+        session.execute(text("DELETE FROM chunk_fts WHERE rowid = :id"), params={"id": cid})
 
 
 def fts_rebuild(session: Session) -> None:
     """Recreate every full-text row from the chunk table (after a restore)."""
-    session.exec(text("DELETE FROM chunk_fts"))  # type: ignore[call-overload]
-    session.exec(text(  # type: ignore[call-overload]
+    session.execute(text("DELETE FROM chunk_fts"))
+    session.execute(text(
         "INSERT INTO chunk_fts(rowid, title, section, text) SELECT c.id, r.title, c.section, c.text "
         "FROM chunk c JOIN record r ON r.id = c.record_id"))
 
 
 def fts_count(session: Session) -> int:
-    return int(session.exec(text("SELECT count(*) FROM chunk_fts")).first()[0])  # type: ignore[call-overload,index]
+    return int(session.execute(text("SELECT count(*) FROM chunk_fts")).scalar_one())
 
 
 def fts_quote(query: str, operator: str = "OR") -> str:
@@ -58,6 +59,20 @@ def fts_quote(query: str, operator: str = "OR") -> str:
 
     tokens = re.findall(r"\w+", query.replace("\x00", " "), flags=re.UNICODE)[:64]
     return f" {operator} ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+
+
+class IndexRecord(TypedDict):
+    """One record as search keeps it: identity, display fields and the values of each list facet."""
+
+    id: str
+    kind: str
+    title: str
+    city: str
+    status: str
+    category: list[str]
+    measure_type: list[str]
+    barrier_type: list[str]
+    evidence: list[str]
 
 
 @dataclass
@@ -70,7 +85,7 @@ class IndexData:
     vectors: np.ndarray                         # float32, unit rows; zero rows where no embedding
     has_vector: np.ndarray                      # bool
     model: str
-    records: list[dict[str, object]]            # id, kind, title, city, status + facet lists
+    records: list[IndexRecord]
     signature: tuple[object, ...] = field(default=())
 
 
@@ -91,7 +106,7 @@ def file_stamp(engine: Engine) -> tuple[int, ...] | None:
 
 def signature(session: Session) -> tuple[object, ...]:
     """A cheap fingerprint that changes whenever chunks or records are written or deleted."""
-    row = session.exec(text(  # type: ignore[call-overload]
+    row = session.execute(text(
         "SELECT (SELECT count(*) FROM chunk), (SELECT max(id) FROM chunk), (SELECT total(id) FROM chunk), "
         "(SELECT count(*) FROM record), (SELECT max(updated_at) FROM record), "
         "(SELECT value FROM meta WHERE key = 'corpus_version')")).first()
@@ -109,28 +124,28 @@ def _json_list(raw: object) -> list[str]:
 def load_index(session: Session, dim_hint: int | None = None) -> IndexData:
     """Read chunks (with embeddings) and record facets; vectors are re-normalised to unit length."""
     sig = signature(session)
-    recs: list[dict[str, object]] = []
+    recs: list[IndexRecord] = []
     rec_index: dict[str, int] = {}
-    for rid, kind, title, city, status, cats, mts in session.exec(text(  # type: ignore[call-overload]
+    for rid, kind, title, city, status, cats, mts in session.execute(text(
             "SELECT id, kind, title, city, status, categories, measure_types FROM record ORDER BY id")):
         rec_index[rid] = len(recs)
         recs.append({"id": rid, "kind": kind, "title": title, "city": city or "", "status": status or "",
                      "category": _json_list(cats), "measure_type": _json_list(mts),
                      "barrier_type": [], "evidence": []})
-    for rid, btype in session.exec(text("SELECT DISTINCT record_id, type FROM barrier")):  # type: ignore[call-overload]
+    for rid, btype in session.execute(text("SELECT DISTINCT record_id, type FROM barrier")):
         if rid in rec_index and btype:
-            recs[rec_index[rid]]["barrier_type"].append(btype)  # type: ignore[union-attr]
-    for rid, ev in session.exec(text(  # type: ignore[call-overload]
+            recs[rec_index[rid]]["barrier_type"].append(btype)
+    for rid, ev in session.execute(text(
             "SELECT DISTINCT record_id, evidence FROM quantity WHERE evidence != ''")):
         if rid in rec_index:
-            recs[rec_index[rid]]["evidence"].append(ev)  # type: ignore[union-attr]
-    for rid, btype in session.exec(text(  # type: ignore[call-overload]
+            recs[rec_index[rid]]["evidence"].append(ev)
+    for rid, btype in session.execute(text(
             "SELECT id, json_extract(front, '$.barrier_type') FROM record WHERE kind = 'lesson'")):
         if rid in rec_index and isinstance(btype, str) and btype:
             bts = recs[rec_index[rid]]["barrier_type"]
-            if btype not in bts:  # type: ignore[operator]
-                bts.append(btype)  # type: ignore[union-attr]
-    rows = list(session.exec(text(  # type: ignore[call-overload]
+            if btype not in bts:
+                bts.append(btype)
+    rows = list(session.execute(text(
         "SELECT id, record_id, section, dim, model, embedding FROM chunk ORDER BY id")))
     rows = [r for r in rows if r[1] in rec_index]
     dims = [int(r[3]) for r in rows if r[5] is not None and r[3]]
@@ -173,7 +188,7 @@ def fts_ranked(session: Session, query: str, limit: int, weights: tuple[float, f
     sql = text(f"SELECT rowid, -bm25(chunk_fts, {w}) AS s FROM chunk_fts WHERE {where} "
                "ORDER BY s DESC LIMIT :n")
     try:
-        return [(int(r[0]), float(r[1])) for r in session.exec(sql, params=params)]  # type: ignore[call-overload]
+        return [(int(r[0]), float(r[1])) for r in session.execute(sql, params=params)]
     except OperationalError as exc:  # an FTS5 syntax error cannot happen with quoted tokens; never let one escape
         log.warning("full-text query %r failed: %s", match, exc.orig)
         return []
@@ -187,8 +202,8 @@ def fts_snippet(session: Session, query: str, chunk_id: int, tokens: int = 28) -
     sql = text("SELECT snippet(chunk_fts, 2, :a, :b, '…', :k) FROM chunk_fts "
                "WHERE chunk_fts MATCH :q AND rowid = :id")
     try:
-        row = session.exec(sql, params={"a": HIT_START, "b": HIT_END, "k": int(tokens),  # type: ignore[call-overload]
-                                        "q": match, "id": int(chunk_id)}).first()
+        row = session.execute(sql, params={"a": HIT_START, "b": HIT_END, "k": int(tokens),
+                                           "q": match, "id": int(chunk_id)}).first()
     except OperationalError as exc:  # as in fts_ranked: the page shows a plain snippet instead
         log.warning("full-text snippet for %r failed: %s", match, exc.orig)
         return None
@@ -200,4 +215,4 @@ def chunk_texts(session: Session, chunk_ids: list[int]) -> dict[int, str]:
     if not chunk_ids:
         return {}
     sql = text("SELECT id, text FROM chunk WHERE id IN (SELECT value FROM json_each(:ids))")
-    return {int(i): str(t) for i, t in session.exec(sql, params={"ids": json.dumps(chunk_ids)})}  # type: ignore[call-overload]
+    return {int(i): str(t) for i, t in session.execute(sql, params={"ids": json.dumps(chunk_ids)})}

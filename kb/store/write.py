@@ -97,8 +97,8 @@ def delete_record(session: Session, record_id: str) -> None:
     ids = list(session.exec(select(ChunkRow.id).where(ChunkRow.record_id == record_id)))
     fts.fts_delete(session, [i for i in ids if i is not None])
     for table in (ChunkRow, QuantityRow, BarrierRow, SourceRow, LinkRow):
-        session.exec(delete(table).where(col(table.record_id) == record_id))  # type: ignore[call-overload]
-    session.exec(delete(RecordRow).where(col(RecordRow.id) == record_id))  # type: ignore[call-overload]
+        session.exec(delete(table).where(col(table.record_id) == record_id))
+    session.exec(delete(RecordRow).where(col(RecordRow.id) == record_id))
 
 
 def write_record(session: Session, rec: Record, chunks: list[ChunkText], vectors: dict[str, bytes],
@@ -151,7 +151,8 @@ def known_vectors(session: Session, hashes: set[str]) -> dict[str, bytes]:
         stmt = select(ChunkRow.content_hash, ChunkRow.embedding).where(
             col(ChunkRow.content_hash).in_(hl[i:i + 500]), col(ChunkRow.embedding).is_not(None))
         for h, emb in session.exec(stmt):
-            out[h] = emb  # type: ignore[assignment]
+            if emb is not None:  # always true (the query excludes NULL embeddings)
+                out[h] = emb
     return out
 
 
