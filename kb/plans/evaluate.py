@@ -15,11 +15,12 @@ triangular draws as every other estimate), so a plan's percentiles are reproduci
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Engine
 
 from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec
@@ -35,7 +36,7 @@ from kb.replication.inputs import (
     load_factors,
     measure_type_from_record,
 )
-from kb.replication.models import MODELS
+from kb.replication.models import MODELS, Array
 from kb.replication.simulation import Plan, PortfolioItem, finite_or_none, percentiles, prepare
 from kb.store import catalog
 
@@ -54,6 +55,11 @@ SUGGESTIONS: tuple[tuple[str, str], ...] = (
     ("rooftop-pv", ""), ("air-source-heat-pump", "natural_gas"), ("air-source-heat-pump", "district_heat"),
     ("deep-retrofit", "natural_gas"), ("deep-retrofit", "district_heat"), ("facade-pv", ""))
 UNIT = "MWh_PE/yr"
+
+Samples = NDArray[np.float64]  # one value per Monte Carlo draw (a single one for the central run)
+Values = Mapping[str, Array]  # input uid -> sampled values (or a scalar for a fixed input)
+_Term = Callable[[Values], Array]  # one term of a carrier's baseline (kWh/yr)
+_Baseline = Callable[[Values, int], dict[str, Samples]]  # (values, n) -> baseline (kWh/yr) by carrier
 
 
 @dataclass
@@ -103,7 +109,7 @@ def _input(fig: Figure, name: str, key: str, role: str = "district") -> Input:
 class _Item:
     index: int  # position in the plan file
     spec: PlanMeasure
-    type: MeasureType | None
+    type: MeasureType
     stage: str
     error: str = ""
     plan_index: int = -1  # position in the impact Plan's measures
@@ -113,7 +119,7 @@ class _Item:
 class _Resolved:
     plan: Plan
     items: list[_Item]
-    baseline: Callable[[dict[str, Any], int], dict[str, np.ndarray]]
+    baseline: _Baseline
     factors: CarrierFactors
     notes: list[str]
     warnings: list[str]
@@ -127,18 +133,21 @@ def _ref(ctx: PlanContext, key: str, what: str) -> Input:
 
 
 def _baseline(spec: PlanSpec, ctx: PlanContext, inputs: list[Input], notes: list[str],
-              warnings: list[str]) -> Callable[[dict[str, Any], int], dict[str, np.ndarray]]:
+              warnings: list[str]) -> _Baseline:
     """How the baseline (kWh/yr by carrier) follows from the sampled inputs; adds the inputs it needs."""
-    terms: dict[str, list[Callable[[dict[str, Any]], Any]]] = {c: [] for c in CARRIERS}
+    terms: dict[str, list[_Term]] = {c: [] for c in CARRIERS}
 
     def add(inp: Input) -> str:
         if all(i.uid != inp.uid for i in inputs):
             inputs.append(inp)
         return inp.uid
 
+    def entered(uid: str) -> _Term:  # an entered baseline, MWh/yr -> kWh/yr
+        return lambda v: v[uid] * 1e3
+
     for c, fig in spec.baseline.items():
         uid = add(_input(fig, f"baseline demand, {c.replace('_', ' ')}", f"baseline_{c}"))
-        terms[c].append(lambda v, u=uid: v[u] * 1e3)
+        terms[c].append(entered(uid))
         notes.append(f"{c} baseline entered: {fig.mid:g} MWh/yr ({fig.evidence}; {fig.source})")
     homes_uid = add(_input(spec.homes, "homes in the district", "homes")) if spec.homes is not None else None
     if "electricity" not in spec.baseline:
@@ -160,20 +169,26 @@ def _baseline(spec: PlanSpec, ctx: PlanContext, inputs: list[Input], notes: list
         hi = add(_ref(ctx, "heat_intensity", "delivered heat per m²"))
         ref_hdd = add(_ref(ctx, "reference_hdd", "the HDD that goes with the heat intensity"))
 
-        def heat(v: dict[str, Any]) -> Any:
+        def heat(v: Values) -> Array:
             return v[a] * v[hi] * v[hdd_uid] / v[ref_hdd]
+
+        def supplied(share_uid: str) -> _Term:  # heat supplied directly by a carrier
+            return lambda v: heat(v) * v[share_uid]
+
+        def burnt(share_uid: str, eff_uid: str) -> _Term:  # fuel burnt for the heat share, ÷ boiler efficiency
+            return lambda v: heat(v) * v[share_uid] / v[eff_uid]
 
         for c, share in spec.heating.items():
             s = add(_input(share, f"share of heat supplied by {c.replace('_', ' ')}", f"heat_share_{c}"))
             if c == "natural_gas":
                 eff = add(_ref(ctx, "boiler_efficiency", "gas boiler efficiency"))
-                terms[c].append(lambda v, s=s, eff=eff: heat(v) * v[s] / v[eff])
+                terms[c].append(burnt(s, eff))
             elif c == "electricity":
-                terms[c].append(lambda v, s=s: heat(v) * v[s])
+                terms[c].append(supplied(s))
                 notes.append("electric heating counted as direct electric heating (1 kWh of electricity per kWh "
                              "of heat): an assumption")
             else:
-                terms[c].append(lambda v, s=s: heat(v) * v[s])
+                terms[c].append(supplied(s))
         notes.append("heat baseline estimated: residential floor area × delivered heat per m² × city HDD ÷ "
                      f"reference HDD ({REFERENCE_ID}), split by the heating shares; gas ÷ boiler efficiency")
     elif not heat_entered:
@@ -183,10 +198,10 @@ def _baseline(spec: PlanSpec, ctx: PlanContext, inputs: list[Input], notes: list
         warnings.append("non-residential floor area is not counted: no sourced energy intensity for it; enter "
                         "its demand in [district.baseline]")
 
-    def run(values: dict[str, Any], n: int) -> dict[str, np.ndarray]:
-        out = {}
+    def run(values: Values, n: int) -> dict[str, Samples]:
+        out: dict[str, Samples] = {}
         for c in CARRIERS:
-            total: Any = 0.0
+            total: Array = 0.0
             for t in terms[c]:
                 total = total + t(values)
             out[c] = np.broadcast_to(np.asarray(total, dtype=float), (n,)).copy()
@@ -252,7 +267,7 @@ def resolve(spec: PlanSpec, ctx: PlanContext) -> _Resolved:
         raise PlanError(str(exc)) from None
     _add_plan_factors(cf, spec)
     if valid:
-        base_plan = prepare([_portfolio_item(it.type, it.spec) for it in valid],  # type: ignore[arg-type]
+        base_plan = prepare([_portfolio_item(it.type, it.spec) for it in valid],
                             ctx.city, ctx.general, spec.tariff)
         for k, it in enumerate(valid):
             it.plan_index = k
@@ -265,17 +280,64 @@ def resolve(spec: PlanSpec, ctx: PlanContext) -> _Resolved:
 
 # --- running ----------------------------------------------------------------------------------------------------
 
-def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _safe_div(a: Samples, b: Samples) -> Samples:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(b > 0, a / np.where(b > 0, b, 1.0), 0.0)
 
 
-def _run(r: _Resolved, values: dict[str, Any], n: int) -> dict[str, Any]:
+@dataclass
+class _MeasureRun:
+    """One measure in a run: energy deltas by carrier (kWh/yr, after clipping), costs and model extras."""
+
+    deltas: dict[str, Samples]
+    wanted: Samples  # energy of the displaced carrier the measure would displace before clipping (kWh/yr)
+    clip: Samples  # the share of it that it displaces (1 = not clipped)
+    capex: Samples
+    opex: Samples
+    generation: Samples
+    shifted: Samples
+    primary_energy: Samples  # MWh_PE/yr
+
+
+@dataclass
+class _Run:
+    """Every quantity of the balance (kWh/yr for energy by carrier, MWh_PE/yr for the balance, tCO2/yr, EUR)."""
+
+    baseline: dict[str, Samples]
+    net: dict[str, Samples]
+    measures: dict[int, _MeasureRun]  # by position in the plan file
+    pef: dict[str, Array]
+    balance: Samples
+    baseline_balance: Samples
+    generation_pe: Samples
+    consumption_pe: Samples
+    co2_baseline: Samples
+    co2: Samples
+    co2_avoided: Samples
+    savings: Samples
+    capex: Samples
+    opex: Samples
+    payback: Samples
+    co2_carriers: list[str]
+    price_carriers: list[str]
+
+
+def _run(r: _Resolved, values: Values, n: int) -> _Run:
     """Every quantity of the balance as arrays of length ``n`` (kWh for energy, MWh_PE for the balance)."""
     base = r.baseline(values, n)
     remaining = {c: base[c].copy() for c in CARRIERS}
-    ratio: dict[str, np.ndarray] = {}
-    measures: dict[int, dict[str, Any]] = {}
+    cf = r.factors
+
+    def factor(group: dict[str, Factor], c: str) -> Array:
+        f = group[c]
+        return values[f.input.uid] * f.mult
+
+    def total(parts: Iterable[Samples]) -> Samples:
+        return sum(parts, np.zeros(n))
+
+    pe = {c: factor(cf.pef, c) for c in CARRIERS if c in cf.pef}
+    ratio: dict[str, Samples] = {}
+    measures: dict[int, _MeasureRun] = {}
     ordered = sorted((it for it in r.items if not it.error), key=lambda it: (STAGES.index(it.stage), it.index))
     for it in ordered:
         if it.stage == "heat supply" and not ratio:
@@ -301,55 +363,43 @@ def _run(r: _Resolved, values: dict[str, Any], n: int) -> dict[str, Any]:
             deltas[d] = new
         for c in CARRIERS:
             remaining[c] = remaining[c] + deltas[c]
-        measures[it.index] = {"deltas": deltas, "wanted": wanted, "clip": clip,
-                              "capex": np.broadcast_to(np.asarray(res.capex, dtype=float), (n,)),
-                              "opex": np.broadcast_to(np.asarray(res.opex, dtype=float), (n,)),
-                              "generation": np.broadcast_to(np.asarray(res.extra.get("generation", 0.0),
-                                                                       dtype=float), (n,)),
-                              "shifted": np.broadcast_to(np.asarray(res.extra.get("shifted", 0.0), dtype=float),
-                                                         (n,))}
-    cf = r.factors
-
-    def factor(group: dict[str, Factor], c: str) -> Any:
-        f = group[c]
-        return values[f.input.uid] * f.mult
-
-    pe = {c: factor(cf.pef, c) for c in CARRIERS if c in cf.pef}
-    out: dict[str, Any] = {"baseline": base, "net": remaining, "measures": measures, "pef": pe}
+        measures[it.index] = _MeasureRun(
+            deltas, wanted, clip,
+            capex=np.broadcast_to(np.asarray(res.capex, dtype=float), (n,)),
+            opex=np.broadcast_to(np.asarray(res.opex, dtype=float), (n,)),
+            generation=np.broadcast_to(np.asarray(res.extra.get("generation", 0.0), dtype=float), (n,)),
+            shifted=np.broadcast_to(np.asarray(res.extra.get("shifted", 0.0), dtype=float), (n,)),
+            primary_energy=-total(deltas[c] * pe[c] for c in pe) / 1e3)
     missing_pef = [c for c in CARRIERS if c not in pe and (np.any(base[c] != 0) or np.any(remaining[c] != 0))]
     if missing_pef:
         c = missing_pef[0]
         raise PlanError(f"no primary energy factor for {c.replace('_', ' ')}, which the district uses: add "
                         f"[factors] pef_{c} = {{value = ..., evidence = \"...\", source = \"...\"}} to the plan")
-    out["balance"] = -sum(remaining[c] * pe[c] for c in pe) / 1e3
-    out["baseline_balance"] = -sum(base[c] * pe[c] for c in pe) / 1e3
-    gen = sum((m["generation"] for m in measures.values()), np.zeros(n))
-    out["generation_pe"] = gen * pe.get("electricity", 0.0) / 1e3
-    out["consumption_pe"] = out["generation_pe"] - out["balance"]
-    for m in measures.values():
-        m["primary_energy"] = -sum(m["deltas"][c] * pe[c] for c in pe) / 1e3
+    balance = -total(remaining[c] * pe[c] for c in pe) / 1e3
+    baseline_balance = -total(base[c] * pe[c] for c in pe) / 1e3
+    generation_pe = total(m.generation for m in measures.values()) * pe.get("electricity", 0.0) / 1e3
     co2 = {c: factor(cf.co2, c) for c in CARRIERS if c in cf.co2}
-    out["co2_baseline"] = sum(base[c] * co2[c] for c in co2) / 1e3
-    out["co2"] = sum(remaining[c] * co2[c] for c in co2) / 1e3
-    out["co2_avoided"] = out["co2_baseline"] - out["co2"]
+    co2_baseline = total(base[c] * co2[c] for c in co2) / 1e3
+    co2_after = total(remaining[c] * co2[c] for c in co2) / 1e3
     price = {c: factor(cf.price, c) for c in CARRIERS if c in cf.price}
     change = {c: remaining[c] - base[c] for c in CARRIERS}
-    out["savings"] = -sum(change[c] * price[c] for c in price)
-    out["capex"] = sum((m["capex"] for m in measures.values()), np.zeros(n))
-    out["opex"] = sum((m["opex"] for m in measures.values()), np.zeros(n))
-    net = out["savings"] - out["opex"]
+    savings = -total(change[c] * price[c] for c in price)
+    capex = total(m.capex for m in measures.values())
+    opex = total(m.opex for m in measures.values())
+    net = savings - opex
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["payback"] = np.where(net > 0, out["capex"] / np.where(net > 0, net, 1), np.inf)
-    out["co2_carriers"] = sorted(co2)
-    out["price_carriers"] = sorted(price)
-    return out
+        payback = np.where(net > 0, capex / np.where(net > 0, net, 1), np.inf)
+    return _Run(base, remaining, measures, pe, balance, baseline_balance, generation_pe, generation_pe - balance,
+                co2_baseline, co2_after, co2_baseline - co2_after, savings, capex, opex, payback, sorted(co2),
+                sorted(price))
 
 
 # --- the result -------------------------------------------------------------------------------------------------
 
-def _pct(arr: Any, unit: str, central: Any = None) -> dict[str, Any]:
+def _pct(arr: Array, unit: str, central: Array | None = None) -> dict[str, Any]:
     p10, p50, p90 = percentiles(np.asarray(arr, dtype=float))
-    d = {"p10": finite_or_none(p10), "p50": finite_or_none(p50), "p90": finite_or_none(p90), "unit": unit}
+    d: dict[str, Any] = {"p10": finite_or_none(p10), "p50": finite_or_none(p50), "p90": finite_or_none(p90),
+                         "unit": unit}
     if central is not None:
         d["central"] = finite_or_none(float(np.asarray(central).reshape(-1)[0]))
     return d
@@ -396,10 +446,15 @@ def _status(p50: float) -> str:
     return "positive" if p50 > 0 else "short"
 
 
+def _of_model(model: str, displacing: str | None = None) -> Callable[[_Item], bool]:
+    """Whether an item's measure type has this model (and, if given, displaces this carrier)."""
+    return lambda it: it.type.model == model and (displacing is None or it.type.displaces == displacing)
+
+
 def _guards(spec: PlanSpec, items: list[_Item], kwp_per_m2: float | None) -> list[str]:
     """Stacking guards on the scales: homes served twice, retrofit beyond the district, PV beyond the roof."""
     out: list[str] = []
-    ok = [it for it in items if not it.error and it.type is not None]
+    ok = [it for it in items if not it.error]
     homes = spec.homes.mid if spec.homes is not None else None
 
     def total(pred: Callable[[_Item], bool]) -> float:
@@ -407,24 +462,24 @@ def _guards(spec: PlanSpec, items: list[_Item], kwp_per_m2: float | None) -> lis
 
     if homes is not None:
         for model, what in (("retrofit", "retrofit"), ("energy_management", "energy management")):
-            t = total(lambda it, m=model: it.type.model == m)  # type: ignore[union-attr]
+            t = total(_of_model(model))
             if t > homes:
                 out.append(f"{what} covers {t:g} homes but the district has {homes:g}")
-        hp = total(lambda it: it.type.model == "heat_pump")  # type: ignore[union-attr]
-        n_hp = sum(1 for it in ok if it.type.model == "heat_pump")  # type: ignore[union-attr]
+        hp = total(lambda it: it.type.model == "heat_pump")
+        n_hp = sum(1 for it in ok if it.type.model == "heat_pump")
         if hp > homes:
             out.append(f"heat-supply measures serve {hp:g} homes but the district has {homes:g}"
                        + (": two heating systems for the same homes?" if n_hp > 1 else ""))
         for c, share in spec.heating.items():
-            served = total(lambda it, c=c: it.type.model == "heat_pump" and it.type.displaces == c)  # type: ignore[union-attr]
+            served = total(_of_model("heat_pump", displacing=c))
             if served > homes * share.mid + 1e-9:
                 out.append(f"heat-supply measures replace {c.replace('_', ' ')} in {served:g} homes, but only about "
                            f"{homes * share.mid:g} homes ({share.mid:.0%}) are heated by it")
     roof = spec.limits.get("roof_area")
     if roof is not None and kwp_per_m2:
         cap = roof.mid * kwp_per_m2
-        pv = total(lambda it: it.type.model == "pv" and "facade" not in it.spec.type)  # type: ignore[union-attr]
-        green = total(lambda it: it.type.model == "green_roof")  # type: ignore[union-attr]
+        pv = total(lambda it: it.type.model == "pv" and "facade" not in it.spec.type)
+        green = total(lambda it: it.type.model == "green_roof")
         if pv > cap + 1e-9:
             out.append(f"rooftop PV of {pv:g} kWp exceeds the roof: {roof.mid:g} m² × {kwp_per_m2:g} kWp/m² = "
                        f"{cap:g} kWp")
@@ -433,10 +488,10 @@ def _guards(spec: PlanSpec, items: list[_Item], kwp_per_m2: float | None) -> lis
                        f"share a roof of {roof.mid:g} m²")
     facade = spec.limits.get("facade_area")
     if facade is not None and kwp_per_m2:
-        fpv = total(lambda it: it.type.model == "pv" and "facade" in it.spec.type)  # type: ignore[union-attr]
+        fpv = total(lambda it: it.type.model == "pv" and "facade" in it.spec.type)
         if fpv > facade.mid * kwp_per_m2 + 1e-9:
             out.append(f"façade PV of {fpv:g} kWp exceeds the façade: {facade.mid:g} m² × {kwp_per_m2:g} kWp/m²")
-    if any(it.type.model == "battery" for it in ok) and not any(it.type.model == "pv" for it in ok):  # type: ignore[union-attr]
+    if any(it.type.model == "battery" for it in ok) and not any(it.type.model == "pv" for it in ok):
         out.append("storage without local generation only adds its losses to the balance")
     return out
 
@@ -453,7 +508,7 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
     central_values = r.plan.central_values()
     sims = _run(r, values, n)
     cen = _run(r, central_values, 1)
-    bal = _pct(sims["balance"], UNIT, cen["balance"])
+    bal = _pct(sims.balance, UNIT, cen.balance)
     status = _status(bal["p50"])
     warnings = list(r.warnings)
     kwp = spec.limits["kwp_per_m2"].mid if "kwp_per_m2" in spec.limits else (
@@ -462,63 +517,63 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
     measures_out: list[dict[str, Any]] = []
     for it in r.items:
         mt = it.type
-        row: dict[str, Any] = {"index": it.index + 1, "measure_type": it.spec.type, "title": mt.title if mt else "",
-                               "label": it.spec.label, "model": mt.model if mt else "", "stage": it.stage,
-                               "scale": it.spec.scale.mid, "unit": mt.scale_unit if mt else "",
+        row: dict[str, Any] = {"index": it.index + 1, "measure_type": it.spec.type, "title": mt.title,
+                               "label": it.spec.label, "model": mt.model, "stage": it.stage,
+                               "scale": it.spec.scale.mid, "unit": mt.scale_unit,
                                "scale_evidence": it.spec.scale.evidence, "scale_source": it.spec.scale.source,
-                               "displaces": mt.displaces if mt else "", "status": "error" if it.error else "ok"}
+                               "displaces": mt.displaces, "status": "error" if it.error else "ok"}
         if it.error:
             row["error"] = it.error
             measures_out.append(row)
             continue
-        m = sims["measures"][it.index]
-        mc = cen["measures"][it.index]
-        row["primary_energy"] = _pct(m["primary_energy"], UNIT, mc["primary_energy"])
-        row["by_carrier"] = {c: _pct(m["deltas"][c] / 1e3, "MWh/yr", mc["deltas"][c] / 1e3) for c in CARRIERS
-                             if np.any(m["deltas"][c] != 0)}
-        row["capex"] = _pct(m["capex"], "EUR", mc["capex"])
-        row["opex"] = _pct(m["opex"], "EUR/yr", mc["opex"])
-        clipped = float(np.mean(m["clip"] < 1 - 1e-12))
+        m = sims.measures[it.index]
+        mc = cen.measures[it.index]
+        row["primary_energy"] = _pct(m.primary_energy, UNIT, mc.primary_energy)
+        row["by_carrier"] = {c: _pct(m.deltas[c] / 1e3, "MWh/yr", mc.deltas[c] / 1e3) for c in CARRIERS
+                             if np.any(m.deltas[c] != 0)}
+        row["capex"] = _pct(m.capex, "EUR", mc.capex)
+        row["opex"] = _pct(m.opex, "EUR/yr", mc.opex)
+        clipped = float(np.mean(m.clip < 1 - 1e-12))
         row["clipped_share"] = clipped
         if clipped > 0:
-            d = mt.displaces  # type: ignore[union-attr]
-            wanted = float(mc["wanted"][0]) / 1e3
-            got = -float(mc["deltas"][d][0]) / 1e3
+            d = mt.displaces
+            wanted = float(mc.wanted[0]) / 1e3
+            got = -float(mc.deltas[d][0]) / 1e3
             where = "mobility outside the district baseline is not counted" if it.stage == "mobility" else (
                 "it cannot displace more than what remains")
             warnings.append(f"{mt.title}: would displace {wanted:,.0f} MWh/yr of {d.replace('_', ' ')} but only "
                             f"{got:,.0f} MWh/yr of it remains after earlier measures (central); clipped in "
                             f"{clipped:.0%} of samples — {where}")
         if it.stage == "storage":
-            row["shifted_mwh"] = _pct(m["shifted"] / 1e3, "MWh/yr", mc["shifted"] / 1e3)
+            row["shifted_mwh"] = _pct(m.shifted / 1e3, "MWh/yr", mc.shifted / 1e3)
         measures_out.append(row)
-    by_carrier = {}
+    by_carrier: dict[str, Any] = {}
     for c in CARRIERS:
-        if not (np.any(sims["baseline"][c] != 0) or np.any(sims["net"][c] != 0)):
+        if not (np.any(sims.baseline[c] != 0) or np.any(sims.net[c] != 0)):
             continue
         f = r.factors.pef.get(c)
-        by_carrier[c] = {"baseline": _pct(sims["baseline"][c] / 1e3, "MWh/yr", cen["baseline"][c] / 1e3),
-                         "net": _pct(sims["net"][c] / 1e3, "MWh/yr", cen["net"][c] / 1e3),
-                         "primary_energy": _pct(-sims["net"][c] * sims["pef"][c] / 1e3, UNIT,
-                                                -cen["net"][c] * cen["pef"][c] / 1e3),
+        by_carrier[c] = {"baseline": _pct(sims.baseline[c] / 1e3, "MWh/yr", cen.baseline[c] / 1e3),
+                         "net": _pct(sims.net[c] / 1e3, "MWh/yr", cen.net[c] / 1e3),
+                         "primary_energy": _pct(-sims.net[c] * sims.pef[c] / 1e3, UNIT,
+                                                -cen.net[c] * cen.pef[c] / 1e3),
                          "pef": f.input.mid if f else None, "pef_source": f.input.name if f else None}
-    metrics = {
-        "baseline_balance": _pct(sims["baseline_balance"], UNIT, cen["baseline_balance"]),
-        "generation": _pct(sims["generation_pe"], UNIT, cen["generation_pe"]),
-        "consumption": _pct(sims["consumption_pe"], UNIT, cen["consumption_pe"]),
-        "co2_baseline": _pct(sims["co2_baseline"], "tCO2/yr", cen["co2_baseline"]),
-        "co2": _pct(sims["co2"], "tCO2/yr", cen["co2"]),
-        "co2_avoided": _pct(sims["co2_avoided"], "tCO2/yr", cen["co2_avoided"]),
-        "capex": _pct(sims["capex"], "EUR", cen["capex"]),
-        "opex": _pct(sims["opex"], "EUR/yr", cen["opex"]),
-        "savings": _pct(sims["savings"], "EUR/yr", cen["savings"]),
-        "payback": _pct(sims["payback"], "yr", cen["payback"]),
+    metrics: dict[str, Any] = {
+        "baseline_balance": _pct(sims.baseline_balance, UNIT, cen.baseline_balance),
+        "generation": _pct(sims.generation_pe, UNIT, cen.generation_pe),
+        "consumption": _pct(sims.consumption_pe, UNIT, cen.consumption_pe),
+        "co2_baseline": _pct(sims.co2_baseline, "tCO2/yr", cen.co2_baseline),
+        "co2": _pct(sims.co2, "tCO2/yr", cen.co2),
+        "co2_avoided": _pct(sims.co2_avoided, "tCO2/yr", cen.co2_avoided),
+        "capex": _pct(sims.capex, "EUR", cen.capex),
+        "opex": _pct(sims.opex, "EUR/yr", cen.opex),
+        "savings": _pct(sims.savings, "EUR/yr", cen.savings),
+        "payback": _pct(sims.payback, "yr", cen.payback),
     }
     used = set(by_carrier)
     not_computed = [f"CO2 leaves out {c.replace('_', ' ')}: no CO2 factor (add [factors] co2_{c})"
-                    for c in sorted(used) if c not in sims["co2_carriers"]]
+                    for c in sorted(used) if c not in sims.co2_carriers]
     not_computed += [f"savings leave out {c.replace('_', ' ')}: no price (add [factors] price_{c})"
-                     for c in sorted(used) if c not in sims["price_carriers"]]
+                     for c in sorted(used) if c not in sims.price_carriers]
     notes = list(r.notes)
     pef_e = r.factors.pef.get("electricity")
     if pef_e is not None and "FALLBACK" in pef_e.input.name:
@@ -526,25 +581,26 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
                      f"(no national factor for {ctx.city.name})")
     notes.append("exported PV electricity counts at the electricity primary energy factor and is valued at the "
                  "retail price (no export tariff modelled)")
-    waterfall = [{"step": "baseline", "kind": "baseline", "value": float(cen["baseline_balance"][0])}]
+    waterfall: list[dict[str, Any]] = [{"step": "baseline", "kind": "baseline",
+                                        "value": float(cen.baseline_balance[0])}]
     for it in sorted((it for it in r.items if not it.error), key=lambda it: (STAGES.index(it.stage), it.index)):
-        waterfall.append({"step": it.spec.label or it.type.title, "kind": it.stage,  # type: ignore[union-attr]
-                          "value": float(cen["measures"][it.index]["primary_energy"][0])})
-    waterfall.append({"step": "balance", "kind": "balance", "value": float(cen["balance"][0])})
+        waterfall.append({"step": it.spec.label or it.type.title, "kind": it.stage,
+                          "value": float(cen.measures[it.index].primary_energy[0])})
+    waterfall.append({"step": "balance", "kind": "balance", "value": float(cen.balance[0])})
     shortfall = _shortfall(spec, ctx, r, cen, bal, n, seed) if suggest else {}
     seen: set[str] = set()
-    assumptions = []
+    assumptions: list[dict[str, Any]] = []
     for inp in r.plan.inputs:
         if inp.uid not in seen:
             seen.add(inp.uid)
             assumptions.append(inp.to_row())
     return PlanResult(spec, ctx.city, bal, status, by_carrier, measures_out, metrics, warnings, notes, not_computed,
-                      shortfall, waterfall, assumptions, float(np.mean(sims["balance"] > ZERO_TOLERANCE)), n, seed)
+                      shortfall, waterfall, assumptions, float(np.mean(sims.balance > ZERO_TOLERANCE)), n, seed)
 
 
 # --- shortfall and suggestions ----------------------------------------------------------------------------------
 
-def _marginal(mt: MeasureType, r: _Resolved, cen: dict[str, Any], ctx: PlanContext) -> dict[str, float] | None:
+def _marginal(mt: MeasureType, r: _Resolved, cen: _Run, ctx: PlanContext) -> dict[str, float] | None:
     """Primary energy, displaced energy and capex of one more unit of a measure type at the plan's central values."""
     try:
         plan = prepare([PortfolioItem(mt, 1.0, _overrides(mt))], ctx.city, ctx.general)
@@ -555,28 +611,28 @@ def _marginal(mt: MeasureType, r: _Resolved, cen: dict[str, Any], ctx: PlanConte
     res = MODELS[mt.model](1.0, p, plan.drivers, mt.displaces)
     k = 1.0
     if mt.model == "heat_pump":
-        b = float(cen["baseline"][mt.displaces][0])
-        red = b + sum(float(x["deltas"][mt.displaces][0]) for i, x in cen["measures"].items()
+        b = float(cen.baseline[mt.displaces][0])
+        red = b + sum(float(x.deltas[mt.displaces][0]) for i, x in cen.measures.items()
                       if r.items[i].stage == "demand reduction")
         k = red / b if b > 0 else 0.0
-    pef = {c: float(np.asarray(v).reshape(-1)[0]) for c, v in cen["pef"].items()}
+    pef = {c: float(np.asarray(v).reshape(-1)[0]) for c, v in cen.pef.items()}
     pe = -sum(float(np.asarray(v)) * k * pef[c] for c, v in res.deltas.items() if c in pef) / 1e3
     displaced = -float(np.asarray(res.deltas.get(mt.displaces, 0.0))) * k
     return {"pe": pe, "displaced": displaced, "capex": float(np.asarray(res.capex))}
 
 
-def _shortfall(spec: PlanSpec, ctx: PlanContext, r: _Resolved, cen: dict[str, Any], bal: dict[str, Any], n: int,
+def _shortfall(spec: PlanSpec, ctx: PlanContext, r: _Resolved, cen: _Run, bal: dict[str, Any], n: int,
                seed: int) -> dict[str, Any]:
     p50, p10 = bal["p50"], bal["p10"]
     if p50 is None or p50 >= -ZERO_TOLERANCE:
         return {"mwh_pe": 0.0, "unit": UNIT, "to_p10": max(0.0, -(p10 or 0.0)), "suggestions": [],
                 "combination": [], "note": "no shortfall at P50"}
     gap = -p50
-    ok = [it for it in r.items if not it.error and it.type is not None]
+    ok = [it for it in r.items if not it.error]
     kwp = spec.limits["kwp_per_m2"].mid if "kwp_per_m2" in spec.limits else (
         ctx.reference["kwp_per_m2"].mid if "kwp_per_m2" in ctx.reference else None)
     homes = spec.homes.mid if spec.homes is not None else None
-    remaining = {c: float(cen["net"][c][0]) for c in CARRIERS}
+    remaining = {c: float(cen.net[c][0]) for c in CARRIERS}
     suggestions: list[dict[str, Any]] = []
     for tid, carrier in SUGGESTIONS:
         mt = ctx.types.get(tid)
@@ -594,9 +650,9 @@ def _shortfall(spec: PlanSpec, ctx: PlanContext, r: _Resolved, cen: dict[str, An
         if tid == "rooftop-pv":
             roof = spec.limits.get("roof_area")
             if roof is not None and kwp:
-                used = sum(it.spec.scale.mid for it in ok if it.type.model == "pv"  # type: ignore[union-attr]
+                used = sum(it.spec.scale.mid for it in ok if it.type.model == "pv"
                            and "facade" not in it.spec.type)
-                green = sum(it.spec.scale.mid for it in ok if it.type.model == "green_roof")  # type: ignore[union-attr]
+                green = sum(it.spec.scale.mid for it in ok if it.type.model == "green_roof")
                 bound, why = max(0.0, roof.mid * kwp - used - green * kwp), (
                     f"roof limit: {roof.mid:g} m² × {kwp:g} kWp/m², less PV and green roof already planned")
             else:
@@ -613,8 +669,8 @@ def _shortfall(spec: PlanSpec, ctx: PlanContext, r: _Resolved, cen: dict[str, An
             why = f"the {mt.displaces.replace('_', ' ')} still used after the plan"
             share = spec.heating.get(mt.displaces)
             if homes is not None:
-                served = sum(it.spec.scale.mid for it in ok if it.type.model == mt.model  # type: ignore[union-attr]
-                             and it.type.displaces == mt.displaces)  # type: ignore[union-attr]
+                served = sum(it.spec.scale.mid for it in ok if it.type.model == mt.model
+                             and it.type.displaces == mt.displaces)
                 cap = homes * (share.mid if share is not None else 1.0) - served
                 if cap < bound:
                     bound, why = max(0.0, cap), (f"homes heated by {mt.displaces.replace('_', ' ')} not yet covered "

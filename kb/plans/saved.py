@@ -33,7 +33,8 @@ def save_plan(engine: Engine, spec: PlanSpec, by: accounts.Actor, plan_id: int |
             row = PlanRow(name=spec.name, city=spec.city, toml=text, author=by.name)
         s.add(row)
         s.flush()
-        return int(row.id)  # type: ignore[arg-type]
+        assert row.id is not None  # the flush gave the row its id
+        return int(row.id)
 
 
 def list_plans(engine: Engine) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from kb.embeddings import Embedder, from_blob
 from kb.replication.cities import CityProfile, DriverMissing, find_city
@@ -130,8 +130,7 @@ def preconditions_factor(city: CityProfile, types: list[MeasureType]) -> FitFact
 def economics_factor(si: SolutionInputs, city: CityProfile, source: CityProfile | None, general: dict[str, Input],
                      budget: float | None) -> tuple[FitFactor, float | None, float | None]:
     """Payback in the city (central estimate at the source scale, or per unit where the record has none)."""
-    scales = {mt.id: float(si.source_scales[mt.id].value) if mt.id in si.source_scales else 1.0  # type: ignore[arg-type]
-              for mt in si.types}
+    scales = {mt.id: si.source_scale(mt.id) if mt.id in si.source_scales else 1.0 for mt in si.types}
 
     items = [PortfolioItem(mt, scales[mt.id], si.overrides.get(mt.id, {})) for mt in si.types]
     try:
@@ -177,7 +176,7 @@ def _chunk_vectors(engine: Engine, record_ids: list[str], embedder: Embedder
     out: dict[str, list[tuple[str, np.ndarray]]] = {r: [] for r in record_ids}
     to_embed: list[tuple[str, str, str]] = []
     with database.read_session(engine) as s:
-        rows = list(s.exec(select(ChunkRow).where(ChunkRow.record_id.in_(record_ids))))  # type: ignore[attr-defined]
+        rows = list(s.exec(select(ChunkRow).where(col(ChunkRow.record_id).in_(record_ids))))
     for c in rows:
         if c.embedding is not None and c.model == embedder.name and c.dim == embedder.dim:
             out[c.record_id].append((c.section, from_blob(c.embedding, c.dim)))

@@ -10,8 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
-Array = np.ndarray | float
+Array = NDArray[np.float64] | float
+"""A quantity: Monte Carlo samples (float64) or one number (a fixed input, a central value)."""
 
 
 @dataclass

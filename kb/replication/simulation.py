@@ -12,16 +12,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from kb.errors import InvalidInput
 from kb.records.vocab import CARRIERS, MODEL_KEYS
 from kb.replication.cities import CityProfile
-from kb.replication.factors import CarrierFactors, carrier_factors, driver_input
+from kb.replication.factors import CarrierFactors, Factor, carrier_factors, driver_input
 from kb.replication.inputs import OPTIONAL_KEYS, Input, MeasureType, ParameterMissing
-from kb.replication.models import MODEL_DRIVERS, MODELS
+from kb.replication.models import MODEL_DRIVERS, MODELS, Array
 
 DEFAULT_SAMPLES = 5000
 DEFAULT_SEED = 42
@@ -106,10 +107,10 @@ class Plan:
             names.append("cost_per_tco2")
         return names
 
-    def values(self, n: int, seed: int | None) -> dict[str, np.ndarray | float]:
+    def values(self, n: int, seed: int | None) -> dict[str, Array]:
         """Seeded triangular samples of every uncertain input (in a fixed order); fixed inputs as scalars."""
         rng = np.random.default_rng(seed)
-        out: dict[str, np.ndarray | float] = {}
+        out: dict[str, Array] = {}
         for inp in sorted(self.inputs, key=lambda i: i.uid):
             if inp.uid in out:
                 continue
@@ -119,14 +120,14 @@ class Plan:
     def central_values(self) -> dict[str, float]:
         return {i.uid: i.mid for i in self.inputs}
 
-    def evaluate(self, values: Mapping[str, np.ndarray | float], n: int = 1,
-                 calibrate: bool = True) -> dict[str, np.ndarray]:
+    def evaluate(self, values: Mapping[str, Array], n: int = 1,
+                 calibrate: bool = True) -> dict[str, NDArray[np.float64]]:
         """Every available metric as an array of length ``n`` for the given input values."""
         k = self.calibration if calibrate else {}
-        deltas: dict[str, Any] = dict.fromkeys(self.carriers, 0.0)
-        capex: Any = 0.0
-        opex: Any = 0.0
-        annual_cost: Any = 0.0
+        deltas: dict[str, Array] = dict.fromkeys(self.carriers, 0.0)
+        capex: Array = 0.0
+        opex: Array = 0.0
+        annual_cost: Array = 0.0
         for m in self.measures:
             p = {key: values[inp.uid] for key, inp in m.params.items()}
             r = MODELS[m.type.model](values[m.scale.uid], p, self.drivers, m.type.displaces)
@@ -136,14 +137,14 @@ class Plan:
             capex = capex + mc
             opex = opex + r.opex
             annual_cost = annual_cost + mc / p["lifetime"] + r.opex
-        out: dict[str, Any] = {}
+        out: dict[str, Array] = {}
         for c in self.carriers:
             deltas[c] = deltas[c] * k.get(c, 1.0)
             out[c] = deltas[c] / 1e3
         f = self.factors
         avail = set(self.available())
 
-        def weighted(group: Mapping[str, Any]) -> Any:
+        def weighted(group: Mapping[str, Factor]) -> Array:
             return -sum(deltas[c] * values[fc.input.uid] * fc.mult for c, fc in group.items() if c in deltas)
 
         if "co2_avoided" in avail:
@@ -167,7 +168,7 @@ class Plan:
                                                 / np.where(co2 > 0, co2, 1), np.inf)
         return {name: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for name, v in out.items()}
 
-    def simulate(self, n: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED) -> dict[str, np.ndarray]:
+    def simulate(self, n: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED) -> dict[str, NDArray[np.float64]]:
         return self.evaluate(self.values(n, seed), n)
 
     def central(self, calibrate: bool = True) -> dict[str, float]:
@@ -210,7 +211,8 @@ def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str
         measures.append(_Measure(mt, scale, _resolve_params(mt, it.overrides)))
         for key, purpose in MODEL_DRIVERS.get(mt.model, ()):
             d = city.require(key, f"{purpose} ({mt.id})")
-            drivers[key] = float(d.value)  # type: ignore[arg-type]
+            assert d.value is not None  # require() raises for a driver without a value
+            drivers[key] = float(d.value)
             driver_rows.setdefault(key, driver_input(d, f"{d.item or key}, {city.name}"))
         if mt.displaces not in CARRIERS:
             raise PortfolioInvalid(f"measure type '{mt.id}' displaces '{mt.displaces}', not a carrier the model "
@@ -248,9 +250,9 @@ class Metric:
                 "central": finite_or_none(self.central)}
 
 
-def percentiles(samples: np.ndarray) -> tuple[float, float, float]:
+def percentiles(samples: NDArray[np.float64]) -> tuple[float, float, float]:
     """P10, P50, P90 (order statistics when some samples are infinite, e.g. never paying back)."""
-    method = "linear" if np.isfinite(samples).all() else "inverted_cdf"
+    method: Literal["linear", "inverted_cdf"] = "linear" if np.isfinite(samples).all() else "inverted_cdf"
     p = np.percentile(samples, [10, 50, 90], method=method)
     return float(p[0]), float(p[1]), float(p[2])
 
@@ -266,7 +268,7 @@ class Estimate:
     sensitivity: list[dict[str, Any]]
     most_influential: dict[str, str]
     unavailable: list[dict[str, str]]
-    samples: dict[str, np.ndarray]
+    samples: dict[str, NDArray[np.float64]]
     n_samples: int
     seed: int | None
     solution: dict[str, Any] | None = None
@@ -295,12 +297,12 @@ def sensitivity(plan: Plan, metrics: Sequence[str] = SENSITIVITY_METRICS
     """One-at-a-time: each uncertain input at its low and at its high, all others at mid (one vectorised run)."""
     uncertain = sorted({i.uid: i for i in plan.inputs if i.uncertain}.values(), key=lambda i: i.uid)
     n = 1 + 2 * len(uncertain)
-    values: dict[str, np.ndarray | float] = {}
+    values: dict[str, NDArray[np.float64]] = {}
     for uid, mid in plan.central_values().items():
         values[uid] = np.full(n, mid, dtype=float)
     for j, inp in enumerate(uncertain):
-        values[inp.uid][1 + 2 * j] = inp.low  # type: ignore[index]
-        values[inp.uid][2 + 2 * j] = inp.high  # type: ignore[index]
+        values[inp.uid][1 + 2 * j] = inp.low
+        values[inp.uid][2 + 2 * j] = inp.high
     out = plan.evaluate(values, n)
     rows: list[dict[str, Any]] = []
     top: dict[str, str] = {}
@@ -309,7 +311,7 @@ def sensitivity(plan: Plan, metrics: Sequence[str] = SENSITIVITY_METRICS
             continue
         arr = out[metric]
         base = float(arr[0])
-        mrows = []
+        mrows: list[dict[str, Any]] = []
         for j, inp in enumerate(uncertain):
             lo, hi = float(arr[1 + 2 * j]), float(arr[2 + 2 * j])
             swing = abs(hi - lo) if math.isfinite(hi) and math.isfinite(lo) else math.inf
@@ -333,10 +335,13 @@ def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFA
     metrics = {name: Metric(name, METRICS[name][0], METRICS[name][1], *percentiles(arr), central[name])
                for name, arr in sims.items()}
     sens, top = sensitivity(plan)
-    assumptions = [i.to_row() for i in plan.inputs]
     seen: set[str] = set()
-    assumptions = [r for r in assumptions if not (r["measure"] + r["role"] + r["key"] in seen
-                                                  or seen.add(r["measure"] + r["role"] + r["key"]))]  # type: ignore[func-returns-value]
+    assumptions: list[dict[str, Any]] = []
+    for row in (i.to_row() for i in plan.inputs):  # the first row of each (measure, role, key)
+        ident = row["measure"] + row["role"] + row["key"]
+        if ident not in seen:
+            seen.add(ident)
+            assumptions.append(row)
     for metric, k in plan.calibration.items():
         assumptions.append({"name": f"site calibration of {metric}", "value": k, "low": k, "high": k, "unit": "-",
                             "evidence": "estimate", "source": "source-site figure ÷ model at the source site",

@@ -59,6 +59,12 @@ class SolutionInputs:
     figures: list[SiteFigure]
     warnings: list[str]
 
+    def source_scale(self, measure_id: str) -> float:
+        """The scale of a measure type at the source site (only figures with a value become source scales)."""
+        value = self.source_scales[measure_id].value
+        assert value is not None, "source scales are read from figures with a value"
+        return float(value)
+
 
 def read_solution(engine: Engine, solution_id: str) -> SolutionInputs:
     """Measure types with models, scale rows, parameter overrides and output figures of a solution record."""
@@ -148,11 +154,11 @@ def solution_items(si: SolutionInputs, scale: float | Mapping[str, float] | None
             value, evidence, source = chosen[mt.id], "design", "chosen by the user"
         elif scale is not None and not isinstance(scale, Mapping) and src is not None \
                 and primary.id in si.source_scales and si.source_scales[primary.id].value:
-            ratio = float(scale) / float(si.source_scales[primary.id].value)  # type: ignore[arg-type]
-            value, evidence, source = float(src.value) * ratio, "estimate", \
-                f"{src.source}, scaled with {primary.id} ({ratio:.3g} × the source scale)"  # type: ignore[arg-type]
+            ratio = float(scale) / si.source_scale(primary.id)
+            value, evidence, source = si.source_scale(mt.id) * ratio, "estimate", \
+                f"{src.source}, scaled with {primary.id} ({ratio:.3g} × the source scale)"
         elif src is not None:
-            value, evidence, source = float(src.value), src.evidence, src.source  # type: ignore[arg-type]
+            value, evidence, source = si.source_scale(mt.id), src.evidence, src.source
         else:
             hint = f"--scale Q ({mt.scale_unit})" if mt is primary and len(si.types) == 1 \
                 else f"--scale {mt.id}=Q ({mt.scale_unit})"

@@ -15,7 +15,8 @@ def render_markdown_safe(text: str) -> str:
     The ``js-default`` preset disables raw HTML and validates link targets (no ``javascript:``, ``vbscript:``,
     ``file:`` or non-image ``data:`` URLs), so the result is inert whatever the input.
     """
-    return _MD.render(text or "")
+    html: str = _MD.render(text or "")
+    return html
 
 
 _MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")

@@ -19,13 +19,16 @@ ESSENTIAL_DRIVERS: tuple[str, ...] = ("hdd", "pv_yield", "grid_co2", "pef_electr
 
 def driver_rows(city: CityProfile) -> list[dict[str, Any]]:
     """Every driver key: value, unit, year, evidence, source ('missing' where the city has none)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, unit in DRIVER_KEYS.items():
+        label = DRIVER_LABELS.get(key, key)
         d = city.drivers.get(key)
-        has = d is not None and d.value is not None
-        rows.append({"driver": DRIVER_LABELS.get(key, key), "key": key, "value": d.value if has else None,
-                     "unit": d.unit if has else unit, "year": d.year if has else "",
-                     "evidence": d.evidence if has else "missing", "source": d.source if has else ""})
+        if d is not None and d.value is not None:
+            rows.append({"driver": label, "key": key, "value": d.value, "unit": d.unit, "year": d.year,
+                         "evidence": d.evidence, "source": d.source})
+        else:
+            rows.append({"driver": label, "key": key, "value": None, "unit": unit, "year": "", "evidence": "missing",
+                         "source": ""})
     return rows
 
 
