@@ -31,7 +31,7 @@ def render() -> None:
     if view.evidence:
         cols = st.columns(len(view.evidence) + 4)
         for col, ev in zip(cols, view.evidence, strict=False):
-            col.badge(ev, color=EVIDENCE_COLORS[ev])  # type: ignore[arg-type]
+            col.badge(ev, color=EVIDENCE_COLORS[ev])
     for sec in rec.sections:
         st.subheader(sec.title, anchor=False)
         if sec.title == "Barriers" and rec.barriers:

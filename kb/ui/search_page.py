@@ -62,7 +62,7 @@ def result_card(hit: Hit) -> None:
         if levels:
             cols = st.columns(len(levels) + 4)
             for col, ev in zip(cols, levels, strict=False):
-                col.badge(ev, color=EVIDENCE_COLORS[ev])  # type: ignore[arg-type]
+                col.badge(ev, color=EVIDENCE_COLORS[ev])
         for sec in hit.sections[:2]:
             st.markdown(f"**{escape_markdown(sec.section)}** — {spans_markup(sec.snippet)}  "
                         f"<small>(matched {escape_markdown(sec.why)})</small>", unsafe_allow_html=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine
 
@@ -14,8 +14,11 @@ from kb.store import catalog
 from kb.store.readmodel import Number, SourceInfo, StoredRecord
 from kb.text import safe_url
 
-EVIDENCE_COLORS: dict[str, str] = {"measured": "green", "installed": "blue", "design": "violet",
-                                   "target": "orange", "estimate": "yellow", "reference": "gray"}
+BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray"]
+"""The colours a page may give an evidence badge (a subset of Streamlit's badge colours; no Streamlit import)."""
+
+EVIDENCE_COLORS: dict[str, BadgeColor] = {"measured": "green", "installed": "blue", "design": "violet",
+                                          "target": "orange", "estimate": "yellow", "reference": "gray"}
 
 
 @dataclass(frozen=True)
