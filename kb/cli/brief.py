@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
 from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.formats import FORMATS, render
 from kb.cli.common import CliError, add_db, settings
+from kb.replication.bounds import SCALE, SEED, check
 from kb.store import database
 
 
@@ -37,8 +40,7 @@ def parse_scales(items: list[str], solutions: list[str]) -> dict[str, float | di
             q = float(value)
         except ValueError:
             raise CliError(f"--scale {item}: '{value}' is not a number") from None
-        if q <= 0:
-            raise CliError(f"--scale {item}: the scale must be positive")
+        q = check(q, SCALE, f"--scale {item}", CliError)  # more than 0, at most MAX_SCALE (in the type's unit)
         sol, mt = key, ""
         if not sep:
             if len(solutions) != 1:
@@ -76,13 +78,38 @@ def cmd_brief(args: argparse.Namespace) -> int:
         dt.date.fromisoformat(date)
     except ValueError:
         raise CliError(f"--date {date}: use YYYY-MM-DD") from None
+    check(args.seed, SEED, "--seed", CliError)
+    if args.output:
+        check_output(Path(args.output), "--output")
     engine = database.get_engine(settings(args).db_path, create=False)
     req = BriefRequest(solutions=args.solutions, city=args.city, scales=parse_scales(args.scale, args.solutions),
                        date=date, seed=args.seed)
     data = render(build_brief(engine, req), fmt)
     if args.output:
-        Path(args.output).write_bytes(data)
+        write_output(Path(args.output), data, "--output")
         print(f"wrote {args.output} ({fmt}, {len(data):,} bytes)", file=sys.stderr)
     else:
         sys.stdout.write(data.decode("utf-8"))
     return 0
+
+
+def check_output(path: Path, option: str) -> None:
+    """Refuse an output path whose directory does not exist (or that is a directory) before any work is done."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise CliError(f"{option} {path}: the directory {parent} does not exist")
+    if path.is_dir():
+        raise CliError(f"{option} {path}: is a directory; give a file name")
+
+
+def write_output(path: Path, data: bytes, option: str) -> None:
+    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, renamed into place."""
+    check_output(path, option)
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise CliError(f"{option} {path}: cannot write the file ({exc.strerror or 'write failed'})") from None

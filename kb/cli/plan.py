@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kb.cli.common import add_db, settings
+from kb.cli.brief import check_output, write_output
+from kb.cli.common import CliError, add_db, settings
 from kb.plans.model import read_plan
+from kb.replication.bounds import MAX_SAMPLES, SAMPLES, SEED, check
 from kb.store import catalog, database
 
 EXIT_INVALID = 2
@@ -21,7 +23,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_db(p)
     p.add_argument("file", help="plan file (.toml), e.g. solutions/plans/krakow-example-district.toml")
     p.add_argument("--json", action="store_true", help="the whole result as JSON")
-    p.add_argument("--samples", type=int, help="Monte Carlo samples (default: the plan's, else 2000)")
+    p.add_argument("--samples", type=int,
+                   help=f"Monte Carlo samples, 1 to {MAX_SAMPLES:,} (default: the plan's, else 2000)")
     p.add_argument("--seed", type=int, help="random seed (default: the plan's, else 42)")
     p.add_argument("--brief", metavar="OUT.(pdf|md|html|docx)", help="also write the plan as a brief")
     p.add_argument("--date", help="date printed on the brief (default: today)")
@@ -39,22 +42,30 @@ def _rng(m: dict[str, Any]) -> str:
 def cmd_plan(args: argparse.Namespace) -> int:
     from kb.plans.evaluate import evaluate_plan
 
-    spec = read_plan(args.file)  # a PlanError exits 2 (kb.cli.EXITS)
-    engine = database.get_engine(settings(args).db_path, create=False)
-    result = evaluate_plan(engine, spec, args.samples, args.seed)
-    data = result.to_dict()
-    if args.brief:
-        from kb.briefs.formats import FORMATS, render
-        from kb.briefs.plan import build_plan_brief
+    if args.samples is not None:  # the same cap as a plan file's [settings] samples
+        check(args.samples, SAMPLES, "--samples", CliError)
+    if args.seed is not None:
+        check(args.seed, SEED, "--seed", CliError)
+    if args.brief:  # checked before the evaluation: a bad path is refused at once, nothing written
+        from kb.briefs.formats import FORMATS
 
         out = Path(args.brief)
         fmt = out.suffix.lstrip(".").lower()
         if fmt not in FORMATS:
             print(f"error: --brief must end in {', '.join('.' + f for f in FORMATS)}", file=sys.stderr)
             return EXIT_INVALID
+        check_output(out, "--brief")
+    spec = read_plan(args.file)  # a PlanError exits 2 (kb.cli.EXITS)
+    engine = database.get_engine(settings(args).db_path, create=False)
+    result = evaluate_plan(engine, spec, args.samples, args.seed)
+    data = result.to_dict()
+    if args.brief:
+        from kb.briefs.formats import render
+        from kb.briefs.plan import build_plan_brief
+
         version = str(catalog.stats(engine).get("corpus_version") or "unversioned")
         brief = build_plan_brief(result, args.date or dt.date.today().isoformat(), version)
-        out.write_bytes(render(brief, fmt))
+        write_output(out, render(brief, fmt), "--brief")
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return 0

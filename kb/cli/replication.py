@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb.cli.common import CliError, add_db, settings
+from kb.replication.bounds import BUDGET, MAX_SAMPLES, SAMPLES, SEED, Bound, check
 from kb.replication.cities import CityProfile, city_from_file, compare, find_city, list_cities
 from kb.store import database
 
@@ -49,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="a parameter value of your own (e.g. km_per_shared_car=12000; TYPE.KEY=VALUE for one "
                         "measure type); labelled 'entered by the user' in the assumptions")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--samples", type=int, default=5000)
+    p.add_argument("--samples", type=int, default=5000, help=f"Monte Carlo samples, 1 to {MAX_SAMPLES:,}")
     p.add_argument("--tariff", choices=["household", "non_household"], default="household")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_estimate)
@@ -73,7 +74,7 @@ def resolve_city(engine: Any, name: str, drivers: list[str]) -> CityProfile:
                 values[key.strip()] = float(val)
             except ValueError as exc:
                 raise CliError(f"--driver {key}: '{val}' is not a number") from exc
-        city = city.with_drivers(values, source="given on the command line")
+        city = city.with_drivers(values, source="given on the command line")  # bounds: CityInvalid
     return city
 
 
@@ -136,6 +137,10 @@ def cmd_match(args: argparse.Namespace) -> int:
     from kb.embeddings import make_embedder
     from kb.replication.fit import match
 
+    if args.budget is not None:
+        check(args.budget, BUDGET, "--budget", CliError)
+    if args.limit is not None:
+        check(args.limit, Bound(1, 10_000), "--limit", CliError)
     engine = _engine(args)
     city = resolve_city(engine, args.city, args.driver)
     embedder = make_embedder(settings(args).model) if args.needs else None
@@ -153,10 +158,11 @@ def cmd_match(args: argparse.Namespace) -> int:
 def cmd_estimate(args: argparse.Namespace) -> int:
     from kb.replication.solution import estimate_solution
 
+    check(args.samples, SAMPLES, "--samples", CliError)
+    check(args.seed, SEED, "--seed", CliError)
     engine = _engine(args)
     city = resolve_city(engine, args.city, args.driver)
-    if args.samples < 1:
-        raise CliError("--samples must be at least 1")
+    # scales and parameters are checked against their bounds by the library (EstimateInvalid, one sentence)
     est = estimate_solution(engine, args.solution, city, parse_scale(args.scale), samples=args.samples,
                             seed=args.seed, tariff=args.tariff, params=parse_params(args.param))
     data = est.to_dict()

@@ -23,8 +23,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Engine
 
-from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec
+from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, validate
 from kb.records.vocab import CARRIERS
+from kb.replication.bounds import SAMPLES, SEED, check
 from kb.replication.cities import CityProfile, DriverMissing, find_city
 from kb.replication.factors import CarrierFactors, Factor, carrier_factors, driver_input
 from kb.replication.inputs import (
@@ -499,10 +500,10 @@ def _guards(spec: PlanSpec, items: list[_Item], kwp_per_m2: float | None) -> lis
 def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed: int | None = None,
              suggest: bool = True) -> PlanResult:
     """Evaluate a plan in its context: percentiles from ``samples`` seeded draws, central waterfall, suggestions."""
-    n = int(samples or spec.samples)
-    seed = spec.seed if seed is None else int(seed)
-    if n < 1:
-        raise PlanError("samples must be at least 1")
+    n = int(check(spec.samples if samples is None else samples, SAMPLES, "samples", PlanError))
+    seed = spec.seed if seed is None else int(check(seed, SEED, "seed", PlanError))
+    if suggest:  # the plan as given (the shortfall's re-runs add only sized suggestions to it)
+        validate(spec, {k: mt.scale_unit for k, mt in ctx.types.items()})
     r = resolve(spec, ctx)
     values = r.plan.values(n, seed)
     central_values = r.plan.central_values()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ import tomli_w
 
 from kb.errors import InvalidInput
 from kb.records.vocab import CARRIERS, EVIDENCE_LEVELS
+from kb.replication.bounds import SAMPLES, SEED, Bound, check, scale_bound
 
 PLAN_EVIDENCE: tuple[str, ...] = (*EVIDENCE_LEVELS, "assumption", "entered")
 FLOOR_USES: tuple[str, ...] = ("residential", "non_residential")
@@ -26,6 +28,22 @@ PLAN_FACTOR_KEYS: tuple[str, ...] = tuple(
 FACTOR_UNITS = {"pef": "kWh/kWh", "co2": "kg/kWh", "price": "EUR/kWh"}
 LIMIT_KEYS: dict[str, str] = {"roof_area": "m2", "facade_area": "m2", "kwp_per_m2": "kWp/m2"}
 SETTINGS = ("samples", "seed", "tariff")
+
+# Reading a plan file, possibly uploaded by an anonymous visitor: a plan is a few kB with tables two or three
+# levels deep. Larger or deeper input is refused before it is parsed (tomllib recurses once per level).
+MAX_PLAN_BYTES = 1_000_000
+MAX_TOML_DEPTH = 32
+# The figures of a plan: generous physical ranges (a district of ten million homes, a thousand km2 of floor).
+MAX_AREA_M2 = 1e9
+BOUNDS: dict[str, Bound] = {
+    "homes": Bound(0.0, 1e7, "homes"),
+    "floor_area": Bound(0.0, MAX_AREA_M2, "m2"),
+    "baseline": Bound(0.0, 1e9, "MWh/yr"),  # 1,000 TWh a year: the demand of a large country
+    "heating": Bound(0.0, 1.0, "-"),
+    "roof_area": Bound(0.0, MAX_AREA_M2, "m2"), "facade_area": Bound(0.0, MAX_AREA_M2, "m2"),
+    "kwp_per_m2": Bound(0.0, 1.0, "kWp/m2", low_open=True),  # a divisor; 1 kWp/m2 would be 100 % efficient
+    "pef": Bound(0.0, 10.0, "kWh/kWh"), "co2": Bound(0.0, 5.0, "kg/kWh"), "price": Bound(0.0, 10.0, "EUR/kWh"),
+}
 
 
 class PlanError(InvalidInput, ValueError):
@@ -128,7 +146,10 @@ def to_toml(spec: PlanSpec) -> str:
 def _num(raw: Any, where: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise PlanError(f"{where}: expected a number, got {raw!r}")
-    v = float(raw)
+    try:
+        v = float(raw)
+    except OverflowError:
+        raise PlanError(f"{where}: {str(raw)[:20]}... is too large a number") from None
     if not math.isfinite(v):
         raise PlanError(f"{where}: expected a finite number, got {raw!r}")
     return v
@@ -163,30 +184,92 @@ def figure(raw: Any, where: str, unit: str = "", non_negative: bool = True) -> F
 
 
 _LINE = re.compile(r"at line (\d+)")
+# What the depth scan stops at: string openers, comments, brackets and braces (everything else is skipped).
+_TOML_TOKEN = re.compile(r"\"\"\"|'''|[\"'#\[\]{}]")
+_STRING_END = {
+    '"""': re.compile(r'(?:[^"\\]|\\.|"(?!""))*"""', re.DOTALL),
+    "'''": re.compile(r"(?:[^']|'(?!''))*'''", re.DOTALL),
+    '"': re.compile(r'(?:[^"\\\n]|\\.)*"'),
+    "'": re.compile(r"[^'\n]*'"),
+}
+
+
+def toml_depth(text: str, limit: int = MAX_TOML_DEPTH) -> int:
+    """The deepest nesting of ``[`` / ``{`` outside strings and comments, scanning no further than ``limit + 1``
+    levels (linear in the text, never recursive). An unterminated string ends the scan of its line."""
+    depth = deepest = 0
+    pos = 0
+    while (m := _TOML_TOKEN.search(text, pos)) is not None:
+        tok = m.group()
+        pos = m.end()
+        if tok in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+        elif tok in ("]", "}"):
+            depth = max(0, depth - 1)
+        elif tok == "#":
+            nl = text.find("\n", pos)
+            pos = len(text) if nl < 0 else nl
+        else:
+            end = _STRING_END[tok].match(text, pos)
+            if end is not None:
+                pos = end.end()
+            else:
+                nl = text.find("\n", pos)
+                pos = len(text) if nl < 0 else nl
+    return deepest
 
 
 def parse_plan(text: str, name: str = "plan") -> PlanSpec:
-    """A plan from TOML text; malformed TOML and invalid figures raise :class:`PlanError` naming the place."""
+    """A plan from TOML text; malformed TOML and invalid figures raise :class:`PlanError` naming the place.
+
+    Text longer than :data:`MAX_PLAN_BYTES` or nested deeper than :data:`MAX_TOML_DEPTH` is refused before it is
+    parsed."""
+    if len(text) > MAX_PLAN_BYTES:
+        raise PlanError(f"{name}: the plan file is larger than {MAX_PLAN_BYTES:,} bytes")
+    if toml_depth(text) > MAX_TOML_DEPTH:
+        raise PlanError(f"{name}: the plan is nested more than {MAX_TOML_DEPTH} levels deep (arrays or inline "
+                        "tables within each other); a plan needs two or three")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = _LINE.search(str(exc))
         line = f" at line {m.group(1)}" if m else ""
         raise PlanError(f"{name}: malformed TOML{line}: {exc}") from None
+    except RecursionError:  # the depth scan refuses this first: a belt
+        raise PlanError(f"{name}: the plan is nested too deeply to be read") from None
+    except ValueError as exc:  # not a TOMLDecodeError, e.g. an integer of more than 4,300 digits
+        raise PlanError(f"{name}: malformed TOML: {exc}") from None
     return plan_from_dict(data, name)
 
 
+def parse_plan_bytes(data: bytes, name: str = "plan") -> PlanSpec:
+    """A plan from the bytes of a file or an upload: at most :data:`MAX_PLAN_BYTES`, UTF-8 (a BOM is allowed)."""
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanError(f"{name}: the plan file is larger than {MAX_PLAN_BYTES:,} bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PlanError(f"{name}: the plan file is not UTF-8 text (save it as UTF-8)") from None
+    return parse_plan(text, name)
+
+
 def read_plan(path: Any) -> PlanSpec:
+    """A plan from a file; a missing, unreadable, oversized, non-UTF-8 or invalid file raises :class:`PlanError`."""
     from pathlib import Path
 
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        if p.stat().st_size > MAX_PLAN_BYTES:
+            raise PlanError(f"{p.name}: the plan file is larger than {MAX_PLAN_BYTES:,} bytes")
+        data = p.read_bytes()
     except FileNotFoundError:
         raise PlanError(f"no plan file {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError(f"cannot read plan file {p}: {exc}") from None
-    return parse_plan(text, p.name)
+    except OSError as exc:
+        raise PlanError(f"cannot read plan file {p}: {exc.strerror or 'not a readable file'}") from None
+    return parse_plan_bytes(data, p.name)
 
 
 def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -241,11 +324,9 @@ def plan_from_dict(data: dict[str, Any], name: str = "plan") -> PlanSpec:
         if k not in SETTINGS:
             raise PlanError(f"settings.{k}: unknown setting (one of {', '.join(SETTINGS)})")
     if "samples" in settings:
-        spec.samples = int(_num(settings["samples"], "settings.samples"))
-        if not 1 <= spec.samples <= 100_000:
-            raise PlanError("settings.samples: between 1 and 100000")
+        spec.samples = int(check(settings["samples"], SAMPLES, "settings.samples", PlanError))
     if "seed" in settings:
-        spec.seed = int(_num(settings["seed"], "settings.seed"))
+        spec.seed = int(check(settings["seed"], SEED, "settings.seed", PlanError))
     if "tariff" in settings:
         if settings["tariff"] not in ("household", "non_household"):
             raise PlanError("settings.tariff: 'household' or 'non_household'")
@@ -269,7 +350,37 @@ def plan_from_dict(data: dict[str, Any], name: str = "plan") -> PlanSpec:
             raise PlanError(f"{where}: displaces '{disp}' is not a carrier ({', '.join(CARRIERS)})")
         spec.measures.append(PlanMeasure(m["type"].strip(), figure(m["scale"], f"{where}.scale"), disp,
                                          str(m.get("label") or "")))
+    validate(spec)
     return spec
+
+
+def _check_figure(fig: Figure, bound: Bound, where: str) -> None:
+    if fig.low == fig.mid == fig.high:
+        check(fig.mid, bound, where, PlanError)
+        return
+    for part, v in (("low", fig.low), ("mid", fig.mid), ("high", fig.high)):
+        check(v, bound, f"{where}.{part}", PlanError)
+
+
+def validate(spec: PlanSpec, measure_units: Mapping[str, str] | None = None) -> None:
+    """Every figure of a plan finite and within its range (:data:`BOUNDS`; a measure's scale more than 0 and at
+    most ``MAX_SCALE`` in its type's unit) and the settings within theirs, else :class:`PlanError` naming the
+    figure, its value and the range. Run on every plan read and before every evaluation (plans built in the app)."""
+    units = measure_units or {}
+    if spec.homes is not None:
+        _check_figure(spec.homes, BOUNDS["homes"], "district.homes")
+    for group, figs in (("floor_area", spec.floor_area), ("baseline", spec.baseline), ("heating", spec.heating)):
+        for k, f in figs.items():
+            _check_figure(f, BOUNDS[group], f"district.{group}.{k}")
+    for k, f in spec.limits.items():
+        _check_figure(f, BOUNDS.get(k, BOUNDS["floor_area"]), f"district.limits.{k}")
+    for k, f in spec.factors.items():
+        _check_figure(f, BOUNDS[k.partition("_")[0]], f"factors.{k}")
+    for i, m in enumerate(spec.measures, start=1):
+        unit = units.get(m.type) or m.scale.unit
+        _check_figure(m.scale, scale_bound(unit), f"measures[{i}].scale ({m.type})")
+    check(spec.samples, SAMPLES, "settings.samples", PlanError)
+    check(spec.seed, SEED, "settings.seed", PlanError)
 
 
 def keep_or_enter(fig: Figure | None, value: float | None, unit: str = "") -> Figure | None:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from kb.errors import InvalidInput, NotFound
 from kb.records.vocab import DRIVER_KEYS
+from kb.replication.bounds import check, driver_bound
 from kb.store import catalog
 from kb.store.readmodel import StoredRecord
 from kb.text import fold
@@ -60,6 +61,13 @@ class DriverMissing(NotFound, LookupError):
 
 class CityInvalid(InvalidInput, ValueError):
     """A city given by the user (a city file, a user-defined city, a driver value) breaks a rule."""
+
+
+class CityFileNotFound(NotFound, LookupError):
+    """The city record file given by the user (``--city FILE.md``) does not exist."""
+
+
+MAX_CITY_FILE_BYTES = 1_000_000  # a city record is a few kB; a larger file is not a city record
 
 
 @dataclass(frozen=True)
@@ -118,7 +126,7 @@ class CityProfile:
         drivers = dict(self.drivers)
         for key, v in values.items():
             _check_key(key)
-            drivers[key] = Driver(key, float(v), DRIVER_KEYS[key], evidence="estimate", source=source,
+            drivers[key] = Driver(key, _number(key, v), DRIVER_KEYS[key], evidence="estimate", source=source,
                                   item=DRIVER_LABELS.get(key, key))
         return replace(self, drivers=drivers, user_defined=True)
 
@@ -209,30 +217,29 @@ def city_from_dict(data: dict[str, Any]) -> CityProfile:
 
 
 def _number(key: str, raw: Any) -> float:
-    try:
-        return float(raw)
-    except (TypeError, ValueError):
-        raise CityInvalid(f"driver '{key}': {raw!r} is not a number") from None
+    """A driver value entered by the user: a finite number within the driver's physical range."""
+    return check(raw, driver_bound(key), f"driver '{key}' ({DRIVER_LABELS.get(key, key)})", CityInvalid)
 
 
 _SPLIT_ROW = re.compile(r"(?<!\\)\|")
 
 
 def city_from_file(path: Path | str) -> CityProfile:
-    """A user-defined city from a file in the city record format (front matter + ``## Drivers`` table)."""
-    text = Path(path).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
-    if not text.startswith("---\n") or "\n---" not in text[4:]:
-        raise CityInvalid(f"{path}: a city file starts with YAML front matter between two '---' lines")
-    end = text.index("\n---", 4)
-    front = yaml.safe_load(text[4:end]) or {}
-    if not isinstance(front, dict):
-        raise CityInvalid(f"{path}: front matter must be a mapping")
-    titles = {str(s.get("id")): str(s.get("title", "")) for s in front.get("sources") or [] if isinstance(s, dict)}
+    """A user-defined city from a file in the city record format (front matter + ``## Drivers`` table).
+
+    A missing file raises :class:`CityFileNotFound`; a file that is too large, not UTF-8, or whose front matter is
+    not plain YAML (aliases are refused: they can expand without bound) raises :class:`CityInvalid`."""
+    front, body = _read_city_file(Path(path))
+    sources = front.get("sources") or []
+    aliases = front.get("aliases") or []
+    if not isinstance(sources, list) or not isinstance(aliases, list):
+        raise CityInvalid(f"{Path(path).name}: 'sources' and 'aliases' in the front matter must be lists")
+    titles = {str(s.get("id")): str(s.get("title", "")) for s in sources if isinstance(s, dict)}
     cid = str(front.get("id") or Path(path).stem)
     drivers: dict[str, dict[str, Any]] = {}
     header: list[str] = []
     in_drivers = False
-    for line in text[end + 4:].split("\n"):
+    for line in body.split("\n"):
         if line.startswith("## "):
             in_drivers = line[3:].strip() == "Drivers"
             header = []
@@ -253,7 +260,42 @@ def city_from_file(path: Path | str) -> CityProfile:
                             "source": source_label(cid, row.get("source", ""), titles)}
     prof = city_from_dict({"id": cid, "name": front.get("name") or front.get("title") or cid,
                            "country": front.get("country", ""), "drivers": drivers})
-    return replace(prof, aliases=tuple(str(a) for a in front.get("aliases") or ()))
+    return replace(prof, aliases=tuple(str(a) for a in aliases))
+
+
+def _read_city_file(p: Path) -> tuple[dict[str, Any], str]:
+    """The front matter (a mapping) and the body of a city file, every way of failing as a KbError sentence."""
+    name = p.name
+    try:
+        if p.stat().st_size > MAX_CITY_FILE_BYTES:
+            raise CityInvalid(f"{name}: the city file is larger than {MAX_CITY_FILE_BYTES:,} bytes")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise CityFileNotFound(f"no city file {name} (give a city id or name, or the path of a city record "
+                               "file .md)") from None
+    except OSError as exc:
+        raise CityInvalid(f"{name}: the city file cannot be read ({exc.strerror or 'not a readable file'})") from None
+    try:
+        text = data.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        raise CityInvalid(f"{name}: the city file is not UTF-8 text") from None
+    if not text.startswith("---\n") or "\n---" not in text[4:]:
+        raise CityInvalid(f"{name}: a city file starts with YAML front matter between two '---' lines")
+    end = text.index("\n---", 4)
+    head = text[4:end]
+    try:
+        if any(isinstance(t, yaml.AliasToken | yaml.AnchorToken) for t in yaml.scan(head)):
+            raise CityInvalid(f"{name}: the front matter uses YAML anchors or aliases (& / *); write the values out")
+        front = yaml.safe_load(head) or {}
+    except RecursionError:
+        raise CityInvalid(f"{name}: the front matter is nested too deeply") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 2}" if where is not None else ""
+        raise CityInvalid(f"{name}: the front matter is not valid YAML{line}") from None
+    if not isinstance(front, dict):
+        raise CityInvalid(f"{name}: front matter must be a mapping")
+    return front, text[end + 4:]
 
 
 def compare(a: CityProfile, b: CityProfile) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from kb.errors import InvalidInput
 from kb.records.vocab import CARRIERS, MODEL_KEYS
+from kb.replication.bounds import MAX_SAMPLES, check, param_bound
 from kb.replication.cities import CityProfile
 from kb.replication.factors import CarrierFactors, Factor, carrier_factors, driver_input
 from kb.replication.inputs import OPTIONAL_KEYS, Input, MeasureType, ParameterMissing
@@ -183,7 +184,8 @@ def _resolve_params(mt: MeasureType, overrides: Mapping[str, float | Input]) -> 
             params[key] = ov
         elif ov is not None:
             base = mt.params.get(key)
-            params[key] = Input.fixed(base.name if base else key.replace("_", " "), key, float(ov),
+            value = check(ov, param_bound(key), f"parameter '{key}' of {mt.id}", PortfolioInvalid)
+            params[key] = Input.fixed(base.name if base else key.replace("_", " "), key, value,
                                       base.unit if base else "",
                                       "estimate", "entered by the user", measure=mt.id)
         elif key in mt.params:
@@ -328,8 +330,8 @@ def sensitivity(plan: Plan, metrics: Sequence[str] = SENSITIVITY_METRICS
 
 def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED) -> Estimate:
     """Percentiles of every metric, the assumption table and the sensitivity for a prepared plan."""
-    if samples < 1:
-        raise PortfolioInvalid("samples must be at least 1")
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise PortfolioInvalid(f"samples: {samples} is outside the allowed range (from 1 to {MAX_SAMPLES:,})")
     sims = plan.simulate(samples, seed)
     central = plan.central()
     metrics = {name: Metric(name, METRICS[name][0], METRICS[name][1], *percentiles(arr), central[name])

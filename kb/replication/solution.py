@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ from sqlalchemy import Engine
 
 from kb.errors import InvalidInput, NotFound
 from kb.records.vocab import MODEL_KEYS
+from kb.replication.bounds import check, param_bound, scale_bound
 from kb.replication.cities import CityProfile, DriverMissing, find_city
 from kb.replication.inputs import (
     OPTIONAL_KEYS,
@@ -139,14 +139,15 @@ def solution_items(si: SolutionInputs, scale: float | Mapping[str, float] | None
     sol = si.record.id
     primary = si.types[0]
     chosen: dict[str, float] = {}
+    units = {mt.id: mt.scale_unit for mt in si.types}
     if isinstance(scale, Mapping):
-        chosen = {k: float(v) for k, v in scale.items()}
-        unknown = set(chosen) - {mt.id for mt in si.types}
+        unknown = set(scale) - set(units)
         if unknown:
             raise EstimateInvalid(f"solution '{sol}' has no measure type {', '.join(sorted(unknown))} "
                              f"(it has {', '.join(mt.id for mt in si.types)})")
+        chosen = {k: check(v, scale_bound(units[k]), f"scale of {k}", EstimateInvalid) for k, v in scale.items()}
     elif scale is not None:
-        chosen[primary.id] = float(scale)
+        chosen[primary.id] = check(scale, scale_bound(primary.scale_unit), f"scale of {primary.id}", EstimateInvalid)
     items = []
     for mt in si.types:
         src = si.source_scales.get(mt.id)
@@ -180,10 +181,9 @@ def user_params(si: SolutionInputs, params: Mapping[str, float]) -> dict[str, di
             raise EstimateInvalid(f"parameter '{raw_key}': the solution has no measure type '{mt_id}'")
         if not targets:
             raise EstimateInvalid(f"parameter '{raw_key}': no measure type of this solution uses '{key}'")
-        if not math.isfinite(float(value)) or float(value) < 0:
-            raise EstimateInvalid(f"parameter '{raw_key}': {value} is not a number of zero or more")
+        v = check(value, param_bound(key), f"parameter '{raw_key}'", EstimateInvalid)
         for mt in targets:
-            out[mt.id][key] = float(value)
+            out[mt.id][key] = v
     return out
 
 

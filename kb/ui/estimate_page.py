@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from kb.replication.bounds import MAX_SCALE, param_bound
 from kb.replication.fit import lighthouse_solutions
 from kb.replication.simulation import METRICS, Estimate
 from kb.replication.solution import estimate_solution, missing_params, read_solution
@@ -36,14 +37,18 @@ def render() -> None:
             hint = f"At the source site: {src.value:g} {mt.scale_unit} ({src.evidence})"
         else:
             known, hint = None, "The source record gives no scale: enter yours."
-        v = col.number_input(f"Scale of {mt.title} ({mt.scale_unit})", min_value=0.0, value=known,
+        if known is not None and known > MAX_SCALE:
+            known = None  # out of range for the input; the library refuses it anyway
+        # the bounds are the library's (kb.replication.bounds); estimate_solution checks them again
+        v = col.number_input(f"Scale of {mt.title} ({mt.scale_unit})", min_value=0.0, max_value=MAX_SCALE, value=known,
                              key=f"scale_{sol_id}_{mt.id}", help=hint)
         if v is not None:
             scales[mt.id] = v
     params: dict[str, float] = {}
     for mt_id, key in missing_params(si):
-        v = st.number_input(f"{key.replace('_', ' ').capitalize()} for {mt_id} (no source gives it)", min_value=0.0,
-                            value=None, key=f"param_{sol_id}_{mt_id}_{key}",
+        bound = param_bound(key)
+        v = st.number_input(f"{key.replace('_', ' ').capitalize()} for {mt_id} (no source gives it)",
+                            min_value=bound.low, max_value=bound.high, value=None, key=f"param_{sol_id}_{mt_id}_{key}",
                             help="The measure-type record declares this parameter missing: enter your own "
                                  "assumption; it is labelled 'entered by the user' in the assumptions.")
         if v is None:

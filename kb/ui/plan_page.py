@@ -12,8 +12,18 @@ import streamlit as st
 from kb.accounts import PermissionDenied
 from kb.briefs.plan import build_plan_brief
 from kb.plans.evaluate import PlanContext, PlanResult, load_context, run_plan
-from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, keep_or_enter, parse_plan, to_toml
+from kb.plans.model import (
+    BOUNDS,
+    Figure,
+    PlanError,
+    PlanMeasure,
+    PlanSpec,
+    keep_or_enter,
+    parse_plan_bytes,
+    to_toml,
+)
 from kb.plans.saved import list_plans, load_plan, save_plan
+from kb.replication.bounds import MAX_SCALE
 from kb.replication.cities import list_cities
 from kb.store import catalog
 from kb.text import fold
@@ -60,7 +70,8 @@ def _load(start: str) -> tuple[str, PlanSpec | None]:
         up = st.file_uploader("Plan file (.toml)", type=["toml"], key="plan_upload")
         if up is None:
             return "up:", None
-        return f"up:{up.file_id}", parse_plan(up.getvalue().decode("utf-8-sig"), up.name)
+        # size, encoding, depth and every figure checked by the library: a PlanError is shown by render()
+        return f"up:{up.file_id}", parse_plan_bytes(up.getvalue(), up.name)
     return "new", _new_district()
 
 
@@ -100,9 +111,12 @@ def _district(base: PlanSpec) -> PlanSpec:
     city = c2.selectbox("City", city_ids, format_func=lambda i: cities.get(i, i), key="plan_city")
     c1, c2, c3 = st.columns(3)
     # An empty field (None in the session state, see _reset) reads back as None: the figure is left out.
-    homes: float | None = c1.number_input("Homes", min_value=0.0, step=10.0, key="plan_homes")
-    floor: float | None = c2.number_input("Residential floor area (m²)", min_value=0.0, step=1000.0, key="plan_floor")
-    roof: float | None = c3.number_input("Usable roof area for PV (m²)", min_value=0.0, step=500.0, key="plan_roof")
+    homes: float | None = c1.number_input("Homes", min_value=0.0, max_value=BOUNDS["homes"].high, step=10.0,
+                                          key="plan_homes")
+    floor: float | None = c2.number_input("Residential floor area (m²)", min_value=0.0,
+                                          max_value=BOUNDS["floor_area"].high, step=1000.0, key="plan_floor")
+    roof: float | None = c3.number_input("Usable roof area for PV (m²)", min_value=0.0,
+                                         max_value=BOUNDS["roof_area"].high, step=500.0, key="plan_roof")
     c1, c2, c3 = st.columns(3)
     gas = c1.number_input("Share of heat from gas", 0.0, 1.0, step=0.05, key="plan_share_gas")
     dh = c2.number_input("Share of heat from district heat", 0.0, 1.0, step=0.05, key="plan_share_dh")
@@ -115,7 +129,8 @@ def _district(base: PlanSpec) -> PlanSpec:
     factors = dict(base.factors)
     if dh > 0:
         pef: float | None = st.number_input(
-            "Primary energy factor of the district heat (kWh/kWh; ask the heat company)", min_value=0.0, step=0.05,
+            "Primary energy factor of the district heat (kWh/kWh; ask the heat company)", min_value=0.0,
+            max_value=BOUNDS["pef"].high, step=0.05,
             key="plan_pef_dh", help="No sourced factor for district heat is in the knowledge base.")
         if pef:
             factors["pef_district_heat"] = _entered(base.factors.get("pef_district_heat"), pef, "kWh/kWh")
@@ -152,7 +167,7 @@ def _measures(ctx: PlanContext) -> None:
         tid = c1.selectbox("Measure type", types,
                            format_func=lambda t: f"{ctx.types[t].title} ({ctx.types[t].scale_unit})",
                            key="plan_add_type")
-        scale = c2.number_input("Scale", min_value=0.0, value=100.0, key="plan_add_scale")
+        scale = c2.number_input("Scale", min_value=0.0, max_value=MAX_SCALE, value=100.0, key="plan_add_scale")
         disp = c3.selectbox("Replaces", list(DISPLACES), format_func=DISPLACES.__getitem__, key="plan_add_displaces")
         if st.form_submit_button("Add measure") and tid is not None:  # no measure type to choose: nothing to add
             ss["plan_measures"].append(PlanMeasure(tid, Figure.of(scale), disp))
