@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from kb.cli.common import add_db, settings
+from kb.cli.common import add_db, print_json, settings
 from kb.plans.model import read_plan
 from kb.store import catalog, database
 
@@ -56,7 +55,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         brief = build_plan_brief(result, args.date or dt.date.today().isoformat(), version)
         out.write_bytes(render(brief, fmt))
     if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        print_json(data)
         return 0
     print(f"{data['district']} — {data['city_name']}")
     print(f"primary-energy balance (generation − consumption), P50 (P10 – P90): {_rng(data['balance'])}")
