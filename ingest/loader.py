@@ -90,8 +90,8 @@ def walk_corpus(root: Path, corpus: Path | None = None) -> tuple[list[Path], lis
 
 
 def find_files(root: Path) -> list[Path]:
-    """Record files under ``root`` (see :func:`walk_corpus`; files linked from outside ``root`` are left out)."""
-    return walk_corpus(root)[0]
+    """``root`` itself if a file (named on purpose), else the record files :func:`walk_corpus` finds under it."""
+    return [root] if root.is_file() else walk_corpus(root)[0]
 
 
 def _corpus_of(root: Path, corpus_root: Path | None) -> tuple[Path, str]:

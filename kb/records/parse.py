@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from markdown_it import MarkdownIt
@@ -29,7 +29,8 @@ MISSING_MARKS = {"", "—", "–", "-", "n/a"}
 _CITE = re.compile(r"\[((?:S\d+[a-z]?)(?:\s*[;,]\s*S\d+[a-z]?)*)\]")
 _MD = MarkdownIt("commonmark").enable("table")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when present: same rules, faster
-_RESOLVER = yaml.resolver.Resolver()
+# the implicit tags of plain scalars (int, float, bool, null, timestamp), as the safe loader resolves them
+_RESOLVE = cast(Callable[[type, str, tuple[bool, bool]], str], yaml.resolver.Resolver().resolve)
 _MAP_TAGS = (None, "!", "tag:yaml.org,2002:map")
 _SEQ_TAGS = (None, "!", "tag:yaml.org,2002:seq")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -166,10 +167,11 @@ def _load_yaml(text: str, name: str) -> tuple[Any, dict[str, int]]:
         for ev in yaml.parse(text, Loader=_YAML_LOADER):
             line = ev.start_mark.line + 2 if ev.start_mark is not None else 2
             if isinstance(ev, yaml.AliasEvent):
-                raise refuse(line, f"YAML alias '*{ev.anchor}' in front matter: aliases are not allowed, "
-                                   "write the value out")
+                raise refuse(line, f"YAML alias '*{ev.anchor}' in front matter: anchors and aliases are not "
+                                   "allowed, write the value out")
             if isinstance(ev, yaml.NodeEvent) and ev.anchor is not None:
-                raise refuse(line, f"YAML anchor '&{ev.anchor}' in front matter: anchors are not allowed")
+                raise refuse(line, f"YAML anchor '&{ev.anchor}' in front matter: anchors and aliases are not "
+                                   "allowed, write the value out")
             if isinstance(ev, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
@@ -208,10 +210,10 @@ def _scalar(constructor: yaml.constructor.SafeConstructor, ev: yaml.ScalarEvent,
             refuse: Callable[[int, str], RecordInvalid]) -> Any:
     tag = ev.tag
     if tag is None or tag == "!":
-        tag = _RESOLVER.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+        tag = _RESOLVE(yaml.ScalarNode, ev.value, ev.implicit)
     if tag == _MERGE_TAG:
         raise refuse(line, "YAML merge key '<<' in front matter: write the fields out")
-    node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, ev.style)
+    node = yaml.ScalarNode(tag, ev.value, None, None, ev.style)  # the line is reported by the caller
     shown = ev.value if len(ev.value) <= 40 else ev.value[:40] + "…"
     try:
         value = constructor.construct_object(node, deep=True)
