@@ -30,10 +30,12 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(msg, file=sys.stderr, flush=True)
 
+    # a part of the corpus (a sub-folder, one file) keeps the paths of the whole: they are stored relative to it
+    corpus = settings.solutions_dir if root.resolve().is_relative_to(settings.solutions_dir.resolve()) else None
     result = run_ingest(root, settings.db_path, make_embedder(settings.model), strict=args.strict,
-                        progress=progress)
+                        progress=progress, corpus_root=corpus)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     else:
         for e in result.errors:
             print(str(e), file=sys.stderr)

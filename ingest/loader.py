@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,42 +41,107 @@ class IngestResult:
                 "errors": [e.to_dict() for e in self.errors]}
 
 
-def find_files(root: Path) -> list[Path]:
-    """Record files under ``root``: every ``*.md`` except README.md (or ``root`` itself if a file)."""
+def _outside(path: Path, corpus: Path) -> bool:
+    """True when ``path`` (followed through every symbolic link) leads outside the folder ``corpus``."""
+    try:
+        return not path.resolve().is_relative_to(corpus)
+    except (OSError, RuntimeError):  # a link loop counts as outside: nothing sane lies behind it
+        return True
+
+
+def walk_corpus(root: Path, corpus: Path | None = None) -> tuple[list[Path], list[RecordError], list[Path]]:
+    """Record files under ``root`` (every ``*.md`` except README.md, or ``root`` itself if a file), in path order.
+
+    A file or folder reached through a symbolic link that leads outside ``corpus`` (default ``root``) is refused
+    with ``path: reason``; a linked folder that stays inside is not followed (its files are found where they are).
+    Returns the files, those errors and the folders that could not be read.
+    """
+    corpus_abs = (corpus or (root if root.is_dir() else root.parent)).resolve()
+    outside = "is a symbolic link that leads outside the corpus folder; records must live inside it"
     if root.is_file():
-        return [root]
-    return sorted(p for p in root.rglob("*.md") if p.name.lower() != "readme.md" and p.is_file())
-
-
-def parse_tree(root: Path, progress: Progress | None = None) -> tuple[list[Record], list[RecordError], set[str]]:
-    """Parse and validate every file; return valid records, errors and the paths of invalid files."""
-    records: list[Record] = []
+        if _outside(root, corpus_abs):
+            return [], [RecordError(str(root), 0, outside)], []
+        return [root], [], []
+    files: list[Path] = []
     errors: list[RecordError] = []
-    bad_paths: set[str] = set()
-    files = find_files(root)
-    seen: dict[str, str] = {}
+    unreadable: list[Path] = []
+
+    def fail(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else root
+        unreadable.append(where)
+        errors.append(RecordError(str(where), 0, f"cannot read folder: {exc.strerror or exc}; "
+                                                 "its records stay as they were"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=fail):
+        here = Path(dirpath)
+        for d in sorted(dirnames):
+            if (here / d).is_symlink() and _outside(here / d, corpus_abs):
+                errors.append(RecordError(str(here / d), 0, f"folder {outside}"))
+        for f in filenames:
+            path = here / f
+            if not f.endswith(".md") or f.lower() == "readme.md" or not path.is_file():
+                continue  # a dangling link is a file that is gone
+            if path.is_symlink() and _outside(path, corpus_abs):
+                errors.append(RecordError(str(path), 0, f"file {outside}"))
+                continue
+            files.append(path)
+    files.sort(key=lambda q: q.relative_to(root).parts)
+    return files, errors, unreadable
+
+
+def find_files(root: Path) -> list[Path]:
+    """``root`` itself if a file (named on purpose), else the record files :func:`walk_corpus` finds under it."""
+    return [root] if root.is_file() else walk_corpus(root)[0]
+
+
+def _corpus_of(root: Path, corpus_root: Path | None) -> tuple[Path, str]:
+    """The corpus folder (resolved) and the prefix of ``root`` inside it ("" when ``root`` is the corpus)."""
+    base = root if root.is_dir() else root.parent
+    corpus = (corpus_root or base).resolve()
+    here = root.resolve() if root.is_dir() else root.parent.resolve() / root.name
+    if not here.is_relative_to(corpus):
+        corpus = base.resolve()
+    return corpus, here.relative_to(corpus).as_posix() if here != corpus else ""
+
+
+def _key(path: Path, root: Path, prefix: str) -> str:
+    """Where a walked file lies, relative to the corpus folder, as stored in ``record.path``."""
+    rel = path.relative_to(root).as_posix() if path != root else ""
+    return "/".join(x for x in (prefix, rel) if x and x != ".")
+
+
+def parse_tree(root: Path, progress: Progress | None = None,
+               corpus_root: Path | None = None) -> tuple[list[Record], list[RecordError], set[str]]:
+    """Parse and validate every file; return valid records, errors and the paths of invalid files.
+
+    Each record's ``path`` is its file relative to the corpus folder (``corpus_root``, default ``root``), the key of
+    its identity; ``display_path`` is the path as walked, which errors name. Two valid files with the same id are
+    both returned: :func:`claim_ids` decides between them with what the database knows.
+    """
+    records: list[Record] = []
+    corpus, prefix = _corpus_of(root, corpus_root)
+    files, errors, unreadable = walk_corpus(root, corpus)
+    bad_paths: set[str] = {_key(d, root, prefix) for d in unreadable}
+    bad_paths |= {_key(Path(e.file), root, prefix) for e in errors}
     for n, path in enumerate(files, start=1):
         display = str(path)
+        key = _key(path, root, prefix)
         try:
             rec, errs = parse_file(path, display)
         except RecordInvalid as exc:
             errors.extend(exc.errors)
-            bad_paths.add(str(path.resolve()))
+            bad_paths.add(key)
             continue
         except OSError as exc:
             errors.append(RecordError(display, 1, f"cannot read file: {exc.strerror or exc}"))
-            bad_paths.add(str(path.resolve()))
+            bad_paths.add(key)
             continue
         errs = errs + validate_record(rec)
-        if not errs and rec.id in seen:
-            errs.append(RecordError(display, rec.line_of("id"),
-                                    f"duplicate id '{rec.id}': already used by {seen[rec.id]}"))
         if errs:
             errors.extend(errs)
-            bad_paths.add(str(path.resolve()))
+            bad_paths.add(key)
             continue
-        seen[rec.id] = display
-        rec.path = str(path.resolve())
+        rec.path = key
         rec.display_path = display
         records.append(rec)
         if progress and (n % 25 == 0 or n == len(files)):
@@ -83,32 +149,106 @@ def parse_tree(root: Path, progress: Progress | None = None) -> tuple[list[Recor
     return records, errors, bad_paths
 
 
+def stored_key(path: str, corpus: Path) -> str:
+    """A stored ``record.path`` as a corpus-relative key; rows written before paths were relative held the resolved
+    absolute file, which becomes relative when it lies in ``corpus`` and stays absolute (foreign) otherwise."""
+    p = Path(path)
+    if path and p.is_absolute() and p.is_relative_to(corpus):
+        return p.relative_to(corpus).as_posix()
+    return path
+
+
+def _under(key: str, prefix: str) -> bool:
+    return not prefix or key == prefix or key.startswith(prefix + "/")
+
+
+def claim_ids(records: list[Record], owners: dict[str, tuple[str, str]],
+              held: Callable[[str], bool]) -> tuple[list[Record], list[RecordError], set[str]]:
+    """Decide which file may hold each id; return the records kept, the refusals and the keys of refused files.
+
+    ``owners`` maps an id in the database to its file's key and the path to name it by; ``held(key)`` is true when
+    that file is not read validly in this run yet keeps what it had (invalid now, unreadable, or outside this run).
+    The owner keeps its id while its file still claims it or is held; any other file claiming the id is refused,
+    naming the owner. An id nobody holds (new, or its file gone or now holding another id) goes to a file only when
+    exactly one claims it: when several claim it, every one is refused, each naming the others, whatever their
+    order (sorting first is no way to take a record over).
+    """
+    by_id: dict[str, list[Record]] = {}
+    for r in records:
+        by_id.setdefault(r.id, []).append(r)
+    kept: list[Record] = []
+    errors: list[RecordError] = []
+    refused: set[str] = set()
+
+    def refuse(r: Record, why: str) -> None:
+        errors.append(RecordError(r.display_path, r.line_of("id"), f"duplicate id '{r.id}': {why}"))
+        refused.add(r.path)
+
+    for r in records:
+        claimants = by_id[r.id]
+        owner = owners.get(r.id)
+        if owner is not None:
+            key, name = owner
+            if r.path == key:
+                kept.append(r)
+                continue
+            here = next((c for c in claimants if c.path == key), None)
+            if here is not None or held(key):
+                refuse(r, f"it belongs to {here.display_path if here else name}; this file cannot take it over "
+                          "(give it another id)")
+                continue
+        if len(claimants) > 1:
+            others = ", ".join(c.display_path for c in claimants if c is not r)
+            refuse(r, f"also claimed by {others}; none of these files is loaded until each has its own id")
+        else:
+            kept.append(r)
+    return kept, errors, refused
+
+
 def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: bool = False,
-               progress: Progress | None = None) -> IngestResult:
-    """Validate and load the records under ``root`` into ``db``; see README for the guarantees."""
+               progress: Progress | None = None, corpus_root: Path | str | None = None) -> IngestResult:
+    """Validate and load the records under ``root`` into ``db``; see README for the guarantees.
+
+    Record paths are stored relative to ``corpus_root`` (default: ``root``, or its folder when ``root`` is a file),
+    so a database follows its corpus to another folder or server; ingesting a part of the corpus (a sub-folder or a
+    file) should name the whole corpus here, or its records would read as other files.
+    """
     t0 = time.perf_counter()
     root = Path(root)
     result = IngestResult()
     if not root.exists():
         result.errors.append(RecordError(str(root), 0, "no such file or directory"))
         return result
-    records, errors, bad_paths = parse_tree(root, progress)
+    corpus, prefix = _corpus_of(root, Path(corpus_root) if corpus_root is not None else None)
+    records, errors, bad_paths = parse_tree(root, progress, corpus)
     engine = database.get_engine(db)
-    root_abs = root.resolve()
     with database.read_session(engine) as s:
         existing = {r.id: r for r in s.exec(select(RecordRow))}
         stored_model = store.get_meta(s, "model")
         chunk_models = {rid: m for rid, m in s.exec(select(ChunkRow.record_id, ChunkRow.model))}
-    run_ids = {r.id for r in records}
+    keys = {rid: stored_key(row.path, corpus) for rid, row in existing.items()}
 
-    def in_scope(row: RecordRow) -> bool:
-        if row.origin != "file" or not row.path:
+    def in_scope(key: str) -> bool:
+        """A stored file this run answers for: under ``root``, or gone (a foreign absolute path counts as under the
+        whole corpus: it was loaded from outside it, through a link or another root)."""
+        if not key:
             return False
-        p = Path(row.path)
-        return p == root_abs or root_abs in p.parents or not p.exists()
+        p = Path(key)
+        if p.is_absolute():
+            return not prefix or not p.exists()
+        return _under(key, prefix) or not (corpus / key).exists()
 
+    def kept_back(key: str) -> bool:  # invalid this run, or in a folder that could not be read: keep what was
+        return any(_under(key, bad) if bad else True for bad in bad_paths)
+
+    owners = {rid: (keys[rid], row.display_path or keys[rid]) for rid, row in existing.items()
+              if row.origin == "file" and keys[rid]}
+    records, claim_errors, refused = claim_ids(records, owners, lambda k: kept_back(k) or not in_scope(k))
+    errors.extend(claim_errors)
+    bad_paths |= refused
+    run_ids = {r.id for r in records}
     removed = [rid for rid, row in existing.items()
-               if rid not in run_ids and in_scope(row) and row.path not in bad_paths]
+               if rid not in run_ids and row.origin == "file" and in_scope(keys[rid]) and not kept_back(keys[rid])]
     others = {rid: row.kind for rid, row in existing.items() if rid not in run_ids and rid not in removed}
     while True:  # drop records whose references fail, until stable
         ref_errs = validate_references(records, others)
@@ -128,7 +268,8 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
     model = embedder.name
     changed = [r for r in records
                if r.id not in existing or existing[r.id].content_hash != r.content_hash
-               or existing[r.id].path != r.path or chunk_models.get(r.id) != model]
+               or existing[r.id].path != r.path or existing[r.id].origin != "file"
+               or chunk_models.get(r.id) != model]
     chunks = {r.id: store.chunk_texts(r) for r in changed}
     hashes = {c.hash(model) for cs in chunks.values() for c in cs}
     with database.read_session(engine) as s:

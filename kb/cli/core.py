@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
-from kb.cli.common import add_db, settings
+from kb.cli.common import add_db, print_json, settings
 from kb.store import catalog, database
 
 
 def _engine(args: argparse.Namespace) -> Engine:
     return database.get_engine(settings(args).db_path, create=False)
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_stats(args: argparse.Namespace) -> int:
     st = catalog.stats(_engine(args))
     if args.json:
-        _print_json(st)
+        print_json(st)
     else:
         kinds = ", ".join(f"{v} {k}" for k, v in st["records"].items())
         print(f"records: {kinds}\nchunks: {st['chunks']} ({st['embeddings']} embedded)\n"
@@ -68,7 +62,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     rows = catalog.list_records(_engine(args), kind=args.kind, city=args.city)
     if args.json:
-        _print_json([{"id": r.id, "kind": r.kind, "title": r.title, "city": r.city} for r in rows])
+        print_json([{"id": r.id, "kind": r.kind, "title": r.title, "city": r.city} for r in rows])
     else:
         for r in rows:
             print(f"{r.id:<42} {r.kind:<13} {r.city:<12} {r.title}")
@@ -78,7 +72,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     rec = catalog.get_record(_engine(args), args.id)
     if args.json:
-        _print_json(rec.to_dict())
+        print_json(rec.to_dict())
         return 0
     print(f"{rec.title}  [{rec.kind}, {rec.city or '-'}, {rec.status or '-'}]  {rec.id}")
     for sec in rec.sections:
@@ -105,7 +99,7 @@ def cmd_overview(args: argparse.Namespace) -> int:
         write_overview(readme, catalog.overview_markdown(ov))
         print(f"updated {readme}")
     elif args.json:
-        _print_json(ov)
+        print_json(ov)
     else:
         print(catalog.overview_markdown(ov))
     return 0

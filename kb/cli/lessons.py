@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from sqlalchemy import Engine
 
 from kb import accounts
 from kb.cli import users
-from kb.cli.common import CliError, add_db, settings
+from kb.cli.common import CliError, add_db, print_json, settings
 from kb.embeddings import Embedder, make_embedder
 from kb.lessons import service as lessons
 from kb.lessons.format import CONTENT_FIELDS, input_from_record, to_markdown
@@ -44,8 +43,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     rows = lessons.list_lessons(users.engine_for(args), users.operator(), status=args.status)
     if args.json:
-        print(json.dumps([{"id": r.id, "title": r.title, "status": r.status, "solutions": r.solutions,
-                           "outcome": r.outcome, "author": r.author} for r in rows], ensure_ascii=False, indent=2))
+        print_json([{"id": r.id, "title": r.title, "status": r.status, "solutions": r.solutions,
+                     "outcome": r.outcome, "author": r.author} for r in rows])
         return 0
     for r in rows:
         print(f"{r.id:<44} {r.status:<10} {r.outcome:<7} {r.author:<16} {r.title}")

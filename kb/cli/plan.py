@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from kb.cli.brief import check_output, write_output
-from kb.cli.common import CliError, add_db, settings
+from kb.cli.common import CliError, add_db, print_json, settings
 from kb.plans.model import read_plan
 from kb.replication.bounds import MAX_SAMPLES, SAMPLES, SEED, check
 from kb.store import catalog, database
@@ -67,7 +66,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         brief = build_plan_brief(result, args.date or dt.date.today().isoformat(), version)
         write_output(out, render(brief, fmt), "--brief")
     if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        print_json(data)
         return 0
     print(f"{data['district']} — {data['city_name']}")
     print(f"primary-energy balance (generation − consumption), P50 (P10 – P90): {_rng(data['balance'])}")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from sqlalchemy import Engine
 
-from kb.cli.common import CliError, add_db, settings
+from kb.cli.common import CliError, add_db, print_json, settings
 from kb.replication.bounds import BUDGET, MAX_SAMPLES, SAMPLES, SEED, Bound, check
 from kb.replication.cities import CityProfile, city_from_file, compare, find_city, list_cities
 from kb.store import database
@@ -16,10 +15,6 @@ from kb.store import database
 
 def _engine(args: argparse.Namespace) -> Engine:
     return database.get_engine(settings(args).db_path, create=False)
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -114,7 +109,7 @@ def cmd_cities(args: argparse.Namespace) -> int:
         a, b = (find_city(engine, n) for n in args.compare)
         rows = compare(a, b)
         if args.json:
-            _print_json({"a": a.id, "b": b.id, "drivers": rows})
+            print_json({"a": a.id, "b": b.id, "drivers": rows})
         else:
             print(f"{'driver':<32} {a.name:>12} {b.name:>12}  unit")
             for r in rows:
@@ -122,7 +117,7 @@ def cmd_cities(args: argparse.Namespace) -> int:
         return 0
     cities = list_cities(engine)
     if args.json:
-        _print_json([c.to_dict() for c in cities])
+        print_json([c.to_dict() for c in cities])
     else:
         for c in cities:
             print(f"{c.id:<12} {c.name:<12} {c.country:<3} {c.role:<10} missing: {', '.join(c.missing) or '-'}")
@@ -146,7 +141,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     embedder = make_embedder(settings(args).model) if args.needs else None
     ranked = match(engine, city, needs=args.needs, budget=args.budget, embedder=embedder, limit=args.limit)
     if args.json:
-        _print_json([m.to_dict() for m in ranked])
+        print_json([m.to_dict() for m in ranked])
     else:
         for m in ranked:
             print(f"{m.fit:.2f}  {m.id:<36} {m.title}")
@@ -167,7 +162,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
                             seed=args.seed, tariff=args.tariff, params=parse_params(args.param))
     data = est.to_dict()
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     print(f"{data['solution']['title']} → {city.name}, scale {data['scale']['value']:g} {data['scale']['unit']}")
     print(f"{'metric':<22} {'P10':>14} {'P50':>14} {'P90':>14}  unit")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from kb.cli.common import add_db, settings
+from kb.cli.common import add_db, print_json, settings
 from kb.embeddings import Embedder, make_embedder
 from kb.replication import cities
 from kb.search.engine import FACETS, SearchEngine
@@ -61,7 +60,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     res = search.search(args.query, filters=filters, limit=args.limit, mode=args.mode)
     rows = [h.to_json() for h in res.hits]
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print_json(rows)
         return 0
     if res.language_note:
         print(res.language_note)
@@ -77,7 +76,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_similar(args: argparse.Namespace) -> int:
     hits = _search_engine(args).similar(args.id, limit=args.limit)
     if args.json:
-        print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
+        print_json([h.to_json() for h in hits])
     else:
         for h in hits:
             print(f"{h.score:.4f}  {h.id}  [{h.kind}, {h.city or '-'}]  {h.title}")

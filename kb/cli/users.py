@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 
 from sqlalchemy import Engine
 
 from kb import accounts
-from kb.cli.common import CliError, add_db, settings
+from kb.cli.common import CliError, add_db, print_json, settings
 from kb.store import database
 
 
@@ -72,9 +71,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     users = accounts.list_users(engine_for(args))
     if args.json:
-        print(json.dumps([{"name": u["name"], "role": u["role"], "disabled": u["disabled"],
-                           "last_login": u["last_login"].isoformat() if u["last_login"] else None}
-                          for u in users], indent=2))
+        print_json([{"name": u["name"], "role": u["role"], "disabled": u["disabled"],
+                     "last_login": u["last_login"].isoformat() if u["last_login"] else None} for u in users])
         return 0
     for u in users:
         state = "disabled" if u["disabled"] else "active"

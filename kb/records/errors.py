@@ -9,14 +9,15 @@ from kb.errors import InvalidInput
 
 @dataclass(frozen=True)
 class RecordError:
-    """One problem in one record file, reported as ``path:line: reason``."""
+    """One problem in one record file, reported as ``path:line: reason`` (``path: reason`` when line is 0: a problem
+    with the file or folder itself, such as a symbolic link out of the corpus)."""
 
     file: str
     line: int
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
 
     def to_dict(self) -> dict[str, object]:
         return {"file": self.file, "line": self.line, "message": self.message}

@@ -75,7 +75,8 @@ class Section:
 class Record:
     """A whole record of any kind, as parsed from one Markdown file.
 
-    ``path`` is where the record was read from (resolved by ingest), ``display_path`` the path as the user gave it
+    ``path`` is where the record was read from (ingest makes it relative to the corpus folder: the key of the
+    record's identity), ``display_path`` the path as the user gave it
     (shown by ``kb show``; empty when the record was not read from a file), ``front_lines`` the line of each
     front-matter key in the file.
     """

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from markdown_it import MarkdownIt
@@ -14,13 +16,24 @@ from markdown_it.token import Token
 from kb.records.errors import RecordError, RecordInvalid
 from kb.records.model import Barrier, Quantity, Record, Section, Source
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
+# Limits of one record file, each far above the bundled corpus (largest: 16 KB file, 4.7 KB front matter, nesting
+# depth 4, 7 sections, 43 table lines): a file over any of them is refused as a whole with ``path:line: reason``.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+MAX_DEPTH = 20  # lists and mappings nested in front matter
+MAX_SECTIONS = 200  # ``##`` sections (each one is a chunk to embed)
+MAX_TABLE_ROWS = 2000  # table rows in the whole record
 ITEM_COLUMNS = ("item", "driver", "parameter", "measure", "figure")
 RANGE_COLUMNS = ("low", "mid", "high")
 MISSING_MARKS = {"", "—", "–", "-", "n/a"}
 _CITE = re.compile(r"\[((?:S\d+[a-z]?)(?:\s*[;,]\s*S\d+[a-z]?)*)\]")
 _MD = MarkdownIt("commonmark").enable("table")
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when present: same rules, faster
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when present: same rules, faster
+# the implicit tags of plain scalars (int, float, bool, null, timestamp), as the safe loader resolves them
+_RESOLVE = cast(Callable[[type, str, tuple[bool, bool]], str], yaml.resolver.Resolver().resolve)
+_MAP_TAGS = (None, "!", "tag:yaml.org,2002:map")
+_SEQ_TAGS = (None, "!", "tag:yaml.org,2002:seq")
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def parse_file(path: Path, display: str | None = None) -> tuple[Record, list[RecordError]]:
@@ -54,6 +67,8 @@ def parse_bytes(data: bytes, name: str) -> tuple[Record, list[RecordError]]:
 
 def parse_text(text: str, name: str) -> tuple[Record, list[RecordError]]:
     """Parse record text; return the record and the non-fatal errors found in its body."""
+    if len(text) > MAX_FILE_BYTES:
+        raise RecordInvalid([RecordError(name, 1, f"record is over the {MAX_FILE_BYTES // (1024 * 1024)} MB limit")])
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     front, front_lines, body_start = _front_matter(lines, name)
@@ -84,9 +99,97 @@ def _front_matter(lines: list[str], name: str) -> tuple[dict[str, Any], dict[str
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
     if end is None:
         raise RecordInvalid([RecordError(name, 1, "unclosed front matter: no closing '---' line")])
+    front_text = "\n".join(ln.rstrip() for ln in lines[1:end])  # trailing blanks carry no meaning; a tab chokes YAML
+    size = len(front_text.encode("utf-8"))
+    if size > MAX_FRONT_MATTER_BYTES:
+        raise RecordInvalid([RecordError(name, 2, f"front matter is {size // 1024} KB, over the "
+                                                  f"{MAX_FRONT_MATTER_BYTES // 1024} KB limit")])
+    data, key_lines = _load_yaml(front_text, name)
+    if data is None:
+        raise RecordInvalid([RecordError(name, 2, "front matter is empty: it needs id, kind and title")])
+    if not isinstance(data, dict):
+        raise RecordInvalid([RecordError(name, 2, f"front matter must be a mapping of fields, "
+                                                  f"not a {type(data).__name__}")])
+    return data, key_lines, end + 1
+
+
+class _Node:
+    """A list or mapping being built from YAML events; ``key`` is a mapping's key waiting for its value."""
+
+    __slots__ = ("key", "key_lines", "line", "value")
+
+    def __init__(self, value: dict[Any, Any] | list[Any], line: int):
+        self.value = value
+        self.line = line
+        self.key: tuple[Any, int] | None = None
+        self.key_lines: dict[str, int] = {}
+
+
+def _load_yaml(text: str, name: str) -> tuple[Any, dict[str, int]]:
+    """Front matter as Python data, built from the parser's events without recursion.
+
+    Refused with ``path:line: reason``: anchors and aliases (a 500-byte alias bomb expands to gigabytes), nesting
+    deeper than :data:`MAX_DEPTH`, duplicate keys, tags other than the plain scalar ones, merge keys, values that
+    cannot be read (a 13th month) and numbers that are not finite (``.nan``, ``.inf``, ``1.0e+400``). Returns the
+    data and the line of each top-level key.
+    """
+    constructor = yaml.constructor.SafeConstructor()
+    stack: list[_Node] = []
+    root: list[Any] = []
+    root_lines: dict[str, int] = {}
+    documents = 0
+
+    def refuse(line: int, reason: str) -> RecordInvalid:
+        return RecordInvalid([RecordError(name, line, reason)])
+
+    def add(value: Any, line: int) -> None:
+        if not stack:
+            root.append(value)
+            return
+        top = stack[-1]
+        if isinstance(top.value, list):
+            top.value.append(value)
+        elif top.key is None:
+            if isinstance(value, dict | list):
+                raise refuse(line, "a key in front matter must be plain text, not a list or mapping")
+            label = str(value)
+            if label in top.key_lines or value in top.value:
+                first = top.key_lines.get(label, top.line)
+                raise refuse(line, f"duplicate key '{label[:60]}' (first at line {first}, again at line {line}): "
+                                   "keep one")
+            top.key_lines[label] = line
+            top.key = (value, line)
+        else:
+            top.value[top.key[0]] = value
+            top.key = None
+
     try:
-        # trailing spaces and tabs carry no meaning in front matter, but PyYAML chokes on a trailing tab
-        data = yaml.load("\n".join(ln.rstrip() for ln in lines[1:end]), Loader=_YAML_LOADER)  # noqa: S506
+        for ev in yaml.parse(text, Loader=_YAML_LOADER):
+            line = ev.start_mark.line + 2 if ev.start_mark is not None else 2
+            if isinstance(ev, yaml.AliasEvent):
+                raise refuse(line, f"YAML alias '*{ev.anchor}' in front matter: anchors and aliases are not "
+                                   "allowed, write the value out")
+            if isinstance(ev, yaml.NodeEvent) and ev.anchor is not None:
+                raise refuse(line, f"YAML anchor '&{ev.anchor}' in front matter: anchors and aliases are not "
+                                   "allowed, write the value out")
+            if isinstance(ev, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise refuse(line, "front matter holds more than one YAML document")
+            elif isinstance(ev, yaml.ScalarEvent):
+                add(_scalar(constructor, ev, line, refuse), line)
+            elif isinstance(ev, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                is_map = isinstance(ev, yaml.MappingStartEvent)
+                if ev.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
+                    raise refuse(line, f"YAML tag '{ev.tag}' is not allowed in front matter")
+                if len(stack) >= MAX_DEPTH:
+                    raise refuse(line, f"front matter is nested more than {MAX_DEPTH} levels deep")
+                stack.append(_Node({} if is_map else [], line))
+            elif isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                done = stack.pop()
+                if not stack:
+                    root_lines.update(done.key_lines)
+                add(done.value, done.line)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = 2 + (mark.line if mark else 0)
@@ -94,24 +197,33 @@ def _front_matter(lines: list[str], name: str) -> tuple[dict[str, Any], dict[str
         if exc.context_mark is not None and exc.problem_mark is not None \
                 and exc.context_mark.line != exc.problem_mark.line:
             where = f" ({exc.context or 'construct'} started at line {exc.context_mark.line + 2})"
-        raise RecordInvalid([RecordError(name, line, f"YAML syntax error in front matter: "
-                                                     f"{exc.problem or exc}{where}")]) from None
+        raise refuse(line, f"YAML syntax error in front matter: {exc.problem or exc}{where}") from None
     except yaml.YAMLError as exc:
-        raise RecordInvalid([RecordError(name, 2, f"YAML error in front matter: {exc}")]) from None
-    if data is None:
-        raise RecordInvalid([RecordError(name, 2, "front matter is empty: it needs id, kind and title")])
-    if not isinstance(data, dict):
-        raise RecordInvalid([RecordError(name, 2, f"front matter must be a mapping of fields, "
-                                                  f"not a {type(data).__name__}")])
-    data = {str(k): v for k, v in data.items()}
-    return data, {k: _key_line(lines[1:end], k) for k in data}, end + 1
+        raise refuse(2, f"YAML error in front matter: {exc}") from None
+    data = root[0] if root else None
+    if isinstance(data, dict):
+        return {str(k): v for k, v in data.items()}, root_lines
+    return data, {}
 
 
-def _key_line(front_lines: list[str], key: str) -> int:
-    for i, ln in enumerate(front_lines):
-        if ln.startswith(f"{key}:"):
-            return i + 2
-    return 1
+def _scalar(constructor: yaml.constructor.SafeConstructor, ev: yaml.ScalarEvent, line: int,
+            refuse: Callable[[int, str], RecordInvalid]) -> Any:
+    tag = ev.tag
+    if tag is None or tag == "!":
+        tag = _RESOLVE(yaml.ScalarNode, ev.value, ev.implicit)
+    if tag == _MERGE_TAG:
+        raise refuse(line, "YAML merge key '<<' in front matter: write the fields out")
+    node = yaml.ScalarNode(tag, ev.value, None, None, ev.style)  # the line is reported by the caller
+    shown = ev.value if len(ev.value) <= 40 else ev.value[:40] + "…"
+    try:
+        value = constructor.construct_object(node, deep=True)
+    except yaml.MarkedYAMLError as exc:
+        raise refuse(line, f"YAML error in front matter: {exc.problem or exc}") from None
+    except (ValueError, TypeError, AttributeError, OverflowError, ArithmeticError):
+        raise refuse(line, f"value '{shown}' cannot be read as {tag.rsplit(':', 1)[-1]}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise refuse(line, f"value '{shown}' is not a finite number: NaN and infinity are not allowed")
+    return value
 
 
 def _sources(front: dict[str, Any], line: int, name: str, errors: list[RecordError]) -> list[Source]:
@@ -135,6 +247,13 @@ def _sources(front: dict[str, Any], line: int, name: str, errors: list[RecordErr
 def _walk_body(rec: Record, body: list[str], offset: int, name: str, errors: list[RecordError]) -> None:
     tokens = _MD.parse("\n".join(body))
     heads = [(i, t) for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"]
+    if len(heads) > MAX_SECTIONS:
+        raise RecordInvalid([RecordError(name, offset + _start(heads[MAX_SECTIONS][1]) + 1,
+                                         f"more than {MAX_SECTIONS} '##' sections: split the record")])
+    rows = [t for t in tokens if t.type == "tr_open"]
+    if len(rows) > MAX_TABLE_ROWS:
+        raise RecordInvalid([RecordError(name, offset + _start(rows[MAX_TABLE_ROWS]) + 1,
+                                         f"more than {MAX_TABLE_ROWS} table rows: split the record")])
     for n, (i, tok) in enumerate(heads):
         start = tok.map[0] if tok.map else 0
         nxt = heads[n + 1][1].map if n + 1 < len(heads) else None

@@ -37,7 +37,7 @@ def validate_record(rec: Record) -> list[RecordError]:
             err(field, f"missing required field '{field}'")
     if errs:
         return errs
-    if not vocab.ID_PATTERN.match(rec.id):
+    if not vocab.ID_PATTERN.fullmatch(rec.id):
         err("id", f"id '{rec.id[:60]}' must be lowercase letters, digits and '-' (at most 100 characters)")
     if rec.kind not in vocab.KINDS:
         err("kind", f"unknown kind '{rec.kind}': expected one of {', '.join(vocab.KINDS)}")
@@ -79,12 +79,21 @@ def validate_record(rec: Record) -> list[RecordError]:
 
 
 def _has_markup(value: Any) -> bool:
-    if isinstance(value, str):
-        return bool(_HTML.search(value))
-    if isinstance(value, list):
-        return any(_has_markup(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_markup(v) for k, v in value.items() if k != "url")
+    """True when any string in ``value`` (nested lists and mappings, keys too; ``url`` values aside) is markup.
+
+    Iterative: front matter nesting is bounded by the parser, but a record built in memory need not be.
+    """
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, str):
+            if _HTML.search(v):
+                return True
+        elif isinstance(v, list | tuple):
+            todo.extend(v)
+        elif isinstance(v, dict):
+            todo.extend(k for k in v if isinstance(k, str))
+            todo.extend(x for k, x in v.items() if k != "url")
     return False
 
 

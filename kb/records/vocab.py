@@ -81,5 +81,6 @@ def unit_is_known(unit: str) -> bool:
     return all(a in UNIT_ATOMS or _EUR_YEAR.match(a) or a.isdigit() for a in atoms)
 
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
-SOURCE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+# \A and \Z, not ^ and $: '$' also matches before a trailing newline, so "abc\n" would pass. Match with fullmatch.
+ID_PATTERN = re.compile(r"\A[a-z0-9][a-z0-9-]{0,99}\Z")
+SOURCE_ID_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,39}\Z")

@@ -14,7 +14,8 @@ def utcnow() -> datetime:
 class RecordRow(SQLModel, table=True):
     """One record of any kind; ``front`` holds the whole front matter as JSON.
 
-    ``path`` is the resolved file the record was read from (ingest compares it), ``display_path`` the path as given
+    ``path`` is the file the record was read from, relative to the corpus folder (the file that owns the id;
+    rows from before held the resolved absolute path, which ingest still reads), ``display_path`` the path as given
     on the command line, shown by ``kb show`` (migration m004; older rows keep it as ``_display`` in ``front``).
     """
 

@@ -79,6 +79,10 @@ def chunk_texts(rec: Record) -> list[ChunkText]:
 
 
 def record_row(rec: Record, origin: str = "file") -> RecordRow:
+    """The record's row; ``path`` is its file relative to the corpus folder (set by ingest), never a server path.
+
+    The front matter is stored as strict JSON: the parser refuses NaN and infinity, so none can reach it.
+    """
     front = rec.front
     return RecordRow(
         id=rec.id, kind=rec.kind, title=rec.title, city=rec.city,
@@ -86,7 +90,7 @@ def record_row(rec: Record, origin: str = "file") -> RecordRow:
         status=str(front.get("status") or ""),
         categories=json.dumps(front.get("categories") or []),
         measure_types=json.dumps(front.get("measure_types") or []),
-        front=json.dumps(front, default=str, ensure_ascii=False), body=rec.body, path=rec.path,
+        front=json.dumps(front, default=str, ensure_ascii=False, allow_nan=False), body=rec.body, path=rec.path,
         display_path=rec.display_path, origin=origin,
         content_hash=rec.content_hash,
     )
