@@ -19,8 +19,19 @@ a.ref{text-decoration:none}ol.sources li{margin:.2rem 0;font-size:.9rem}.origin{
 """
 
 
+_DEFINITION = re.compile(r"^(\s{0,3}(?:[-*+]\s+)?)\[(?=[^\]]*\]:)", re.MULTILINE)
+
+
+def _md(text: str) -> str:
+    """Brief text as Markdown with no image, inline link, link definition or raw HTML: a title or record text such
+    as ``![t](http://host/t.png)`` stays literal text, so no viewer of the file (nor the app's preview) fetches it.
+    The brief's own markup (``**bold**``, ``*italic*``, ``[n]`` references) is kept."""
+    text = text.replace("<", "&lt;").replace("![", "!\\[").replace("](", "]\\(")
+    return _DEFINITION.sub(lambda m: m.group(1) + "\\[", text)
+
+
 def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return _md(text.replace("\\", "\\\\")).replace("|", "\\|").replace("\n", " ")
 
 
 def source_line(s: BriefSource) -> str:
@@ -42,27 +53,27 @@ def meta_lines(brief: Brief) -> list[tuple[str, str]]:
 
 def to_markdown(brief: Brief) -> str:
     """The canonical Markdown of the brief."""
-    out = [f"# {brief.title}", ""]
-    out += [f"- **{k}:** {v}" for k, v in meta_lines(brief)]
+    out = [f"# {_md(brief.title)}", ""]
+    out += [f"- **{k}:** {_md(v)}" for k, v in meta_lines(brief)]
     for sec in brief.sections:
-        out += ["", f"{'#' * sec.level} {sec.title}"]
+        out += ["", f"{'#' * sec.level} {_md(sec.title)}"]
         for b in sec.blocks:
             out.append("")
             if isinstance(b, Heading):
-                out.append(f"{'#' * b.level} {b.text}")
+                out.append(f"{'#' * b.level} {_md(b.text)}")
             elif isinstance(b, Paragraph):
-                out.append(b.text)
+                out.append(_md(b.text))
             elif isinstance(b, Bullets):
-                out += [f"- {item}" for item in b.items]
+                out += [f"- {_md(item)}" for item in b.items]
             elif isinstance(b, Table):
                 out.append("| " + " | ".join(_cell(h) for h in b.header) + " |")
                 out.append("|" + "---|" * len(b.header))
                 out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in b.rows]
             elif isinstance(b, RangeChart):
-                out += [f"*Figure: {b.title}* (the figures are in the table above)", "", "```text",
+                out += [f"*Figure: {_md(b.title)}* (the figures are in the table above)", "", "```text",
                         *charts.text_bars(b), "```"]
     out += ["", "## Sources", ""]
-    out += [f"{s.n}. {source_line(s)}" for s in brief.sources]
+    out += [f"{s.n}. {_md(source_line(s))}" for s in brief.sources]
     return "\n".join(out) + "\n"
 
 

@@ -11,6 +11,7 @@ from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.data import city_name
 from kb.briefs.render import to_markdown
 from kb.errors import KbError
+from kb.search.snippets import escape_markdown
 from kb.store import catalog
 from kb.text import fold
 from kb.ui import state
@@ -63,7 +64,7 @@ def render() -> None:
             for sid in chosen:
                 per_type = {}
                 for mt, title, unit in units.get(sid, []):
-                    q = st.number_input(f"{sols[sid]} — {title} ({unit})", min_value=0.0, value=0.0,
+                    q = st.number_input(escape_markdown(f"{sols[sid]} — {title} ({unit})"), min_value=0.0, value=0.0,
                                         key=f"brief_scale_{sid}_{mt}")
                     if q > 0:
                         per_type[mt] = float(q)
@@ -94,6 +95,6 @@ def _build(engine: Any, request: BriefRequest) -> None:
             brief = build_brief(engine, request)
     except KbError as exc:  # BriefError, RecordNotFound ...: this page says what failed and drops the old brief
         st.session_state.pop("brief_built", None)
-        st.error(f"The brief could not be built: {exc}")
+        st.error(f"The brief could not be built: {escape_markdown(str(exc))}")
         return
     st.session_state["brief_built"] = {"request": request, "brief": brief, "markdown": to_markdown(brief)}

@@ -8,6 +8,7 @@ import streamlit as st
 
 from kb.records.vocab import DRIVER_KEYS
 from kb.replication.cities import DRIVER_LABELS, CityProfile, city_from_dict
+from kb.search.snippets import escape_markdown
 from kb.ui.widgets import STATE_KEY, city_list, current_city
 from kb.views.replication import ESSENTIAL_DRIVERS, comparison_rows, driver_rows
 
@@ -55,13 +56,13 @@ def _define_own(mine: CityProfile | None) -> CityProfile | None:
     city = city_from_dict({"name": name, "country": country,
                            "drivers": {k: v for k, v in values.items() if v is not None}})
     st.session_state[STATE_KEY] = city
-    st.success(f"Using {city.name}; estimates will ask for any driver still missing.")
+    st.success(f"Using {escape_markdown(city.name)}; estimates will ask for any driver still missing.")
     return city
 
 
 def _show(city: CityProfile, cities: list[CityProfile]) -> None:
     label = "user-defined" if city.user_defined else f"{city.role} city, {city.country}"
-    st.subheader(f"{city.name} ({label})")
+    st.subheader(escape_markdown(f"{city.name} ({label})"))
     rows = pd.DataFrame(driver_rows(city))
     st.dataframe(rows[["driver", "value", "unit", "year", "evidence", "source"]], hide_index=True,
                  use_container_width=True)
@@ -75,7 +76,8 @@ def _show(city: CityProfile, cities: list[CityProfile]) -> None:
                 given = {k: v for k, v in vals.items() if v is not None}
                 if given:
                     st.session_state[STATE_KEY] = city.with_drivers(given)
-                    st.success(f"Saved {len(given)} value(s) for {city.name} (labelled 'entered by the user').")
+                    st.success(f"Saved {len(given)} value(s) for {escape_markdown(city.name)} "
+                               "(labelled 'entered by the user').")
                     st.rerun()
     st.subheader("Compare with another city")
     others = [c for c in cities if c.id != city.id]

@@ -10,6 +10,7 @@ from kb.replication.bounds import MAX_SCALE, param_bound
 from kb.replication.fit import lighthouse_solutions
 from kb.replication.simulation import METRICS, Estimate
 from kb.replication.solution import estimate_solution, missing_params, read_solution
+from kb.search.snippets import escape_markdown
 from kb.ui import state
 from kb.ui.widgets import city_picker, solution_brief_downloads
 from kb.views.replication import range_rows, side_by_side, tornado_rows
@@ -34,25 +35,27 @@ def render() -> None:
         src = si.source_scales.get(mt.id)
         if src is not None and src.value is not None:
             known: float | None = float(src.value)
-            hint = f"At the source site: {src.value:g} {mt.scale_unit} ({src.evidence})"
+            hint = escape_markdown(f"At the source site: {src.value:g} {mt.scale_unit} ({src.evidence})")
         else:
             known, hint = None, "The source record gives no scale: enter yours."
         if known is not None and known > MAX_SCALE:
             known = None  # out of range for the input; the library refuses it anyway
         # the bounds are the library's (kb.replication.bounds); estimate_solution checks them again
-        v = col.number_input(f"Scale of {mt.title} ({mt.scale_unit})", min_value=0.0, max_value=MAX_SCALE, value=known,
+        v = col.number_input(escape_markdown(f"Scale of {mt.title} ({mt.scale_unit})"), min_value=0.0,
+                             max_value=MAX_SCALE, value=known,
                              key=f"scale_{sol_id}_{mt.id}", help=hint)
         if v is not None:
             scales[mt.id] = v
     params: dict[str, float] = {}
     for mt_id, key in missing_params(si):
         bound = param_bound(key)
-        v = st.number_input(f"{key.replace('_', ' ').capitalize()} for {mt_id} (no source gives it)",
+        name = key.replace("_", " ")
+        v = st.number_input(escape_markdown(f"{name.capitalize()} for {mt_id}") + " (no source gives it)",
                             min_value=bound.low, max_value=bound.high, value=None, key=f"param_{sol_id}_{mt_id}_{key}",
                             help="The measure-type record declares this parameter missing: enter your own "
                                  "assumption; it is labelled 'entered by the user' in the assumptions.")
         if v is None:
-            st.warning(f"Enter {key.replace('_', ' ')} for {mt_id}: no source in the knowledge base gives it.")
+            st.warning(f"Enter {escape_markdown(f'{name} for {mt_id}')}: no source in the knowledge base gives it.")
             return
         params[f"{mt_id}.{key}"] = v
     with st.expander("Simulation settings"):
@@ -60,17 +63,18 @@ def render() -> None:
         seed = st.number_input("Seed", 0, 10**6, 42, key="est_seed")
     missing = [mt for mt in si.types if mt.id not in scales]
     if missing:
-        st.warning("Enter the scale of " + ", ".join(f"{mt.title} ({mt.scale_unit})" for mt in missing)
+        st.warning("Enter the scale of " + escape_markdown(", ".join(f"{mt.title} ({mt.scale_unit})" for mt in missing))
                    + ": the source record gives none.")
         return
     est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed), params=params)
-    st.subheader(f"{si.record.title} in {city.name}")
+    st.subheader(escape_markdown(f"{si.record.title} in {city.name}"))
     _ranges(est)
     solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params)
     if est.unavailable:
-        st.info("Not computed: " + "; ".join(f"{u['metric']} — {u['reason']}" for u in est.unavailable))
+        reasons = "; ".join(f"{u['metric']} — {u['reason']}" for u in est.unavailable)
+        st.info("Not computed: " + escape_markdown(reasons))
     for w in est.warnings:
-        st.caption(f"⚠ {w}")
+        st.caption(f"⚠ {escape_markdown(w)}")
     st.subheader("Source site vs my city")
     st.dataframe(pd.DataFrame(side_by_side(engine, est, samples=min(int(samples), 2000), seed=int(seed))),
                  hide_index=True, use_container_width=True)
@@ -105,7 +109,8 @@ def _tornado(est: Estimate) -> None:
         st.caption("No uncertain input.")
         return
     metric = st.selectbox("Output", options, format_func=lambda m: f"{m} ({METRICS[m][0]})", key="tornado_metric")
-    st.write(f"The input that moves **{metric}** most: **{est.most_influential[metric]}**.")
+    st.write(f"The input that moves **{escape_markdown(metric)}** most: "
+             f"**{escape_markdown(est.most_influential[metric])}**.")
     rows = pd.DataFrame(tornado_rows(est, metric))
     if rows.empty:
         return

@@ -12,7 +12,7 @@ from kb.lessons.format import Lesson
 from kb.lessons.input import LABELS, LessonInvalid, parse_source_lines, source_lines
 from kb.records import vocab
 from kb.ui import lesson_view, routes, state
-from kb.views.markdown import escape_md
+from kb.views.markdown import escape_markdown
 
 FLASH = "lesson_flash"
 
@@ -39,10 +39,10 @@ def render() -> None:
         try:
             lesson = lessons.get_lesson(state.engine(), lesson_id, actor)
         except lessons.LessonNotFound:
-            st.warning(f"There is no lesson with the id {escape_md(lesson_id)}.")
+            st.warning(f"There is no lesson with the id {escape_markdown(lesson_id)}.")
             return
         version = st.session_state.setdefault(_version_key(lesson.id), lesson.version)
-        st.caption(f"{escape_md(lesson.id)} · {lesson.status} · version {version}")
+        st.caption(f"{escape_markdown(lesson.id)} · {lesson.status} · version {version}")
         if version != lesson.version:
             st.warning(f"This lesson was changed by someone else (now version {lesson.version}) after you "
                        "opened it. Saving your form will be refused.")
@@ -57,7 +57,7 @@ def render() -> None:
         st.page_link(routes.page("lesson-history"), label="History of this lesson", icon="🕘",
                      query_params={"id": lesson.id})
         with st.expander("Preview as readers see it"):
-            st.markdown(f"#### {escape_md(lesson.title)}")
+            st.markdown(f"#### {escape_markdown(lesson.title)}")
             st.caption(lesson_view.facts(lesson))
             lesson_view.body(lesson)
 
@@ -110,16 +110,16 @@ def save(actor: accounts.Actor, lesson: Lesson | None, version: int, data: dict[
         if lesson is None:
             new = lessons.create_lesson(state.engine(), actor, data)
             st.query_params["id"] = new.id
-            done(new, f"Saved the draft '{new.title}'.")
+            done(new, f"Saved the draft '{escape_markdown(new.title)}'.")
         else:
             new = lessons.update_lesson(state.engine(), actor, lesson.id, {"version": version, **data},
                                         state.embedder())
             done(new, "Saved." if new.version != version else "Nothing changed.")
     except LessonInvalid as exc:
         st.error("Not saved. Please fix:\n\n" + "\n".join(
-            f"- **{escape_md(LABELS.get(f, f))}**: {escape_md(m)}" for f, m in exc.problems))
+            f"- **{escape_markdown(LABELS.get(f, f))}**: {escape_markdown(m)}" for f, m in exc.problems))
     except (lessons.LessonError, accounts.PermissionDenied) as exc:
-        st.error(escape_md(str(exc)))
+        st.error(escape_markdown(str(exc)))
 
 
 def done(new: Lesson, message: str) -> None:
@@ -142,4 +142,4 @@ def workflow(actor: accounts.Actor, lesson: Lesson, version: int) -> None:
         if lesson.status == "archived" and cols[2].button("Restore as draft", key="lesson_restore"):
             done(lessons.restore_lesson(engine, actor, lesson.id, version), "Restored as a draft.")
     except (lessons.LessonError, accounts.PermissionDenied) as exc:
-        st.error(escape_md(str(exc)))
+        st.error(escape_markdown(str(exc)))

@@ -8,7 +8,7 @@ import streamlit as st
 from kb import accounts
 from kb.lessons import service as lessons
 from kb.ui import routes, state
-from kb.views.markdown import escape_md
+from kb.views.markdown import escape_markdown
 
 
 def render() -> None:
@@ -27,13 +27,14 @@ def render() -> None:
     if lesson is None:
         st.warning("No lesson chosen, or there is no lesson with this id.")
         return
-    st.markdown(f"**{escape_md(lesson.title)}** — now version {lesson.version}, {lesson.status}")
+    st.markdown(f"**{escape_markdown(lesson.title)}** — now version {lesson.version}, {lesson.status}")
     table = pd.DataFrame([{"when (UTC)": f"{e['at']:%Y-%m-%d %H:%M:%S}", "who": e["actor"], "role": e["role"],
                            "action": e["action"], "version": e["version"], "changed": ", ".join(e["changed"])}
                           for e in entries])
     st.dataframe(table, hide_index=True)
     for e in reversed(entries):
-        with st.expander(f"v{e['version']} · {e['action']} by {escape_md(e['actor'])} at {e['at']:%Y-%m-%d %H:%M}"):
+        who = escape_markdown(e["actor"])
+        with st.expander(f"v{e['version']} · {e['action']} by {who} at {e['at']:%Y-%m-%d %H:%M}"):
             before, after = st.columns(2)
             before.caption("Before")
             before.json(e["before"] or {})

@@ -7,7 +7,7 @@ import streamlit as st
 from kb.lessons import service as lessons
 from kb.records import vocab
 from kb.ui import lesson_view, routes, state
-from kb.views.markdown import escape_md
+from kb.views.markdown import escape_markdown
 
 
 def render() -> None:
@@ -37,7 +37,7 @@ def render() -> None:
                                              "solutions/lessons/ so that git keeps them.")
     for les in found:
         with st.container(border=True):
-            st.markdown(f"#### {escape_md(les.title)}")
+            st.markdown(f"#### {escape_markdown(les.title)}")
             st.caption(lesson_view.facts(les))
             with st.expander("Read the lesson"):
                 lesson_view.body(les)

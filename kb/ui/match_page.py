@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from kb.replication.fit import match
+from kb.search.snippets import escape_markdown
 from kb.ui import routes, state
 from kb.ui.widgets import city_picker
 
@@ -26,7 +27,7 @@ def render() -> None:
     if not ranked:
         st.warning("No lighthouse solution with an impact model was found.")
         return
-    st.subheader(f"Best fit for {city.name}")
+    st.subheader(f"Best fit for {escape_markdown(city.name)}")
     data = pd.DataFrame([{"solution": m.title, "fit": m.fit, **{f.name: f.score for f in m.factors}}
                          for m in ranked])
     chart = alt.Chart(data).mark_bar().encode(
@@ -35,13 +36,13 @@ def render() -> None:
         tooltip=list(data.columns))
     st.altair_chart(chart, use_container_width=True)
     for i, m in enumerate(ranked):
-        with st.expander(f"{i + 1}. {m.title} — fit {m.fit:.2f}", expanded=i == 0):
+        with st.expander(f"{i + 1}. {escape_markdown(m.title)} — fit {m.fit:.2f}", expanded=i == 0):
             fac = pd.DataFrame([f.to_dict() for f in m.factors])
             st.altair_chart(alt.Chart(fac).mark_bar().encode(
                 x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1])), y=alt.Y("name:N", title=None),
                 tooltip=["name", "score", "explanation"]).properties(height=150), use_container_width=True)
             for f in m.factors:
-                st.markdown(f"**{f.name}** ({f.score:.2f}): {f.explanation}")
-            st.page_link(routes.page("estimate"), label=f"Estimate {m.title} in {city.name}", icon="📈",
-                         query_params={"solution": m.id, "city": city.id})
+                st.markdown(f"**{escape_markdown(f.name)}** ({f.score:.2f}): {escape_markdown(f.explanation)}")
+            st.page_link(routes.page("estimate"), label=escape_markdown(f"Estimate {m.title} in {city.name}"),
+                         icon="📈", query_params={"solution": m.id, "city": city.id})
 

@@ -25,6 +25,7 @@ from kb.plans.model import (
 from kb.plans.saved import list_plans, load_plan, save_plan
 from kb.replication.bounds import MAX_SCALE
 from kb.replication.cities import list_cities
+from kb.search.snippets import escape_markdown
 from kb.store import catalog
 from kb.text import fold
 from kb.ui import state
@@ -155,9 +156,10 @@ def _measures(ctx: PlanContext) -> None:
     for i, m in enumerate(list(ss["plan_measures"])):
         mt = ctx.types.get(m.type)
         c1, c2 = st.columns([5, 1])
-        c1.write(f"**{m.label or (mt.title if mt else m.type)}** — {m.scale.mid:g} {mt.scale_unit if mt else ''}"
-                 + (f", replaces {DISPLACES.get(m.displaces, m.displaces)}" if m.displaces else "")
-                 + f" · {m.scale.evidence}: {m.scale.source}")
+        c1.write(f"**{escape_markdown(m.label or (mt.title if mt else m.type))}** — "
+                 + escape_markdown(f"{m.scale.mid:g} {mt.scale_unit if mt else ''}"
+                                   + (f", replaces {DISPLACES.get(m.displaces, m.displaces)}" if m.displaces else "")
+                                   + f" · {m.scale.evidence}: {m.scale.source}"))
         if c2.button("Remove", key=f"plan_rm_{i}"):
             ss["plan_measures"].pop(i)
             st.rerun()
@@ -182,7 +184,7 @@ def render() -> None:
     try:
         token, loaded = _load(start)
     except PlanError as exc:
-        st.error(f"Invalid plan: {exc}")
+        st.error(f"Invalid plan: {escape_markdown(str(exc))}")
         return
     if loaded is None:
         return
@@ -195,7 +197,7 @@ def render() -> None:
     try:
         result = run_plan(spec, ctx)
     except PlanError as exc:
-        st.error(f"Invalid plan: {exc}")
+        st.error(f"Invalid plan: {escape_markdown(str(exc))}")
         return
     _results(result)
     _save_and_export(spec, result)
@@ -228,9 +230,9 @@ def _results(result: PlanResult) -> None:
     st.dataframe(pd.DataFrame(carrier_rows(result)), hide_index=True, use_container_width=True)
     st.dataframe(pd.DataFrame(measure_rows(result)), hide_index=True, use_container_width=True)
     for w in result.warnings:
-        st.warning(w)
+        st.warning(escape_markdown(w))
     for n in [*result.not_computed, *result.notes]:
-        st.caption(f"ℹ {n}")
+        st.caption(f"ℹ {escape_markdown(n)}")
     sugg = suggestion_rows(result)
     if sugg:
         st.subheader("What would close the gap")
@@ -240,7 +242,7 @@ def _results(result: PlanResult) -> None:
             combo = "; ".join(f"{c['scale']:,} {c['unit']} of {c['title']}" for c in sf["combination"])
             combined = sf.get("with_combination") or {}
             after = f" → balance P50 {combined['balance']['p50']:,.0f} MWh_PE/yr" if "balance" in combined else ""
-            st.write(f"Together: {combo}{after}.")
+            st.write(f"Together: {escape_markdown(combo + after)}.")
 
 
 def _save_and_export(spec: PlanSpec, result: PlanResult) -> None:
@@ -254,7 +256,7 @@ def _save_and_export(spec: PlanSpec, result: PlanResult) -> None:
             try:
                 pid = save_plan(state.engine(), spec, actor)
             except (PermissionDenied, PlanError) as exc:
-                st.error(str(exc))
+                st.error(escape_markdown(str(exc)))
             else:
                 st.success(f"Saved as plan {pid}.")
     else:

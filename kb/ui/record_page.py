@@ -1,4 +1,4 @@
-"""Record page: the whole record with numbers, evidence, sources, barriers, lessons and similar records."""
+"""Record page: the whole record, its numbers, sources, barriers, lessons and similar records (titles as text)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from kb.search.snippets import escape_markdown
 from kb.store.catalog import RecordNotFound
 from kb.store.readmodel import BarrierInfo
 from kb.ui import routes, state
+from kb.views.markdown import render_markdown_safe
 from kb.views.record import EVIDENCE_COLORS, number_rows, prose, record_view
 
 
@@ -23,8 +24,9 @@ def render() -> None:
         st.warning("There is no record with this id. It may have been renamed; try the Search page.")
         return
     rec = view.record
-    st.title(rec.title, anchor=False)
-    st.caption(" · ".join(x for x in (rec.kind.replace("_", " "), rec.city, rec.status, rec.id) if x))
+    st.title(escape_markdown(rec.title), anchor=False)
+    st.caption(escape_markdown(" · ".join(x for x in (rec.kind.replace("_", " "), rec.city, rec.status, rec.id)
+                                          if x)))
     if rec.kind == "solution":
         st.page_link(routes.page("estimate"), label="Estimate it for my city", icon="📈",
                      query_params={"solution": rec.id})
@@ -33,13 +35,13 @@ def render() -> None:
         for col, ev in zip(cols, view.evidence, strict=False):
             col.badge(ev, color=EVIDENCE_COLORS[ev])
     for sec in rec.sections:
-        st.subheader(sec.title, anchor=False)
+        st.subheader(escape_markdown(sec.title), anchor=False)
         if sec.title == "Barriers" and rec.barriers:
             barriers(rec.barriers)
         else:
             text = prose(sec.text)
             if text:
-                st.markdown(escape_markdown(text).replace("\n", "  \n"), unsafe_allow_html=True)
+                st.markdown(render_markdown_safe(text), unsafe_allow_html=True)
         numbers = rec.numbers_in(sec.title)
         if numbers:
             st.dataframe(pd.DataFrame(number_rows(numbers)), hide_index=True)
@@ -55,12 +57,14 @@ def render() -> None:
     if view.lessons:
         st.subheader("Lessons learned from this", anchor=False)
         for les in view.lessons:
-            st.page_link(routes.page("record"), label=les.title, icon="💡", query_params={"id": les.id})
-            st.caption(f"outcome: {les.outcome or '-'} · barrier: {les.barrier_type or '-'}")
+            st.page_link(routes.page("record"), label=escape_markdown(les.title), icon="💡",
+                         query_params={"id": les.id})
+            st.caption(escape_markdown(f"outcome: {les.outcome or '-'} · barrier: {les.barrier_type or '-'}"))
     if view.similar:
         st.subheader("Similar records", anchor=False)
         for hit in view.similar:
-            st.page_link(routes.page("record"), label=hit.title, icon="📄", query_params={"id": hit.id})
+            st.page_link(routes.page("record"), label=escape_markdown(hit.title), icon="📄",
+                         query_params={"id": hit.id})
 
 
 def barriers(items: list[BarrierInfo]) -> None:

@@ -56,8 +56,8 @@ def render() -> None:
 
 def result_card(hit: Hit) -> None:
     with st.container(border=True):
-        st.page_link(routes.page("record"), label=hit.title, icon="📄", query_params={"id": hit.id})
-        st.caption(" · ".join(x for x in (hit.kind.replace("_", " "), hit.city, hit.status) if x))
+        st.page_link(routes.page("record"), label=escape_markdown(hit.title), icon="📄", query_params={"id": hit.id})
+        st.caption(escape_markdown(" · ".join(x for x in (hit.kind.replace("_", " "), hit.city, hit.status) if x)))
         levels = [e for e in hit.facets.get("evidence", []) if e in EVIDENCE_COLORS]
         if levels:
             cols = st.columns(len(levels) + 4)

@@ -13,6 +13,7 @@ from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.formats import FORMATS, file_name, render
 from kb.briefs.model import Brief
 from kb.replication.cities import CityProfile, list_cities
+from kb.search.snippets import escape_markdown
 from kb.ui import state
 
 ICONS = {"md": "📝", "html": "🌐", "pdf": "📄", "docx": "📃"}
@@ -32,8 +33,8 @@ def download_buttons(brief: Brief | Callable[[], Brief], key: str, stem: str | N
     for col, fmt in zip(cols, formats, strict=True):
         f = FORMATS[fmt]
         name = f"{stem or 'brief'}.{f.extension}" if stem or not isinstance(brief, Brief) else file_name(brief, fmt)
-        col.download_button(f"Download {f.label}", data=_deferred(make, fmt), file_name=name, mime=f.mime,
-                            key=f"{key}_{fmt}", icon=ICONS[fmt], on_click="ignore")
+        col.download_button(f"Download {escape_markdown(f.label)}", data=_deferred(make, fmt), file_name=name,
+                            mime=f.mime, key=f"{key}_{fmt}", icon=ICONS[fmt], on_click="ignore")
 
 
 def solution_brief_downloads(engine: Engine, solution_id: str, city: Any,
