@@ -11,6 +11,7 @@ from ingest.loader import run_ingest
 from kb.config import Settings
 from kb.embeddings import make_embedder
 from kb.errors import StorageUnavailable
+from kb.store import database
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,8 +31,9 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(msg, file=sys.stderr, flush=True)
 
-    result = run_ingest(root, settings.db_path, make_embedder(settings.model), strict=args.strict,
-                        progress=progress)
+    with database.batch_writes():  # nobody waits on an ingest: the long busy timeout, not the interactive one
+        result = run_ingest(root, settings.db_path, make_embedder(settings.model), strict=args.strict,
+                            progress=progress)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
@@ -50,6 +52,6 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(p)
     try:
         return run(p.parse_args(argv))
-    except StorageUnavailable as exc:  # the database or the model cannot be used: nothing was loaded
-        print(f"error: {exc}", file=sys.stderr)
+    except StorageUnavailable as exc:  # the database (read-only, busy, unreadable) or the model: nothing was loaded
+        print(f"error: {exc}", file=sys.stderr)  # a sentence; the SQLite details are in the log (kb.store.database)
         return 2

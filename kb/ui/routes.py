@@ -74,7 +74,8 @@ def _dispatch(key: str) -> Callable[[], None]:
         except KbError as exc:
             st.error(str(exc))
         except Exception:
-            if os.environ.get("KB_DEBUG") == "1":
+            if os.environ.get("KB_DEBUG") == "1":  # development: the traceback in the page, whatever
+                st.set_option("client.showErrorDetails", "full")  # .streamlit/config.toml hides for deployments
                 raise
             incident = secrets.token_hex(4)
             log.exception("page %r failed; shown to the user as %s", key, incident)
