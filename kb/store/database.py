@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -33,11 +34,12 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
 """How long reads, migrations and batch writes (ingest, import: :func:`batch_writes`) wait for another writer."""
-INTERACTIVE_BUSY_TIMEOUT_MS = 3_000
+INTERACTIVE_BUSY_TIMEOUT_MS = 5_000
 """How long a :func:`write_session` waits by default: a person is waiting (login, saving a lesson or a plan)."""
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+_writer_locks: dict[int, threading.RLock] = {}
 _write_timeout: ContextVar[int | None] = ContextVar("kb_write_busy_timeout_ms", default=None)
 
 # SQLite result codes (primary code = the low byte of the extended code); sqlite3 exports most of them.
@@ -178,6 +180,7 @@ def dispose_all() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _writer_locks.clear()
 
 
 def _install_sqlite_hooks(engine: Engine, path: Path) -> None:
@@ -235,15 +238,23 @@ def write_session(engine: Engine, busy_timeout_ms: int | None = None) -> Iterato
     """A session whose transaction starts with BEGIN IMMEDIATE and commits on success, else rolls back.
 
     It waits for another writer up to ``busy_timeout_ms``: by default :data:`INTERACTIVE_BUSY_TIMEOUT_MS` (or the
-    :func:`batch_writes` value). Storage that fails raises a :class:`DatabaseUnavailable` subclass whose text is a
-    sentence for the user: :class:`DatabaseBusy` (still locked), :class:`DatabaseReadOnly`,
-    :class:`DatabaseWriteFailed` (disk full or failing); nothing was written."""
+    :func:`batch_writes` value). Writers of this process queue on a lock first (SQLite's busy handler polls, and
+    under load a poller can starve); other processes are waited for by SQLite's busy timeout, with what is left.
+    Storage that fails raises a :class:`DatabaseUnavailable` subclass whose text is a sentence for the user:
+    :class:`DatabaseBusy` (still locked), :class:`DatabaseReadOnly`, :class:`DatabaseWriteFailed` (disk full or
+    failing); nothing was written."""
     timeout = busy_timeout_ms if busy_timeout_ms is not None else _write_timeout.get()
     if timeout is None:
         timeout = min(INTERACTIVE_BUSY_TIMEOUT_MS, BUSY_TIMEOUT_MS)
+    queue = _writer_lock(engine)
+    t0 = time.monotonic()
+    if not queue.acquire(timeout=timeout / 1000):
+        log.info("database %s: another writer of this process held the lock for %d ms", engine.url.database, timeout)
+        raise DatabaseBusy()
     try:
+        left = max(100, timeout - int((time.monotonic() - t0) * 1000))
         with engine.connect() as conn:
-            _set_busy_timeout(conn, timeout)
+            _set_busy_timeout(conn, left)
             try:
                 conn = conn.execution_options(kb_begin="IMMEDIATE")
                 with Session(bind=conn, expire_on_commit=False) as session:
@@ -260,6 +271,14 @@ def write_session(engine: Engine, busy_timeout_ms: int | None = None) -> Iterato
         if error is None:
             raise
         raise error from exc
+    finally:
+        queue.release()
+
+
+def _writer_lock(engine: Engine) -> threading.RLock:
+    """The in-process queue of writers of one engine (re-entrant: a nested write fails in SQLite, as before)."""
+    with _lock:
+        return _writer_locks.setdefault(id(engine), threading.RLock())
 
 
 def _set_busy_timeout(conn: Connection, ms: int) -> None:
