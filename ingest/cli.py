@@ -11,6 +11,7 @@ from ingest.loader import run_ingest
 from kb.config import Settings
 from kb.embeddings import make_embedder
 from kb.errors import StorageUnavailable
+from kb.store import database
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
 
     # a part of the corpus (a sub-folder, one file) keeps the paths of the whole: they are stored relative to it
     corpus = settings.solutions_dir if root.resolve().is_relative_to(settings.solutions_dir.resolve()) else None
-    result = run_ingest(root, settings.db_path, make_embedder(settings.model), strict=args.strict,
-                        progress=progress, corpus_root=corpus)
+    with database.batch_writes():  # nobody waits on an ingest: the long busy timeout, not the interactive one
+        result = run_ingest(root, settings.db_path, make_embedder(settings.model), strict=args.strict,
+                            progress=progress, corpus_root=corpus)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     else:
@@ -52,6 +54,6 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(p)
     try:
         return run(p.parse_args(argv))
-    except StorageUnavailable as exc:  # the database or the model cannot be used: nothing was loaded
-        print(f"error: {exc}", file=sys.stderr)
+    except StorageUnavailable as exc:  # the database (read-only, busy, unreadable) or the model: nothing was loaded
+        print(f"error: {exc}", file=sys.stderr)  # a sentence; the SQLite details are in the log (kb.store.database)
         return 2

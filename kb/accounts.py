@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +15,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, text
 
 from kb import errors
 from kb.store import database
@@ -23,9 +26,10 @@ _RANK = {"anonymous": 0, "viewer": 1, "staff": 2, "admin": 3}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
-FREE_FAILURES = 3            # failed logins allowed before the account is locked
-LOCK_BASE_SECONDS = 30       # first lock; doubles with every further failure
-LOCK_MAX_SECONDS = 15 * 60
+FREE_FAILURES = 3            # failed logins allowed per name before it is locked
+LOCK_BASE_SECONDS = 30       # first lock; doubles with every further failure ...
+LOCK_MAX_SECONDS = 60        # ... up to a minute: slows a guessing script, never locks a real user out for long
+FORGET_AFTER = timedelta(hours=24)  # failures of a name are forgotten a day after its last one
 SESSION_HOURS = 8
 
 _hasher = PasswordHasher()
@@ -137,16 +141,18 @@ def add_user(engine: Engine, name: str, role: str, password: str, by: Actor) -> 
         return _user_dict(row)
 
 
-def _user_dict(row: UserRow) -> dict[str, Any]:
+def _user_dict(row: UserRow, locked_until: datetime | None = None) -> dict[str, Any]:
     return {"name": row.name, "role": row.role, "disabled": row.disabled,
             "created_at": _aware(row.created_at), "last_login": _aware(row.last_login),
-            "locked_until": _aware(row.locked_until)}
+            "locked_until": locked_until}
 
 
-def list_users(engine: Engine) -> list[dict[str, Any]]:
-    """Every user with role and state (never the hash)."""
+def list_users(engine: Engine, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every user with role and state (never the hash); ``locked_until`` is the end of the name's last lock."""
+    now = now or now_utc()
     with database.read_session(engine) as s:
-        return [_user_dict(r) for r in s.exec(select(UserRow).order_by(UserRow.name))]
+        return [_user_dict(r, _throttle(s, _name_key(r.name), now).locked_until)
+                for r in s.exec(select(UserRow).order_by(UserRow.name))]
 
 
 def _get(s: Session, name: str) -> UserRow:
@@ -171,8 +177,9 @@ def enable_user(engine: Engine, name: str, by: Actor) -> None:
     require(by, "admin", "enabling a user")
     with database.write_session(engine) as s:
         row = _get(s, name)
-        row.disabled, row.failed_count, row.locked_until = False, 0, None
+        row.disabled = False
         s.add(row)
+        _clear_failures(s, name)
 
 
 def set_password(engine: Engine, name: str, password: str, by: Actor) -> None:
@@ -183,58 +190,148 @@ def set_password(engine: Engine, name: str, password: str, by: Actor) -> None:
     digest = _hasher.hash(password)
     with database.write_session(engine) as s:
         row = _get(s, name)
-        row.password_hash, row.failed_count, row.locked_until = digest, 0, None
+        row.password_hash = digest
         s.add(row)
+        _clear_failures(s, name)
         s.exec(delete(SessionRow).where(col(SessionRow.user_id) == row.id))
 
 
 # --- login ---------------------------------------------------------------------------------------------------
+#
+# Failed logins are counted per name in ``login_throttle`` (migration 5) whether or not a user has that name, so a
+# name that does not exist fails, locks and waits exactly like one that does: the same message, one argon2 verify
+# (against a dummy hash), one write. The key is a SHA-256 of the case-folded name (a password typed into the name
+# field is never stored). Failures are forgotten FORGET_AFTER after the last one, for every name alike.
 
 def lock_seconds(failed_count: int) -> int:
-    """How long an account stays locked after ``failed_count`` consecutive failures (0: not locked)."""
+    """How long a name stays locked after ``failed_count`` consecutive failures (0: not locked)."""
     if failed_count < FREE_FAILURES:
         return 0
-    factor: int = 2 ** (failed_count - FREE_FAILURES)  # an int: the exponent is never negative here
+    factor: int = 2 ** min(failed_count - FREE_FAILURES, 16)  # an int: the exponent is never negative here
     return min(LOCK_BASE_SECONDS * factor, LOCK_MAX_SECONDS)
 
 
+def _name_key(name: str) -> str:
+    return hashlib.sha256(name.strip().casefold().encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class _Throttle:
+    failed_count: int = 0
+    locked_until: datetime | None = None
+
+    def retry_after(self, now: datetime) -> int:
+        """Seconds until the lock ends (0: not locked)."""
+        if self.locked_until is None or self.locked_until <= now:
+            return 0
+        return max(1, int((self.locked_until - now).total_seconds() + 0.999))
+
+
+def _throttle(s: Session, key: str, now: datetime) -> _Throttle:
+    row = s.execute(text("SELECT failed_count, locked_until, last_failed FROM login_throttle WHERE name_key = :k"),
+                    {"k": key}).first()
+    if row is None or datetime.fromisoformat(row[2]) < now - FORGET_AFTER:
+        return _Throttle()
+    return _Throttle(int(row[0]), datetime.fromisoformat(row[1]) if row[1] else None)
+
+
+def _record_failure(s: Session, key: str, now: datetime) -> None:
+    count = _throttle(s, key, now).failed_count + 1
+    wait = lock_seconds(count)
+    s.execute(text("DELETE FROM login_throttle WHERE last_failed < :old"), {"old": _iso(now - FORGET_AFTER)})
+    s.execute(text("INSERT INTO login_throttle (name_key, failed_count, locked_until, last_failed) "
+                   "VALUES (:k, :n, :until, :now) ON CONFLICT (name_key) DO UPDATE SET "
+                   "failed_count = excluded.failed_count, locked_until = excluded.locked_until, "
+                   "last_failed = excluded.last_failed"),
+              {"k": key, "n": count, "until": _iso(now + timedelta(seconds=wait)) if wait else None,
+               "now": _iso(now)})
+
+
+def _clear_failures(s: Session, name: str) -> None:
+    s.execute(text("DELETE FROM login_throttle WHERE name_key = :k"), {"k": _name_key(name)})
+
+
 def authenticate(engine: Engine, name: str, password: str, now: datetime | None = None) -> Actor:
-    """Check a name and password; failures are counted per user and lock the account with a growing delay."""
+    """Check a name and password; failures are counted per name (existing or not) and lock it with a growing delay.
+
+    While a name is locked even the right password is refused (:class:`AccountLocked`). The database being read-only
+    or busy raises the store's sentence (a failure could not be counted), for every name alike."""
     now = now or now_utc()
+    key = _name_key(name)
     with database.read_session(engine) as s:
         row = s.exec(select(UserRow).where(UserRow.name == name)).first()
         if row is not None:
             s.expunge(row)
-    if row is None:
-        _verify(_DUMMY_HASH, password)
-        raise LoginFailed("wrong user name or password")
-    locked = _aware(row.locked_until)
-    if locked is not None and locked > now:
-        raise AccountLocked(max(1, int((locked - now).total_seconds() + 0.999)))
-    ok = _verify(row.password_hash, password)
+        wait = _throttle(s, key, now).retry_after(now)
+    if wait:
+        raise AccountLocked(wait)
+    ok = _verify(row.password_hash if row is not None else _DUMMY_HASH, password) and row is not None
     with database.write_session(engine) as s:
-        cur = s.get(UserRow, row.id)
-        assert cur is not None
-        locked = _aware(cur.locked_until)
-        if locked is not None and locked > now:  # a concurrent failure locked it meanwhile
-            raise AccountLocked(max(1, int((locked - now).total_seconds() + 0.999)))
-        if not ok:
-            cur.failed_count += 1
-            wait = lock_seconds(cur.failed_count)
-            cur.locked_until = now + timedelta(seconds=wait) if wait else None
-            s.add(cur)
+        wait = _throttle(s, key, now).retry_after(now)
+        if wait:  # a concurrent failure locked it meanwhile
+            raise AccountLocked(wait)
+        if not ok or row is None:
+            _record_failure(s, key, now)
         else:
-            cur.failed_count, cur.locked_until = 0, None
+            s.execute(text("DELETE FROM login_throttle WHERE name_key = :k"), {"k": key})
+            cur = s.get(UserRow, row.id)
+            assert cur is not None
             if not cur.disabled:
                 cur.last_login = now
             if _hasher.check_needs_rehash(cur.password_hash):
                 cur.password_hash = _hasher.hash(password)
             s.add(cur)
-    if not ok:
+    if not ok or row is None:
         raise LoginFailed("wrong user name or password")
     if row.disabled:
         raise LoginFailed(f"the account '{name}' is disabled; ask an admin")
     return Actor(name=row.name, role=row.role)
+
+
+class ClientBackoff:
+    """A per-client delay before each login attempt (in memory, bounded): a client that keeps failing (any names)
+    waits longer and longer, up to ``max_delay`` seconds; it is never refused, so a shared address slows down but
+    never locks anyone out. The UI knows the client (its address) and sleeps :meth:`delay` before calling login."""
+
+    def __init__(self, free: int = FREE_FAILURES, base: float = 0.5, max_delay: float = 5.0,
+                 max_clients: int = 10_000, forget_seconds: float = 15 * 60) -> None:
+        self.free, self.base, self.max_delay = free, base, max_delay
+        self.max_clients, self.forget_seconds = max_clients, forget_seconds
+        self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def delay(self, client: str | None, now: float | None = None) -> float:
+        """Seconds this client should wait before its next attempt (0 for unknown clients and the first few)."""
+        if client is None:
+            return 0.0
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            count, last = self._failures.get(client, (0, now))
+            if now - last > self.forget_seconds:
+                self._failures.pop(client, None)
+                return 0.0
+        if count < self.free:
+            return 0.0
+        return float(min(self.base * 2 ** min(count - self.free, 16), self.max_delay))
+
+    def failed(self, client: str | None, now: float | None = None) -> None:
+        if client is None:
+            return
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            count, _ = self._failures.pop(client, (0, now))
+            self._failures[client] = (count + 1, now)
+            while len(self._failures) > self.max_clients:
+                self._failures.popitem(last=False)
+
+    def succeeded(self, client: str | None) -> None:
+        if client is not None:
+            with self._lock:
+                self._failures.pop(client, None)
 
 
 def _verify(digest: str, password: str) -> bool:

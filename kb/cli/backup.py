@@ -32,7 +32,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     target = settings(args).db_path
-    done = backup.restore(Path(args.path), target, without_accounts=args.without_accounts)
+    with database.batch_writes():  # a restore is a batch: the long busy timeout, not the interactive one
+        done = backup.restore(Path(args.path), target, without_accounts=args.without_accounts)
     if done.admins:
         print(f"warning: the archive brings {done.admins} admin account{'s' if done.admins != 1 else ''}; "
               "restoring accounts trusts whoever could write the archive (see --without-accounts)", file=sys.stderr)

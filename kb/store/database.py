@@ -1,19 +1,28 @@
-"""The engine and its sessions: one engine per database file, WAL and busy timeout, BEGIN IMMEDIATE writes, migrate.
+"""The engine and its sessions: one engine per database file, WAL and busy timeouts, BEGIN IMMEDIATE writes, migrate.
 
 Everything else talks to the database through SQLModel sessions from here; the SQLite-specific parts are this
 module's connection hooks and ``kb.store.fts`` (FTS5), so that a PostgreSQL deployment replaces those two.
+
+Failing storage is translated here, once, for every caller: SQLite's error codes (never its message wording) on a
+``sqlite3.Error`` become :class:`DatabaseReadOnly`, :class:`DatabaseBusy` or :class:`DatabaseWriteFailed`, whose
+text is a sentence for the user; the SQLite message and the file go to the log only (level INFO: the app's server
+log shows them, the command line prints only its one ``error:`` line).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
@@ -21,14 +30,33 @@ from kb.errors import KbError, NotFound, StorageUnavailable
 from kb.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from kb.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 30_000
+"""How long reads, migrations and batch writes (ingest, import: :func:`batch_writes`) wait for another writer."""
+INTERACTIVE_BUSY_TIMEOUT_MS = 5_000
+"""How long a :func:`write_session` waits by default: a person is waiting (login, saving a lesson or a plan)."""
+
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+_writer_locks: dict[int, threading.RLock] = {}
+_write_timeout: ContextVar[int | None] = ContextVar("kb_write_busy_timeout_ms", default=None)
+
+# SQLite result codes (primary code = the low byte of the extended code); sqlite3 exports most of them.
+_READONLY = sqlite3.SQLITE_READONLY
 _BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_CANTOPEN = sqlite3.SQLITE_CANTOPEN
+_DISK = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR}
+_READONLY_DIRECTORY = 1544   # SQLITE_READONLY_DIRECTORY: a WAL database whose -shm file cannot be created
+_READONLY_CANTINIT = 1288    # SQLITE_READONLY_CANTINIT: the -shm file exists but cannot be initialised
+
+READ_ONLY_MESSAGE = "The knowledge base is read-only on this server; nothing was saved."
+BUSY_MESSAGE = "The knowledge base is busy (locked by another writer); try again in a moment."
+DISK_MESSAGE = "The knowledge base could not write to its disk on this server; nothing was saved."
 
 
 class DatabaseError(KbError):
-    """The database cannot be used; one of the two kinds below says why."""
+    """The database cannot be used; one of the kinds below says why."""
 
 
 class DatabaseMissing(DatabaseError, NotFound):
@@ -39,26 +67,111 @@ class DatabaseUnavailable(DatabaseError, StorageUnavailable):
     """The database file cannot be opened, is not a knowledge-base database, or stays locked by another writer."""
 
 
-def get_engine(path: Path | str, create: bool = True) -> Engine:
-    """One engine per database file, migrated to the latest schema."""
+class DatabaseReadOnly(DatabaseUnavailable):
+    """The database file (or its directory) cannot be written on this server; reads still work."""
+
+    def __init__(self, message: str = READ_ONLY_MESSAGE) -> None:
+        super().__init__(message)
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """Another writer held the lock for longer than the busy timeout; retrying later may work."""
+
+    def __init__(self, message: str = BUSY_MESSAGE) -> None:
+        super().__init__(message)
+
+
+class DatabaseWriteFailed(DatabaseUnavailable):
+    """The disk is full or failing (SQLITE_FULL, SQLITE_IOERR): the transaction was rolled back."""
+
+    def __init__(self, message: str = DISK_MESSAGE) -> None:
+        super().__init__(message)
+
+
+def sqlite_code(exc: BaseException) -> int | None:
+    """The extended SQLite result code of ``exc`` (a ``sqlite3.Error``, or SQLAlchemy's wrapper of one)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(orig, "sqlite_errorcode", None)
+    return code if isinstance(code, int) else None
+
+
+def storage_error(exc: BaseException, path: object) -> DatabaseUnavailable | None:
+    """The user-facing error for a failing-storage ``exc`` (logged with the SQLite message and the file), or
+    ``None`` when ``exc`` is some other database error (a bug, a constraint: the caller re-raises it)."""
+    code = sqlite_code(exc)
+    if code is None:
+        return None
+    primary = code & 0xFF
+    error: DatabaseUnavailable
+    if primary == _READONLY or primary == _CANTOPEN:  # CANTOPEN while writing: no journal can be created
+        error = DatabaseReadOnly()
+    elif primary in _BUSY:
+        error = DatabaseBusy()
+    elif primary in _DISK:
+        error = DatabaseWriteFailed()
+    else:
+        return None
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    log.info("database %s: %s (%s); shown as %r", path, orig, getattr(orig, "sqlite_errorname", code), str(error))
+    return error
+
+
+# --- engines ------------------------------------------------------------------------------------------------
+
+def get_engine(path: Path | str, create: bool = True, read_only: bool = False) -> Engine:
+    """One engine per database file, migrated to the latest schema (migrations write only when one is due).
+
+    ``read_only``: open the file with SQLite's ``mode=ro`` (every write raises :class:`DatabaseReadOnly`). A file
+    that is not writable is detected by SQLite itself; one whose directory is not writable either (a WAL database
+    then cannot even be read) is reopened immutable, read-only. The first caller decides for the process: the
+    engine is cached per resolved path."""
     key = str(Path(path).resolve())
     with _lock:
         engine = _engines.get(key)
         if engine is None:
             p = Path(key)
-            if not create and not p.exists():
+            if (read_only or not create) and not p.exists():
                 raise DatabaseMissing(f"database {p} does not exist: run 'kb ingest' first")
-            p.parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(f"sqlite:///{key}", connect_args={"check_same_thread": False,
-                                                                     "timeout": BUSY_TIMEOUT_MS / 1000})
-            _install_sqlite_hooks(engine)
-            try:
-                migrate(engine)
-            except DBAPIError as exc:  # a corrupt, foreign, unreadable or locked file
-                engine.dispose()
-                raise DatabaseUnavailable(f"cannot open database {p}: {exc.orig}") from exc
+            if not read_only:
+                try:
+                    p.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    log.info("cannot create the directory of database %s: %s", p, exc)
+                    raise DatabaseReadOnly("The knowledge base cannot be created on this server; nothing was "
+                                           "saved.") from exc
+            engine = _open(p, "ro" if read_only else "rwc")
             _engines[key] = engine
         return engine
+
+
+def _open(p: Path, mode: str) -> Engine:
+    engine = _make_engine(p, mode)
+    try:
+        migrate(engine)
+    except DBAPIError as exc:  # a corrupt, foreign, unreadable, locked or read-only file
+        engine.dispose()
+        code = sqlite_code(exc)
+        if mode == "rwc" and code in (_READONLY_DIRECTORY, _READONLY_CANTINIT) and p.is_file():
+            log.info("database %s: its directory is not writable (%s); opened immutable, read-only", p, exc.orig)
+            return _open(p, "immutable")
+        error = storage_error(exc, p)
+        if isinstance(error, DatabaseReadOnly):
+            raise DatabaseReadOnly("The knowledge base is read-only on this server and its schema is out of date; "
+                                   "open it once with write access.") from exc
+        if isinstance(error, DatabaseBusy):
+            raise error from exc
+        raise DatabaseUnavailable(f"cannot open database {p}: {exc.orig}") from exc
+    return engine
+
+
+def _make_engine(p: Path, mode: str) -> Engine:
+    url = f"sqlite:///{p}"
+    if mode != "rwc":  # a SQLite URI filename: read-only, or immutable (no locks, no -shm: nobody else writes it)
+        query = "mode=ro&immutable=1" if mode == "immutable" else "mode=ro"
+        url = f"sqlite:///file:{quote(str(p))}?{query}&uri=true"
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+    _install_sqlite_hooks(engine, p)
+    return engine
 
 
 def dispose_all() -> None:
@@ -67,18 +180,26 @@ def dispose_all() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _writer_locks.clear()
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
+def _install_sqlite_hooks(engine: Engine, path: Path) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
+        try:
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            try:  # changing the journal mode needs write access: a read-only file keeps the mode it has
+                cur.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if (sqlite_code(exc) or 0) & 0xFF != _READONLY or sqlite_code(exc) == _READONLY_DIRECTORY:
+                    raise
+                log.debug("database %s is read-only: journal mode left as it is (%s)", path, exc)
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -86,46 +207,123 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+# --- sessions -----------------------------------------------------------------------------------------------
+
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """A session for reading (a deferred transaction, rolled back at the end)."""
-    with Session(engine) as session:
-        yield session
+    try:
+        with Session(engine) as session:
+            yield session
+    except DBAPIError as exc:
+        error = storage_error(exc, engine.url.database)
+        if error is None:
+            raise
+        raise error from exc
 
 
 @contextmanager
-def write_session(engine: Engine) -> Iterator[Session]:
+def batch_writes(busy_timeout_ms: int | None = None) -> Iterator[None]:
+    """Within this block, :func:`write_session` waits up to ``busy_timeout_ms`` (default :data:`BUSY_TIMEOUT_MS`)
+    for another writer: for batch work nobody watches (ingest, import); interactive writes keep the short wait."""
+    token = _write_timeout.set(busy_timeout_ms if busy_timeout_ms is not None else BUSY_TIMEOUT_MS)
+    try:
+        yield
+    finally:
+        _write_timeout.reset(token)
+
+
+@contextmanager
+def write_session(engine: Engine, busy_timeout_ms: int | None = None) -> Iterator[Session]:
     """A session whose transaction starts with BEGIN IMMEDIATE and commits on success, else rolls back.
 
-    A database still locked by another writer after the busy timeout raises :class:`DatabaseUnavailable`."""
+    It waits for another writer up to ``busy_timeout_ms``: by default :data:`INTERACTIVE_BUSY_TIMEOUT_MS` (or the
+    :func:`batch_writes` value). Writers of this process queue on a lock first (SQLite's busy handler polls, and
+    under load a poller can starve); other processes are waited for by SQLite's busy timeout, with what is left.
+    Storage that fails raises a :class:`DatabaseUnavailable` subclass whose text is a sentence for the user:
+    :class:`DatabaseBusy` (still locked), :class:`DatabaseReadOnly`, :class:`DatabaseWriteFailed` (disk full or
+    failing); nothing was written."""
+    timeout = busy_timeout_ms if busy_timeout_ms is not None else _write_timeout.get()
+    if timeout is None:
+        timeout = min(INTERACTIVE_BUSY_TIMEOUT_MS, BUSY_TIMEOUT_MS)
+    queue = _writer_lock(engine)
+    t0 = time.monotonic()
+    if not queue.acquire(timeout=timeout / 1000):
+        log.info("database %s: another writer of this process held the lock for %d ms", engine.url.database, timeout)
+        raise DatabaseBusy()
     try:
+        left = max(100, timeout - int((time.monotonic() - t0) * 1000))
         with engine.connect() as conn:
-            conn = conn.execution_options(kb_begin="IMMEDIATE")
-            with Session(bind=conn, expire_on_commit=False) as session:
-                try:
-                    yield session
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
-    except OperationalError as exc:
-        code = getattr(exc.orig, "sqlite_errorcode", None)
-        if code is None or code & 0xFF not in _BUSY:
+            _set_busy_timeout(conn, left)
+            try:
+                conn = conn.execution_options(kb_begin="IMMEDIATE")
+                with Session(bind=conn, expire_on_commit=False) as session:
+                    try:
+                        yield session
+                        session.commit()
+                    except BaseException:
+                        _rollback(session)
+                        raise
+            finally:
+                _set_busy_timeout(conn, BUSY_TIMEOUT_MS)
+    except DBAPIError as exc:
+        error = storage_error(exc, engine.url.database)
+        if error is None:
             raise
-        raise DatabaseUnavailable(f"the database {engine.url.database} is locked by another writer: "
-                                  f"try again in a moment") from exc
+        raise error from exc
+    finally:
+        queue.release()
+
+
+def _writer_lock(engine: Engine) -> threading.RLock:
+    """The in-process queue of writers of one engine (re-entrant: a nested write fails in SQLite, as before)."""
+    with _lock:
+        return _writer_locks.setdefault(id(engine), threading.RLock())
+
+
+def _set_busy_timeout(conn: Connection, ms: int) -> None:
+    """``PRAGMA busy_timeout`` on the DBAPI connection itself (no SQLAlchemy autobegin); ignored once it is gone."""
+    try:
+        dbapi = conn.connection.driver_connection
+        if isinstance(dbapi, sqlite3.Connection):
+            dbapi.execute(f"PRAGMA busy_timeout={int(ms)}")
+    except (sqlite3.Error, DBAPIError) as exc:
+        log.debug("cannot set busy_timeout: %s", exc)
+
+
+def _rollback(session: Session) -> None:
+    """Roll back; a rollback that fails (SQLite may have ended the transaction itself) must not hide the cause."""
+    try:
+        session.rollback()
+    except DBAPIError as exc:
+        log.debug("rollback after a failed write: %s", exc)
 
 
 # --- migrations -------------------------------------------------------------------------------------------
 
+def _applied_version(conn: Connection) -> int:
+    exists = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+    if exists.first() is None:
+        return 0
+    row = conn.exec_driver_sql("SELECT max(version) FROM schema_version").first()
+    return int(row[0] or 0) if row else 0
+
+
 def migrate(engine: Engine) -> int:
-    """Apply the numbered migrations not yet applied; return the schema version."""
+    """Apply the numbered migrations not yet applied; return the schema version.
+
+    An up-to-date database is only read (so a read-only or busy file opens); a write transaction is taken only when a
+    migration is due, and the version is checked again inside it."""
+    with engine.connect() as conn:
+        current = _applied_version(conn)
+        conn.rollback()
+    if current >= SCHEMA_VERSION:
+        return SCHEMA_VERSION
     with engine.connect() as conn:
         conn = conn.execution_options(kb_begin="IMMEDIATE")
         with conn.begin():
             conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = conn.exec_driver_sql("SELECT max(version) FROM schema_version").first()
-            current = row[0] or 0 if row else 0
+            current = _applied_version(conn)
             for n, step in enumerate(MIGRATIONS, start=1):
                 if n > current:
                     step(conn)

@@ -37,6 +37,16 @@ def m004_record_display_path(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE record ADD COLUMN display_path VARCHAR NOT NULL DEFAULT ''")
 
 
+def m005_login_throttle(conn: Connection) -> None:
+    """Migration 5: failed logins per name, known or not (``kb.accounts``), keyed by a hash of the name.
+
+    Transient security state, not part of the knowledge base: not a SQLModel table, so backups leave it out and a
+    restored database starts with no lockouts.
+    """
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS login_throttle (name_key VARCHAR PRIMARY KEY, "  # times: ISO, UTC
+                         "failed_count INTEGER NOT NULL, locked_until VARCHAR, last_failed VARCHAR NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, m002_accounts_and_lessons, m003_district_plans,
-                                                  m004_record_display_path]
+                                                  m004_record_display_path, m005_login_throttle]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from kb import accounts
@@ -24,9 +26,15 @@ def render() -> None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Log in")
     if submitted:
+        client, backoff = state.client_address(), state.client_backoff()
+        wait = backoff.delay(client)
+        if wait:  # a client that keeps failing waits longer before each attempt (never refused)
+            time.sleep(wait)
         try:
             st.session_state[state.TOKEN_KEY] = accounts.login(state.engine(), name.strip(), password)
-        except accounts.LoginFailed as exc:
+        except accounts.LoginFailed as exc:  # a read-only or busy database: the route shows the store's sentence
+            backoff.failed(client)
             st.error(str(exc))
         else:
+            backoff.succeeded(client)
             st.rerun()

@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from kb.errors import KbError
+from kb.search.snippets import escape_markdown
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,10 @@ def _dispatch(key: str) -> Callable[[], None]:
         except ScriptControlException:  # st.rerun, st.stop, st.switch_page: Streamlit's control flow
             raise
         except KbError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(str(exc)))  # messages can quote user text: shown as text
         except Exception:
-            if os.environ.get("KB_DEBUG") == "1":
+            if os.environ.get("KB_DEBUG") == "1":  # development: the traceback in the page, whatever
+                st.set_option("client.showErrorDetails", "full")  # .streamlit/config.toml hides for deployments
                 raise
             incident = secrets.token_hex(4)
             log.exception("page %r failed; shown to the user as %s", key, incident)

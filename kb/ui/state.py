@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -14,8 +16,21 @@ from kb.store import database
 
 @st.cache_resource(show_spinner=False)
 def settings() -> Settings:
-    """The environment, read once per server (tests clear this cache between apps)."""
+    """The environment, read once per server (tests clear this cache between apps); the server's log set up."""
+    _server_log()
     return Settings.from_env()
+
+
+def _server_log() -> None:
+    """The server's console gets the library's log from INFO up: why the database refused a write (the SQLite
+    message, the file), while the page shows only a sentence."""
+    kb_log = logging.getLogger("kb")
+    if not kb_log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        kb_log.addHandler(handler)
+    if kb_log.level == logging.NOTSET or kb_log.level > logging.INFO:
+        kb_log.setLevel(logging.INFO)
 
 
 @st.cache_resource(show_spinner=False)
@@ -30,18 +45,36 @@ def engine() -> Engine:
 
     path = settings().db_path
     with st.status("Preparing the knowledge base…", expanded=False) as status:
-        result = run_ingest(settings().solutions_dir, path, embedder(), progress=status.write)
-        label = (f"Knowledge base ready: {result.records} records"
-                 + (f", {result.chunks_embedded} sections embedded" if result.chunks_embedded else ""))
-        status.update(label=label, state="error" if result.errors else "complete")
-        for e in result.errors[:20]:
-            status.write(f"⚠ {e}")
+        try:
+            with database.batch_writes():  # nobody waits on this write: the long busy timeout
+                result = run_ingest(settings().solutions_dir, path, embedder(), progress=status.write)
+        except (database.DatabaseReadOnly, database.DatabaseBusy) as exc:  # serve what the database holds
+            status.update(label="Knowledge base ready (records not refreshed)", state="error")
+            status.write(f"⚠ {exc}")
+        else:
+            label = (f"Knowledge base ready: {result.records} records"
+                     + (f", {result.chunks_embedded} sections embedded" if result.chunks_embedded else ""))
+            status.update(label=label, state="error" if result.errors else "complete")
+            for e in result.errors[:20]:
+                status.write(f"⚠ {e}")
     return database.get_engine(path)
 
 
 @st.cache_resource(show_spinner=False)
 def search_engine() -> SearchEngine:
     return SearchEngine(engine(), embedder())
+
+
+@st.cache_resource(show_spinner=False)
+def client_backoff() -> accounts.ClientBackoff:
+    """The per-client login delay of this server (in memory)."""
+    return accounts.ClientBackoff()
+
+
+def client_address() -> str | None:
+    """The visitor's address as Streamlit sees it (``None`` on localhost, in AppTest and behind a proxy that hides
+    it): the key of the per-client login delay."""
+    return st.context.ip_address
 
 
 TOKEN_KEY = "kb_token"
