@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
-from sqlalchemy import Engine, Table, create_engine, insert, select
+from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import SQLModel
 
@@ -507,9 +507,7 @@ def _restore_new(zf: zipfile.ZipFile, path: Path, target: Path, checked: Checked
     except OSError as exc:
         raise BackupError(f"cannot create {target}: {exc.strerror}") from exc
     tmp = Path(tmp_name)
-    engine = create_engine(f"sqlite:///{tmp}", connect_args={"check_same_thread": False,
-                                                             "timeout": database.BUSY_TIMEOUT_MS / 1000})
-    database._install_sqlite_hooks(engine)  # the same connection settings as every engine (WAL, FKs, BEGIN mode)
+    engine = database.unmigrated_engine(tmp)  # the same connection settings as every engine (WAL, FKs, BEGIN mode)
     try:
         try:
             _migrate_to(engine, checked.schema_version)

@@ -174,6 +174,12 @@ def _make_engine(p: Path, mode: str) -> Engine:
     return engine
 
 
+def unmigrated_engine(path: Path) -> Engine:
+    """An engine on a new database file with the connection settings of every engine (WAL, foreign keys, BEGIN
+    mode) but no migration run and no caching: for building a database step by step (a restore)."""
+    return _make_engine(path, "rwc")
+
+
 def dispose_all() -> None:
     """Close every engine (tests, and before moving database files)."""
     with _lock:
