@@ -24,6 +24,7 @@ from kb.lessons.service import LessonError
 from kb.plans.model import PlanError
 from kb.replication.cities import CityNotFound, DriverMissing
 from kb.replication.fit import match
+from kb.search.snippets import escape_markdown
 from kb.store import database
 from kb.store.database import DatabaseError, DatabaseMissing, DatabaseUnavailable
 from tests.factories import build_replication_db as build_db
@@ -199,7 +200,8 @@ def _app(body: str) -> AppTest:
 def test_dispatcher_shows_a_kb_error_as_its_message(app_env: Path) -> None:
     at = _app("    raise CityNotFound('atlantis', ['krakow'])")
     assert not at.exception, at.exception
-    assert [e.value for e in at.error] == [str(CityNotFound("atlantis", ["krakow"]))]
+    # shown as text: the message escaped for Markdown (it can quote what the user typed)
+    assert [e.value for e in at.error] == [escape_markdown(str(CityNotFound("atlantis", ["krakow"])))]
     assert [m.value for m in at.markdown] == ["before"]
     at = _app("    accounts.require(accounts.ANONYMOUS, 'staff', 'writing a lesson')")
     assert not at.exception and "writing a lesson needs the role 'staff'" in at.error[0].value
