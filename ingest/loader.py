@@ -284,6 +284,7 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
                 todo.append((h, c.text))
     dim = 0
     if todo:
+        database.check_writable(engine)  # a read-only or locked database: say so before minutes of embedding
         if progress:
             progress(f"embedding {len(todo)} chunks with {model}")
         todo.sort(key=lambda ht: len(ht[1]))  # similar lengths share a batch: less padding, same vectors

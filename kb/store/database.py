@@ -281,6 +281,14 @@ def write_session(engine: Engine, busy_timeout_ms: int | None = None) -> Iterato
         queue.release()
 
 
+def check_writable(engine: Engine) -> None:
+    """Fail now, as a write would, if the database cannot be written (read-only, locked, failing disk): a probe row
+    is written and rolled back, so a long job (an ingest that embeds for minutes) learns it before it starts."""
+    with write_session(engine) as session:
+        session.execute(text("INSERT OR REPLACE INTO meta (key, value) VALUES ('write_probe', '')"))
+        session.rollback()
+
+
 def _writer_lock(engine: Engine) -> threading.RLock:
     """The in-process queue of writers of one engine (re-entrant: a nested write fails in SQLite, as before)."""
     with _lock:

@@ -102,6 +102,17 @@ def test_read_only_database_refuses_every_write_with_one_sentence_and_still_read
     assert catalog.get_record(engine, "test-battery-site").title, "reads still work"
 
 
+def test_ingest_into_a_read_only_database_refuses_before_embedding(db: Path, tmp_path: Path) -> None:
+    """A changed corpus and a read-only database: the refusal comes first, not after the model has run."""
+    engine = database.get_engine(db, read_only=True)
+    before = state(engine)
+    embedder = FakeEmbedder(name="fake-hash")
+    with pytest.raises(database.DatabaseReadOnly):
+        run_ingest(changed_corpus(tmp_path), db, embedder)
+    assert embedder.calls == 0, "nothing was embedded"
+    assert state(engine) == before
+
+
 def _unprivileged() -> list[str]:
     """A command prefix under which file permissions hold (root: all capabilities dropped)."""
     if os.geteuid() != 0:
