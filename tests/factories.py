@@ -135,6 +135,20 @@ def app_lesson(**fields: Any) -> Lesson:
     return Lesson(**{**base, **fields})
 
 
+def app_on_corpus(corpus: Path, db: Path, monkeypatch: Any, staff_password: str) -> Any:
+    """Point AppTest pages at ``corpus`` (``KB_SOLUTIONS_DIR``), ingest it into ``db`` with the fake embedder and add
+    the staff account ``ann``; returns the engine."""
+    from kb import accounts
+    from kb.store import database
+
+    monkeypatch.setenv("KB_SOLUTIONS_DIR", str(corpus))
+    res = run_ingest(corpus, db, FakeEmbedder(name="fake-hash"))
+    assert not res.errors, res.errors
+    engine = database.get_engine(db)
+    accounts.add_user(engine, "ann", "staff", staff_password, by=accounts.Actor.system())
+    return engine
+
+
 # --- lessons ------------------------------------------------------------------------------------------------
 
 PAYLOADS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))")

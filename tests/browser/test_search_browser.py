@@ -18,6 +18,7 @@ def test_search_then_open_record(live_app: str, page) -> None:  # type: ignore[n
     box.press("Enter")
     first = page.locator("[data-testid=stPageLink] a").first
     first.wait_for(timeout=120_000)
+    wait_for_app(page)  # the title link comes first in a card, its snippets after: let the script finish
     assert page.locator("mark").count() > 0, "snippets highlight the query terms"
     title = first.inner_text().strip()
     first.click()

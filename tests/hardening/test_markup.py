@@ -23,7 +23,6 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 from streamlit.testing.v1 import AppTest
 
-from ingest.loader import run_ingest
 from kb import accounts
 from kb.accounts import Actor
 from kb.briefs.model import Brief, BriefSource, Bullets, Paragraph, Section, Table
@@ -33,7 +32,7 @@ from kb.lessons import service as lessons
 from kb.search.snippets import escape_markdown
 from kb.store import database
 from kb.views.markdown import render_markdown_safe
-from tests.factories import FIXTURE_CORPUS, lesson_data
+from tests.factories import FIXTURE_CORPUS, app_on_corpus, lesson_data
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "markup-pass-1"
@@ -140,11 +139,7 @@ def hostile_corpus(root: Path) -> Path:
 @pytest.fixture
 def markup_app(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     corpus = hostile_corpus(tmp_path / "hostile")
-    monkeypatch.setenv("KB_SOLUTIONS_DIR", str(corpus))
-    res = run_ingest(corpus, app_env, FakeEmbedder(name="fake-hash"))
-    assert not res.errors, res.errors
-    engine = database.get_engine(app_env)
-    accounts.add_user(engine, "ann", "staff", PASSWORD, by=Actor.system())
+    engine = app_on_corpus(corpus, app_env, monkeypatch, PASSWORD)
     les = lessons.create_lesson(engine, STAFF, lesson_data(
         title=APP_TITLE, summary=f"Before {BODY_IMAGE} after.",
         what_happened="[ok](https://example.org) is a web link."))

@@ -24,7 +24,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import kb
-from ingest.loader import run_ingest
 from kb import accounts
 from kb.accounts import ANONYMOUS, Actor, PermissionDenied
 from kb.embeddings import FakeEmbedder
@@ -32,7 +31,7 @@ from kb.lessons import service as lessons
 from kb.search.snippets import escape_markdown
 from kb.store import database
 from kb.views.markdown import render_markdown_safe
-from tests.factories import FIXTURE_CORPUS, lesson_data
+from tests.factories import FIXTURE_CORPUS, app_on_corpus, lesson_data
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "security-pass-1"
@@ -294,11 +293,7 @@ def hostile_corpus(root: Path) -> Path:
 @pytest.fixture
 def hostile_app(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     corpus = hostile_corpus(tmp_path / "hostile")
-    monkeypatch.setenv("KB_SOLUTIONS_DIR", str(corpus))
-    res = run_ingest(corpus, app_env, FakeEmbedder(name="fake-hash"))
-    assert not res.errors, res.errors
-    engine = database.get_engine(app_env)
-    accounts.add_user(engine, "ann", "staff", PASSWORD, by=Actor.system())
+    app_on_corpus(corpus, app_env, monkeypatch, PASSWORD)
     return app_env
 
 
