@@ -241,6 +241,12 @@ def export_archive(engine: Engine, path: Path) -> dict[str, int]:
 
 # --- reading and checking an archive ------------------------------------------------------------------------
 
+# What zipfile and zlib raise on an archive or entry they cannot read: a damaged zip, bad deflate data, a truncated
+# file, and (NotImplementedError) an entry compressed with a method zipfile does not support.
+ZIP_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, zipfile.BadZipFile, zlib.error, EOFError,
+                                                   NotImplementedError)
+ZIP_OPEN_ERRORS: tuple[type[BaseException], ...] = (*ZIP_READ_ERRORS, ValueError)  # plus a malformed central directory
+
 def _open(path: Path) -> zipfile.ZipFile:
     if path.is_dir():
         raise BackupError(f"{path} is a directory, not a backup archive")
@@ -248,7 +254,7 @@ def _open(path: Path) -> zipfile.ZipFile:
         raise BackupError(f"{path} does not exist")
     try:
         return zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile, zlib.error, ValueError, EOFError, NotImplementedError) as exc:
+    except ZIP_OPEN_ERRORS as exc:
         raise BackupError(f"{path} is not a backup archive: {exc}") from exc
 
 
@@ -257,7 +263,7 @@ def _damaged(path: Path, name: str) -> Iterator[None]:
     """Turn what zipfile and zlib raise on a corrupt entry (CRC, truncation, bad deflate data) into one sentence."""
     try:
         yield
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+    except ZIP_READ_ERRORS as exc:
         raise BackupError(f"{path}: the entry {name} is damaged ({exc}); nothing was restored") from exc
     except RuntimeError as exc:  # an encrypted entry
         raise BackupError(f"{path}: the entry {name} cannot be read ({exc}); nothing was restored") from exc
