@@ -14,6 +14,11 @@ def render() -> None:
     st.caption("What Amsterdam and Bilbao built for their Positive Energy Districts, what it cost, what got "
                "in the way — and what it would deliver in your city.")
     eng = state.engine()
+    report = state.startup()
+    if report.problems:
+        with st.expander(f"{report.summary} {len(report.problems)} problem(s): see why", icon="⚠️"):
+            for problem in report.problems:
+                st.text(problem)
     stats = catalog.stats(eng)
     ov = catalog.corpus_overview(eng)
     cols = st.columns(4)
@@ -33,6 +38,6 @@ def render() -> None:
     st.subheader("How well each number is known")
     if ov["evidence"]:
         st.bar_chart(pd.DataFrame({"numbers": ov["evidence"]}))
-    st.caption(f"{ov['missing_values']} figures are marked as not published by any source we read. "
+    st.caption(f"{report.summary} {ov['missing_values']} figures are marked as not published by any source we read. "
                f"{stats['chunks']} searchable sections · model {stats['model'] or '-'} · "
                f"corpus version {stats.get('corpus_version') or '-'}")

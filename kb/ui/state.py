@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -38,26 +39,35 @@ def embedder() -> Embedder:
     return make_embedder(settings().model)
 
 
-@st.cache_resource(show_spinner=False)
-def engine() -> Engine:
-    """The database engine, after an incremental ingest of the bundled records (progress shown)."""
+@dataclass(frozen=True)
+class StartupReport:
+    """What the start-up ingest did, for the Overview page: one sentence, and the records it could not load."""
+
+    summary: str
+    problems: tuple[str, ...] = ()
+
+
+@st.cache_resource(show_spinner="Preparing the knowledge base (the first start embeds every record: about a minute)…")
+def startup() -> StartupReport:
+    """The incremental ingest of the bundled records, once per server. No Streamlit element inside: a cached
+    function's elements are replayed on every rerun, so a status box would stay on every page."""
     from ingest.loader import run_ingest  # the app shell may drive ingest; kb core never does
 
-    path = settings().db_path
-    with st.status("Preparing the knowledge base…", expanded=False) as status:
-        try:
-            with database.batch_writes():  # nobody waits on this write: the long busy timeout
-                result = run_ingest(settings().solutions_dir, path, embedder(), progress=status.write)
-        except (database.DatabaseReadOnly, database.DatabaseBusy) as exc:  # serve what the database holds
-            status.update(label="Knowledge base ready (records not refreshed)", state="error")
-            status.write(f"⚠ {exc}")
-        else:
-            label = (f"Knowledge base ready: {result.records} records"
-                     + (f", {result.chunks_embedded} sections embedded" if result.chunks_embedded else ""))
-            status.update(label=label, state="error" if result.errors else "complete")
-            for e in result.errors[:20]:
-                status.write(f"⚠ {e}")
-    return database.get_engine(path)
+    try:
+        with database.batch_writes():  # nobody waits on this write: the long busy timeout
+            result = run_ingest(settings().solutions_dir, settings().db_path, embedder())
+    except (database.DatabaseReadOnly, database.DatabaseBusy) as exc:  # serve what the database holds
+        return StartupReport("Records not refreshed at start-up.", (str(exc),))
+    summary = (f"Knowledge base ready: {result.records} records"
+               + (f", {result.chunks_embedded} sections embedded" if result.chunks_embedded else "") + ".")
+    return StartupReport(summary, tuple(str(e) for e in result.errors[:20]))
+
+
+@st.cache_resource(show_spinner=False)
+def engine() -> Engine:
+    """The database engine, after the start-up ingest."""
+    startup()
+    return database.get_engine(settings().db_path)
 
 
 @st.cache_resource(show_spinner=False)

@@ -21,3 +21,14 @@ def test_app_builds_database_and_shows_counts(app_env: Path) -> None:
     assert stats["city"] > 0, "the bundled corpus has city profiles"
     assert int(labels["City profiles"]) == stats["city"] and int(labels["Solutions"]) == stats["solution"]
     assert any("ATELIER" in t.value for t in at.title)
+
+
+def test_start_up_progress_is_not_replayed_on_later_runs(app_env: Path) -> None:
+    """The start-up ingest reports once, on the Overview page; no progress box stays on the page afterwards (a
+    Streamlit element inside a cached function would be replayed on every rerun)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.run()  # a rerun, as after any click
+    assert not at.exception, at.exception
+    boxes = [e.label for e in at.expander]
+    assert not any("Preparing" in b or "Knowledge base ready" in b for b in boxes), boxes
+    assert any(c.value.startswith("Knowledge base ready: ") for c in at.caption), [c.value for c in at.caption]
