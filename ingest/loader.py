@@ -239,7 +239,7 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
         return _under(key, prefix) or not (corpus / key).exists()
 
     def kept_back(key: str) -> bool:  # invalid this run, or in a folder that could not be read: keep what was
-        return any(_under(key, bad) if bad else True for bad in bad_paths)
+        return any(_under(key, bad) for bad in bad_paths)
 
     owners = {rid: (keys[rid], row.display_path or keys[rid]) for rid, row in existing.items()
               if row.origin == "file" and keys[rid]}

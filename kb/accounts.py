@@ -203,12 +203,17 @@ def set_password(engine: Engine, name: str, password: str, by: Actor) -> None:
 # (against a dummy hash), one write. The key is a SHA-256 of the case-folded name (a password typed into the name
 # field is never stored). Failures are forgotten FORGET_AFTER after the last one, for every name alike.
 
+def _doubling(count: int, free: int, base: float, cap: float) -> float:
+    """0 for the first ``free`` failures, then ``base`` doubling with every further one, never above ``cap``."""
+    if count < free:
+        return 0.0
+    factor: int = 2 ** min(count - free, 16)  # an int: the exponent is never negative here
+    return float(min(base * factor, cap))
+
+
 def lock_seconds(failed_count: int) -> int:
     """How long a name stays locked after ``failed_count`` consecutive failures (0: not locked)."""
-    if failed_count < FREE_FAILURES:
-        return 0
-    factor: int = 2 ** min(failed_count - FREE_FAILURES, 16)  # an int: the exponent is never negative here
-    return min(LOCK_BASE_SECONDS * factor, LOCK_MAX_SECONDS)
+    return int(_doubling(failed_count, FREE_FAILURES, LOCK_BASE_SECONDS, LOCK_MAX_SECONDS))
 
 
 def _name_key(name: str) -> str:
@@ -239,8 +244,8 @@ def _throttle(s: Session, key: str, now: datetime) -> _Throttle:
     return _Throttle(int(row[0]), datetime.fromisoformat(row[1]) if row[1] else None)
 
 
-def _record_failure(s: Session, key: str, now: datetime) -> None:
-    count = _throttle(s, key, now).failed_count + 1
+def _record_failure(s: Session, key: str, now: datetime, before: _Throttle) -> None:
+    count = before.failed_count + 1
     wait = lock_seconds(count)
     s.execute(text("DELETE FROM login_throttle WHERE last_failed < :old"), {"old": _iso(now - FORGET_AFTER)})
     s.execute(text("INSERT INTO login_throttle (name_key, failed_count, locked_until, last_failed) "
@@ -271,13 +276,14 @@ def authenticate(engine: Engine, name: str, password: str, now: datetime | None 
         raise AccountLocked(wait)
     ok = _verify(row.password_hash if row is not None else _DUMMY_HASH, password) and row is not None
     with database.write_session(engine) as s:
-        wait = _throttle(s, key, now).retry_after(now)
+        throttle = _throttle(s, key, now)
+        wait = throttle.retry_after(now)
         if wait:  # a concurrent failure locked it meanwhile
             raise AccountLocked(wait)
         if not ok or row is None:
-            _record_failure(s, key, now)
+            _record_failure(s, key, now, throttle)
         else:
-            s.execute(text("DELETE FROM login_throttle WHERE name_key = :k"), {"k": key})
+            _clear_failures(s, name)
             cur = s.get(UserRow, row.id)
             assert cur is not None
             if not cur.disabled:
@@ -314,9 +320,7 @@ class ClientBackoff:
             if now - last > self.forget_seconds:
                 self._failures.pop(client, None)
                 return 0.0
-        if count < self.free:
-            return 0.0
-        return float(min(self.base * 2 ** min(count - self.free, 16), self.max_delay))
+        return _doubling(count, self.free, self.base, self.max_delay)
 
     def failed(self, client: str | None, now: float | None = None) -> None:
         if client is None:

@@ -14,7 +14,6 @@ from kb.briefs.data import (
     FitFn,
     LessonsFn,
     app_lessons,
-    city_name,
     corpus_lessons,
     find_city,
     replication_estimate,
@@ -69,7 +68,7 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
     fit = fit or replication_fit(engine)
     lessons = lessons or app_lessons(engine)
     city = find_city(engine, req.city)
-    cname = city_name(city)
+    cname = city.name
     wanted = list(dict.fromkeys(req.solutions))
     sols = catalog.get_records(engine, wanted)
     if len(sols) < len(wanted):
@@ -104,7 +103,7 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
 
 def _source_city(engine: Engine, sol: StoredRecord) -> str:
     try:
-        return city_name(catalog.get_record(engine, sol.city))
+        return catalog.get_record(engine, sol.city).name
     except catalog.RecordNotFound:
         return sol.city
 

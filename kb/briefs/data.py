@@ -11,12 +11,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from kb.errors import InvalidInput
 from kb.lessons.format import Lesson
 from kb.lessons.service import list_lessons
+from kb.replication import cities
 from kb.replication.fit import Match, match
 from kb.replication.simulation import Estimate
 from kb.replication.solution import estimate_solution
 from kb.store import catalog
 from kb.store.readmodel import StoredRecord
-from kb.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +33,13 @@ class BriefError(InvalidInput):
 
 
 def find_city(engine: Engine, text: str) -> StoredRecord:
-    """The city record whose id, name, title or alias matches ``text`` case- and accent-insensitively."""
-    want = fold(text)
-    cities = catalog.records_of_kind(engine, "city")
-    for rec in cities:
-        names = [rec.id, rec.title, str(rec.front.get("name") or ""), *[str(a) for a in rec.front.get("aliases") or []]]
-        if any(fold(n) == want for n in names if n):
-            return rec
-    known = ", ".join(r.id for r in cities) or "none"
-    raise BriefError(f"no city matches '{text}' (known cities: {known}; see 'kb list --kind city')")
-
-
-def city_name(city: StoredRecord) -> str:
-    return city.name
+    """The city record whose id, name or alias matches ``text`` (:func:`kb.replication.cities.find_city`)."""
+    try:
+        profile = cities.find_city(engine, text)
+    except cities.CityNotFound as exc:
+        known = ", ".join(exc.known) or "none"
+        raise BriefError(f"no city matches '{text}' (known cities: {known}; see 'kb list --kind city')") from exc
+    return catalog.get_record(engine, profile.id)
 
 
 def corpus_lessons(engine: Engine, solution: StoredRecord) -> list[StoredRecord]:

@@ -255,7 +255,7 @@ def _walk_body(rec: Record, body: list[str], offset: int, name: str, errors: lis
         raise RecordInvalid([RecordError(name, offset + _start(rows[MAX_TABLE_ROWS]) + 1,
                                          f"more than {MAX_TABLE_ROWS} table rows: split the record")])
     for n, (i, tok) in enumerate(heads):
-        start = tok.map[0] if tok.map else 0
+        start = _start(tok)
         nxt = heads[n + 1][1].map if n + 1 < len(heads) else None
         end = nxt[0] if nxt else len(body)
         title = tokens[i + 1].content.strip()
@@ -271,7 +271,7 @@ def _walk_body(rec: Record, body: list[str], offset: int, name: str, errors: lis
             if t.tag == "h2":
                 section, sub = title, None
             elif t.tag == "h3":
-                sub = (title, offset + (t.map[0] if t.map else 0) + 1)
+                sub = (title, offset + _start(t) + 1)
         elif t.type == "table_open":
             i = _table(tokens, i, rec, section, offset, name, errors)
             continue

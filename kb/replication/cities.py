@@ -42,6 +42,7 @@ class CityNotFound(NotFound, LookupError):
         super().__init__(f"no city '{name}' (known: {', '.join(known) or 'none'}); "
                          "or define your own city in the app (My city) or in a city record file")
         self.name = name
+        self.known = known
 
 
 class DriverMissing(NotFound, LookupError):

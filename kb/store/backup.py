@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any, TypeGuard, Union, get_args, get_origin
 
 from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -24,7 +24,7 @@ from sqlmodel import SQLModel
 
 from kb.errors import InvalidInput
 from kb.store import database, fts, tables
-from kb.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from kb.store.migrations import SCHEMA_VERSION
 
 FORMAT = "atelier-kb-backup"
 FORMAT_VERSION = 2  # 2: the manifest declares each table's row count and SHA-256 (1 had counts only)
@@ -289,7 +289,7 @@ def _entries(zf: zipfile.ZipFile, path: Path, limits: Limits) -> dict[str, zipfi
     return out
 
 
-def _is_int(v: Any) -> bool:
+def _is_int(v: object) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
@@ -319,7 +319,7 @@ def _manifest(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], path: Path
     if m.get("format") != FORMAT:
         raise BackupError(f"{path} is not a knowledge-base backup")
     version, schema, declared = m.get("version"), m.get("schema_version"), m.get("tables")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not _is_int(version) or version < 1:
         raise BackupError(f"{path}: the manifest's format version is not a positive whole number")
     if version > FORMAT_VERSION:
         raise BackupError(f"{path} is in backup format {version}, newer than this kb reads ({FORMAT_VERSION}): "
@@ -327,7 +327,7 @@ def _manifest(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], path: Path
     if version < FORMAT_VERSION:
         raise BackupError(f"{path} is in backup format {version}, which has no checksums to verify it by: "
                           "export it again with this version of kb")
-    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+    if not _is_int(schema) or schema < 1:
         raise BackupError(f"{path}: the manifest's schema version is not a positive whole number")
     if schema > SCHEMA_VERSION:
         raise BackupError(f"{path} has schema version {schema}, newer than this kb knows ({SCHEMA_VERSION}): "
@@ -492,17 +492,6 @@ def import_archive(path: Path, engine: Engine, *, without_accounts: bool = False
         return _write(engine, zf, path, checked, without_accounts, limits)
 
 
-def _migrate_to(engine: Engine, version: int) -> None:
-    """Apply the first ``version`` migrations to a new database (as :func:`database.migrate` would have then)."""
-    with engine.connect() as conn:
-        conn = conn.execution_options(kb_begin="IMMEDIATE")
-        with conn.begin():
-            conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            for n, step in enumerate(MIGRATIONS[:version], start=1):
-                step(conn)
-                conn.exec_driver_sql("INSERT INTO schema_version (version) VALUES (?)", (n,))
-
-
 def _restore_new(zf: zipfile.ZipFile, path: Path, target: Path, checked: Checked, without_accounts: bool,
                  limits: Limits) -> dict[str, int]:
     """Build the database in a temporary file next to ``target`` and rename it into place only when complete."""
@@ -516,7 +505,7 @@ def _restore_new(zf: zipfile.ZipFile, path: Path, target: Path, checked: Checked
     engine = database.unmigrated_engine(tmp)  # the same connection settings as every engine (WAL, FKs, BEGIN mode)
     try:
         try:
-            _migrate_to(engine, checked.schema_version)
+            database.migrate(engine, target=checked.schema_version)
         except DBAPIError as exc:
             raise database.DatabaseUnavailable(f"cannot create {target}: {exc.orig}") from exc
         counts = _write(engine, zf, path, checked, without_accounts, limits)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, event, text
@@ -215,6 +216,14 @@ def _install_sqlite_hooks(engine: Engine, path: Path) -> None:
 
 # --- sessions -----------------------------------------------------------------------------------------------
 
+def _raise_translated(exc: DBAPIError, engine: Engine) -> NoReturn:
+    """Raise the store's sentence for a storage failure (read-only, busy, disk), or ``exc`` itself if it is not one."""
+    error = storage_error(exc, engine.url.database)
+    if error is None:
+        raise exc
+    raise error from exc
+
+
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """A session for reading (a deferred transaction, rolled back at the end)."""
@@ -222,10 +231,7 @@ def read_session(engine: Engine) -> Iterator[Session]:
         with Session(engine) as session:
             yield session
     except DBAPIError as exc:
-        error = storage_error(exc, engine.url.database)
-        if error is None:
-            raise
-        raise error from exc
+        _raise_translated(exc, engine)
 
 
 @contextmanager
@@ -273,10 +279,7 @@ def write_session(engine: Engine, busy_timeout_ms: int | None = None) -> Iterato
             finally:
                 _set_busy_timeout(conn, BUSY_TIMEOUT_MS)
     except DBAPIError as exc:
-        error = storage_error(exc, engine.url.database)
-        if error is None:
-            raise
-        raise error from exc
+        _raise_translated(exc, engine)
     finally:
         queue.release()
 
@@ -323,26 +326,27 @@ def _applied_version(conn: Connection) -> int:
     return int(row[0] or 0) if row else 0
 
 
-def migrate(engine: Engine) -> int:
-    """Apply the numbered migrations not yet applied; return the schema version.
+def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
+    """Apply the numbered migrations up to ``target`` (default: all) not yet applied; return ``target``.
 
     An up-to-date database is only read (so a read-only or busy file opens); a write transaction is taken only when a
-    migration is due, and the version is checked again inside it."""
+    migration is due, and the version is checked again inside it. A restore builds an older schema with a lower
+    ``target`` before migrating its rows up."""
     with engine.connect() as conn:
         current = _applied_version(conn)
         conn.rollback()
-    if current >= SCHEMA_VERSION:
-        return SCHEMA_VERSION
+    if current >= target:
+        return target
     with engine.connect() as conn:
         conn = conn.execution_options(kb_begin="IMMEDIATE")
         with conn.begin():
             conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             current = _applied_version(conn)
-            for n, step in enumerate(MIGRATIONS, start=1):
+            for n, step in enumerate(MIGRATIONS[:target], start=1):
                 if n > current:
                     step(conn)
                     conn.exec_driver_sql("INSERT INTO schema_version (version) VALUES (?)", (n,))
-    return SCHEMA_VERSION
+    return target
 
 
 def schema_version(session: Session) -> int:

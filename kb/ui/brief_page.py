@@ -8,7 +8,6 @@ from typing import Any
 import streamlit as st
 
 from kb.briefs.build import BriefRequest, build_brief
-from kb.briefs.data import city_name
 from kb.briefs.render import to_markdown
 from kb.errors import KbError
 from kb.search.snippets import escape_markdown
@@ -24,7 +23,7 @@ def _options(version: str) -> tuple[dict[str, str], dict[str, str], dict[str, li
     engine = state.engine()
     solutions = catalog.list_records(engine, kind="solution")
     sols = {r.id: r.title for r in solutions}
-    cities = {rec.id: city_name(rec) for rec in catalog.records_of_kind(engine, "city")}
+    cities = {rec.id: rec.name for rec in catalog.records_of_kind(engine, "city")}
     types = {rec.id: rec for rec in catalog.records_of_kind(engine, "measure_type")}
     units: dict[str, list[tuple[str, str, str]]] = {}
     for r in solutions:
