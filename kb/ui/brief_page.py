@@ -10,9 +10,8 @@ import streamlit as st
 from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.render import to_markdown
 from kb.errors import KbError
-from kb.search.snippets import escape_markdown
 from kb.store import catalog
-from kb.text import fold
+from kb.text import escape_markdown, fold
 from kb.ui import state
 from kb.ui.widgets import download_buttons
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from kb.records.vocab import DRIVER_KEYS
 from kb.replication.cities import DRIVER_LABELS, CityProfile, city_from_dict
-from kb.search.snippets import escape_markdown
+from kb.text import escape_markdown
 from kb.ui.widgets import STATE_KEY, city_list, current_city
 from kb.views.replication import ESSENTIAL_DRIVERS, comparison_rows, driver_rows
 

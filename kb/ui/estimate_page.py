@@ -10,7 +10,7 @@ from kb.replication.bounds import MAX_SCALE, param_bound
 from kb.replication.fit import lighthouse_solutions
 from kb.replication.simulation import METRICS, Estimate
 from kb.replication.solution import estimate_solution, missing_params, read_solution
-from kb.search.snippets import escape_markdown
+from kb.text import escape_markdown
 from kb.ui import state
 from kb.ui.widgets import city_picker, solution_brief_downloads
 from kb.views.replication import range_rows, side_by_side, tornado_rows

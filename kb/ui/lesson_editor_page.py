@@ -11,8 +11,8 @@ from kb.lessons import service as lessons
 from kb.lessons.format import Lesson
 from kb.lessons.input import LABELS, LessonInvalid, parse_source_lines, source_lines
 from kb.records import vocab
+from kb.text import escape_markdown
 from kb.ui import lesson_view, routes, state
-from kb.views.markdown import escape_markdown
 
 FLASH = "lesson_flash"
 

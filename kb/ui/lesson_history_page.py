@@ -7,8 +7,8 @@ import streamlit as st
 
 from kb import accounts
 from kb.lessons import service as lessons
+from kb.text import escape_markdown
 from kb.ui import routes, state
-from kb.views.markdown import escape_markdown
 
 
 def render() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.lessons.format import SECTIONS, Lesson
-from kb.views.markdown import escape_markdown, render_markdown_safe
+from kb.text import escape_markdown
+from kb.views.markdown import render_markdown_safe
 
 
 def facts(lesson: Lesson) -> str:

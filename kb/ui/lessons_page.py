@@ -6,8 +6,8 @@ import streamlit as st
 
 from kb.lessons import service as lessons
 from kb.records import vocab
+from kb.text import escape_markdown
 from kb.ui import lesson_view, routes, state
-from kb.views.markdown import escape_markdown
 
 
 def render() -> None:

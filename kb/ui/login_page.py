@@ -7,15 +7,15 @@ import time
 import streamlit as st
 
 from kb import accounts
+from kb.text import escape_markdown
 from kb.ui import state
-from kb.views.markdown import escape_md
 
 
 def render() -> None:
     st.title("Account")
     actor = state.current_actor()
     if not actor.is_anonymous:
-        st.success(f"Logged in as {escape_md(actor.name)} ({actor.role}).")
+        st.success(f"Logged in as {escape_markdown(actor.name)} ({actor.role}).")
         if st.button("Log out", key="logout"):
             accounts.logout(state.engine(), st.session_state.pop(state.TOKEN_KEY, None))
             st.rerun()

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from kb.replication.fit import match
-from kb.search.snippets import escape_markdown
+from kb.text import escape_markdown
 from kb.ui import routes, state
 from kb.ui.widgets import city_picker
 

@@ -25,9 +25,8 @@ from kb.plans.model import (
 from kb.plans.saved import list_plans, load_plan, save_plan
 from kb.replication.bounds import MAX_SCALE
 from kb.replication.cities import list_cities
-from kb.search.snippets import escape_markdown
 from kb.store import catalog
-from kb.text import fold
+from kb.text import escape_markdown, fold
 from kb.ui import state
 from kb.ui.widgets import download_buttons
 from kb.views.plan import carrier_rows, example_plans, load_example, measure_rows, suggestion_rows, waterfall_rows

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kb.search.snippets import escape_markdown
 from kb.store.catalog import RecordNotFound
 from kb.store.readmodel import BarrierInfo
+from kb.text import escape_markdown
 from kb.ui import routes, state
 from kb.views.markdown import render_markdown_safe
 from kb.views.record import EVIDENCE_COLORS, number_rows, prose, record_view

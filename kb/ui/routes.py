@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from kb.errors import KbError
-from kb.search.snippets import escape_markdown
+from kb.text import escape_markdown
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from typing import Any
 import streamlit as st
 
 from kb.search.engine import FACETS, Hit
-from kb.search.snippets import escape_markdown, spans_markup
+from kb.search.snippets import spans_markup
+from kb.text import escape_markdown
 from kb.ui import routes, state
 from kb.views.record import EVIDENCE_COLORS
 

@@ -13,7 +13,7 @@ from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.formats import FORMATS, file_name, render
 from kb.briefs.model import Brief
 from kb.replication.cities import CityProfile, list_cities
-from kb.search.snippets import escape_markdown
+from kb.text import escape_markdown
 from kb.ui import state
 
 ICONS = {"md": "📝", "html": "🌐", "pdf": "📄", "docx": "📃"}

@@ -8,17 +8,11 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
-from kb.search.snippets import escape_markdown
-
-__all__ = ["escape_markdown", "escape_md", "image_placeholder", "render_markdown_safe"]
+__all__ = ["image_placeholder", "render_markdown_safe"]
 
 _WEB = re.compile(r"^https?://", re.IGNORECASE)
 _PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL)
 _LINE_BREAKS = re.compile(r"[\r\n]+")
-
-escape_md = escape_markdown
-"""The former name of :func:`escape_markdown` (one escaper for the whole app); use ``escape_markdown``."""
-
 
 def image_placeholder(alt: str) -> str:
     """What a reader sees instead of a Markdown image: its alt text, nothing fetched."""

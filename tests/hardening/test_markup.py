@@ -29,8 +29,8 @@ from kb.briefs.model import Brief, BriefSource, Bullets, Paragraph, Section, Tab
 from kb.briefs.render import to_html, to_markdown
 from kb.embeddings import FakeEmbedder
 from kb.lessons import service as lessons
-from kb.search.snippets import escape_markdown
 from kb.store import database
+from kb.text import escape_markdown
 from kb.views.markdown import render_markdown_safe
 from tests.factories import FIXTURE_CORPUS, app_on_corpus, lesson_data
 
@@ -321,7 +321,7 @@ def test_brief_markdown_and_html_show_titles_as_text() -> None:
 SINKS = {"title", "header", "subheader", "caption", "markdown", "write", "success", "error", "warning", "info",
          "page_link", "expander", "selectbox", "multiselect", "number_input", "text_input", "text_area", "radio",
          "button", "download_button", "checkbox", "toggle", "metric", "form_submit_button"}
-ESCAPERS = {"escape_markdown", "escape_md", "render_markdown_safe", "spans_markup"}
+ESCAPERS = {"escape_markdown", "render_markdown_safe", "spans_markup"}
 FILE_TEXT = {"title", "name", "label", "explanation", "city", "scale_unit", "source"}  # attributes from files
 
 

@@ -28,8 +28,8 @@ from kb import accounts
 from kb.accounts import ANONYMOUS, Actor, PermissionDenied
 from kb.embeddings import FakeEmbedder
 from kb.lessons import service as lessons
-from kb.search.snippets import escape_markdown
 from kb.store import database
+from kb.text import escape_markdown
 from kb.views.markdown import render_markdown_safe
 from tests.factories import FIXTURE_CORPUS, app_on_corpus, lesson_data
 

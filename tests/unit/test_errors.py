@@ -24,9 +24,9 @@ from kb.lessons.service import LessonError
 from kb.plans.model import PlanError
 from kb.replication.cities import CityNotFound, DriverMissing
 from kb.replication.fit import match
-from kb.search.snippets import escape_markdown
 from kb.store import database
 from kb.store.database import DatabaseError, DatabaseMissing, DatabaseUnavailable
+from kb.text import escape_markdown
 from tests.factories import build_replication_db as build_db
 
 ROOT = Path(__file__).resolve().parents[2]

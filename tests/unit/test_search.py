@@ -14,9 +14,10 @@ from kb.cli import main as cli_main
 from kb.embeddings import FakeEmbedder
 from kb.search.collection import Collection, Document
 from kb.search.engine import SearchConfig, SearchEngine, fuse
-from kb.search.snippets import Span, escape_markdown, parse_marked, spans_markup
+from kb.search.snippets import Span, parse_marked, spans_markup
 from kb.store import database
 from kb.store.catalog import RecordNotFound
+from kb.text import escape_markdown
 
 BATTERY = {"test-battery-site", "test-battery"}
 
