@@ -145,7 +145,7 @@ def _check_kind_fields(rec: Record, err: Any) -> None:
                     err("", f"driver '{q.key}' must be in {want}, not '{q.unit}'", q.line)
     elif rec.kind == "measure_type":
         model = f.get("model")
-        if model not in vocab.MODEL_KEYS:
+        if not isinstance(model, str) or model not in vocab.MODEL_KEYS:
             err("model", f"unknown model '{model}' (one of {', '.join(vocab.MODEL_KEYS)})")
             return
         if not f.get("scale_unit"):

@@ -22,6 +22,7 @@ from kb.cli.common import print_json
 from kb.embeddings import FakeEmbedder
 from kb.records.errors import RecordError, RecordInvalid
 from kb.records.parse import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, MAX_SECTIONS, MAX_TABLE_ROWS, parse_text
+from kb.records.validate import validate_record
 from kb.store import catalog, database
 from kb.store.readmodel import StoredRecord
 from tests.factories import FIXTURE_CORPUS
@@ -372,3 +373,20 @@ def test_json_out_is_strict(capsys: pytest.CaptureFixture[str], loaded: Path) ->
     assert kb_main(["show", "test-battery-site", "--json", "--db", str(loaded)]) == 0
     shown_json = json.loads(capsys.readouterr().out, parse_constant=_no_constants)
     assert shown_json["id"] == "test-battery-site"
+
+
+@pytest.mark.parametrize("field", ["model", "kind", "status", "scope", "role", "phase", "barrier_type", "outcome"])
+@pytest.mark.parametrize("value", ["[]", "{a: 1}", "[x, y]"])
+def test_a_list_or_mapping_where_a_word_belongs_is_an_error_not_a_crash(field: str, value: str) -> None:
+    # Found by the fuzzer in CI: `model: []` in a measure type raised TypeError (unhashable) in validation.
+    kinds = {"model": "measure_type", "role": "city", "phase": "lesson", "barrier_type": "lesson",
+             "outcome": "lesson"}
+    doc = ("---\nid: fuzz-a\n" + ("" if field == "kind" else f"kind: {kinds.get(field, 'solution')}\n")
+           + "title: T\ncity: testville\nname: T\ncountry: PL\ncategories: [storage]\nmeasure_types: []\nsolutions: [x]\nsources: []\n"
+           + ("" if field in ("kind", "status") else "status: concept\n")
+           + f"{field}: {value}\n---\n## Summary\nText.\n")
+    rec, errors = parse_text(doc, "solutions/fuzzed.md")
+    errors += validate_record(rec)
+    assert all(isinstance(e, RecordError) and e.file == "solutions/fuzzed.md" and e.line for e in errors)
+    if field != "kind":
+        assert any(field in e.message or "unknown" in e.message for e in errors)
