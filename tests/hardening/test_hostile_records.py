@@ -382,7 +382,8 @@ def test_a_list_or_mapping_where_a_word_belongs_is_an_error_not_a_crash(field: s
     kinds = {"model": "measure_type", "role": "city", "phase": "lesson", "barrier_type": "lesson",
              "outcome": "lesson"}
     doc = ("---\nid: fuzz-a\n" + ("" if field == "kind" else f"kind: {kinds.get(field, 'solution')}\n")
-           + "title: T\ncity: testville\nname: T\ncountry: PL\ncategories: [storage]\nmeasure_types: []\nsolutions: [x]\nsources: []\n"
+           + "title: T\ncity: testville\nname: T\ncountry: PL\ncategories: [storage]\nmeasure_types: []\n"
+           + "solutions: [x]\nsources: []\n"
            + ("" if field in ("kind", "status") else "status: concept\n")
            + f"{field}: {value}\n---\n## Summary\nText.\n")
     rec, errors = parse_text(doc, "solutions/fuzzed.md")
