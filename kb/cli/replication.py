@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from kb.cli.common import CliError, add_db, print_json, settings
 from kb.replication.bounds import BUDGET, MAX_SAMPLES, SAMPLES, SEED, Bound, check
 from kb.replication.cities import CityProfile, city_from_file, compare, find_city, list_cities
+from kb.replication.factors import CO2_BASES, DEFAULT_BASIS, PEF_BASES, FactorBasis
 from kb.store import database
 
 
@@ -47,6 +48,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--samples", type=int, default=5000, help=f"Monte Carlo samples, 1 to {MAX_SAMPLES:,}")
     p.add_argument("--tariff", choices=["household", "non_household"], default="household")
+    p.add_argument("--co2-basis", choices=list(CO2_BASES), default=DEFAULT_BASIS.co2,
+                   help="CO2 factors of every carrier: life-cycle (combustion + upstream) or direct (combustion)")
+    p.add_argument("--pef-basis", choices=list(PEF_BASES), default=DEFAULT_BASIS.pef,
+                   help="primary energy factors of every carrier: non-renewable or total")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_estimate)
 
@@ -159,12 +164,14 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     city = resolve_city(engine, args.city, args.driver)
     # scales and parameters are checked against their bounds by the library (EstimateInvalid, one sentence)
     est = estimate_solution(engine, args.solution, city, parse_scale(args.scale), samples=args.samples,
-                            seed=args.seed, tariff=args.tariff, params=parse_params(args.param))
+                            seed=args.seed, tariff=args.tariff, params=parse_params(args.param),
+                            basis=FactorBasis(args.co2_basis, args.pef_basis))
     data = est.to_dict()
     if args.json:
         print_json(data)
         return 0
     print(f"{data['solution']['title']} → {city.name}, scale {data['scale']['value']:g} {data['scale']['unit']}")
+    print(f"factor basis: {data['factor_basis'].get('label', '')}")
     print(f"{'metric':<22} {'P10':>14} {'P50':>14} {'P90':>14}  unit")
     for name, m in data["metrics"].items():
         print(f"{name:<22} {_fmt2(m['p10']):>14} {_fmt2(m['p50']):>14} {_fmt2(m['p90']):>14}  {m['unit']}")
@@ -175,7 +182,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print("\nassumptions:")
     for a in data["assumptions"]:
         print(f"  {a['name']}: {a['value']:g} {a['unit']} [{a['evidence']}; {a['source']}]")
-    for w in data["warnings"]:
+    for w in data["warnings"] + data["factor_basis"].get("notes", []):
         print(f"warning: {w}")
     return 0
 

@@ -111,6 +111,10 @@ DRIVER_BOUNDS: dict[str, Bound] = {
     "pv_yield": Bound(0.0, 3000.0, "kWh/kWp/yr"),  # the sunniest sites yield ~2,400
     "grid_co2": Bound(0.0, 2000.0, "g/kWh"), "grid_co2_consumption": Bound(0.0, 2000.0, "g/kWh"),  # lignite ~1,200
     "pef_electricity": Bound(0.0, 10.0, "kWh/kWh"), "pef_natural_gas": Bound(0.0, 10.0, "kWh/kWh"),
+    "grid_co2_direct": Bound(0.0, 2000.0, "g/kWh"), "co2_district_heat": Bound(0.0, 2000.0, "g/kWh"),
+    **{f"pef_{c}_{t}": Bound(0.0, 10.0, "kWh/kWh") for c in ("electricity", "natural_gas", "district_heat")
+       for t in ("nren", "total")},
+    "district_heat_price": _PRICE,
     "electricity_price_household": _PRICE, "electricity_price_non_household": _PRICE,
     "gas_price_household": _PRICE, "gas_price_non_household": _PRICE,
     "district_heating_share": Bound(0.0, 100.0, "%"), "district_heating_share_city": Bound(0.0, 100.0, "%"),

@@ -26,6 +26,15 @@ DRIVER_LABELS: dict[str, str] = {
     "grid_co2_consumption": "grid CO2 intensity (consumption-based)",
     "pef_electricity": "primary energy factor, electricity (national)",
     "pef_natural_gas": "primary energy factor, natural gas (national)",
+    "grid_co2_direct": "grid CO2 intensity (direct, combustion only)",
+    "pef_electricity_nren": "primary energy factor, electricity (national, non-renewable)",
+    "pef_electricity_total": "primary energy factor, electricity (national, total)",
+    "pef_natural_gas_nren": "primary energy factor, natural gas (national, non-renewable)",
+    "pef_natural_gas_total": "primary energy factor, natural gas (national, total)",
+    "co2_district_heat": "district heat CO2 intensity (operator)",
+    "pef_district_heat_nren": "primary energy factor, district heat (non-renewable)",
+    "pef_district_heat_total": "primary energy factor, district heat (total)",
+    "district_heat_price": "district heat price (operator tariff)",
     "electricity_price_household": "electricity price, households",
     "electricity_price_non_household": "electricity price, non-households",
     "gas_price_household": "gas price, households", "gas_price_non_household": "gas price, non-households",
@@ -73,7 +82,8 @@ MAX_CITY_FILE_BYTES = 1_000_000  # a city record is a few kB; a larger file is n
 
 @dataclass(frozen=True)
 class Driver:
-    """One city driver: value with unit, year, evidence level and a human-readable source."""
+    """One city driver: value (the mid of a range where sources differ) with unit, year, evidence level and a
+    human-readable source; ``low`` / ``high`` when the record gives the range of the sources (else None)."""
 
     key: str
     value: float | None
@@ -83,15 +93,20 @@ class Driver:
     source: str = ""
     item: str = ""
     note: str = ""
+    low: float | None = None
+    high: float | None = None
 
     @property
     def missing(self) -> bool:
         return self.value is None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": DRIVER_LABELS.get(self.key, self.key), "value": self.value,
-                "unit": self.unit, "year": self.year, "evidence": self.evidence, "source": self.source,
-                "note": self.note}
+        d: dict[str, Any] = {"key": self.key, "label": DRIVER_LABELS.get(self.key, self.key), "value": self.value,
+                             "unit": self.unit, "year": self.year, "evidence": self.evidence, "source": self.source,
+                             "note": self.note}
+        if self.low is not None or self.high is not None:
+            d.update(low=self.low, high=self.high)
+        return d
 
 
 @dataclass(frozen=True)
@@ -156,7 +171,8 @@ def source_label(record_id: str, ids: str, titles: dict[str, str]) -> str:
 
 
 def profile_from_record(rec: StoredRecord) -> CityProfile:
-    """A profile from a city record as returned by :func:`kb.store.catalog.get_record`."""
+    """A profile from a city record as returned by :func:`kb.store.catalog.get_record`; a keyed driver outside its
+    physical range (or a range not ordered low ≤ mid ≤ high) raises :class:`CityInvalid` naming the record and key."""
     front = rec.front
     titles = {s.id: s.title for s in rec.sources}
     drivers: dict[str, Driver] = {}
@@ -165,9 +181,15 @@ def profile_from_record(rec: StoredRecord) -> CityProfile:
         if not key or key in drivers:
             continue
         value = None if q.missing else q.value
+        low = high = None
+        if value is not None and key in DRIVER_KEYS:
+            what = f"city record '{rec.id}', driver '{key}'"
+            value = check(value, driver_bound(key), what, CityInvalid)
+            if q.ranged:
+                low, high = _range(key, q.low, value, q.high, what)
         drivers[key] = Driver(key, value, q.unit, q.year or "", q.evidence,
                               source_label(rec.id, q.source, titles) if value is not None else "",
-                              q.item, q.note or "")
+                              q.item, q.note or "", low, high)
     return CityProfile(id=rec.id, name=rec.name, country=str(front.get("country", "")),
                        aliases=tuple(str(a) for a in front.get("aliases") or ()), role=str(front.get("role", "other")),
                        drivers=drivers)
@@ -205,11 +227,14 @@ def city_from_dict(data: dict[str, Any]) -> CityProfile:
     for key, raw in (data.get("drivers") or {}).items():
         _check_key(key)
         if isinstance(raw, dict):
-            v = raw.get("value")
-            drivers[key] = Driver(key, None if v in (None, "", "missing") else _number(key, v),
-                                  str(raw.get("unit") or DRIVER_KEYS[key]), str(raw.get("year") or ""),
+            v = raw.get("value", raw.get("mid"))
+            value = None if v in _EMPTY else _number(key, v)
+            lo, hi = (None, None) if value is None else _range(key, raw.get("low"), value, raw.get("high"),
+                                                               f"driver '{key}' ({DRIVER_LABELS.get(key, key)})")
+            drivers[key] = Driver(key, value, str(raw.get("unit") or DRIVER_KEYS[key]), str(raw.get("year") or ""),
                                   str(raw.get("evidence") or "estimate"),
-                                  str(raw.get("source") or "entered by the user"), DRIVER_LABELS.get(key, key))
+                                  str(raw.get("source") or "entered by the user"), DRIVER_LABELS.get(key, key),
+                                  low=lo, high=hi)
         elif raw not in (None, ""):
             drivers[key] = Driver(key, _number(key, raw), DRIVER_KEYS[key], evidence="estimate",
                                   source="entered by the user", item=DRIVER_LABELS.get(key, key))
@@ -220,6 +245,19 @@ def city_from_dict(data: dict[str, Any]) -> CityProfile:
 def _number(key: str, raw: Any) -> float:
     """A driver value entered by the user: a finite number within the driver's physical range."""
     return check(raw, driver_bound(key), f"driver '{key}' ({DRIVER_LABELS.get(key, key)})", CityInvalid)
+
+
+_EMPTY = (None, "", "missing", "—", "–", "-")
+
+
+def _range(key: str, low: Any, mid: float, high: Any, what: str) -> tuple[float | None, float | None]:
+    """The low and high of a driver (each within the driver's bound, low ≤ mid ≤ high), None where not given."""
+    bound = driver_bound(key)
+    lo = None if low in _EMPTY else check(low, bound, f"{what} (low)", CityInvalid)
+    hi = None if high in _EMPTY else check(high, bound, f"{what} (high)", CityInvalid)
+    if (lo is not None and lo > mid) or (hi is not None and hi < mid):
+        raise CityInvalid(f"{what}: low, mid and high must be in increasing order (got {lo}, {mid}, {hi})")
+    return lo, hi
 
 
 _SPLIT_ROW = re.compile(r"(?<!\\)\|")
@@ -246,6 +284,7 @@ def city_from_file(path: Path | str) -> CityProfile:
             header = []
             continue
         if not in_drivers or not line.strip().startswith("|"):
+            header = [] if line.strip() else header  # a paragraph between two tables: the next one has a header
             continue
         cells = [c.strip() for c in _SPLIT_ROW.split(line.strip().strip("|"))]
         if not header:
@@ -256,7 +295,8 @@ def city_from_file(path: Path | str) -> CityProfile:
         row = dict(zip(header, cells, strict=False))
         key = row.get("key", "")
         if key in DRIVER_KEYS and key not in drivers:
-            drivers[key] = {"value": row.get("value"), "unit": row.get("unit"), "year": row.get("year"),
+            drivers[key] = {"value": row.get("value", row.get("mid")), "low": row.get("low"),
+                            "high": row.get("high"), "unit": row.get("unit"), "year": row.get("year"),
                             "evidence": row.get("evidence"),
                             "source": source_label(cid, row.get("source", ""), titles)}
     prof = city_from_dict({"id": cid, "name": front.get("name") or front.get("title") or cid,

@@ -153,13 +153,20 @@ def measure_types(engine: Engine) -> dict[str, MeasureType]:
     return out
 
 
+# Keys of the declared factor basis (kb.replication.factors): life-cycle CO2 of the fuels (combustion + upstream),
+# the total-type general gas PEF and the NCV/GCV ratio of natural gas (prices per GCV, model kWh per NCV).
+BASIS_FACTOR_KEYS: tuple[str, ...] = ("co2_natural_gas_lifecycle", "co2_petrol_lifecycle", "pef_natural_gas_total",
+                                      "pef_petrol_total", "ncv_gcv_natural_gas")
+
+
 def load_factors(engine: Engine) -> dict[str, Input]:
     """The general per-carrier factors of the ``carrier-factors`` record (absent keys stay absent)."""
     try:
         rec = catalog.get_record(engine, FACTORS_ID)
     except catalog.RecordNotFound:
         return {}
-    return {k: v for k, v in _inputs_from(rec, "Parameters", "factor", "").items() if k in FACTOR_KEYS}
+    return {k: v for k, v in _inputs_from(rec, "Parameters", "factor", "").items()
+            if k in FACTOR_KEYS or k in BASIS_FACTOR_KEYS}
 
 
 # --- solution records: scale rows, parameter overrides and source-site output figures ----------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,7 +21,7 @@ from kb.errors import InvalidInput
 from kb.records.vocab import CARRIERS, MODEL_KEYS
 from kb.replication.bounds import MAX_SAMPLES, check, param_bound
 from kb.replication.cities import CityProfile
-from kb.replication.factors import CarrierFactors, Factor, carrier_factors, driver_input
+from kb.replication.factors import DEFAULT_BASIS, CarrierFactors, Factor, FactorBasis, carrier_factors, driver_input
 from kb.replication.inputs import OPTIONAL_KEYS, Input, MeasureType, ParameterMissing
 from kb.replication.models import MODEL_DRIVERS, MODELS, Array
 
@@ -131,7 +131,9 @@ class Plan:
         annual_cost: Array = 0.0
         for m in self.measures:
             p = {key: values[inp.uid] for key, inp in m.params.items()}
-            r = MODELS[m.type.model](values[m.scale.uid], p, self.drivers, m.type.displaces)
+            # model drivers as sampled where the city record gives their range (driver inputs: uid driver.<key>)
+            drv = cast(Mapping[str, float], {key: values.get(f"driver.{key}", v) for key, v in self.drivers.items()})
+            r = MODELS[m.type.model](values[m.scale.uid], p, drv, m.type.displaces)
             for c, v in r.deltas.items():
                 deltas[c] = deltas[c] + v
             mc = r.capex * k.get("capex", 1.0)
@@ -196,8 +198,9 @@ def _resolve_params(mt: MeasureType, overrides: Mapping[str, float | Input]) -> 
 
 
 def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str, Input],
-            tariff: str = "household") -> Plan:
-    """Resolve every input of a portfolio in a city; a missing driver raises ``DriverMissing``."""
+            tariff: str = "household", basis: FactorBasis = DEFAULT_BASIS) -> Plan:
+    """Resolve every input of a portfolio in a city, every CO2 and PEF factor on ``basis``; a missing driver
+    raises ``DriverMissing``."""
     if not items:
         raise PortfolioInvalid("a portfolio needs at least one measure")
     measures: list[_Measure] = []
@@ -223,7 +226,7 @@ def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str
         if mt.model not in ("pv", "battery"):
             touched.add(mt.displaces)
         carriers += [c for c in CARRIERS if c in touched and c not in carriers]
-    cf = carrier_factors(city, general, set(carriers), tariff)
+    cf = carrier_factors(city, general, set(carriers), tariff, basis)
     return Plan(city, measures, drivers, list(driver_rows.values()), cf, carriers)
 
 
@@ -276,6 +279,7 @@ class Estimate:
     solution: dict[str, Any] | None = None
     source_site: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    factor_basis: dict[str, Any] = field(default_factory=dict)  # FactorBasis + its fallbacks (CarrierFactors.summary)
 
     @property
     def scale(self) -> dict[str, Any]:
@@ -291,6 +295,7 @@ class Estimate:
             "source_site": self.source_site, "assumptions": self.assumptions, "sensitivity": self.sensitivity,
             "most_influential": self.most_influential, "unavailable": self.unavailable,
             "warnings": self.warnings, "samples": self.n_samples, "seed": self.seed,
+            "factor_basis": self.factor_basis,
         }
 
 
@@ -353,20 +358,22 @@ def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFA
     unavailable = [{"metric": m, "reason": r} for m, r in plan.factors.unavailable.items()]
     measures = [{"measure_type": m.type.id, "title": m.type.title, "model": m.type.model, "scale": m.scale.mid,
                  "unit": m.type.scale_unit, "displaces": m.type.displaces} for m in plan.measures]
-    return Estimate(plan.city, measures, metrics, assumptions, sens, top, unavailable, sims, samples, seed)
+    return Estimate(plan.city, measures, metrics, assumptions, sens, top, unavailable, sims, samples, seed,
+                    factor_basis=plan.factors.summary())
 
 
 def estimate_measure(measure_type: MeasureType, scale: float, city: CityProfile, general: dict[str, Input],
                      overrides: Mapping[str, float | Input] | None = None, samples: int = DEFAULT_SAMPLES,
-                     seed: int | None = DEFAULT_SEED, tariff: str = "household") -> Estimate:
+                     seed: int | None = DEFAULT_SEED, tariff: str = "household",
+                     basis: FactorBasis = DEFAULT_BASIS) -> Estimate:
     """One measure type at a scale in a city (reference parameters unless overridden)."""
-    plan = prepare([PortfolioItem(measure_type, scale, overrides or {})], city, general, tariff)
+    plan = prepare([PortfolioItem(measure_type, scale, overrides or {})], city, general, tariff, basis)
     return estimate(plan, samples, seed)
 
 
 def estimate_portfolio(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str, Input],
                        samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED,
-                       tariff: str = "household") -> Estimate:
+                       tariff: str = "household", basis: FactorBasis = DEFAULT_BASIS) -> Estimate:
     """Several measures summed sample by sample (the same draws of shared factors for every measure)."""
-    return estimate(prepare(items, city, general, tariff), samples, seed)
+    return estimate(prepare(items, city, general, tariff, basis), samples, seed)
 

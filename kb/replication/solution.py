@@ -11,6 +11,7 @@ from kb.errors import InvalidInput, NotFound
 from kb.records.vocab import MODEL_KEYS
 from kb.replication.bounds import check, param_bound, scale_bound
 from kb.replication.cities import CityProfile, DriverMissing, find_city
+from kb.replication.factors import DEFAULT_BASIS, FactorBasis
 from kb.replication.inputs import (
     OPTIONAL_KEYS,
     OUTPUT_KEYS,
@@ -193,8 +194,8 @@ def missing_params(si: SolutionInputs) -> list[tuple[str, str]]:
             if k not in mt.params and k not in si.overrides.get(mt.id, {})]
 
 
-def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, Input], tariff: str
-              ) -> tuple[dict[str, float], dict[str, float], list[str]]:
+def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, Input], tariff: str,
+              basis: FactorBasis = DEFAULT_BASIS) -> tuple[dict[str, float], dict[str, float], list[str]]:
     """Calibration factors (site figure ÷ central model at the source) and the uncalibrated model there."""
 
     if not si.outputs:
@@ -204,7 +205,7 @@ def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, I
         return {}, {}, [f"source-site figures ({', '.join(si.outputs)}) shown but not used for calibration: the "
                         f"record gives no source scale for {', '.join(unsized)}"]
     try:
-        plan = prepare(solution_items(si, None), source_city, general, tariff)
+        plan = prepare(solution_items(si, None), source_city, general, tariff, basis)
     except (DriverMissing, ValueError, LookupError) as exc:
         return {}, {}, [f"not calibrated on the source-site figures: {exc}"]
     model = plan.central(calibrate=False)
@@ -232,8 +233,8 @@ def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, I
 def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
                       scale: float | Mapping[str, float] | None = None, samples: int | None = None,
                       seed: int | None = None, tariff: str = "household",
-                      general: dict[str, Input] | None = None, params: Mapping[str, float] | None = None
-                      ) -> Estimate:
+                      general: dict[str, Input] | None = None, params: Mapping[str, float] | None = None,
+                      basis: FactorBasis = DEFAULT_BASIS) -> Estimate:
     """A solution replicated in a city: site overrides used, central estimate calibrated on source figures."""
 
     si = read_solution(engine, solution_id)
@@ -244,9 +245,9 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
         source_city: CityProfile | None = find_city(engine, si.record.city)
     except LookupError:
         source_city = None
-    k, model_at_source, cal_warnings = (calibrate(si, source_city, general, tariff) if source_city
+    k, model_at_source, cal_warnings = (calibrate(si, source_city, general, tariff, basis) if source_city
                                         else ({}, {}, []))
-    plan = prepare(items, target, general, tariff)
+    plan = prepare(items, target, general, tariff, basis)
     plan.calibration = k
     est = estimate(plan, samples or DEFAULT_SAMPLES, DEFAULT_SEED if seed is None else seed)
     rec = si.record

@@ -271,7 +271,9 @@ def test_example_plans_evaluate(corpus_db: Path, path: Path) -> None:
     d = res.to_dict()
     assert d["city"] in ("krakow", "budapest") and d["balance"]["unit"] == "MWh_PE/yr"
     assert d["balance"]["p10"] <= d["balance"]["p50"] <= d["balance"]["p90"]
-    assert any("FALLBACK" in n for n in d["notes"])  # no national PEF for PL or HU: labelled
+    # HU has no national PEF: the EU default is labelled FALLBACK. PL now has its national non-renewable factors
+    # (electricity 2.5, gas 1.1; Dz.U. 2023 poz. 697, issue 15), so Kraków's notes carry no fallback.
+    assert any("FALLBACK" in n for n in d["notes"]) == (d["city"] == "budapest")
     assert all(m["status"] == "ok" or m["error"] for m in d["measures"])
     if not res.positive:
         assert d["shortfall"]["mwh_pe"] > 0 and d["shortfall"]["suggestions"]
@@ -301,7 +303,8 @@ def test_cli_table_and_brief(corpus_db: Path, tmp_path: Path, capsys: pytest.Cap
     text = capsys.readouterr().out
     assert "primary-energy balance" in text and "shortfall at P50" in text
     md = out.read_text(encoding="utf-8")
-    assert md.startswith("# District plan for Kraków") and "## What would close the gap" in md and "FALLBACK" in md
+    # Kraków's PEF is now the national one (Dz.U. 2023 poz. 697), not the labelled EU fallback (issue 15)
+    assert md.startswith("# District plan for Kraków") and "## What would close the gap" in md and "697" in md
 
 
 @pytest.mark.parametrize(("body", "message"), [
