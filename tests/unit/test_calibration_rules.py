@@ -15,7 +15,7 @@ from kb.records.vocab import CALIBRATING_OUTPUT_KEYS, CALIBRATION_EVIDENCE, NON_
 from kb.replication.cities import CityProfile, Driver
 from kb.replication.inputs import Input, MeasureType
 from kb.replication.simulation import PortfolioItem, prepare
-from kb.replication.solution import calibrate, estimate_solution, solution_inputs
+from kb.replication.solution import SolutionInputs, calibrate, estimate_solution, solution_inputs
 from kb.store import database
 from kb.store.readmodel import Number, StoredRecord
 from tests.factories import build_replication_db
@@ -52,7 +52,7 @@ def _record(*rows: Number) -> StoredRecord:
                         numbers={"Measures": [scale, *rows]})
 
 
-def _estimate_at_target(rec: StoredRecord) -> tuple[dict[str, float], dict[str, float], list[str], object]:
+def _estimate_at_target(rec: StoredRecord) -> tuple[dict[str, float], dict[str, float], list[str], SolutionInputs]:
     si = solution_inputs(rec, {"pv": PV})
     k, model, warnings = calibrate(si, SOURCE, GENERAL, "household")
     plan = prepare([PortfolioItem(PV, 100)], TARGET, GENERAL)
@@ -77,7 +77,7 @@ def test_a_target_design_estimate_or_reference_figure_never_changes_an_estimate(
                                                                   source="S1", key=key)))
     assert k == {}
     assert central == _uncalibrated()
-    refused = si.not_used  # type: ignore[attr-defined]
+    refused = si.not_used
     assert refused and refused[0]["item"] == "figure" and evidence in str(refused[0]["reason"])
 
 
@@ -107,28 +107,29 @@ def test_a_derived_figure_never_scales_anything(key: str, evidence: str, value: 
     k, central, _w, si = _estimate_at_target(_record(Number("reported", value, unit, evidence=evidence,
                                                             source="S1", key=key)))
     assert k == {} and central == _uncalibrated()
-    assert si.reported and not si.outputs  # type: ignore[attr-defined]  # shown as reported at the source
+    assert si.reported and not si.outputs  # shown as reported at the source
 
 
 def test_a_total_with_non_energy_works_is_listed_and_never_compared() -> None:
     k, central, _w, si = _estimate_at_target(_record(Number(
         "total investment incl. lifts", 12e6, "EUR", evidence="measured", source="S1", key=NON_ENERGY_TOTAL_KEY)))
     assert k == {} and central == _uncalibrated()
-    assert not si.outputs and not si.reported  # type: ignore[attr-defined]
-    assert "non-energy" in str(si.not_used[0]["reason"])  # type: ignore[attr-defined]
+    assert not si.outputs and not si.reported
+    assert "non-energy" in str(si.not_used[0]["reason"])
 
 
 def test_a_calibrated_output_names_its_figure_in_the_estimate_and_the_assumptions(tmp_path: Path) -> None:
     """test-pv-site measured 90 MWh from 100 kWp (model 100 MWh): factor 0.9, named with its figure."""
     eng = database.get_engine(build_replication_db(tmp_path))
     est = estimate_solution(eng, "test-pv-site", "testville", samples=200)
-    on = est.source_site["calibrated_on"]  # type: ignore[index]
+    assert est.source_site is not None
+    on = est.source_site["calibrated_on"]
     assert on["electricity"]["factor"] == pytest.approx(0.9)
     assert on["electricity"]["figure"]["item"] == "electricity generated"
     assert on["electricity"]["figure"]["evidence"] == "measured" and "S1" in on["electricity"]["figure"]["source"]
     row = next(a for a in est.assumptions if a["role"] == "calibration" and a["key"] == "electricity")
     assert "electricity generated" in row["source"] and "measured" in row["source"]
-    assert est.source_site["figures"]["electricity"]["use"] == "calibrates the model"  # type: ignore[index]
+    assert est.source_site["figures"]["electricity"]["use"] == "calibrates the model"
 
 
 # --- the records --------------------------------------------------------------------------------------------------
