@@ -124,6 +124,46 @@ class _Resolved:
     factors: CarrierFactors
     notes: list[str]
     warnings: list[str]
+    heat_basis: _HeatBasis | None = None
+    heat_inputs: dict[str, Input] | None = None  # the heat-demand overrides that go with heat_basis
+
+
+HEAT_MODELS = ("retrofit", "heat_pump")  # models with a heat demand per home
+
+
+@dataclass(frozen=True)
+class _HeatBasis:
+    """One heat-per-home basis for the baseline and the measures: the district's floor area ÷ homes × the delivered
+    heat per m² at the reference HDD (the uids of the sampled inputs, so each draw is the same for both)."""
+
+    area: str
+    homes: str
+    intensity: str
+    reference_hdd: str
+
+    def per_home(self, v: Values) -> Array:
+        return v[self.area] / v[self.homes] * v[self.intensity]
+
+
+def _heat_basis(spec: PlanSpec, ctx: PlanContext) -> tuple[_HeatBasis, dict[str, Input]] | None:
+    """When the heat baseline is estimated from floor area and the plan gives its homes, the heat-demand inputs
+    that make a heat measure's homes the district's homes (same heat per home as the baseline)."""
+    area = spec.floor_area.get("residential")
+    if (spec.homes is None or area is None or spec.homes.mid <= 0
+            or any(c in spec.baseline for c in ("natural_gas", "district_heat"))):
+        return None
+    hi, ref = ctx.reference.get("heat_intensity"), ctx.reference.get("reference_hdd")
+    if hi is None or ref is None:
+        return None
+    per_m2 = area.mid / spec.homes.mid
+    demand = Input(f"heat demand per home of the district: {area.mid:g} m² ÷ {spec.homes.mid:g} homes × delivered "
+                   "heat per m²", "heat_demand", per_m2 * hi.low, per_m2 * hi.mid, per_m2 * hi.high, "kWh/homes/yr",
+                   hi.evidence, f"{area.source}; {hi.source}",
+                   note="the plan's own heat per home replaces the measure type's heat demand, so the measure and "
+                        "the baseline share one basis")
+    basis = _HeatBasis(_input(area, "", "floor_area_residential").uid, _input(spec.homes, "", "homes").uid,
+                       hi.uid, ref.uid)
+    return basis, {"heat_demand": demand, "reference_hdd": ref}
 
 
 def _ref(ctx: PlanContext, key: str, what: str) -> Input:
@@ -225,15 +265,19 @@ DH_EFFICIENCY = Input.fixed("efficiency of the displaced supply: district heat i
                             "definition: delivered district heat is metered at the building, no conversion loss")
 
 
-def _overrides(mt: MeasureType) -> dict[str, Input]:
-    """District heat displaced by a heat measure is delivered heat: no boiler efficiency in between."""
+def _overrides(mt: MeasureType, heat: dict[str, Input] | None = None) -> dict[str, Input]:
+    """District heat displaced by a heat measure is delivered heat: no boiler efficiency in between. A heat measure
+    in a district whose heat baseline comes from floor area uses the district's heat per home (``heat``)."""
+    out: dict[str, Input] = {}
     if mt.displaces == "district_heat" and mt.model in ("heat_pump", "heat_recovery", "retrofit"):
-        return {"displaced_efficiency": replace(DH_EFFICIENCY, measure=f"{mt.id}@district_heat")}
-    return {}
+        out["displaced_efficiency"] = replace(DH_EFFICIENCY, measure=f"{mt.id}@district_heat")
+    if heat and mt.model in HEAT_MODELS:
+        out.update({k: replace(v, measure=mt.id) for k, v in heat.items()})
+    return out
 
 
-def _portfolio_item(mt: MeasureType, pm: PlanMeasure) -> PortfolioItem:
-    return PortfolioItem(mt, pm.scale.mid, _overrides(mt), pm.scale.evidence, pm.scale.source)
+def _portfolio_item(mt: MeasureType, pm: PlanMeasure, heat: dict[str, Input] | None = None) -> PortfolioItem:
+    return PortfolioItem(mt, pm.scale.mid, _overrides(mt, heat), pm.scale.evidence, pm.scale.source)
 
 
 def resolve(spec: PlanSpec, ctx: PlanContext) -> _Resolved:
@@ -242,6 +286,11 @@ def resolve(spec: PlanSpec, ctx: PlanContext) -> _Resolved:
     notes: list[str] = []
     warnings: list[str] = []
     items: list[_Item] = []
+    linked = _heat_basis(spec, ctx)
+    heat = linked[1] if linked else None
+    if linked and any(mt.model in HEAT_MODELS for pm in spec.measures if (mt := ctx.types.get(pm.type))):
+        notes.append("heat measures use the district's heat per home (floor area ÷ homes × delivered heat per m², "
+                     f"{REFERENCE_ID}), the same basis as the heat baseline")
     for i, pm in enumerate(spec.measures):
         mt = ctx.types.get(pm.type)
         if mt is None:
@@ -254,7 +303,7 @@ def resolve(spec: PlanSpec, ctx: PlanContext) -> _Resolved:
             mt = replace(mt, id=f"{mt.id}#{i + 1}")  # its own scale input; parameters stay shared
         item = _Item(i, pm, mt, STAGE_OF_MODEL.get(mt.model, "mobility"))
         try:
-            prepare([_portfolio_item(mt, pm)], ctx.city, ctx.general, spec.tariff)
+            prepare([_portfolio_item(mt, pm, heat)], ctx.city, ctx.general, spec.tariff)
         except (ParameterMissing, DriverMissing, ValueError) as exc:
             item.error = str(exc)
             warnings.append(f"{mt.title} ({mt.id}) left out of the balance: {exc}")
@@ -268,7 +317,7 @@ def resolve(spec: PlanSpec, ctx: PlanContext) -> _Resolved:
         raise PlanError(str(exc)) from None
     _add_plan_factors(cf, spec)
     if valid:
-        base_plan = prepare([_portfolio_item(it.type, it.spec) for it in valid],
+        base_plan = prepare([_portfolio_item(it.type, it.spec, heat) for it in valid],
                             ctx.city, ctx.general, spec.tariff)
         for k, it in enumerate(valid):
             it.plan_index = k
@@ -276,7 +325,7 @@ def resolve(spec: PlanSpec, ctx: PlanContext) -> _Resolved:
                        carriers=list(CARRIERS))
     else:
         plan = Plan(ctx.city, [], {}, district_inputs, cf, list(CARRIERS))
-    return _Resolved(plan, items, baseline, cf, notes, warnings)
+    return _Resolved(plan, items, baseline, cf, notes, warnings, linked[0] if linked else None, heat)
 
 
 # --- running ----------------------------------------------------------------------------------------------------
@@ -345,6 +394,9 @@ def _run(r: _Resolved, values: Values, n: int) -> _Run:
             ratio = {c: np.where(base[c] > 0, _safe_div(remaining[c], base[c]), 0.0) for c in CARRIERS}
         m = r.plan.measures[it.plan_index]
         p = {key: values[inp.uid] for key, inp in m.params.items()}
+        if r.heat_basis is not None and m.type.model in HEAT_MODELS:  # the baseline's own draws, sample by sample
+            p["heat_demand"] = r.heat_basis.per_home(values)
+            p["reference_hdd"] = values[r.heat_basis.reference_hdd]
         res = MODELS[m.type.model](values[m.scale.uid], p, r.plan.drivers, m.type.displaces)
         deltas = {c: np.broadcast_to(np.asarray(res.deltas.get(c, 0.0), dtype=float), (n,)).copy() for c in CARRIERS}
         d = m.type.displaces
@@ -604,7 +656,7 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
 def _marginal(mt: MeasureType, r: _Resolved, cen: _Run, ctx: PlanContext) -> dict[str, float] | None:
     """Primary energy, displaced energy and capex of one more unit of a measure type at the plan's central values."""
     try:
-        plan = prepare([PortfolioItem(mt, 1.0, _overrides(mt))], ctx.city, ctx.general)
+        plan = prepare([PortfolioItem(mt, 1.0, _overrides(mt, r.heat_inputs))], ctx.city, ctx.general)
     except (ParameterMissing, DriverMissing, ValueError):
         return None
     m = plan.measures[0]

@@ -122,6 +122,10 @@ def _check_kind_fields(rec: Record, err: Any) -> None:
             err("status", f"status must be one of {', '.join(vocab.STATUSES)}")
         if f.get("scope", "lighthouse") not in vocab.SCOPES:
             err("scope", f"scope must be one of {', '.join(vocab.SCOPES)}")
+        for q in rec.quantities:
+            reason = calibration_key_error(q.key, q.evidence, q.missing)
+            if reason:
+                err("", f"'{q.item}': {reason}", q.line)
     elif rec.kind == "lesson":
         if not _str_list(f.get("solutions")) or not f.get("solutions"):
             err("solutions", "a lesson needs 'solutions': a non-empty list of solution ids")
@@ -156,6 +160,22 @@ def _check_kind_fields(rec: Record, err: Any) -> None:
         for key in vocab.MODEL_KEYS[model]:
             if key not in declared:
                 err("model", f"model '{model}' needs a parameter row with key '{key}' (a value, or 'missing')")
+
+
+def calibration_key_error(key: str, evidence: str, missing: bool = False) -> str:
+    """Why a solution-record row may not carry this key under the calibration rules ('' when it may).
+
+    A calibrating key (a carrier flow or ``capex_total``) makes the figure scale the estimate, which only a
+    measured or installed figure may do; a design, target, estimate or reference figure of the same quantity
+    is keyed ``capex_budget`` (capex) or left without a key, and a total that includes non-energy works is keyed
+    ``investment_total_incl_non_energy``."""
+    bare = key.rpartition(".")[2]
+    if missing or bare not in vocab.CALIBRATING_OUTPUT_KEYS or evidence in vocab.CALIBRATION_EVIDENCE:
+        return ""
+    alt = ("key a designed or announced budget 'capex_budget', a total that includes non-energy works "
+           f"'{vocab.NON_ENERGY_TOTAL_KEY}'" if bare == "capex_total" else "leave the key empty")
+    return (f"key '{key}' would calibrate the estimate, which only a {' or '.join(vocab.CALIBRATION_EVIDENCE)} "
+            f"figure may do (this one is '{evidence}'): {alt}")
 
 
 def _check_quantity(rec: Record, q: Any, known: set[str]) -> list[RecordError]:

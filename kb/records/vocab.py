@@ -35,16 +35,30 @@ MODEL_KEYS: dict[str, tuple[str, ...]] = {
     "battery": ("round_trip_efficiency", "cycles_per_year", "capex", "opex", "lifetime"),
     "heat_pump": ("heat_demand", "reference_hdd", "scop", "displaced_efficiency", "capex", "opex", "lifetime"),
     "heat_recovery": ("full_load_hours", "scop", "displaced_efficiency", "capex", "opex", "lifetime"),
-    "retrofit": ("heat_demand", "reference_hdd", "saving_fraction", "displaced_efficiency", "capex", "lifetime"),
-    "ev_charging": ("energy_per_point", "ev_consumption", "ice_fuel_consumption", "capex", "opex", "lifetime"),
+    "retrofit": ("heat_demand", "space_heating_share", "reference_hdd", "saving_fraction", "displaced_efficiency",
+                 "capex", "lifetime"),
+    "ev_charging": ("energy_per_point", "additional_share", "ev_consumption", "ice_fuel_consumption", "capex", "opex",
+                    "lifetime"),
     "car_sharing": (
-        "cars_replaced", "km_per_private_car", "km_per_shared_car", "ev_consumption", "ice_fuel_consumption",
-        "capex", "opex", "lifetime",
+        "km_per_shared_car", "km_avoided_per_shared_car", "ev_consumption", "ice_fuel_consumption", "capex", "opex",
+        "lifetime",
     ),
     "energy_management": ("electricity_use", "saving_fraction", "capex", "opex", "lifetime"),
     "green_roof": ("energy_saving", "capex", "opex", "lifetime"),
     "factors": (),
 }
+
+# Source-site output figures in a solution record (see solutions/README.md section 6, "Calibration rules").
+# A figure keyed with a CALIBRATING key is the same physical quantity as a model output (a carrier flow or the
+# capex of the modelled energy works) and may calibrate the estimate, but only when its evidence is one of
+# CALIBRATION_EVIDENCE. A figure keyed with a REPORTED key (a derived metric: CO2, primary energy, NOx, savings;
+# or a capex budget that is only designed or announced) is shown beside the model as "reported at the source" and
+# never scales anything. A total that includes non-energy works (structural works, lifts, paving, a whole
+# programme) is not the model's capex: key it NON_ENERGY_TOTAL_KEY (shown among the keyed rows, never compared).
+CALIBRATING_OUTPUT_KEYS: tuple[str, ...] = (*CARRIERS, "capex_total")
+REPORTED_OUTPUT_KEYS: tuple[str, ...] = ("co2", "primary_energy", "nox", "savings", "capex_budget")
+CALIBRATION_EVIDENCE: tuple[str, ...] = ("measured", "installed")
+NON_ENERGY_TOTAL_KEY = "investment_total_incl_non_energy"
 
 DRIVER_KEYS: dict[str, str] = {
     "population": "persons", "area": "km2", "latitude": "deg", "longitude": "deg",

@@ -92,9 +92,10 @@ PARAM_BOUNDS: dict[str, Bound] = {
     "energy_per_point": Bound(0.0, 1e7, "kWh per point per yr"),  # a 350 kW charger flat out: 3 GWh/yr
     "ev_consumption": Bound(0.0, 10.0, "kWh/km", low_open=True),  # divisor; a bus uses ~1.5 kWh/km
     "ice_fuel_consumption": Bound(0.0, 10.0, "kWh/km"),
-    "cars_replaced": Bound(0.0, 100.0, "cars per shared car"),
-    "km_per_private_car": Bound(0.0, 1e6, "km/yr"),  # 1,000,000 km/yr is driving at 114 km/h day and night
+    "additional_share": _SHARE,  # share of the charged km that a petrol car would otherwise drive
+    "km_avoided_per_shared_car": Bound(0.0, 1e6, "km/yr"),  # 1,000,000 km/yr is driving at 114 km/h day and night
     "km_per_shared_car": Bound(0.0, 1e6, "km/yr"),
+    "space_heating_share": _SHARE,
     "electricity_use": Bound(0.0, 1e6, "kWh per unit per yr"),
     "energy_saving": Bound(0.0, 10_000.0, "kWh/m²/yr"),
 }

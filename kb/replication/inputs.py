@@ -174,8 +174,11 @@ def load_factors(engine: Engine) -> dict[str, Input]:
 OUTPUT_KEYS: dict[str, str] = {
     "electricity": "electricity", "natural_gas": "natural_gas", "district_heat": "district_heat",
     "petrol": "petrol", "co2": "co2_avoided", "primary_energy": "primary_energy_saved", "nox": "nox_avoided",
-    "savings": "savings", "capex_total": "capex",
+    "savings": "savings", "capex_total": "capex", "capex_budget": "capex",
 }
+"""Keys of source-site figures shown beside the model, by metric. Which of them may calibrate is decided by the
+calibration rules (``kb.replication.solution``): only carrier flows and ``capex_total`` with measured or installed
+evidence; the rest are reported at the source. ``investment_total_incl_non_energy`` is deliberately absent."""
 
 
 @dataclass(frozen=True)

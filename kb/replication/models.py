@@ -71,27 +71,34 @@ def heat_recovery(scale: Array, p: P, d: D, displaces: str) -> ModelResult:
 
 
 def retrofit(scale: Array, p: P, d: D, displaces: str) -> ModelResult:
-    """Heat saved = homes × demand × HDD/HDD_ref × saving fraction; displaced fuel − saved/boiler efficiency."""
-    saved = _heat(scale, p, d) * p["saving_fraction"]
+    """Heat saved = homes × demand × HDD/HDD_ref × space-heating share × saving fraction (renovation cuts space
+    heating, not hot water); displaced fuel − saved/boiler efficiency."""
+    saved = _heat(scale, p, d) * p["space_heating_share"] * p["saving_fraction"]
     return ModelResult({displaces: -saved / p["displaced_efficiency"]}, scale * p["capex"],
                        scale * p.get("opex", 0.0), {"heat": saved})
 
 
 def ev_charging(scale: Array, p: P, d: D, displaces: str) -> ModelResult:
-    """Electricity + points × kWh/point; the same km by petrol car avoided: km × ICE kWh/km."""
+    """Electricity + points × kWh/point; petrol − only for the additional share of the charged km (km that a
+    petrol car would otherwise drive because of this point): km × additional share × ICE kWh/km.
+
+    Capex and opex are the charging points' only: the electric vehicles are outside the measure (their purchase is
+    neither costed nor credited), which is why only the additional share of their km counts."""
     elec = scale * p["energy_per_point"]
     km = elec / p["ev_consumption"]
-    return ModelResult({"electricity": elec, displaces: -km * p["ice_fuel_consumption"]},
-                       scale * p["capex"], scale * p["opex"], {"km": km})
+    avoided = km * p["additional_share"]
+    return ModelResult({"electricity": elec, displaces: -avoided * p["ice_fuel_consumption"]},
+                       scale * p["capex"], scale * p["opex"], {"km": km, "km_avoided": avoided})
 
 
 def car_sharing(scale: Array, p: P, d: D, displaces: str) -> ModelResult:
-    """Private cars replaced stop driving (petrol −); the shared electric cars drive (electricity +)."""
-    private_km = scale * p["cars_replaced"] * p["km_per_private_car"]
+    """Behaviour: the members drive fewer private petrol-car km (km avoided per shared car, net of the trips they
+    now make by shared car, from an evaluation of the scheme) and the shared electric cars drive their own km."""
+    avoided = scale * p["km_avoided_per_shared_car"]
     shared_km = scale * p["km_per_shared_car"]
     return ModelResult({"electricity": shared_km * p["ev_consumption"],
-                        displaces: -private_km * p["ice_fuel_consumption"]},
-                       scale * p["capex"], scale * p["opex"], {"km": private_km})
+                        displaces: -avoided * p["ice_fuel_consumption"]},
+                       scale * p["capex"], scale * p["opex"], {"km": avoided})
 
 
 def energy_management(scale: Array, p: P, d: D, displaces: str) -> ModelResult:

@@ -1,14 +1,43 @@
-"""Estimating a solution record in a city: its scale rows, site parameter overrides and source-site calibration."""
+"""Estimating a solution record in a city: its scale rows, site parameter overrides and source-site calibration.
+
+Calibration rules (also in solutions/README.md, section 6):
+
+1. Only a site figure of the same physical quantity as a model output calibrates: a carrier flow (``electricity``,
+   ``natural_gas``, ``district_heat``, ``petrol``, in energy units) or the capex of the modelled energy works
+   (``capex_total``, in EUR). Per-unit parameters (``capex`` per home, ``scop``, …) are overrides, not calibration.
+2. Only a figure whose evidence is ``measured`` or ``installed`` calibrates. A ``target``, ``design``, ``estimate`` or
+   ``reference`` figure never does, whatever its key; it is shown beside the model with its evidence.
+3. A total that includes non-energy works (structural works, lifts, paving, a whole programme) is not the model's
+   capex and never calibrates: it is keyed ``investment_total_incl_non_energy`` (or has no key).
+4. A derived metric is never calibrated on its own: CO2, primary energy, NOx and savings figures (``co2``,
+   ``primary_energy``, ``nox``, ``savings``) and budgets (``capex_budget``) are shown beside the model as "reported
+   at the source" and never scale anything; derived metrics follow the calibrated carrier flows.
+5. The factor is the site figure ÷ the uncalibrated central model at the source city and scale (magnitudes, since
+   carrier flows are signed in the model), so the source city at the source scale gives the figure back.
+6. Every calibrated output says on which figure (``source_site["calibrated_on"]``: factor, item, value, unit,
+   evidence, source); every keyed output figure that does not calibrate is listed with the reason
+   (``source_site["not_used"]`` and the warnings).
+
+Record validation (``kb.records.validate.calibration_key_error``) refuses a solution row that carries a
+calibrating key without measured or installed evidence, so the records cannot ask for a forbidden calibration.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from kb.errors import InvalidInput, NotFound
-from kb.records.vocab import MODEL_KEYS
+from kb.records.vocab import (
+    CALIBRATING_OUTPUT_KEYS,
+    CALIBRATION_EVIDENCE,
+    CARRIERS,
+    MODEL_KEYS,
+    NON_ENERGY_TOTAL_KEY,
+    REPORTED_OUTPUT_KEYS,
+)
 from kb.replication.bounds import check, param_bound, scale_bound
 from kb.replication.cities import CityProfile, DriverMissing, find_city
 from kb.replication.factors import DEFAULT_BASIS, FactorBasis
@@ -26,7 +55,6 @@ from kb.replication.inputs import (
     site_figures,
 )
 from kb.replication.simulation import (
-    CALIBRATION_STAGE1,
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
     METRICS,
@@ -48,6 +76,30 @@ class EstimateInvalid(InvalidInput, ValueError):
     """The scales or parameter values given for an estimate do not fit the solution's measure types."""
 
 
+CALIBRATED_METRICS = frozenset({*CARRIERS, "capex"})
+"""The model outputs a site figure may calibrate: carrier flows and capex (rule 1)."""
+
+
+def calibration_refusal(metric: str, fig: SiteFigure) -> str:
+    """Why a source-site figure for ``metric`` may not calibrate the estimate ('' when it may)."""
+    if fig.key == NON_ENERGY_TOTAL_KEY:
+        return "a total that includes non-energy works is not the capex of the modelled energy works"
+    if fig.key in REPORTED_OUTPUT_KEYS or metric not in CALIBRATED_METRICS:
+        return (f"{metric.replace('_', ' ')} is reported at the source and shown beside the model; a derived "
+                "metric or a budget never scales the estimate")
+    if fig.key not in CALIBRATING_OUTPUT_KEYS:
+        return f"key '{fig.key}' is not a model output"
+    if fig.evidence not in CALIBRATION_EVIDENCE:
+        return (f"its evidence is '{fig.evidence or 'none'}': only a {' or '.join(CALIBRATION_EVIDENCE)} figure "
+                "calibrates")
+    return ""
+
+
+def _not_used(fig: SiteFigure, reason: str) -> dict[str, object]:
+    return {"item": fig.item, "key": fig.key, "value": fig.value, "unit": fig.unit, "evidence": fig.evidence,
+            "source": fig.source, "reason": reason}
+
+
 @dataclass
 class SolutionInputs:
     """What a solution record says: its measure types, their source scales, overrides and output figures."""
@@ -56,9 +108,11 @@ class SolutionInputs:
     types: list[MeasureType]
     source_scales: dict[str, SiteFigure]
     overrides: dict[str, dict[str, Input]]
-    outputs: dict[str, tuple[float, SiteFigure]]  # metric -> (value in the metric's unit, figure)
+    outputs: dict[str, tuple[float, SiteFigure]]  # metric -> (value in the metric's unit, figure) that may calibrate
     figures: list[SiteFigure]
     warnings: list[str]
+    reported: dict[str, tuple[float, SiteFigure]] = field(default_factory=dict)  # shown, never scale anything
+    not_used: list[dict[str, object]] = field(default_factory=list)  # keyed output figures refused, with the reason
 
     def source_scale(self, measure_id: str) -> float:
         """The scale of a measure type at the source site (only figures with a value become source scales)."""
@@ -97,6 +151,8 @@ def solution_inputs(rec: StoredRecord, measure_types: Mapping[str, MeasureType])
     scales: dict[str, SiteFigure] = {}
     overrides: dict[str, dict[str, Input]] = {mt.id: {} for mt in types}
     outputs: dict[str, tuple[float, SiteFigure]] = {}
+    reported: dict[str, tuple[float, SiteFigure]] = {}
+    not_used: list[dict[str, object]] = []
     for fig in figures:
         if fig.value is None:
             continue
@@ -116,17 +172,30 @@ def solution_inputs(rec: StoredRecord, measure_types: Mapping[str, MeasureType])
                 overrides[mt.id][fig.key] = Input.fixed(
                     f"{ref.name if ref else fig.key} — site figure: {fig.item}", fig.key, float(fig.value),
                     fig.unit, fig.evidence, fig.source, measure=mt.id, note=f"site figure of {rec.id}")
-        if fig.key in OUTPUT_KEYS and (not fig.measure or single):
+        if fig.key == NON_ENERGY_TOTAL_KEY:
+            not_used.append(_not_used(fig, calibration_refusal("capex", fig)))
+        elif fig.key in OUTPUT_KEYS:
+            if fig.measure and not single:
+                not_used.append(_not_used(fig, f"a figure of one measure type ({fig.measure}) cannot be compared "
+                                               "with the model of the whole solution"))
+                continue
             metric = OUTPUT_KEYS[fig.key]
             value = convert(float(fig.value), fig.unit, METRICS[metric][0])
+            reason = calibration_refusal(metric, fig)
             if value is None:
                 warnings.append(f"site figure '{fig.item}' in {fig.unit} cannot be converted to "
                                 f"{METRICS[metric][0]}: shown, not used")
-            elif metric in outputs:
-                warnings.append(f"two site figures for {metric}: the first ('{outputs[metric][1].item}') is used")
+                not_used.append(_not_used(fig, f"its unit {fig.unit} cannot be converted to {METRICS[metric][0]}"))
+            elif metric in outputs or metric in reported:
+                first = (outputs.get(metric) or reported[metric])[1]
+                warnings.append(f"two site figures for {metric}: the first ('{first.item}') is used")
+                not_used.append(_not_used(fig, f"a second figure for {metric}; the first ('{first.item}') is used"))
+            elif reason:
+                reported[metric] = (value, fig)
+                not_used.append(_not_used(fig, reason))
             else:
                 outputs[metric] = (value, fig)
-    return SolutionInputs(rec, types, scales, overrides, outputs, figures, warnings)
+    return SolutionInputs(rec, types, scales, overrides, outputs, figures, warnings, reported, not_used)
 
 
 def solution_items(si: SolutionInputs, scale: float | Mapping[str, float] | None,
@@ -196,38 +265,45 @@ def missing_params(si: SolutionInputs) -> list[tuple[str, str]]:
 
 def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, Input], tariff: str,
               basis: FactorBasis = DEFAULT_BASIS) -> tuple[dict[str, float], dict[str, float], list[str]]:
-    """Calibration factors (site figure ÷ central model at the source) and the uncalibrated model there."""
+    """Calibration factors (site figure ÷ central model at the source) and the uncalibrated model there.
 
-    if not si.outputs:
-        return {}, {}, []
+    Only figures that pass :func:`calibration_refusal` count (the rules in the module docstring); any other
+    figure handed in is refused with a warning, so a target, a design total or a CO2 figure never scales anything.
+    """
+
+    usable = {m: (v, f) for m, (v, f) in si.outputs.items() if not calibration_refusal(m, f)}
+    warnings = [f"site figure '{f.item}' not used for calibration: {calibration_refusal(m, f)}"
+                for m, (_v, f) in si.outputs.items() if m not in usable]
+    if not usable:
+        return {}, {}, warnings
     unsized = [mt.id for mt in si.types if mt.id not in si.source_scales]
     if unsized:
-        return {}, {}, [f"source-site figures ({', '.join(si.outputs)}) shown but not used for calibration: the "
-                        f"record gives no source scale for {', '.join(unsized)}"]
+        return {}, {}, warnings + [f"source-site figures ({', '.join(usable)}) shown but not used for calibration: "
+                                   f"the record gives no source scale for {', '.join(unsized)}"]
     try:
         plan = prepare(solution_items(si, None), source_city, general, tariff, basis)
     except (DriverMissing, ValueError, LookupError) as exc:
-        return {}, {}, [f"not calibrated on the source-site figures: {exc}"]
+        return {}, {}, warnings + [f"not calibrated on the source-site figures: {exc}"]
     model = plan.central(calibrate=False)
     k: dict[str, float] = {}
-    warnings: list[str] = []
-    for stage in (CALIBRATION_STAGE1, None):
-        plan.calibration = dict(k)
-        central = plan.central()
-        for metric, (value, _fig) in si.outputs.items():
-            if (stage is not None) != (metric in CALIBRATION_STAGE1) or metric in k:
-                continue
-            if metric not in central:
-                warnings.append(f"the site figure for {metric} has no model counterpart here: shown, not used")
-            elif central[metric] == 0:
-                warnings.append(f"the model gives 0 for {metric} at the source: site figure not used")
-            elif metric in CALIBRATION_STAGE1:  # energy and capex figures are magnitudes in the model's direction
-                k[metric] = abs(value) / abs(central[metric])
-            else:  # derived figures are signed: avoided / saved is positive
-                k[metric] = value / central[metric]
-                if k[metric] < 0:
-                    warnings.append(f"the site figure for {metric} and the model at the source disagree in sign")
+    for metric, (value, _fig) in usable.items():
+        if metric not in model:
+            warnings.append(f"the site figure for {metric} has no model counterpart here: shown, not used")
+        elif model[metric] == 0:
+            warnings.append(f"the model gives 0 for {metric} at the source: site figure not used")
+        else:  # carrier flows are signed in the model (saved or generated < 0); figures are magnitudes
+            k[metric] = abs(value) / abs(model[metric])
     return k, model, warnings
+
+
+def calibrated_on(si: SolutionInputs, k: Mapping[str, float]) -> dict[str, dict[str, object]]:
+    """For every calibrated output: its factor and the site figure it rests on (item, value, evidence, source)."""
+    out: dict[str, dict[str, object]] = {}
+    for metric, factor in k.items():
+        _v, f = si.outputs[metric]
+        out[metric] = {"factor": factor, "figure": {"item": f.item, "key": f.key, "value": f.value, "unit": f.unit,
+                                                   "evidence": f.evidence, "source": f.source, "year": f.year}}
+    return out
 
 
 def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
@@ -249,6 +325,7 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
                                         else ({}, {}, []))
     plan = prepare(items, target, general, tariff, basis)
     plan.calibration = k
+    basis = calibrated_on(si, k)
     est = estimate(plan, samples or DEFAULT_SAMPLES, DEFAULT_SEED if seed is None else seed)
     rec = si.record
     est.solution = {"id": rec.id, "title": rec.title, "city": rec.city, "scope": rec.scope, "status": rec.status}
@@ -259,15 +336,25 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
                    else None, "unit": mt.scale_unit,
                    "evidence": si.source_scales[mt.id].evidence if mt.id in si.source_scales else None}
                   for mt in si.types],
-        "figures": {m: {"value": v, "unit": _unit(m), "item": f.item, "evidence": f.evidence, "source": f.source,
-                        "year": f.year} for m, (v, f) in si.outputs.items()},
+        "figures": {**{m: _figure(m, v, f, "reported at the source, not used to scale the model")
+                       for m, (v, f) in si.reported.items()},
+                    **{m: _figure(m, v, f, "calibrates the model" if m in k else "not used (see warnings)")
+                       for m, (v, f) in si.outputs.items()}},
         "keyed_rows": [f.to_dict() for f in si.figures],
-        "model_at_source": model_at_source, "calibration": k,
+        "model_at_source": model_at_source, "calibration": k, "calibrated_on": basis, "not_used": si.not_used,
     }
-    est.warnings = si.warnings + cal_warnings
+    for row in est.assumptions:  # the calibration rows of the assumption table name their figure
+        on = basis.get(row["key"]) if row["role"] == "calibration" else None
+        if on is not None:
+            fig = on["figure"]
+            assert isinstance(fig, dict)
+            row["source"] = (f"site figure '{fig['item']}' {fig['value']:g} {fig['unit']} ({fig['evidence']}; "
+                             f"{fig['source']}) ÷ model at the source site")
+    est.warnings = si.warnings + cal_warnings + [
+        f"site figure '{n['item']}' ({n['key']}) not used to scale the model: {n['reason']}" for n in si.not_used]
     return est
 
 
-def _unit(metric: str) -> str:
-
-    return METRICS[metric][0]
+def _figure(metric: str, value: float, f: SiteFigure, use: str) -> dict[str, object]:
+    return {"value": value, "unit": METRICS[metric][0], "item": f.item, "evidence": f.evidence, "source": f.source,
+            "year": f.year, "key": f.key, "use": use}

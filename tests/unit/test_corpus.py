@@ -106,8 +106,11 @@ def test_a_parameter_no_source_gives_is_asked_for_and_labelled_when_given(corpus
     assert ("car-sharing", "km_per_shared_car") in missing_params(read_solution(eng, "ams-ehub-papaverweg"))
     with pytest.raises(ParameterMissing, match="--param km_per_shared_car=VALUE"):
         estimate_solution(eng, "ams-ehub-papaverweg", "krakow", 10, samples=200)
+    # the behaviour model also asks for the km no longer driven (issue 15: no source gives it); both are given
+    with pytest.raises(ParameterMissing, match="--param km_avoided_per_shared_car=VALUE"):
+        estimate_solution(eng, "ams-ehub-papaverweg", "krakow", 10, samples=200, params={"km_per_shared_car": 15000})
     est = estimate_solution(eng, "ams-ehub-papaverweg", "krakow", 10, samples=2000,
-                            params={"km_per_shared_car": 15000}).to_dict()
+                            params={"km_per_shared_car": 15000, "km_avoided_per_shared_car": 20000}).to_dict()
     # 10 shared cars × 15,000 km × 0.21 kWh/km (the mid of the sourced EV consumption) = 31.5 MWh/yr
     assert est["metrics"]["electricity"]["p50"] == pytest.approx(31.5, rel=0.03)
     given = [a for a in est["assumptions"] if a["key"] == "km_per_shared_car"]

@@ -37,7 +37,8 @@ def _mt(mid: str, model: str, unit: str, displaces: str, **values: float) -> Mea
 
 TYPES = {
     "retro": _mt("retro", "retrofit", "homes", "natural_gas", heat_demand=10000, reference_hdd=3000,
-                 saving_fraction=0.5, displaced_efficiency=0.8, capex=20000, lifetime=30),
+                 space_heating_share=1.0, saving_fraction=0.5, displaced_efficiency=0.8, capex=20000,
+                 lifetime=30),  # space_heating_share 1: the test world counts all delivered heat as space heating
     "hp": _mt("hp", "heat_pump", "homes", "natural_gas", heat_demand=10000, reference_hdd=3000, scop=4,
               displaced_efficiency=0.8, capex=10000, opex=100, lifetime=20),
     "hp2": _mt("hp2", "heat_pump", "homes", "natural_gas", heat_demand=10000, reference_hdd=3000, scop=4,
@@ -86,38 +87,40 @@ def test_hand_computed_district() -> None:
     assert d["by_carrier"]["electricity"]["baseline"]["p50"] == pytest.approx(200)
     # baseline balance = −(200 × 2.0 + 1000 × 1.1) = −1,500 MWh_PE
     assert d["metrics"]["baseline_balance"]["p50"] == pytest.approx(-1500)
-    # retrofit: 50 × 10,000 × 0.5 = 250,000 kWh heat → −312,500 kWh gas; remaining gas 687,500 (ratio 0.6875)
-    # heat pumps on the reduced demand: 40 × 10,000 × 0.6875 = 275,000 kWh heat → +68,750 kWh el, −343,750 kWh gas
+    # one heat basis (issue 15): the heat measures use the district's heat per home, 8,000 m² ÷ 100 homes × 100
+    # kWh/m² = 8,000 kWh (not the types' 10,000, which would make a home save more than its baseline share)
+    # retrofit: 50 × 8,000 × 1.0 × 0.5 = 200,000 kWh heat → −250,000 kWh gas; remaining gas 750,000 (ratio 0.75)
+    # heat pumps on the reduced demand: 40 × 8,000 × 0.75 = 240,000 kWh heat → +60,000 kWh el, −300,000 kWh gas
     # PV: 200 kWp × 1000 × 0.9 = 180,000 kWh
-    # net: electricity 200,000 + 68,750 − 180,000 = 88,750; gas 1,000,000 − 312,500 − 343,750 = 343,750
-    assert d["by_carrier"]["electricity"]["net"]["p50"] == pytest.approx(88.75)
-    assert d["by_carrier"]["natural_gas"]["net"]["p50"] == pytest.approx(343.75)
-    # balance = −(88.75 × 2 + 343.75 × 1.1) = −(177.5 + 378.125) = −555.625 MWh_PE
-    assert d["balance"] == pytest.approx({"p10": -555.625, "p50": -555.625, "p90": -555.625,
-                                          "unit": "MWh_PE/yr", "central": -555.625})
+    # net: electricity 200,000 + 60,000 − 180,000 = 80,000; gas 1,000,000 − 250,000 − 300,000 = 450,000
+    assert d["by_carrier"]["electricity"]["net"]["p50"] == pytest.approx(80)
+    assert d["by_carrier"]["natural_gas"]["net"]["p50"] == pytest.approx(450)
+    # balance = −(80 × 2 + 450 × 1.1) = −(160 + 495) = −655 MWh_PE
+    assert d["balance"] == pytest.approx({"p10": -655, "p50": -655, "p90": -655,
+                                          "unit": "MWh_PE/yr", "central": -655})
     assert not res.positive and d["status"] == "short"
     by = {m["measure_type"]: m for m in d["measures"]}
     assert [m["measure_type"] for m in d["measures"]] == ["pv", "hp", "retro"]  # reported in file order
-    assert by["retro"]["primary_energy"]["p50"] == pytest.approx(312.5 * 1.1)  # 343.75
-    assert by["hp"]["primary_energy"]["p50"] == pytest.approx(-68.75 * 2 + 343.75 * 1.1)  # 240.625
+    assert by["retro"]["primary_energy"]["p50"] == pytest.approx(250 * 1.1)  # 275
+    assert by["hp"]["primary_energy"]["p50"] == pytest.approx(-60 * 2 + 300 * 1.1)  # 210
     assert by["pv"]["primary_energy"]["p50"] == pytest.approx(360)
-    # the waterfall runs in physical order and adds up: −1500 + 343.75 + 240.625 + 360 = −555.625
+    # the waterfall runs in physical order and adds up: −1500 + 275 + 210 + 360 = −655
     steps = [w["step"] for w in d["waterfall"]]
     assert steps == ["baseline", "retro", "hp", "pv", "balance"]
     assert sum(w["value"] for w in d["waterfall"][:-1]) == pytest.approx(d["waterfall"][-1]["value"])
-    # CO2: before 200,000 × 0.5 + 1,000,000 × 0.2 = 300 t; after 88,750 × 0.5 + 343,750 × 0.2 = 113.125 t
-    assert d["metrics"]["co2_avoided"]["p50"] == pytest.approx(186.875)
-    # capex 50 × 20,000 + 40 × 10,000 + 200 × 1,000; savings 111,250 × 0.25 + 656,250 × 0.08; opex 4,000 + 2,000
+    # CO2: before 200,000 × 0.5 + 1,000,000 × 0.2 = 300 t; after 80,000 × 0.5 + 450,000 × 0.2 = 130 t
+    assert d["metrics"]["co2_avoided"]["p50"] == pytest.approx(170)
+    # capex 50 × 20,000 + 40 × 10,000 + 200 × 1,000; savings 120,000 × 0.25 + 550,000 × 0.08; opex 4,000 + 2,000
     assert d["metrics"]["capex"]["p50"] == pytest.approx(1_600_000)
-    assert d["metrics"]["savings"]["p50"] == pytest.approx(80_312.5)
-    assert d["metrics"]["payback"]["p50"] == pytest.approx(1_600_000 / (80_312.5 - 6_000))
+    assert d["metrics"]["savings"]["p50"] == pytest.approx(74_000)
+    assert d["metrics"]["payback"]["p50"] == pytest.approx(1_600_000 / (74_000 - 6_000))
     assert d["warnings"] == []
 
 
 def test_shortfall_suggests_pv_bounded_by_the_roof() -> None:
     d = run_plan(_spec(("pv", 200), ("hp", 40), ("retro", 50)), _ctx()).to_dict()
     sf = d["shortfall"]
-    assert sf["mwh_pe"] == pytest.approx(555.625)
+    assert sf["mwh_pe"] == pytest.approx(655)  # the balance of test_hand_computed_district
     pv = next(s for s in sf["suggestions"] if s["measure_type"] == "rooftop-pv") if any(
         s["measure_type"] == "rooftop-pv" for s in sf["suggestions"]) else None
     assert pv is None  # the test world has no rooftop-pv type: nothing invented
@@ -130,7 +133,7 @@ def test_shortfall_with_knowledge_base_types_names_solutions() -> None:
     pv = next(s for s in d["shortfall"]["suggestions"] if s["measure_type"] == "rooftop-pv")
     # 1 kWp → 900 kWh × 2.0 = 1.8 MWh_PE; the roof holds 2000 × 0.125 = 250 kWp, 200 used → 50 left
     assert pv["per_unit_mwh_pe"] == pytest.approx(1.8)
-    assert pv["needed"] == pytest.approx(555.625 / 1.8)
+    assert pv["needed"] == pytest.approx(655 / 1.8)
     assert pv["bound"] == pytest.approx(50) and pv["scale"] == 50 and not pv["closes_gap_alone"]
     assert pv["solutions"] == [{"id": "sol-pv", "title": "A PV site"}]
 
@@ -164,8 +167,12 @@ def test_guard_retrofit_beyond_the_district() -> None:
 
 
 def test_displaced_demand_is_clipped_with_a_warning() -> None:
-    """100 heat-pump homes want 100 × 10,000 / 0.8 = 1,250 MWh of gas; only 1,000 exist → clipped to 1,000."""
-    res = run_plan(_spec(("hp", 100)), _ctx())
+    """100 heat-pump homes want 100 × 10,000 / 0.8 = 1,250 MWh of gas; only 1,000 exist → clipped to 1,000.
+
+    The gas baseline is entered (1,000 MWh), so the heat pumps keep the type's 10,000 kWh per home; with a baseline
+    from floor area they would use the district's own heat per home and fit exactly (test below)."""
+    res = run_plan(_spec(("hp", 100), baseline={"natural_gas": Figure.of(1000), "electricity": Figure.of(200)}),
+                   _ctx())
     d = res.to_dict()
     assert d["by_carrier"]["natural_gas"]["net"]["p50"] == pytest.approx(0)
     # heat actually supplied 1,000,000 × 0.8 = 800,000 kWh → electricity 800,000 / 4 = +200 MWh on top of 200

@@ -61,13 +61,16 @@ def test_identity_source_city_and_scale_give_back_the_site_figures(scale: float,
                         {}, {"electricity": (figure, fig), "capex": (capex, fig),
                              "co2_avoided": (figure / 3, fig)}, [], [])
     k, _, warnings = calibrate(si, src, GENERAL, "household")
-    assert all("disagree in sign" in w for w in warnings)
+    # issue 15: a CO2 figure never calibrates (a derived metric); it is refused with a warning
+    assert "co2_avoided" not in k and any("not used for calibration" in w for w in warnings)
     plan = prepare([PortfolioItem(mt, scale)], src, GENERAL)
     plan.calibration = k
     c = plan.central()
     assert abs(c["electricity"]) == pytest.approx(figure, rel=1e-9)
     assert c["capex"] == pytest.approx(capex, rel=1e-9)
-    assert c["co2_avoided"] == pytest.approx(figure / 3, rel=1e-9)
+    # CO2 follows the calibrated carrier flows: t = −(MWh_el × g/kWh ÷ 1000 + MWh_gas × 0.2 kg/kWh)
+    assert c["co2_avoided"] == pytest.approx(-(c["electricity"] * g / 1e3 + c.get("natural_gas", 0.0) * 0.2),
+                                             rel=1e-9, abs=1e-9)
 
 
 @settings(max_examples=30, deadline=None)
