@@ -176,7 +176,7 @@ def user_params(si: SolutionInputs, params: Mapping[str, float]) -> dict[str, di
     out: dict[str, dict[str, float]] = {mt.id: {} for mt in si.types}
     for raw_key, value in params.items():
         mt_id, _, key = raw_key.rpartition(".")
-        targets = [mt for mt in si.types if (not mt_id or mt.id == mt_id) and key in MODEL_KEYS[mt.model]]
+        targets = [mt for mt in si.types if (not mt_id or mt.id == mt_id) and key in (*MODEL_KEYS[mt.model], *OPTIONAL_KEYS.get(mt.model, ()))]
         if mt_id and mt_id not in {mt.id for mt in si.types}:
             raise EstimateInvalid(f"parameter '{raw_key}': the solution has no measure type '{mt_id}'")
         if not targets:
@@ -232,8 +232,8 @@ def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, I
 def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
                       scale: float | Mapping[str, float] | None = None, samples: int | None = None,
                       seed: int | None = None, tariff: str = "household",
-                      general: dict[str, Input] | None = None, params: Mapping[str, float] | None = None
-                      ) -> Estimate:
+                      general: dict[str, Input] | None = None, params: Mapping[str, float] | None = None,
+                      discount_rate: float | None = None) -> Estimate:
     """A solution replicated in a city: site overrides used, central estimate calibrated on source figures."""
 
     si = read_solution(engine, solution_id)
@@ -246,7 +246,7 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
         source_city = None
     k, model_at_source, cal_warnings = (calibrate(si, source_city, general, tariff) if source_city
                                         else ({}, {}, []))
-    plan = prepare(items, target, general, tariff)
+    plan = prepare(items, target, general, tariff, discount_rate)
     plan.calibration = k
     est = estimate(plan, samples or DEFAULT_SAMPLES, DEFAULT_SEED if seed is None else seed)
     rec = si.record
