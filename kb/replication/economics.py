@@ -23,7 +23,8 @@ Computation: NPV, LCOE, LCOH and the discounted tonnes are closed-form annuities
 Discounted payback and IRR need the year-by-year portfolio cash flow: one (samples × years) matrix built with two
 ``bincount`` calls (annual flows as start/stop steps, replacements as points), processed in chunks. IRR is solved
 for every sample at once by a safeguarded Newton iteration (Horner evaluation of the cash-flow polynomial and its
-derivative; a bisection step whenever Newton would leave the bracket [−90 %, +1000 %]). ``numpy_financial.irr``
+derivative, started from the bracket that the NPV on a grid of 35 rates between −90 % and +1000 % gives (one
+matrix product); a bisection step whenever Newton would leave it). ``numpy_financial.irr``
 solves one series at a time through the eigenvalues of a companion matrix (``numpy.roots``): exact, but 10,000
 samples would be 10,000 calls (seconds, not milliseconds), and it cannot take a different discount rate per sample
 in one call. It is the reference the tests check the vectorised solver against; ``numpy_financial.npv`` computes
@@ -45,6 +46,7 @@ from kb.replication.inputs import Input
 
 Array = NDArray[np.float64] | float
 F64 = NDArray[np.float64]
+Num = NDArray[Any] | float  # a number or an array of any numeric dtype (whole years are integers)
 
 DISCOUNT_KEY = "discount_rate"
 EXPORT_KEY = "price_electricity_export"
@@ -56,7 +58,6 @@ LATE_KEYS = frozenset({DISCOUNT_KEY, EXPORT_KEY, SELF_CONSUMPTION_KEY, *REPLACEM
 """Inputs drawn after all others, so that adding them leaves the draws of the older inputs unchanged."""
 LCOE_MODELS = frozenset({"pv"})
 LCOH_MODELS = frozenset({"heat_pump", "heat_recovery"})
-IRR_BRACKET = (-0.9, 10.0)
 _CHUNK = 8192
 _EUR_YEAR = re.compile(r"EUR((?:19|20)\d\d)")
 
@@ -136,7 +137,7 @@ def prepare_economics(general: Mapping[str, Input], price_year: int | None,
     else:
         disc = None
         reason = ("no discount rate: add a 'discount_rate' row to the carrier-factors record or give one "
-                  "(kb estimate --discount-rate 0.04)")
+                  "(kb estimate --discount-rate R)")
         for m in ("npv", "irr", "discounted_payback", "lcoe", "lcoh", "net_abatement_cost"):
             unavailable[m] = reason
     export = None
@@ -173,12 +174,12 @@ def prepare_economics(general: Mapping[str, Input], price_year: int | None,
 
 # --- the arithmetic --------------------------------------------------------------------------------------------
 
-def whole_years(lifetime: Array) -> NDArray[np.int64]:
+def whole_years(lifetime: Num) -> NDArray[np.int64]:
     """A lifetime in whole years, rounded half up, at least 1."""
     return np.maximum(1, np.floor(np.asarray(lifetime, dtype=float) + 0.5)).astype(np.int64)
 
 
-def annuity(rate: Array, years: Array) -> F64:
+def annuity(rate: Num, years: Num) -> F64:
     """Σ_{t=1..n} (1+r)^−t = (1 − (1+r)^−n) / r (n when r = 0): the present value of 1 EUR a year for n years."""
     r = np.asarray(rate, dtype=float)
     n = np.asarray(years, dtype=float)
@@ -187,12 +188,12 @@ def annuity(rate: Array, years: Array) -> F64:
     return np.asarray(np.where(small, n, (1.0 - (1.0 + r) ** -n) / safe), dtype=float)
 
 
-def replacement_count(years: Array, interval: Array) -> NDArray[np.int64]:
+def replacement_count(years: Num, interval: Num) -> NDArray[np.int64]:
     """How many times a component with this life is bought again within the horizon (k × interval < n)."""
     return np.asarray((np.asarray(years, dtype=np.int64) - 1) // whole_years(interval), dtype=np.int64)
 
 
-def replacement_factor(rate: Array, years: Array, interval: Array) -> F64:
+def replacement_factor(rate: Num, years: Num, interval: Num) -> F64:
     """Σ_{k=1..K} (1+r)^−k·ℓ with ℓ the interval in whole years and K = :func:`replacement_count`."""
     r = np.asarray(rate, dtype=float)
     ell = whole_years(interval).astype(float)
@@ -295,8 +296,13 @@ def discounted_payback(cf: F64, rate: F64) -> F64:
 
 
 def _poly(cf: F64, x: F64) -> tuple[F64, F64]:
-    """NPV(x) = Σ_j cf_j (1+x)^−j and its derivative in x, by Horner's rule in w = 1/(1+x)."""
+    """NPV(x) = Σ_j cf_j (1+x)^−j and its derivative in x: Horner's rule in w = 1/(1+x) for many rows (a few
+    vector operations per year), one matrix of powers for a few rows (a few operations in all)."""
     w = 1.0 / (1.0 + x)
+    if cf.shape[0] <= 2000:
+        t = np.arange(cf.shape[1], dtype=float)
+        terms = cf * w[:, None] ** t[None, :]
+        return terms.sum(axis=1), -(terms * t[None, :]).sum(axis=1) * w
     b = cf[:, -1].copy()
     d = np.zeros_like(b)
     for j in range(cf.shape[1] - 2, -1, -1):
@@ -305,29 +311,45 @@ def _poly(cf: F64, x: F64) -> tuple[F64, F64]:
     return b, -d * w * w
 
 
-def internal_rate(cf: F64, tol: float = 1e-10, max_iter: int = 100) -> F64:
+_IRR_GRID = np.array([-0.9, -0.6, -0.4, -0.3, -0.2, -0.15, -0.1, -0.07, -0.05, -0.03, -0.02, -0.01, 0.0, 0.01,
+                      0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5,
+                      2.0, 3.0, 5.0, 10.0])
+
+
+def internal_rate(cf: F64, tol: float = 1e-10, max_iter: int = 60) -> F64:
     """The rate that makes the NPV of each row zero. −inf when even −90 % leaves the NPV ≤ 0 (the outlay is never
-    recovered), +inf above +1000 %. Safeguarded Newton inside the bracket (see the module docstring)."""
-    lo = np.full(cf.shape[0], IRR_BRACKET[0])
-    hi = np.full(cf.shape[0], IRR_BRACKET[1])
-    f_lo, _ = _poly(cf, lo)
-    f_hi, _ = _poly(cf, hi)
-    ok = (f_lo > 0) & (f_hi < 0)
-    x = np.where(ok, np.clip(0.0, lo, hi), 0.0)
+    recovered), +inf above +1000 %. The NPV on a grid of rates (one matrix product) brackets the first root; a
+    safeguarded Newton iteration (bisection when a step leaves the bracket) refines it, only on the rows not yet
+    converged."""
+    t = np.arange(cf.shape[1], dtype=float)
+    grid = cf @ ((1.0 + _IRR_GRID)[None, :] ** -t[:, None])  # NPV of each row at each grid rate
+    pos = grid > 0
+    change = pos[:, :-1] & ~pos[:, 1:]
+    found = change.any(axis=1)
+    k = np.argmax(change, axis=1)
+    out = np.where(pos[:, 0], np.inf, -np.inf)  # no root: positive everywhere (> +1000 %) or never positive
+    act = np.flatnonzero(found)
+    sub = cf[act]
+    lo, hi = _IRR_GRID[k[act]], _IRR_GRID[k[act] + 1]
+    f_lo, f_hi = grid[act, k[act]], grid[act, k[act] + 1]
+    x = lo + (hi - lo) * f_lo / np.where(f_lo > f_hi, f_lo - f_hi, 1.0)  # linear interpolation in the bracket
     for _ in range(max_iter):
-        f, df = _poly(cf, x)
-        pos = f > 0
-        lo = np.where(pos, x, lo)
-        hi = np.where(pos, hi, x)
+        if act.size == 0:
+            break
+        f, df = _poly(sub, x)
+        above = f > 0
+        lo = np.where(above, x, lo)
+        hi = np.where(above, hi, x)
         with np.errstate(divide="ignore", invalid="ignore"):
             nxt = x - f / df
         bad = ~np.isfinite(nxt) | (nxt <= lo) | (nxt >= hi)
         nxt = np.where(bad, (lo + hi) / 2, nxt)
-        done = np.abs(nxt - x) <= tol * (1 + np.abs(x))
-        x = nxt
-        if bool(np.all(done | ~ok)):
-            break
-    return np.asarray(np.where(ok, x, np.where(f_lo <= 0, -np.inf, np.inf)), dtype=float)
+        done = (np.abs(nxt - x) <= tol * (1 + np.abs(x))) | (f == 0)
+        out[act[done]] = nxt[done]
+        keep = ~done
+        act, sub, lo, hi, x = act[keep], sub[keep], lo[keep], hi[keep], nxt[keep]
+    out[act] = x  # rows still iterating after max_iter: the last estimate
+    return np.asarray(out, dtype=float)
 
 
 def cash_flow_table(flows: Sequence[MeasureFlows], rate: float) -> dict[str, Any]:

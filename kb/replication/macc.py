@@ -98,7 +98,8 @@ def macc(engine: Engine, city: CityProfile, samples: int = MACC_SAMPLES, seed: i
                             "reason": "its record gives no source scale; state one (kb macc CITY --scale "
                                       f"{rec.id}=Q, or {rec.id}.MEASURE_TYPE=Q for each of several types)"})
             continue
-        except (NoImpactModel, ParameterMissing, DriverMissing, EstimateInvalid, PortfolioInvalid) as exc:
+        except (NoImpactModel, ParameterMissing, DriverMissing, EstimateInvalid,
+                PortfolioInvalid) as exc:
             refused.append({"solution": rec.id, "title": rec.title, "reason": str(exc)})
             continue
         reason = _not_on_curve(est)
@@ -117,7 +118,8 @@ def macc(engine: Engine, city: CityProfile, samples: int = MACC_SAMPLES, seed: i
         r.start = x
         x += r.width
     notes = ["each solution at the scale its own record gives (its source scale) unless one was stated, with the "
-             "record's site figures; the bars are not additive where two solutions use the same roofs, homes or network",
+             "record's site figures; the bars are not additive where two solutions use the same roofs, homes or "
+             "network",
              f"{samples} Monte Carlo samples per solution (seed {seed}); width and height are central values"]
     return Macc(city, rows, refused, samples, seed, discount_rate, notes)
 

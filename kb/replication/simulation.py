@@ -19,9 +19,9 @@ from numpy.typing import NDArray
 
 from kb.errors import InvalidInput
 from kb.records.vocab import CARRIERS, MODEL_KEYS
+from kb.replication import economics
 from kb.replication.bounds import DISCOUNT_RATE, MAX_SAMPLES, check, param_bound
 from kb.replication.cities import CityProfile
-from kb.replication import economics
 from kb.replication.economics import EconomicInputs, MeasureFlows
 from kb.replication.factors import CarrierFactors, Factor, carrier_factors, driver_input
 from kb.replication.inputs import OPTIONAL_KEYS, Input, MeasureType, ParameterMissing
@@ -123,15 +123,15 @@ class Plan:
             names.append("cost_per_tco2")
         econ = self.economics
         if econ is not None and "savings" in names and econ.discount is not None:
-            names += ["npv", "irr", "discounted_payback"]
-            models = {m.type.model for m in self.measures}
-            if models & economics.LCOE_MODELS:
-                names.append("lcoe")
-            if models & economics.LCOH_MODELS:
-                names.append("lcoh")
-            if "co2_avoided" in names:
-                names.append("net_abatement_cost")
+            names += self.economic_metrics("co2_avoided" in names)
         return names
+
+    def economic_metrics(self, co2: bool = True) -> list[str]:
+        """The life-cycle metrics that apply to these measures (lcoe where one generates, lcoh where one supplies
+        heat, net abatement cost where CO2 is counted), whether or not they can be computed."""
+        models = {m.type.model for m in self.measures}
+        return ["npv", "irr", "discounted_payback", *(["lcoe"] if models & economics.LCOE_MODELS else []),
+                *(["lcoh"] if models & economics.LCOH_MODELS else []), *(["net_abatement_cost"] if co2 else [])]
 
     def values(self, n: int, seed: int | None) -> dict[str, Array]:
         """Seeded triangular samples of every uncertain input (in a fixed order); fixed inputs as scalars."""
@@ -171,12 +171,12 @@ class Plan:
             md = {c: v * k.get(c, 1.0) for c, v in r.deltas.items()}  # calibrated carrier flows of this measure
             for c, v in md.items():
                 deltas[c] = deltas[c] + v
-            price = (lambda key: econ.factors.get((m.type.id, key), 1.0)) if econ else (lambda key: 1.0)
-            mc = r.capex * k.get("capex", 1.0)
-            capex = capex + mc * price("capex")
-            mo = r.opex * price("opex")
+            conv = econ.factors if econ else {}
+            mc = r.capex * k.get("capex", 1.0) * conv.get((m.type.id, "capex"), 1.0)  # in the prices' year
+            capex = capex + mc
+            mo = r.opex * conv.get((m.type.id, "opex"), 1.0)
             opex = opex + mo
-            annual_cost = annual_cost + mc * price("capex") / p["lifetime"] + mo
+            annual_cost = annual_cost + mc / p["lifetime"] + mo
             if "savings" not in avail:
                 continue
             ms = self._savings(m.type.model, md, p, values) * k.get("savings", 1.0)
@@ -184,7 +184,9 @@ class Plan:
             if econ is None or econ.discount is None:
                 continue
             co2 = weighted(f.co2, md) / 1e3 * k.get("co2_avoided", 1.0) if "co2_avoided" in avail else 0.0
-            kind, output, energy = "", 0.0, 0.0
+            kind = ""
+            output: Array = 0.0
+            energy: Array = 0.0
             if m.type.model in economics.LCOE_MODELS:
                 kind, output = "lcoe", r.extra["generation"] * k.get("electricity", 1.0) / 1e3
             elif m.type.model in economics.LCOH_MODELS:
@@ -192,11 +194,11 @@ class Plan:
                 el = f.price.get("electricity")
                 energy = md.get("electricity", 0.0) * values[el.input.uid] * el.mult if el else 0.0
             interval = p.get(economics.REPLACEMENT_KEYS[0])
-            flows.append(MeasureFlows(mc * price("capex"), mo, ms, co2, p["lifetime"], interval,
-                                      values[m.scale.uid] * p[economics.REPLACEMENT_KEYS[1]]
-                                      * price("replacement_capex")
-                                      if interval is not None and economics.REPLACEMENT_KEYS[1] in p else 0.0,
-                                      output, kind, energy))
+            repl: Array = 0.0
+            if interval is not None and economics.REPLACEMENT_KEYS[1] in p:
+                repl = (values[m.scale.uid] * p[economics.REPLACEMENT_KEYS[1]]
+                        * conv.get((m.type.id, "replacement_capex"), 1.0))
+            flows.append(MeasureFlows(mc, mo, ms, co2, p["lifetime"], interval, repl, output, kind, energy))
         out: dict[str, Array] = {}
         for c in self.carriers:
             out[c] = deltas[c] / 1e3
@@ -454,8 +456,9 @@ def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFA
     unavailable = [{"metric": m, "reason": r} for m, r in plan.factors.unavailable.items()]
     econ = plan.economics
     if econ is not None:
+        applies = plan.economic_metrics()
         unavailable += [{"metric": m, "reason": r} for m, r in econ.unavailable.items()
-                        if m not in plan.factors.unavailable]
+                        if m not in plan.factors.unavailable and m in applies]
     measures = [{"measure_type": m.type.id, "title": m.type.title, "model": m.type.model, "scale": m.scale.mid,
                  "unit": m.type.scale_unit, "displaces": m.type.displaces} for m in plan.measures]
     est = Estimate(plan.city, measures, metrics, assumptions, sens, top, unavailable, sims, samples, seed)

@@ -176,7 +176,8 @@ def user_params(si: SolutionInputs, params: Mapping[str, float]) -> dict[str, di
     out: dict[str, dict[str, float]] = {mt.id: {} for mt in si.types}
     for raw_key, value in params.items():
         mt_id, _, key = raw_key.rpartition(".")
-        targets = [mt for mt in si.types if (not mt_id or mt.id == mt_id) and key in (*MODEL_KEYS[mt.model], *OPTIONAL_KEYS.get(mt.model, ()))]
+        targets = [mt for mt in si.types if (not mt_id or mt.id == mt_id)
+                   and key in (*MODEL_KEYS[mt.model], *OPTIONAL_KEYS.get(mt.model, ()))]
         if mt_id and mt_id not in {mt.id for mt in si.types}:
             raise EstimateInvalid(f"parameter '{raw_key}': the solution has no measure type '{mt_id}'")
         if not targets:
