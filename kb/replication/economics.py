@@ -344,7 +344,9 @@ def internal_rate(cf: F64, tol: float = 1e-10, max_iter: int = 60) -> F64:
             nxt = x - f / df
         bad = ~np.isfinite(nxt) | (nxt <= lo) | (nxt >= hi)
         nxt = np.where(bad, (lo + hi) / 2, nxt)
-        done = (np.abs(nxt - x) <= tol * (1 + np.abs(x))) | (f == 0)
+        exact = f == 0
+        nxt = np.where(exact, x, nxt)
+        done = (np.abs(nxt - x) <= tol * (1 + np.abs(x))) | exact
         out[act[done]] = nxt[done]
         keep = ~done
         act, sub, lo, hi, x = act[keep], sub[keep], lo[keep], hi[keep], nxt[keep]
