@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb.cli.common import CliError, add_db, print_json, settings
-from kb.replication.bounds import BUDGET, MAX_SAMPLES, SAMPLES, SEED, Bound, check
+from kb.replication.bounds import BUDGET, DISCOUNT_RATE, MAX_SAMPLES, SAMPLES, SEED, Bound, check
 from kb.replication.cities import CityProfile, city_from_file, compare, find_city, list_cities
 from kb.replication.factors import CO2_BASES, DEFAULT_BASIS, PEF_BASES, FactorBasis
+from kb.replication.macc import MACC_SAMPLES
 from kb.store import database
 
 
@@ -52,8 +53,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="CO2 factors of every carrier: life-cycle (combustion + upstream) or direct (combustion)")
     p.add_argument("--pef-basis", choices=list(PEF_BASES), default=DEFAULT_BASIS.pef,
                    help="primary energy factors of every carrier: non-renewable or total")
+    p.add_argument("--discount-rate", type=float, metavar="R",
+                   help=f"real discount rate as a fraction (0.04 = 4 %%/yr; {DISCOUNT_RATE.describe()}); default: "
+                        "the sourced range of the carrier-factors record")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_estimate)
+
+    p = sub.add_parser("macc", help="marginal abatement cost curve: every modelled solution in a city, cheapest "
+                                    "tonne of CO2 first")
+    add_db(p)
+    _city_args(p)
+    p.add_argument("--samples", type=int, default=MACC_SAMPLES,
+                   help=f"Monte Carlo samples per solution (default {MACC_SAMPLES}, 1 to {MAX_SAMPLES:,})")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--tariff", choices=["household", "non_household"], default="household")
+    p.add_argument("--discount-rate", type=float, metavar="R", help="real discount rate as a fraction (0.04)")
+    p.add_argument("--scale", action="append", default=[], metavar="SOLUTION=Q|SOLUTION.TYPE=Q",
+                   help="state the scale of a solution whose record gives none (or replace its source scale)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_macc)
 
 
 def _city_args(p: argparse.ArgumentParser) -> None:
@@ -160,12 +178,15 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
     check(args.samples, SAMPLES, "--samples", CliError)
     check(args.seed, SEED, "--seed", CliError)
+    if args.discount_rate is not None:
+        check(args.discount_rate, DISCOUNT_RATE, "--discount-rate", CliError)
     engine = _engine(args)
     city = resolve_city(engine, args.city, args.driver)
     # scales and parameters are checked against their bounds by the library (EstimateInvalid, one sentence)
     est = estimate_solution(engine, args.solution, city, parse_scale(args.scale), samples=args.samples,
                             seed=args.seed, tariff=args.tariff, params=parse_params(args.param),
-                            basis=FactorBasis(args.co2_basis, args.pef_basis))
+                            basis=FactorBasis(args.co2_basis, args.pef_basis),
+                            discount_rate=args.discount_rate)
     data = est.to_dict()
     if args.json:
         print_json(data)
@@ -174,7 +195,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print(f"factor basis: {data['factor_basis'].get('label', '')}")
     print(f"{'metric':<22} {'P10':>14} {'P50':>14} {'P90':>14}  unit")
     for name, m in data["metrics"].items():
-        print(f"{name:<22} {_fmt2(m['p10']):>14} {_fmt2(m['p50']):>14} {_fmt2(m['p90']):>14}  {m['unit']}")
+        fmt = _pct if name == "irr" else _fmt2
+        unit = "%/yr" if name == "irr" else m["unit"]
+        print(f"{name:<22} {fmt(m['p10']):>14} {fmt(m['p50']):>14} {fmt(m['p90']):>14}  {unit}")
     for u in data["unavailable"]:
         print(f"not computed: {u['metric']} ({u['reason']})")
     if est.most_influential:
@@ -182,8 +205,69 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print("\nassumptions:")
     for a in data["assumptions"]:
         print(f"  {a['name']}: {a['value']:g} {a['unit']} [{a['evidence']}; {a['source']}]")
+    econ = data.get("economics") or {}
+    if econ.get("notes"):
+        print("\neconomics (real terms, EUR of " + str(econ.get("price_year") or "the prices' year") + "):")
+        for note in econ["notes"]:
+            print(f"  {note}")
     for w in data["warnings"] + data["factor_basis"].get("notes", []):
         print(f"warning: {w}")
+    return 0
+
+
+def _pct(v: float | None) -> str:
+    return "none" if v is None else f"{v * 100:,.1f}"
+
+
+def parse_macc_scales(values: list[str]) -> dict[str, float | dict[str, float]]:
+    """``SOL=Q`` (first measure type) and ``SOL.TYPE=Q`` options as scales by solution id."""
+    out: dict[str, float | dict[str, float]] = {}
+    for v in values:
+        key, sep, q = v.partition("=")
+        sol, dot, mt = key.strip().partition(".")
+        if not sep or not sol:
+            raise CliError(f"--scale expects SOLUTION=Q or SOLUTION.TYPE=Q, got '{v}'")
+        try:
+            x = float(q)
+        except ValueError as exc:
+            raise CliError(f"--scale {key}: '{q}' is not a number") from exc
+        if dot:
+            prev = out.setdefault(sol, {})
+            if not isinstance(prev, dict):
+                raise CliError(f"--scale {sol}: give either one number or one per measure type, not both")
+            prev[mt] = x
+        elif sol in out:
+            raise CliError(f"--scale {sol} is given twice")
+        else:
+            out[sol] = x
+    return out
+
+
+def cmd_macc(args: argparse.Namespace) -> int:
+    from kb.replication.macc import macc
+
+    check(args.samples, SAMPLES, "--samples", CliError)
+    check(args.seed, SEED, "--seed", CliError)
+    if args.discount_rate is not None:
+        check(args.discount_rate, DISCOUNT_RATE, "--discount-rate", CliError)
+    engine = _engine(args)
+    city = resolve_city(engine, args.city, args.driver)
+    curve = macc(engine, city, samples=args.samples, seed=args.seed, discount_rate=args.discount_rate,
+                 tariff=args.tariff, scales=parse_macc_scales(args.scale))
+    if args.json:
+        print_json(curve.to_dict())
+        return 0
+    print(f"Marginal abatement cost curve, {city.name} (each solution at its source scale; central values)")
+    print(f"{'EUR/tCO2':>10} {'tCO2/yr':>10} {'cumulative':>11} {'NPV EUR':>14}  solution")
+    for r in curve.rows:
+        print(f"{_fmt2(r.net_abatement_cost['central']):>10} {_fmt2(r.co2_avoided['central']):>10} "
+              f"{r.start + r.width:>11,.1f} {_fmt2(r.npv['central']):>14}  {r.solution}")
+    if curve.refused:
+        print("\nnot on the curve:")
+        for x in curve.refused:
+            print(f"  {x['solution']}: {x['reason']}")
+    for note in curve.notes:
+        print(f"note: {note}")
     return 0
 
 

@@ -9,7 +9,7 @@ from kb.errors import InvalidInput
 from kb.records.vocab import DRIVER_KEYS
 
 __all__ = ["Bound", "check", "param_bound", "driver_bound", "scale_bound", "MAX_SCALE", "MAX_SAMPLES", "SAMPLES",
-           "SEED", "SCALE", "BUDGET", "PARAM_BOUNDS", "DRIVER_BOUNDS"]
+           "SEED", "SCALE", "BUDGET", "PARAM_BOUNDS", "DRIVER_BOUNDS", "DISCOUNT_RATE"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,11 @@ PARAM_BOUNDS: dict[str, Bound] = {
     "space_heating_share": _SHARE,
     "electricity_use": Bound(0.0, 1e6, "kWh per unit per yr"),
     "energy_saving": Bound(0.0, 10_000.0, "kWh/m²/yr"),
+    "self_consumption_share": _SHARE,  # share of PV output used on site
+    "replacement_interval": _LIFETIME,  # a divisor (horizon ÷ interval)
+    "replacement_capex": _PER_UNIT_COST,
 }
+DISCOUNT_RATE = Bound(0.0, 0.3, "-")  # a real rate, as a fraction: 0 to 30 %/yr
 _OTHER_PARAM = Bound(0.0, 1e9)  # a key added to MODEL_KEYS before its bound: finite and non-negative at least
 
 # City drivers a user may enter (--driver, a city file, the My city page): generous physical ranges.

@@ -14,9 +14,11 @@ from kb.replication.cities import source_label
 from kb.store import catalog
 from kb.store.readmodel import Number, StoredRecord
 
-OPTIONAL_KEYS: dict[str, tuple[str, ...]] = {"pv": ("degradation",), "retrofit": ("opex",)}
+OPTIONAL_KEYS: dict[str, tuple[str, ...]] = {"pv": ("degradation", "self_consumption_share"), "retrofit": ("opex",),
+                                             "battery": ("replacement_interval", "replacement_capex")}
 FACTOR_KEYS: tuple[str, ...] = ("co2_natural_gas", "co2_petrol", "pef_natural_gas", "pef_petrol", "nox_natural_gas",
                                 "nox_petrol", "pef_electricity_fallback", "price_petrol")
+ECONOMIC_KEYS: tuple[str, ...] = ("discount_rate", "price_electricity_export")  # and every price_index_YYYY
 FACTORS_ID = "carrier-factors"
 
 
@@ -166,7 +168,7 @@ def load_factors(engine: Engine) -> dict[str, Input]:
     except catalog.RecordNotFound:
         return {}
     return {k: v for k, v in _inputs_from(rec, "Parameters", "factor", "").items()
-            if k in FACTOR_KEYS or k in BASIS_FACTOR_KEYS}
+            if k in FACTOR_KEYS or k in BASIS_FACTOR_KEYS or k in ECONOMIC_KEYS or k.startswith("price_index_")}
 
 
 # --- solution records: scale rows, parameter overrides and source-site output figures ----------------------

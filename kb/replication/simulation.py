@@ -19,8 +19,10 @@ from numpy.typing import NDArray
 
 from kb.errors import InvalidInput
 from kb.records.vocab import CARRIERS, MODEL_KEYS
-from kb.replication.bounds import MAX_SAMPLES, check, param_bound
+from kb.replication import economics
+from kb.replication.bounds import DISCOUNT_RATE, MAX_SAMPLES, check, param_bound
 from kb.replication.cities import CityProfile
+from kb.replication.economics import EconomicInputs, MeasureFlows
 from kb.replication.factors import DEFAULT_BASIS, CarrierFactors, Factor, FactorBasis, carrier_factors, driver_input
 from kb.replication.inputs import OPTIONAL_KEYS, Input, MeasureType, ParameterMissing
 from kb.replication.models import MODEL_DRIVERS, MODELS, Array
@@ -39,10 +41,22 @@ METRICS: dict[str, tuple[str, str]] = {
     "savings": ("EUR/yr", "energy cost savings"),
     "capex": ("EUR", "investment"),
     "opex": ("EUR/yr", "operation and maintenance"),
-    "payback": ("yr", "simple payback = capex / (savings − opex); none when net savings ≤ 0"),
-    "cost_per_tco2": ("EUR/tCO2", "lifetime cost per tonne avoided = (capex/lifetime + opex) / CO2 avoided; "
-                                  "not net of energy savings; none when no CO2 is avoided"),
+    "payback": ("yr", "simple payback = capex / (savings − opex), undiscounted; none when net savings ≤ 0"),
+    "cost_per_tco2": ("EUR/tCO2", "GROSS, undiscounted cost per tonne avoided = (capex/lifetime + opex) / CO2 "
+                                  "avoided; energy savings not deducted; none when no CO2 is avoided"),
+    "npv": ("EUR", "net present value = −capex + Σ (savings − opex)/(1+r)^t over each measure's lifetime, minus "
+                   "discounted component replacements; real terms, no residual value"),
+    "irr": ("-", "internal rate of return (fraction: 0.05 = 5 %/yr, real); none when the outlay is never "
+                 "recovered"),
+    "discounted_payback": ("yr", "years until the cumulative discounted net cash flow reaches zero; none when "
+                                 "it does not within the lifetime"),
+    "lcoe": ("EUR/MWh", "levelised cost of electricity generated = discounted costs / discounted MWh generated"),
+    "lcoh": ("EUR/MWh", "levelised cost of heat supplied = discounted costs (electricity bought included) / "
+                        "discounted MWh of heat"),
+    "net_abatement_cost": ("EUR/tCO2", "net abatement cost = −NPV / discounted tonnes avoided (savings "
+                                       "deducted, tonnes discounted at the same rate); negative = saves money"),
 }
+ECONOMIC_METRICS: tuple[str, ...] = ("npv", "irr", "discounted_payback", "lcoe", "lcoh", "net_abatement_cost")
 CALIBRATION_STAGE1 = frozenset({*CARRIERS, "capex"})
 ELECTRIC_MODELS = frozenset({"pv", "battery", "heat_pump", "heat_recovery", "ev_charging", "car_sharing"})
 SENSITIVITY_METRICS: tuple[str, ...] = ("co2_avoided", "primary_energy_saved", "savings", "payback", "capex")
@@ -85,6 +99,7 @@ class Plan:
     factors: CarrierFactors
     carriers: list[str]
     calibration: dict[str, float] = field(default_factory=dict)
+    economics: EconomicInputs | None = None
 
     @property
     def inputs(self) -> list[Input]:
@@ -92,7 +107,7 @@ class Plan:
         for m in self.measures:
             rows.append(m.scale)
             rows.extend(m.params.values())
-        return rows + self.driver_inputs + self.factors.inputs()
+        return rows + self.driver_inputs + self.factors.inputs() + (self.economics.inputs() if self.economics else [])
 
     def available(self) -> list[str]:
         names = [c for c in self.carriers]
@@ -106,13 +121,24 @@ class Plan:
             names.append("payback")
         if "co2_avoided" in names:
             names.append("cost_per_tco2")
+        econ = self.economics
+        if econ is not None and "savings" in names and econ.discount is not None:
+            names += self.economic_metrics("co2_avoided" in names)
         return names
+
+    def economic_metrics(self, co2: bool = True) -> list[str]:
+        """The life-cycle metrics that apply to these measures (lcoe where one generates, lcoh where one supplies
+        heat, net abatement cost where CO2 is counted), whether or not they can be computed."""
+        models = {m.type.model for m in self.measures}
+        return ["npv", "irr", "discounted_payback", *(["lcoe"] if models & economics.LCOE_MODELS else []),
+                *(["lcoh"] if models & economics.LCOH_MODELS else []), *(["net_abatement_cost"] if co2 else [])]
 
     def values(self, n: int, seed: int | None) -> dict[str, Array]:
         """Seeded triangular samples of every uncertain input (in a fixed order); fixed inputs as scalars."""
         rng = np.random.default_rng(seed)
         out: dict[str, Array] = {}
-        for inp in sorted(self.inputs, key=lambda i: i.uid):
+        # economic inputs are drawn last: adding them leaves the draws of every other input as they were
+        for inp in sorted(self.inputs, key=lambda i: (i.key in economics.LATE_KEYS, i.uid)):
             if inp.uid in out:
                 continue
             out[inp.uid] = rng.triangular(inp.low, inp.mid, inp.high, n) if inp.uncertain else inp.mid
@@ -121,43 +147,72 @@ class Plan:
     def central_values(self) -> dict[str, float]:
         return {i.uid: i.mid for i in self.inputs}
 
-    def evaluate(self, values: Mapping[str, Array], n: int = 1,
-                 calibrate: bool = True) -> dict[str, NDArray[np.float64]]:
-        """Every available metric as an array of length ``n`` for the given input values."""
+    def evaluate(self, values: Mapping[str, Array], n: int = 1, calibrate: bool = True,
+                 flows_out: list[MeasureFlows] | None = None) -> dict[str, NDArray[np.float64]]:
+        """Every available metric as an array of length ``n`` for the given input values (``flows_out`` receives
+        each measure's economic flows)."""
         k = self.calibration if calibrate else {}
+        f = self.factors
+        avail = set(self.available())
+        econ = self.economics
+
+        def weighted(group: Mapping[str, Factor], flows: Mapping[str, Array]) -> Array:
+            return -sum((flows[c] * values[fc.input.uid] * fc.mult for c, fc in group.items() if c in flows), 0.0)
+
         deltas: dict[str, Array] = dict.fromkeys(self.carriers, 0.0)
         capex: Array = 0.0
         opex: Array = 0.0
         annual_cost: Array = 0.0
+        savings: Array = 0.0
+        flows: list[MeasureFlows] = []
         for m in self.measures:
             p = {key: values[inp.uid] for key, inp in m.params.items()}
             # model drivers as sampled where the city record gives their range (driver inputs: uid driver.<key>)
             drv = cast(Mapping[str, float], {key: values.get(f"driver.{key}", v) for key, v in self.drivers.items()})
             r = MODELS[m.type.model](values[m.scale.uid], p, drv, m.type.displaces)
-            for c, v in r.deltas.items():
+            md = {c: v * k.get(c, 1.0) for c, v in r.deltas.items()}  # calibrated carrier flows of this measure
+            for c, v in md.items():
                 deltas[c] = deltas[c] + v
-            mc = r.capex * k.get("capex", 1.0)
+            conv = econ.factors if econ else {}
+            mc = r.capex * k.get("capex", 1.0) * conv.get((m.type.id, "capex"), 1.0)  # in the prices' year
             capex = capex + mc
-            opex = opex + r.opex
-            annual_cost = annual_cost + mc / p["lifetime"] + r.opex
+            mo = r.opex * conv.get((m.type.id, "opex"), 1.0)
+            opex = opex + mo
+            annual_cost = annual_cost + mc / p["lifetime"] + mo
+            if "savings" not in avail:
+                continue
+            ms = self._savings(m.type.model, md, p, values) * k.get("savings", 1.0)
+            savings = savings + ms
+            if econ is None or econ.discount is None:
+                continue
+            co2 = weighted(f.co2, md) / 1e3 * k.get("co2_avoided", 1.0) if "co2_avoided" in avail else 0.0
+            kind = ""
+            output: Array = 0.0
+            energy: Array = 0.0
+            if m.type.model in economics.LCOE_MODELS:
+                kind, output = "lcoe", r.extra["generation"] * k.get("electricity", 1.0) / 1e3
+            elif m.type.model in economics.LCOH_MODELS:
+                kind, output = "lcoh", r.extra["heat"] * k.get(m.type.displaces, 1.0) / 1e3
+                el = f.price.get("electricity")
+                energy = md.get("electricity", 0.0) * values[el.input.uid] * el.mult if el else 0.0
+            interval = p.get(economics.REPLACEMENT_KEYS[0])
+            repl: Array = 0.0
+            if interval is not None and economics.REPLACEMENT_KEYS[1] in p:
+                repl = (values[m.scale.uid] * p[economics.REPLACEMENT_KEYS[1]]
+                        * conv.get((m.type.id, "replacement_capex"), 1.0))
+            flows.append(MeasureFlows(mc, mo, ms, co2, p["lifetime"], interval, repl, output, kind, energy))
         out: dict[str, Array] = {}
         for c in self.carriers:
-            deltas[c] = deltas[c] * k.get(c, 1.0)
             out[c] = deltas[c] / 1e3
-        f = self.factors
-        avail = set(self.available())
-
-        def weighted(group: Mapping[str, Factor]) -> Array:
-            return -sum(deltas[c] * values[fc.input.uid] * fc.mult for c, fc in group.items() if c in deltas)
 
         if "co2_avoided" in avail:
-            out["co2_avoided"] = weighted(f.co2) / 1e3 * k.get("co2_avoided", 1.0)
+            out["co2_avoided"] = weighted(f.co2, deltas) / 1e3 * k.get("co2_avoided", 1.0)
         if "primary_energy_saved" in avail:
-            out["primary_energy_saved"] = weighted(f.pef) / 1e3 * k.get("primary_energy_saved", 1.0)
+            out["primary_energy_saved"] = weighted(f.pef, deltas) / 1e3 * k.get("primary_energy_saved", 1.0)
         if "nox_avoided" in avail:
-            out["nox_avoided"] = weighted(f.nox) / 1e3 * k.get("nox_avoided", 1.0)
+            out["nox_avoided"] = weighted(f.nox, deltas) / 1e3 * k.get("nox_avoided", 1.0)
         if "savings" in avail:
-            out["savings"] = weighted(f.price) * k.get("savings", 1.0)
+            out["savings"] = savings
         out["capex"] = capex
         out["opex"] = opex
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -169,7 +224,38 @@ class Plan:
                 co2 = np.asarray(out["co2_avoided"], dtype=float)
                 out["cost_per_tco2"] = np.where(co2 > 0, np.asarray(annual_cost, dtype=float)
                                                 / np.where(co2 > 0, co2, 1), np.inf)
+        if flows_out is not None:
+            flows_out.extend(flows)
+        if "npv" in avail and econ is not None and econ.discount is not None:
+            res = economics.evaluate(flows, values[econ.discount.uid], n)
+            out.update({name: v for name, v in res.items() if name in avail})
         return {name: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for name, v in out.items()}
+
+    def _savings(self, model: str, flows: Mapping[str, Array], p: Mapping[str, Array],
+                 values: Mapping[str, Array]) -> Array:
+        """Energy cost saved by one measure (EUR/yr). PV: the self-consumed share of its output at the retail
+        price, the exported rest at the export value (0 when the carrier-factors record gives none)."""
+        total: Array = 0.0
+        share = p.get(economics.SELF_CONSUMPTION_KEY)
+        for c, fc in self.factors.price.items():
+            if c not in flows:
+                continue
+            unit_value: Array = values[fc.input.uid] * fc.mult
+            if c == "electricity" and model == "pv" and share is not None:
+                econ = self.economics
+                export: Array = values[econ.export.uid] if econ and econ.export else 0.0
+                unit_value = share * unit_value + (1 - share) * export
+            total = total - flows[c] * unit_value
+        return total
+
+    def cash_flow_table(self) -> dict[str, Any] | None:
+        """The central estimate's portfolio cash flow year by year (None without a discount rate)."""
+        econ = self.economics
+        if econ is None or econ.discount is None or "npv" not in self.available():
+            return None
+        flows: list[MeasureFlows] = []
+        self.evaluate(self.central_values(), 1, flows_out=flows)
+        return economics.cash_flow_table(flows, econ.discount.mid)
 
     def simulate(self, n: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED) -> dict[str, NDArray[np.float64]]:
         return self.evaluate(self.values(n, seed), n)
@@ -198,9 +284,10 @@ def _resolve_params(mt: MeasureType, overrides: Mapping[str, float | Input]) -> 
 
 
 def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str, Input],
-            tariff: str = "household", basis: FactorBasis = DEFAULT_BASIS) -> Plan:
+            tariff: str = "household", basis: FactorBasis = DEFAULT_BASIS,
+            discount_rate: float | None = None) -> Plan:
     """Resolve every input of a portfolio in a city, every CO2 and PEF factor on ``basis``; a missing driver
-    raises ``DriverMissing``."""
+    raises ``DriverMissing``. ``discount_rate`` (real, a fraction) replaces the carrier-factors record's range."""
     if not items:
         raise PortfolioInvalid("a portfolio needs at least one measure")
     measures: list[_Measure] = []
@@ -227,7 +314,21 @@ def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str
             touched.add(mt.displaces)
         carriers += [c for c in CARRIERS if c in touched and c not in carriers]
     cf = carrier_factors(city, general, set(carriers), tariff, basis)
-    return Plan(city, measures, drivers, list(driver_rows.values()), cf, carriers)
+    if discount_rate is not None:
+        discount_rate = check(discount_rate, DISCOUNT_RATE, "discount rate", PortfolioInvalid)
+    econ = economics.prepare_economics(general, price_year(city, tariff, carriers),
+                                       [(m.type.id, m.params) for m in measures], discount_rate)
+    return Plan(city, measures, drivers, list(driver_rows.values()), cf, carriers, economics=econ)
+
+
+def price_year(city: CityProfile, tariff: str, carriers: Sequence[str]) -> int | None:
+    """The year of the city's energy prices the estimate uses (electricity first, then gas); None if unstated."""
+    for key in (f"electricity_price_{tariff}", f"gas_price_{tariff}"):
+        d = city.drivers.get(key)
+        if d is not None and d.value is not None and d.year[:4].isdigit() \
+                and (key.startswith("electricity") or "natural_gas" in carriers):
+            return int(d.year[:4])
+    return None
 
 
 # --- estimates ---------------------------------------------------------------------------------------------
@@ -280,6 +381,7 @@ class Estimate:
     source_site: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     factor_basis: dict[str, Any] = field(default_factory=dict)  # FactorBasis + its fallbacks (CarrierFactors.summary)
+    economics: dict[str, Any] | None = None
 
     @property
     def scale(self) -> dict[str, Any]:
@@ -296,6 +398,7 @@ class Estimate:
             "most_influential": self.most_influential, "unavailable": self.unavailable,
             "warnings": self.warnings, "samples": self.n_samples, "seed": self.seed,
             "factor_basis": self.factor_basis,
+            "economics": self.economics,
         }
 
 
@@ -356,24 +459,34 @@ def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFA
                             "note": "multiplies the model so that the source city at the source scale gives back "
                                     "the source figure"})
     unavailable = [{"metric": m, "reason": r} for m, r in plan.factors.unavailable.items()]
+    econ = plan.economics
+    if econ is not None:
+        applies = plan.economic_metrics()
+        unavailable += [{"metric": m, "reason": r} for m, r in econ.unavailable.items()
+                        if m not in plan.factors.unavailable and m in applies]
     measures = [{"measure_type": m.type.id, "title": m.type.title, "model": m.type.model, "scale": m.scale.mid,
                  "unit": m.type.scale_unit, "displaces": m.type.displaces} for m in plan.measures]
-    return Estimate(plan.city, measures, metrics, assumptions, sens, top, unavailable, sims, samples, seed,
-                    factor_basis=plan.factors.summary())
+    est = Estimate(plan.city, measures, metrics, assumptions, sens, top, unavailable, sims, samples, seed,
+                   factor_basis=plan.factors.summary())
+    if econ is not None:
+        est.economics = {**econ.to_dict(), "cash_flow_central": plan.cash_flow_table()}
+    return est
 
 
 def estimate_measure(measure_type: MeasureType, scale: float, city: CityProfile, general: dict[str, Input],
                      overrides: Mapping[str, float | Input] | None = None, samples: int = DEFAULT_SAMPLES,
                      seed: int | None = DEFAULT_SEED, tariff: str = "household",
-                     basis: FactorBasis = DEFAULT_BASIS) -> Estimate:
+                     basis: FactorBasis = DEFAULT_BASIS, discount_rate: float | None = None) -> Estimate:
     """One measure type at a scale in a city (reference parameters unless overridden)."""
-    plan = prepare([PortfolioItem(measure_type, scale, overrides or {})], city, general, tariff, basis)
+    plan = prepare([PortfolioItem(measure_type, scale, overrides or {})], city, general, tariff, basis,
+                   discount_rate)
     return estimate(plan, samples, seed)
 
 
 def estimate_portfolio(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str, Input],
                        samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED,
-                       tariff: str = "household", basis: FactorBasis = DEFAULT_BASIS) -> Estimate:
+                       tariff: str = "household", basis: FactorBasis = DEFAULT_BASIS,
+                       discount_rate: float | None = None) -> Estimate:
     """Several measures summed sample by sample (the same draws of shared factors for every measure)."""
-    return estimate(prepare(items, city, general, tariff, basis), samples, seed)
+    return estimate(prepare(items, city, general, tariff, basis, discount_rate), samples, seed)
 

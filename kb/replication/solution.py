@@ -246,7 +246,8 @@ def user_params(si: SolutionInputs, params: Mapping[str, float]) -> dict[str, di
     out: dict[str, dict[str, float]] = {mt.id: {} for mt in si.types}
     for raw_key, value in params.items():
         mt_id, _, key = raw_key.rpartition(".")
-        targets = [mt for mt in si.types if (not mt_id or mt.id == mt_id) and key in MODEL_KEYS[mt.model]]
+        targets = [mt for mt in si.types if (not mt_id or mt.id == mt_id)
+                   and key in (*MODEL_KEYS[mt.model], *OPTIONAL_KEYS.get(mt.model, ()))]
         if mt_id and mt_id not in {mt.id for mt in si.types}:
             raise EstimateInvalid(f"parameter '{raw_key}': the solution has no measure type '{mt_id}'")
         if not targets:
@@ -310,7 +311,7 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
                       scale: float | Mapping[str, float] | None = None, samples: int | None = None,
                       seed: int | None = None, tariff: str = "household",
                       general: dict[str, Input] | None = None, params: Mapping[str, float] | None = None,
-                      basis: FactorBasis = DEFAULT_BASIS) -> Estimate:
+                      basis: FactorBasis = DEFAULT_BASIS, discount_rate: float | None = None) -> Estimate:
     """A solution replicated in a city: site overrides used, central estimate calibrated on source figures."""
 
     si = read_solution(engine, solution_id)
@@ -323,9 +324,9 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
         source_city = None
     k, model_at_source, cal_warnings = (calibrate(si, source_city, general, tariff, basis) if source_city
                                         else ({}, {}, []))
-    plan = prepare(items, target, general, tariff, basis)
+    plan = prepare(items, target, general, tariff, basis, discount_rate)
     plan.calibration = k
-    basis = calibrated_on(si, k)
+    on_figures = calibrated_on(si, k)
     est = estimate(plan, samples or DEFAULT_SAMPLES, DEFAULT_SEED if seed is None else seed)
     rec = si.record
     est.solution = {"id": rec.id, "title": rec.title, "city": rec.city, "scope": rec.scope, "status": rec.status}
@@ -341,10 +342,10 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
                     **{m: _figure(m, v, f, "calibrates the model" if m in k else "not used (see warnings)")
                        for m, (v, f) in si.outputs.items()}},
         "keyed_rows": [f.to_dict() for f in si.figures],
-        "model_at_source": model_at_source, "calibration": k, "calibrated_on": basis, "not_used": si.not_used,
+        "model_at_source": model_at_source, "calibration": k, "calibrated_on": on_figures, "not_used": si.not_used,
     }
     for row in est.assumptions:  # the calibration rows of the assumption table name their figure
-        on = basis.get(row["key"]) if row["role"] == "calibration" else None
+        on = on_figures.get(row["key"]) if row["role"] == "calibration" else None
         if on is not None:
             fig = on["figure"]
             assert isinstance(fig, dict)
