@@ -36,12 +36,14 @@ def _p(key: str, low: float, mid: float, high: float, measure: str) -> Input:
 
 RETRO = MeasureType("retro", "Retrofit", "retrofit", "homes", "natural_gas", {
     k: _p(k, v, v, v, "retro") for k, v in {"heat_demand": 10000, "reference_hdd": 3000, "saving_fraction": 0.5,
+                                            "space_heating_share": 1.0,  # all heat is space heat here
                                             "displaced_efficiency": 1.0, "capex": 30000, "lifetime": 30}.items()})
 PV = MeasureType("pv", "PV", "pv", "kWp", "electricity", {
     k: _p(k, v, v, v, "pv") for k, v in {"performance_ratio": 0.9, "capex": 900, "opex": 10, "lifetime": 30}.items()})
 EV = MeasureType("ev", "EV charging", "ev_charging", "points", "petrol", {
     k: _p(k, v, v, v, "ev") for k, v in {"energy_per_point": 5000, "ev_consumption": 0.2,
-                                         "ice_fuel_consumption": 0.7, "capex": 5000, "opex": 100,
+                                         "ice_fuel_consumption": 0.7, "additional_share": 1.0, "capex": 5000,
+                                         "opex": 100,
                                          "lifetime": 10}.items()})
 
 
