@@ -35,7 +35,8 @@ def test_krakow_example_evaluates_with_warnings_and_suggestions(app_env: Path) -
     assert any("km_per_shared_car" in w.value for w in at.warning), "a missing parameter is a per-measure warning"
     assert any(s.value == "What would close the gap" for s in at.subheader)
     assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) >= 1, "the waterfall"
-    assert any("FALLBACK" in c.value for c in at.caption)
+    # Poland has national primary energy factors (Dz.U. 2023 poz. 697): no fallback is announced for Kraków
+    assert not any("FALLBACK" in c.value and "electricity" in c.value for c in at.caption)
 
 
 def test_budapest_example_evaluates(app_env: Path) -> None:
@@ -44,6 +45,7 @@ def test_budapest_example_evaluates(app_env: Path) -> None:
     assert not at.exception, at.exception
     assert at.session_state["plan_name"].startswith("Budapest")
     assert float(_metric(at, "Balance, P50").replace(",", "")) < 0
+    assert any("FALLBACK" in c.value for c in at.caption), "Hungary has no national PEF found: the EU default, said"
 
 
 def test_build_a_small_plan_and_edit_it(app_env: Path) -> None:
