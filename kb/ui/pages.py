@@ -12,6 +12,7 @@ from kb.ui import (
     lesson_history_page,
     lessons_page,
     login_page,
+    macc_page,
     match_page,
     overview,
     plan_page,
@@ -23,7 +24,7 @@ from kb.ui import (
 MENU: dict[str, list[str]] = {
     "Knowledge base": ["overview", "search", "record", "brief"],
     "Lessons": ["lessons", "lesson-editor", "lesson-history", "login"],
-    "Replicate": ["city", "match", "estimate", "plan"],
+    "Replicate": ["city", "match", "estimate", "macc", "plan"],
 }
 
 
@@ -32,6 +33,7 @@ def all_pages() -> dict[str, list[st.Page]]:
         "overview": overview.render, "search": search_page.render, "record": record_page.render,
         "brief": brief_page.render, "lessons": lessons_page.render, "lesson-editor": lesson_editor_page.render,
         "lesson-history": lesson_history_page.render, "login": login_page.render, "city": city_page.render,
-        "match": match_page.render, "estimate": estimate_page.render, "plan": plan_page.render,
+        "match": match_page.render, "estimate": estimate_page.render, "macc": macc_page.render,
+        "plan": plan_page.render,
     })
     return {group: [routes.page(key) for key in keys] for group, keys in MENU.items()}

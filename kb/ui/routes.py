@@ -41,6 +41,7 @@ ROUTES: dict[str, Route] = {r.key: r for r in (
     Route("city", "My city", "📍", "my-city"),
     Route("match", "Match", "🧭", "match"),
     Route("estimate", "Estimate", "📈", "estimate"),
+    Route("macc", "Abatement cost", "📉", "abatement-cost"),
     Route("plan", "District plan", "🏘️", "district-plan"),
 )}
 

@@ -1,0 +1,75 @@
+"""Abatement cost page: a marginal abatement cost curve for my city, every modelled solution at a stated scale."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from kb.replication.macc import MACC_SAMPLES, macc
+from kb.text import escape_markdown
+from kb.ui import state
+from kb.ui.widgets import city_picker
+from kb.views.macc import bar_rows, refused_rows, scale_rows, stated_scales
+
+
+def render() -> None:
+    st.title("What does a tonne of CO2 cost here?")
+    st.caption("A marginal abatement cost curve: each bar is one solution replicated in your city. Its width is "
+               "the CO2 it avoids per year, its height the net cost of each tonne over the solution's life "
+               "(investment, upkeep and replacements minus the energy it saves, discounted). Bars below zero "
+               "save money.")
+    city = city_picker("My city", key="macc_city")
+    if city is None:
+        st.info("Choose your city (or define it on the My city page).")
+        return
+    engine = state.engine()
+    rows = scale_rows(engine)
+    table = pd.DataFrame(rows)
+    table["scale"] = table["source_scale"]
+    st.subheader("Scale of each solution")
+    st.caption("Filled in where the lighthouse record gives the size built there; enter a scale for the others "
+               "to put them on the curve.")
+    edited = st.data_editor(
+        table[["title", "measure", "unit", "source_scale", "scale"]], hide_index=True, use_container_width=True,
+        disabled=["title", "measure", "unit", "source_scale"], key=f"macc_scales_{city.id}",
+        column_config={"title": st.column_config.TextColumn("Solution"),
+                       "measure": st.column_config.TextColumn("Measure"),
+                       "unit": st.column_config.TextColumn("Unit"),
+                       "source_scale": st.column_config.NumberColumn("At the source site", format="%,.4g"),
+                       "scale": st.column_config.NumberColumn("Scale here", min_value=0.0, max_value=1e9,
+                                                              format="%,.4g")})
+    typed = [{**r, "scale": v} for r, v in zip(rows, edited["scale"].tolist(), strict=True)]
+    scales = stated_scales(typed)
+    awaiting = {r["solution"] for r in typed} - set(scales)
+    with st.spinner("Estimating every solution in " + escape_markdown(city.name) + "…"):
+        curve = macc(engine, city, samples=MACC_SAMPLES, scales=scales)
+    bars = pd.DataFrame(bar_rows(curve))
+    if bars.empty:
+        st.warning("No solution can be put on the curve yet: enter a scale in the table above.")
+    else:
+        st.subheader(escape_markdown(f"Abatement cost curve, {city.name}"))
+        chart = alt.Chart(bars).mark_rect(stroke="white").encode(
+            x=alt.X("start:Q", title="CO2 avoided, cumulative (tCO2 per year)"), x2="end:Q",
+            y=alt.Y("eur_per_tco2:Q", title="Net cost (EUR per tonne of CO2)"), y2=alt.datum(0),
+            color=alt.Color("result:N", title=None,
+                            scale=alt.Scale(domain=["saves money", "costs money"], range=["#2a9d8f", "#e76f51"])),
+            tooltip=[alt.Tooltip("solution:N", title="Solution"), alt.Tooltip("scale:N", title="Scale"),
+                     alt.Tooltip("tco2_per_year:Q", title="tCO2 per year", format=",.1f"),
+                     alt.Tooltip("eur_per_tco2:Q", title="EUR per tCO2", format=",.0f"),
+                     alt.Tooltip("npv_eur:Q", title="Net present value, EUR", format=",.0f")])
+        st.altair_chart(chart, use_container_width=True)
+        shown = bars[["solution", "scale", "tco2_per_year", "eur_per_tco2", "npv_eur"]]
+        st.dataframe(shown, hide_index=True, use_container_width=True, column_config={
+            "solution": "Solution", "scale": "Scale",
+            "tco2_per_year": st.column_config.NumberColumn("CO2 avoided (t per year)", format="%,.1f"),
+            "eur_per_tco2": st.column_config.NumberColumn("Net cost (EUR per tCO2)", format="%,.0f"),
+            "npv_eur": st.column_config.NumberColumn("Net present value (EUR)", format="%,.0f")})
+    rate = curve.discount_rate
+    st.caption(("Discount rate: " + (f"{rate:.1%} (entered)" if rate is not None else "the sourced range of the "
+                "carrier-factors record (3–5 % real, 4 % central)")) + ". " + " ".join(
+        escape_markdown(n[:1].upper() + n[1:]) + "." for n in curve.notes))
+    left_out = refused_rows(curve, awaiting)
+    if left_out:
+        with st.expander(f"Not on the curve ({len(left_out)})"):
+            st.dataframe(pd.DataFrame(left_out), hide_index=True, use_container_width=True)
