@@ -72,7 +72,8 @@ def test_kb_estimate_json_has_the_life_cycle_metrics(bundled_db: Path, capsys: p
 def test_stated_scales_keep_a_solution_only_when_every_measure_type_has_a_positive_finite_scale() -> None:
     from kb.views.macc import stated_scales
     rows = [{"solution": "a", "measure_type": "pv", "scale": 400.0},
-            {"solution": "b", "measure_type": "pv", "scale": 10.0}, {"solution": "b", "measure_type": "hp", "scale": None},
+            {"solution": "b", "measure_type": "pv", "scale": 10.0},
+            {"solution": "b", "measure_type": "hp", "scale": None},
             {"solution": "c", "measure_type": "pv", "scale": float("nan")},
             {"solution": "d", "measure_type": "pv", "scale": -5.0}, {"solution": "e", "measure_type": "pv", "scale": 0}]
     assert stated_scales(rows) == {"a": {"pv": 400.0}}
