@@ -181,8 +181,9 @@ def _electricity(cf: CarrierFactors, city: CityProfile, general: dict[str, Input
                                          "carrier-factors")
     price = city.require(f"electricity_price_{tariff}", "the value of electricity saved or generated")
     row = driver_input(price, f"electricity price ({tariff}), {city.name}")
-    cf.price["electricity"] = Factor(replace(row, note="every kWh saved or generated is valued at this price "
-                                                        "(full self-consumption; no export tariff modelled)"))
+    cf.price["electricity"] = Factor(replace(row, note="a kWh saved, or generated and used on site, is valued at this "
+                                                        "price; PV output beyond the self-consumption share is valued "
+                                                        "at the export value (its own row)"))
 
 
 def _pef_driver(cf: CarrierFactors, city: CityProfile, carrier: str, label: str) -> Input | None:
