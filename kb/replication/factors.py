@@ -148,7 +148,21 @@ def carrier_factors(city: CityProfile, general: dict[str, Input], carriers: set[
             _fuel(cf, city, general, fuel, label, tariff)
     if "district_heat" in carriers:
         _district_heat(cf, city)
+    if tariff == "household":
+        _household_below_business(cf, city, carriers)
     return cf
+
+
+def _household_below_business(cf: CarrierFactors, city: CityProfile, carriers: set[str]) -> None:
+    """A household price below the non-household one (households normally pay more: taxes, small volumes) hints at
+    a regulated or subsidised tariff that a district investment may not get: say so, and name the other tariff."""
+    for carrier, key in (("electricity", "electricity_price"), ("natural_gas", "gas_price")):
+        hh, biz = city.value(f"{key}_household"), city.value(f"{key}_non_household")
+        if carrier in carriers and hh is not None and biz is not None and 0 < hh < biz:
+            cf.notes.append(f"the household {carrier.replace('_', ' ')} price of {city.name} ({hh:g} EUR/kWh) is "
+                            f"below its non-household price ({biz:g} EUR/kWh), which suggests a regulated household "
+                            "tariff; savings are valued at the household price — choose the non-household tariff for "
+                            "an investment that would not get it")
 
 
 def _electricity(cf: CarrierFactors, city: CityProfile, general: dict[str, Input], tariff: str) -> None:
