@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb.briefs.data import (
+    USER,
     BriefError,
     EstimateFn,
     FitFn,
@@ -51,7 +52,8 @@ class BriefRequest:
     solutions: list[str]
     city: str
     scales: dict[str, float | dict[str, float]] = field(default_factory=dict)
-    params: dict[str, dict[str, float]] = field(default_factory=dict)
+    params: dict[str, dict[str, float]] = field(default_factory=dict)  # by solution id: KEY or TYPE.KEY → value
+    drivers: dict[str, float] = field(default_factory=dict)  # city drivers entered by the user, for every estimate
     date: str = ""
     seed: int = 42
 
@@ -67,7 +69,9 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
         raise BriefError("choose at least one solution")
     if not req.date:
         raise BriefError("a brief needs a date (YYYY-MM-DD)")
-    estimate = estimate or replication_estimate(engine, req.params)
+    if estimate is None:  # drivers only when given: callers may stand in a two-argument replication_estimate
+        estimate = replication_estimate(engine, req.params, req.drivers) if req.drivers else \
+            replication_estimate(engine, req.params)
     fit = fit or replication_fit(engine)
     lessons = lessons or app_lessons(engine)
     city = find_city(engine, req.city)
@@ -473,8 +477,11 @@ def _assumptions(sols: list[StoredRecord], ests: list[Estimate], book: SourceBoo
             lo, hi = a.get("low"), a.get("high")
             spread = f"{fmt(lo)} – {fmt(hi)}" if isinstance(lo, int | float) and isinstance(hi, int | float) \
                 and lo != hi else ""
+            name = str(a.get("name", ""))
+            if str(a.get("source") or "").startswith(USER):
+                name += f" ({USER})"
             rows.append(([sol.id] if len(sols) > 1 else []) + [
-                str(a.get("name", "")), shown, spread, str(a.get("unit") or ""), str(a.get("evidence") or "—"),
+                name, shown, spread, str(a.get("unit") or ""), str(a.get("evidence") or "—"),
                 book.assumption(a, sol)])
     header = (["solution"] if len(sols) > 1 else []) + ["input", "value", "low – high", "unit", "evidence",
                                                           "source"]

@@ -8,8 +8,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb.cli.common import CliError, add_db, print_json, settings
-from kb.replication.bounds import BUDGET, MAX_SAMPLES, SAMPLES, SEED, Bound, check
+from kb.replication.bounds import BUDGET, MAX_SAMPLES, SAMPLES, SEED, Bound, check, param_bound
+from kb.records.vocab import CARRIERS
 from kb.replication.cities import CityProfile, city_from_file, compare, find_city, list_cities
+from kb.replication.sensitivity import summary
+from kb.replication.words import direction_of, generates, oriented, word
 from kb.store import database
 
 
@@ -80,9 +83,11 @@ def parse_params(values: list[str]) -> dict[str, float]:
         if not sep or not key.strip():
             raise CliError(f"--param expects KEY=VALUE, got '{v}'")
         try:
-            out[key.strip()] = float(q)
+            value = float(q)
         except ValueError as exc:
             raise CliError(f"--param {key}: '{q}' is not a number") from exc
+        name = key.strip().rpartition(".")[2]  # TYPE.KEY → KEY
+        out[key.strip()] = check(value, param_bound(name), f"--param {name}", CliError)
     return out
 
 
@@ -161,17 +166,26 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     est = estimate_solution(engine, args.solution, city, parse_scale(args.scale), samples=args.samples,
                             seed=args.seed, tariff=args.tariff, params=parse_params(args.param))
     data = est.to_dict()
+    gen = generates(est.measures)
+    for name, m in data["metrics"].items():  # the signed figures stay; a word says which way the median goes
+        if direction_of(name) is not None and m["p50"] is not None:
+            m["direction"] = word(name, m["p50"], gen)
     if args.json:
         print_json(data)
         return 0
     print(f"{data['solution']['title']} → {city.name}, scale {data['scale']['value']:g} {data['scale']['unit']}")
-    print(f"{'metric':<22} {'P10':>14} {'P50':>14} {'P90':>14}  unit")
+    print(f"{'metric':<26} {'P10':>14} {'P50':>14} {'P90':>14}  unit")
     for name, m in data["metrics"].items():
-        print(f"{name:<22} {_fmt2(m['p10']):>14} {_fmt2(m['p50']):>14} {_fmt2(m['p90']):>14}  {m['unit']}")
+        heading, p10, p50, p90 = name, m["p10"], m["p50"], m["p90"]
+        if direction_of(name) is not None and None not in (p10, p50, p90):
+            w, p10, p50, p90 = oriented(name, p10, p50, p90, gen)
+            d = direction_of(name, gen)
+            heading = f"{name} {w}" if name in CARRIERS else name if d is None or w == d.gain else f"{d.noun} {w}"
+        print(f"{heading:<26} {_fmt2(p10):>14} {_fmt2(p50):>14} {_fmt2(p90):>14}  {m['unit']}")
     for u in data["unavailable"]:
         print(f"not computed: {u['metric']} ({u['reason']})")
-    if est.most_influential:
-        print("input that matters most: " + "; ".join(f"{k}: {v}" for k, v in est.most_influential.items()))
+    for metric in dict.fromkeys(str(r["metric"]) for r in est.sensitivity):
+        print(f"what moves {metric}: {summary(est.sensitivity, est.most_influential, metric)[0]}")
     print("\nassumptions:")
     for a in data["assumptions"]:
         print(f"  {a['name']}: {a['value']:g} {a['unit']} [{a['evidence']}; {a['source']}]")
