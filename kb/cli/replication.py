@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb.cli.common import CliError, add_db, print_json, settings
-from kb.replication.bounds import BUDGET, MAX_SAMPLES, SAMPLES, SEED, Bound, check, param_bound
 from kb.records.vocab import CARRIERS
+from kb.replication.bounds import BUDGET, MAX_SAMPLES, SAMPLES, SEED, Bound, check, param_bound
 from kb.replication.cities import CityProfile, city_from_file, compare, find_city, list_cities
 from kb.replication.sensitivity import summary
 from kb.replication.words import direction_of, generates, oriented, word

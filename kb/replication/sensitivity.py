@@ -28,7 +28,6 @@ from SALib.sample import sobol as sobol_sample  # type: ignore[import-untyped]
 from kb.replication.inputs import Input
 
 
-
 class Plan(Protocol):
     """What the analysis needs of :class:`kb.replication.simulation.Plan` (no import: simulation calls this module)."""
 

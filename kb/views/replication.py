@@ -114,7 +114,8 @@ def side_by_side(engine: Engine, est: Estimate, samples: int = 2000, seed: int =
         src = source_est.metrics.get(name) if source_est else None
         fig = figures.get(name)
         d = m.to_dict()
-        w, *_ = oriented(name, *(x if x is not None else 0.0 for x in (d["p10"], d["p50"], d["p90"])), gen)
+        p10, p50, p90 = (x if x is not None else 0.0 for x in (d["p10"], d["p50"], d["p90"]))
+        w = oriented(name, p10, p50, p90, gen)[0]
         sign = -1.0 if _flipped(name, w, gen) else 1.0
 
         def shown(x: float | None, w: str = w, sign: float = sign, name: str = name) -> str:
