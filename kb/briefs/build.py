@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb.briefs.data import (
+    USER,
     BriefError,
     EstimateFn,
     FitFn,
@@ -23,7 +24,9 @@ from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeBar, RangeC
 from kb.briefs.sources import SENTENCE, SourceBook
 from kb.lessons.format import Lesson
 from kb.replication.fit import Match
+from kb.replication.sensitivity import summary as sensitivity_summary
 from kb.replication.simulation import Estimate, Metric, finite_or_none
+from kb.replication.words import cell, direction_of, generates, oriented
 from kb.store import catalog
 from kb.store.readmodel import Number, StoredRecord
 
@@ -37,6 +40,7 @@ METRIC_LABELS: dict[str, str] = {  # the metric names of kb.replication.simulati
 }
 MAIN_ORDER = ("co2_avoided", "electricity", "primary_energy_saved", "natural_gas", "district_heat", "petrol", "savings",
               "capex", "payback", "cost_per_tco2")
+METRIC_WORDLESS = frozenset({"co2_avoided", "primary_energy_saved", "nox_avoided", "savings"})  # label has the word
 COST_WORDS = ("capex", "opex", "saving", "payback", "tco2", "per_t", "cost", "eur")
 LOW_FIT = 0.5
 
@@ -48,7 +52,8 @@ class BriefRequest:
     solutions: list[str]
     city: str
     scales: dict[str, float | dict[str, float]] = field(default_factory=dict)
-    params: dict[str, dict[str, float]] = field(default_factory=dict)
+    params: dict[str, dict[str, float]] = field(default_factory=dict)  # by solution id: KEY or TYPE.KEY → value
+    drivers: dict[str, float] = field(default_factory=dict)  # city drivers entered by the user, for every estimate
     date: str = ""
     seed: int = 42
 
@@ -64,7 +69,9 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
         raise BriefError("choose at least one solution")
     if not req.date:
         raise BriefError("a brief needs a date (YYYY-MM-DD)")
-    estimate = estimate or replication_estimate(engine, req.params)
+    if estimate is None:  # drivers only when given: callers may stand in a two-argument replication_estimate
+        estimate = replication_estimate(engine, req.params, req.drivers) if req.drivers else \
+            replication_estimate(engine, req.params)
     fit = fit or replication_fit(engine)
     lessons = lessons or app_lessons(engine)
     city = find_city(engine, req.city)
@@ -123,9 +130,27 @@ def _main_metrics(est: Estimate, n: int = 5) -> list[tuple[str, Metric]]:
     return sorted(ms, key=lambda kv: rank.get(kv[0], len(rank)))[:n]
 
 
-def _range(m: Metric) -> str:
+def _shown(est: Estimate, k: str, m: Metric) -> tuple[str, list[str]]:
+    """The metric's label with its direction in words and P10/P50/P90 as positive amounts in that direction
+    (``electricity generated``: 303 / 318 / 338); a value the other way reads ``4 added``."""
     p10, p50, p90 = _pct(m)
-    return f"**{fmt(p50)} {m.unit}** (P10 {fmt(p10)} – P90 {fmt(p90)})"
+    gen = generates(est.measures)
+    if direction_of(k, gen) is None or None in (p10, p50, p90):
+        return metric_label(k), [fmt(p10), fmt(p50), fmt(p90)]
+    assert p10 is not None and p50 is not None and p90 is not None
+    word, s10, s50, s90 = oriented(k, p10, p50, p90, gen)
+    label = metric_label(k)
+    d = direction_of(k, gen)
+    if k in METRIC_WORDLESS and d is not None and word == d.gain:
+        pass  # "CO₂ avoided", "energy cost savings" already say which way
+    elif d is not None:
+        label = f"{d.noun} {word}"
+    return label, [cell(k, v, word, gen, fmt) for v in (s10, s50, s90)]
+
+
+def _range(est: Estimate, k: str, m: Metric) -> tuple[str, str]:
+    label, (p10, p50, p90) = _shown(est, k, m)
+    return label, f"**{p50} {m.unit}** (P10 {p10} – P90 {p90})"
 
 
 def _fit_value(x: float) -> float:
@@ -160,8 +185,9 @@ def _summary(sols: list[StoredRecord], ests: list[Estimate], fits: list[Match | 
         sec.blocks.append(Paragraph(
             f"**{sol.title}** — built in {source_names[sol.id]} (status: {sol.status}) {rec} — "
             f"replicated to {cname} {_scale_text(est, sol, model, book)}. Estimated yearly effect, median with "
-            f"the P10–P90 range:"))
-        items = [f"{metric_label(k)}: {_range(m)} {model} — estimate" for k, m in _main_metrics(est)]
+            f"the P10–P90 range (amounts saved, generated, avoided or added):"))
+        items = [f"{label}: {text} {model} — estimate" for label, text in
+                 (_range(est, k, m) for k, m in _main_metrics(est))]
         if fit is not None:
             items.append(f"transfer fit: **{fmt(_fit_value(fit.fit))}** of 1 {model} — estimate")
         sec.blocks.append(Bullets(items or ["no estimated outputs"]))
@@ -228,11 +254,11 @@ def _fit(sols: list[StoredRecord], fits: list[Match | None], cname: str, model: 
     return sec
 
 
-def _metric_rows(metrics: list[tuple[str, Metric]], model: str) -> list[list[str]]:
+def _metric_rows(est: Estimate, metrics: list[tuple[str, Metric]], model: str) -> list[list[str]]:
     rows = []
     for k, m in metrics:
-        p10, p50, p90 = _pct(m)
-        rows.append([metric_label(k), m.unit, fmt(p10), fmt(p50), fmt(p90), "estimate", model])
+        label, (p10, p50, p90) = _shown(est, k, m)
+        rows.append([label, m.unit, p10, p50, p90, "estimate", model])
     return rows
 
 
@@ -247,22 +273,33 @@ def _impact(sols: list[StoredRecord], ests: list[Estimate], cname: str, model: s
             sec.blocks.append(Paragraph("The model gives no outputs for this solution."))
             continue
         sec.blocks.append(Table(["output", "unit", "P10", "P50", "P90", "evidence", "source"],
-                                _metric_rows(metrics, model)))
+                                _metric_rows(est, metrics, model)))
         bars = []
         for k, m in _main_metrics(est, 8):
             p10, p50, p90 = _pct(m)
             if not _is_cost(k) and p10 is not None and p50 is not None and p90 is not None:
-                bars.append(RangeBar(metric_label(k), m.unit, p10, p50, p90, model))
+                word, s10, s50, s90 = oriented(k, p10, p50, p90, generates(est.measures))
+                label, _ = _shown(est, k, m)
+                bars.append(RangeBar(label, m.unit, s10, s50, s90, model))
         bars = bars[:5]
         if bars:
             sec.blocks.append(RangeChart(f"Estimated yearly effect in {cname} (P10–P50–P90)", bars))
         sens = _sensitivity_rows(est, model)
-        metric, top, _ = _sensitivity(est)
-        if sens:
-            sec.blocks.append(Paragraph(f"The input that moves {metric_label(metric)} most: **{top}** {model}. "
-                                        "Each input at its low and at its high, all others at their mid value:"))
-            sec.blocks.append(Table(["input", "output", "at input low", "at input high", "evidence", "source"],
-                                    sens))
+        metric, top, sentence, _ = _sensitivity(est)
+        if metric:
+            if top:
+                lead = f"The input that moves {metric_label(metric)} most: **{top}** {model}"
+                st = next((r.get("st") for r in est.sensitivity if r["metric"] == metric
+                           and r.get("dominant")), None)
+                lead += f" (it explains {st:.0%} of the variance, total Sobol index)." if st is not None else "."
+            else:
+                lead = f"{sentence[:1].upper()}{sentence[1:]} {model}."
+            sec.blocks.append(Paragraph(
+                lead + (" Each input at its low and at its high, all others at their mid value, with its share of "
+                        "the variance alone (S1) and with its interactions (ST):" if sens else "")))
+            if sens:
+                sec.blocks.append(Table(["input", "output", "at input low", "at input high", "S1", "ST", "evidence",
+                                         "source"], sens))
         for u in est.unavailable:
             sec.blocks.append(Paragraph(f"Not estimated: {metric_label(u['metric'])} — {u['reason'].rstrip('.')}."))
         for w in est.warnings:
@@ -270,31 +307,51 @@ def _impact(sols: list[StoredRecord], ests: list[Estimate], cname: str, model: s
     return sec
 
 
-def _sensitivity(est: Estimate) -> tuple[str, str, list[dict[str, Any]]]:
-    """(metric, most influential input, that metric's top rows) of the one-at-a-time sensitivity."""
+def _sensitivity(est: Estimate) -> tuple[str, str, str, list[dict[str, Any]]]:
+    """(metric, dominant input or "", verdict sentence, that metric's top moving rows) of the sensitivity: the
+    first metric in the brief's order. An input is named only when it dominates (kb.replication.sensitivity)."""
     rows = est.sensitivity
     if not rows:
-        return "", "", []
+        return "", "", "", []
     metrics = list(dict.fromkeys(str(s["metric"]) for s in rows))
     rank = {k: i for i, k in enumerate(MAIN_ORDER)}
     metric = sorted(metrics, key=lambda m: rank.get(m, len(rank)))[0]
+    sentence, top = sensitivity_summary(rows, est.most_influential, metric)
     mine = [s for s in rows if s["metric"] == metric
             and not (s["at_low"] is not None and s["at_low"] == s["at_high"])]
-    if not mine:
-        return "", "", []
-    top = est.most_influential.get(metric) or str(mine[0]["input"])
-    return metric, top, mine[:5]
+    return metric, top or "", sentence, mine[:5]
 
 
 def _sensitivity_rows(est: Estimate, model: str) -> list[list[str]]:
-    metric, _, rows = _sensitivity(est)
+    metric, _, _, rows = _sensitivity(est)
+    gen = generates(est.measures)
+    word = ""
+    if direction_of(metric, gen) is not None and rows and rows[0].get("base") is not None:
+        word = oriented(metric, 0.0, float(rows[0]["base"]), 0.0, gen)[0]
+    flip = -1.0 if word and _opposite(metric, word, gen) else 1.0
     out = []
     for s in rows:
         lo, hi = s["at_low"], s["at_high"]
-        out.append([str(s["input"]), f"{metric_label(metric)} ({s['metric_unit']})".replace(" ()", ""),
-                    fmt(lo) if isinstance(lo, int | float) else "—", fmt(hi) if isinstance(hi, int | float) else "—",
-                    "estimate", model])
+        unit = f" ({s['metric_unit']})" if s.get("metric_unit") else ""
+        name = metric_label(metric)
+        d = direction_of(metric, gen)
+        if d is not None and word and not (metric in METRIC_WORDLESS and word == d.gain):
+            name = f"{d.noun} {word}"
+        out.append([str(s["input"]), f"{name}{unit}",
+                    cell(metric, flip * lo, word, gen, fmt) if isinstance(lo, int | float) else "—",
+                    cell(metric, flip * hi, word, gen, fmt) if isinstance(hi, int | float) else "—",
+                    _share(s.get("s1")), _share(s.get("st")), "estimate", model])
     return out
+
+
+def _opposite(metric: str, word: str, gen: bool) -> bool:
+    """Whether values of ``metric`` change sign when shown as amounts ``word`` (a carrier saved, CO₂ added)."""
+    d = direction_of(metric, gen)
+    return d is not None and (word == d.gain) != (d.gain_sign > 0)
+
+
+def _share(x: object) -> str:
+    return f"{x:.0%}" if isinstance(x, int | float) else "—"
 
 
 def _is_cost(name: str) -> bool:
@@ -309,7 +366,7 @@ def _costs(sols: list[StoredRecord], ests: list[Estimate], book: SourceBook, mod
         costs = [(k, m) for k, m in _metrics(est) if _is_cost(k)]
         if costs:
             sec.blocks.append(Table(["item", "unit", "P10", "P50", "P90", "evidence", "source"],
-                                    _metric_rows(costs, model)))
+                                    _metric_rows(est, costs, model)))
         else:
             sec.blocks.append(Paragraph("The model gives no cost figures for this solution."))
         site = sol.numbers_in("Costs")
@@ -392,9 +449,13 @@ def _next_steps(sols: list[StoredRecord], ests: list[Estimate], cname: str, book
     steps = [f"Check the assumptions marked `reference` against local quotes and data for {cname}; they are "
              "generic figures, not from a site."]
     for sol, est in zip(sols, ests, strict=True):
-        _, name, _ = _sensitivity(est)
+        metric, name, sentence, moving = _sensitivity(est)
         if name:
-            steps.append(f"For {sol.title}: pin down *{name}* first — it moves the result most.")
+            steps.append(f"For {sol.title}: pin down *{name}* first — it dominates {metric_label(metric)}.")
+        elif moving:
+            several = ", ".join(f"*{r['input']}*" for r in moving[:3])
+            steps.append(f"For {sol.title}: no single input dominates {metric_label(metric)}; pin down {several} "
+                         "together.")
         missing = [q.item for q in sol.all_numbers() if q.missing]
         if missing:
             steps.append(f"Ask the source site for what it has not published ({', '.join(missing[:4])}) "
@@ -416,8 +477,11 @@ def _assumptions(sols: list[StoredRecord], ests: list[Estimate], book: SourceBoo
             lo, hi = a.get("low"), a.get("high")
             spread = f"{fmt(lo)} – {fmt(hi)}" if isinstance(lo, int | float) and isinstance(hi, int | float) \
                 and lo != hi else ""
+            name = str(a.get("name", ""))
+            if str(a.get("source") or "").startswith(USER):
+                name += f" ({USER})"
             rows.append(([sol.id] if len(sols) > 1 else []) + [
-                str(a.get("name", "")), shown, spread, str(a.get("unit") or ""), str(a.get("evidence") or "—"),
+                name, shown, spread, str(a.get("unit") or ""), str(a.get("evidence") or "—"),
                 book.assumption(a, sol)])
     header = (["solution"] if len(sols) > 1 else []) + ["input", "value", "low – high", "unit", "evidence",
                                                           "source"]

@@ -50,13 +50,21 @@ def corpus_lessons(engine: Engine, solution: StoredRecord) -> list[StoredRecord]
     return sorted(out, key=lambda r: r.id)
 
 
-def replication_estimate(engine: Engine, params: dict[str, dict[str, float]] | None = None) -> EstimateFn:
+USER = "entered by the user"  # the source of a parameter or driver a user typed (kb brief --param / --driver)
+
+
+def replication_estimate(engine: Engine, params: dict[str, dict[str, float]] | None = None,
+                         drivers: dict[str, float] | None = None) -> EstimateFn:
     """The replication model's estimate of a solution in a city; its lookup and value errors as BriefError.
-    ``params`` holds, by solution id, parameter values entered by the user where no source gives one."""
+    ``params`` holds, by solution id, parameter values entered by the user (``KEY`` or ``TYPE.KEY``); ``drivers``
+    city drivers entered by the user. Both are labelled "entered by the user" in the assumptions."""
 
     def run(solution_id: str, city: str, scale: float | dict[str, float] | None, seed: int) -> Estimate:
         try:
-            return estimate_solution(engine, solution_id, city, scale=scale, seed=seed,
+            target: cities.CityProfile | str = city
+            if drivers:
+                target = cities.find_city(engine, city).with_drivers(dict(drivers), source=USER)
+            return estimate_solution(engine, solution_id, target, scale=scale, seed=seed,
                                      params=(params or {}).get(solution_id) or None)
         except (LookupError, ValueError) as exc:
             msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

@@ -17,6 +17,7 @@ from kb.briefs.model import (
     inert,
 )
 from kb.plans.evaluate import PlanResult
+from kb.replication.words import GENERATING_MODELS, in_words
 
 STATUS_TEXT = {"positive": "energy-positive", "neutral": "energy-neutral (exactly zero: not positive)",
                "short": "not energy-positive"}
@@ -84,20 +85,28 @@ def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversion
         rows.append([label, value, fig.unit, fig.evidence, book.ref(fig.source)])
     district.blocks.append(Table(["item", "value", "unit", "evidence", "source"], rows))
     carriers = Section("Balance by carrier")
+    gen = any(m.get("model") in GENERATING_MODELS for m in result.measures)
     carriers.blocks.append(Table(
-        ["carrier", "baseline (MWh/yr)", "after the plan (MWh/yr)", "primary energy (MWh_PE/yr)", "PEF"],
-        [[c.replace("_", " "), _rng(v["baseline"]), _rng(v["net"]), _rng(v["primary_energy"]),
-          f"{fmt(v['pef'])} ({inert(v['pef_source'] or '—')})"] for c, v in result.by_carrier.items()]))
+        ["carrier", "baseline (MWh/yr)", "after the plan (MWh/yr)", "change (central)", "primary energy (MWh_PE/yr)",
+         "PEF"],
+        [[c.replace("_", " "), _rng(v["baseline"]), _rng(v["net"]),
+          in_words(c, (v["net"].get("central") or 0.0) - (v["baseline"].get("central") or 0.0), "MWh/yr", gen, fmt)
+          + f" {model}", _rng(v["primary_energy"]), f"{fmt(v['pef'])} ({inert(v['pef_source'] or '—')})"]
+         for c, v in result.by_carrier.items()]))
     measures = Section("Measures, in the order they are applied")
     mrows = []
     for m in result.measures:
         name = inert(m["label"] or m["title"] or m["measure_type"])
         scale = f"{fmt(m['scale'])} {m['unit']} ({m['scale_evidence']}) {book.ref(m['scale_source'])}"
         if m["status"] == "error":
-            mrows.append([name, m["stage"], scale, "left out: " + inert(m["error"]), "—"])
+            mrows.append([name, m["stage"], scale, "left out: " + inert(m["error"]), "—", "—"])
         else:
-            mrows.append([name, m["stage"], scale, _rng(m["primary_energy"]), _rng(m["capex"])])
-    measures.blocks.append(Table(["measure", "stage", "scale", "primary energy (MWh_PE/yr)", "capex"], mrows))
+            by = "; ".join(in_words(c, v["p50"], "MWh/yr", m.get("model") in GENERATING_MODELS, fmt)
+                           for c, v in (m.get("by_carrier") or {}).items() if v.get("p50") is not None)
+            mrows.append([name, m["stage"], scale, _rng(m["primary_energy"]), f"{by or '—'} {model}",
+                          _rng(m["capex"])])
+    measures.blocks.append(Table(["measure", "stage", "scale", "primary energy (MWh_PE/yr)", "by carrier (P50)",
+                                  "capex"], mrows))
     warnings = Section("Warnings and what is not counted")
     items = [inert(w) for w in result.warnings] + [inert(x) for x in result.not_computed] + \
         [inert(n) for n in result.notes]

@@ -86,7 +86,7 @@ class SourceBook:
         if not src or str(src).strip() in ("—", "-"):
             return "—"
         nums: list[int] = []
-        for token in re.split(r"\s*;\s*", str(src).strip()):
+        for token in self._labels(str(src).strip()):
             m = QUALIFIED.match(token)
             rec: StoredRecord | None = None
             sid = token
@@ -103,6 +103,20 @@ class SourceBook:
                 n = self._add(f"text:{token}", token, origin="as stated by the replication model")
             nums.append(n)
         return "[" + "; ".join(str(n) for n in dict.fromkeys(nums)) + "]"
+
+    def _labels(self, text: str) -> list[str]:
+        """The cited labels of an assumption's source, split at ``;`` only where the next label begins — a
+        ``record S1: title`` of a known record or a bare ``S1`` — never inside a title ("Ember; Electricity Maps")."""
+        parts = re.split(r"\s*;\s*", text)
+        out: list[str] = []
+        for part in parts:
+            m = QUALIFIED.match(part)
+            starts = bool(re.fullmatch(r"S\w+", part)) or bool(m and self._get(m.group(1)))
+            if out and not starts:
+                out[-1] = f"{out[-1]}; {part}"
+            else:
+                out.append(part)
+        return out
 
     def app_lesson(self, les: Lesson) -> str:
         """``[n]`` for a lesson written in the app (its title and author are user input, made inert)."""

@@ -12,7 +12,8 @@ from pathlib import Path
 from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.formats import FORMATS, render
 from kb.cli.common import CliError, add_db, settings
-from kb.replication.bounds import SCALE, SEED, check
+from kb.records.vocab import DRIVER_KEYS
+from kb.replication.bounds import SCALE, SEED, check, driver_bound, param_bound
 from kb.store import database
 
 
@@ -24,6 +25,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--scale", action="append", default=[], metavar="ID=Q",
                    help="scale in the measure type's unit (repeatable): SOLUTION=Q, SOLUTION.TYPE=Q, or with one "
                         "solution TYPE=Q or just Q")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a parameter value of your own, passed to the estimate (e.g. km_per_shared_car=12000; "
+                        "TYPE.KEY=VALUE for one measure type; SOLUTION:KEY=VALUE with several solutions); labelled "
+                        "'entered by the user' in the brief's assumptions")
+    p.add_argument("--driver", action="append", default=[], metavar="KEY=VALUE",
+                   help="supply or replace a city driver for the estimates (e.g. pv_yield=1100); labelled 'entered "
+                        "by the user' in the assumptions (the transfer fit uses the city record as filed)")
     p.add_argument("--format", choices=list(FORMATS), default=None, help="default: from --output's extension, else md")
     p.add_argument("--output", "-o", help="file to write (default: standard output for md and html)")
     p.add_argument("--date", help="date printed on the brief, YYYY-MM-DD (default: today)")
@@ -67,6 +75,45 @@ def parse_scales(items: list[str], solutions: list[str]) -> dict[str, float | di
     return out
 
 
+def _number(option: str, item: str) -> tuple[str, float]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise CliError(f"{option} expects KEY=VALUE, got '{item}'")
+    try:
+        return key.strip(), float(value)
+    except ValueError:
+        raise CliError(f"{option} {key.strip()}: '{value}' is not a number") from None
+
+
+def parse_params(items: list[str], solutions: list[str]) -> dict[str, dict[str, float]]:
+    """``KEY=V`` or ``TYPE.KEY=V`` (one solution), ``SOLUTION:KEY=V`` / ``SOLUTION:TYPE.KEY=V`` (any), by solution;
+    each value within its bound (:func:`kb.replication.bounds.param_bound`)."""
+    out: dict[str, dict[str, float]] = {}
+    for item in items:
+        key, v = _number("--param", item)
+        sol, colon, rest = key.partition(":")
+        if not colon:
+            if len(solutions) != 1:
+                raise CliError(f"--param {item}: write SOLUTION:KEY=VALUE when there are several solutions")
+            sol, rest = solutions[0], key
+        elif sol not in solutions:
+            raise CliError(f"--param {item}: '{sol}' is not one of the solutions given")
+        name = rest.rpartition(".")[2]
+        out.setdefault(sol, {})[rest] = check(v, param_bound(name), f"--param {rest}", CliError)
+    return out
+
+
+def parse_drivers(items: list[str]) -> dict[str, float]:
+    """``KEY=VALUE`` city drivers, each a known driver within its bound."""
+    out: dict[str, float] = {}
+    for item in items:
+        key, v = _number("--driver", item)
+        if key not in DRIVER_KEYS:
+            raise CliError(f"--driver {key}: unknown driver (known: {', '.join(DRIVER_KEYS)})")
+        out[key] = check(v, driver_bound(key), f"--driver {key}", CliError)
+    return out
+
+
 def cmd_brief(args: argparse.Namespace) -> int:
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "md")
     if fmt not in FORMATS:
@@ -83,6 +130,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
         check_output(Path(args.output), "--output")
     engine = database.get_engine(settings(args).db_path, create=False)
     req = BriefRequest(solutions=args.solutions, city=args.city, scales=parse_scales(args.scale, args.solutions),
+                       params=parse_params(args.param, args.solutions), drivers=parse_drivers(args.driver),
                        date=date, seed=args.seed)
     data = render(build_brief(engine, req), fmt)
     if args.output:

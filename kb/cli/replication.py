@@ -8,10 +8,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb.cli.common import CliError, add_db, print_json, settings
-from kb.replication.bounds import BUDGET, DISCOUNT_RATE, MAX_SAMPLES, SAMPLES, SEED, Bound, check
+from kb.records.vocab import CARRIERS
+from kb.replication.bounds import BUDGET, DISCOUNT_RATE, MAX_SAMPLES, SAMPLES, SEED, Bound, check, param_bound
 from kb.replication.cities import CityProfile, city_from_file, compare, find_city, list_cities
 from kb.replication.factors import CO2_BASES, DEFAULT_BASIS, PEF_BASES, FactorBasis
 from kb.replication.macc import MACC_SAMPLES
+from kb.replication.sensitivity import summary
+from kb.replication.words import direction_of, generates, oriented, word
 from kb.store import database
 
 
@@ -103,9 +106,11 @@ def parse_params(values: list[str]) -> dict[str, float]:
         if not sep or not key.strip():
             raise CliError(f"--param expects KEY=VALUE, got '{v}'")
         try:
-            out[key.strip()] = float(q)
+            value = float(q)
         except ValueError as exc:
             raise CliError(f"--param {key}: '{q}' is not a number") from exc
+        name = key.strip().rpartition(".")[2]  # TYPE.KEY → KEY
+        out[key.strip()] = check(value, param_bound(name), f"--param {name}", CliError)
     return out
 
 
@@ -188,20 +193,29 @@ def cmd_estimate(args: argparse.Namespace) -> int:
                             basis=FactorBasis(args.co2_basis, args.pef_basis),
                             discount_rate=args.discount_rate)
     data = est.to_dict()
+    gen = generates(est.measures)
+    for name, m in data["metrics"].items():  # the signed figures stay; a word says which way the median goes
+        if direction_of(name) is not None and m["p50"] is not None:
+            m["direction"] = word(name, m["p50"], gen)
     if args.json:
         print_json(data)
         return 0
     print(f"{data['solution']['title']} → {city.name}, scale {data['scale']['value']:g} {data['scale']['unit']}")
     print(f"factor basis: {data['factor_basis'].get('label', '')}")
-    print(f"{'metric':<22} {'P10':>14} {'P50':>14} {'P90':>14}  unit")
+    print(f"{'metric':<26} {'P10':>14} {'P50':>14} {'P90':>14}  unit")
     for name, m in data["metrics"].items():
+        heading, p10, p50, p90 = name, m["p10"], m["p50"], m["p90"]
+        if direction_of(name) is not None and None not in (p10, p50, p90):
+            w, p10, p50, p90 = oriented(name, p10, p50, p90, gen)
+            d = direction_of(name, gen)
+            heading = f"{name} {w}" if name in CARRIERS else name if d is None or w == d.gain else f"{d.noun} {w}"
         fmt = _pct if name == "irr" else _fmt2
         unit = "%/yr" if name == "irr" else m["unit"]
-        print(f"{name:<22} {fmt(m['p10']):>14} {fmt(m['p50']):>14} {fmt(m['p90']):>14}  {unit}")
+        print(f"{heading:<26} {fmt(p10):>14} {fmt(p50):>14} {fmt(p90):>14}  {unit}")
     for u in data["unavailable"]:
         print(f"not computed: {u['metric']} ({u['reason']})")
-    if est.most_influential:
-        print("input that matters most: " + "; ".join(f"{k}: {v}" for k, v in est.most_influential.items()))
+    for metric in dict.fromkeys(str(r["metric"]) for r in est.sensitivity):
+        print(f"what moves {metric}: {summary(est.sensitivity, est.most_influential, metric)[0]}")
     print("\nassumptions:")
     for a in data["assumptions"]:
         print(f"  {a['name']}: {a['value']:g} {a['unit']} [{a['evidence']}; {a['source']}]")

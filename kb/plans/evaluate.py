@@ -342,6 +342,7 @@ class _MeasureRun:
     deltas: dict[str, Samples]
     wanted: Samples  # energy of the displaced carrier the measure would displace before clipping (kWh/yr)
     clip: Samples  # the share of it that it displaces (1 = not clipped)
+    available: Samples  # what remained of the displaced carrier after the earlier measures (kWh/yr)
     capex: Samples
     opex: Samples
     generation: Samples
@@ -400,10 +401,11 @@ def _run(r: _Resolved, values: Values, n: int) -> _Run:
         res = MODELS[m.type.model](values[m.scale.uid], p, r.plan.drivers, m.type.displaces)
         deltas = {c: np.broadcast_to(np.asarray(res.deltas.get(c, 0.0), dtype=float), (n,)).copy() for c in CARRIERS}
         d = m.type.displaces
-        wanted = -deltas[d]
         clip = np.ones(n)
         if it.stage == "heat supply" and m.type.model == "heat_pump":
             deltas = {c: v * ratio[d] for c, v in deltas.items()}
+        wanted = -deltas[d]  # after scaling to the demand left by demand reduction: what it would displace here
+        available = np.maximum(remaining[d], 0.0)
         if it.stage in ("demand reduction", "heat supply"):
             displaced = -deltas[d]
             avail = np.maximum(remaining[d], 0.0)
@@ -417,7 +419,7 @@ def _run(r: _Resolved, values: Values, n: int) -> _Run:
         for c in CARRIERS:
             remaining[c] = remaining[c] + deltas[c]
         measures[it.index] = _MeasureRun(
-            deltas, wanted, clip,
+            deltas, wanted, clip, available,
             capex=np.broadcast_to(np.asarray(res.capex, dtype=float), (n,)),
             opex=np.broadcast_to(np.asarray(res.opex, dtype=float), (n,)),
             generation=np.broadcast_to(np.asarray(res.extra.get("generation", 0.0), dtype=float), (n,)),
@@ -549,6 +551,19 @@ def _guards(spec: PlanSpec, items: list[_Item], kwp_per_m2: float | None) -> lis
     return out
 
 
+def _clip_warning(title: str, carrier: str, wanted: float, available: float, clipped: float, stage: str) -> str:
+    """The clipping warning: what the measure would displace and what remains of the carrier (central, MWh/yr)."""
+    name = carrier.replace("_", " ")
+    where = "mobility outside the district baseline is not counted" if stage == "mobility" else (
+        "it cannot displace more than what remains")
+    if wanted > available:
+        return (f"{title}: would displace {wanted:,.0f} MWh/yr of {name} but only {available:,.0f} MWh/yr of it "
+                f"remains after earlier measures (central); clipped in {clipped:.0%} of samples — {where}")
+    return (f"{title}: would displace {wanted:,.0f} MWh/yr of {name} and {available:,.0f} MWh/yr of it remains "
+            f"after earlier measures (central), but in {clipped:.0%} of samples it would displace more than "
+            f"remains and is clipped there — {where}")
+
+
 def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed: int | None = None,
              suggest: bool = True) -> PlanResult:
     """Evaluate a plan in its context: percentiles from ``samples`` seeded draws, central waterfall, suggestions."""
@@ -590,13 +605,8 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
         row["clipped_share"] = clipped
         if clipped > 0:
             d = mt.displaces
-            wanted = float(mc.wanted[0]) / 1e3
-            got = -float(mc.deltas[d][0]) / 1e3
-            where = "mobility outside the district baseline is not counted" if it.stage == "mobility" else (
-                "it cannot displace more than what remains")
-            warnings.append(f"{mt.title}: would displace {wanted:,.0f} MWh/yr of {d.replace('_', ' ')} but only "
-                            f"{got:,.0f} MWh/yr of it remains after earlier measures (central); clipped in "
-                            f"{clipped:.0%} of samples — {where}")
+            warnings.append(_clip_warning(mt.title, d, float(mc.wanted[0]) / 1e3, float(mc.available[0]) / 1e3,
+                                          clipped, it.stage))
         if it.stage == "storage":
             row["shifted_mwh"] = _pct(m.shifted / 1e3, "MWh/yr", mc.shifted / 1e3)
         measures_out.append(row)

@@ -69,17 +69,18 @@ SAMPLES = Bound(1, MAX_SAMPLES, "samples")
 SEED = Bound(0, 2**32 - 1)  # NumPy seeds are non-negative; 32 bits is more than enough to vary a run
 BUDGET = Bound(0, 1e12, "EUR")  # a trillion euros: above any city's budget
 
-_SHARE = Bound(0.0, 1.0, "-")
+_SHARE = Bound(0.0, 1.0, "-", low_open=True)  # a fraction of something: more than 0 (else no measure), at most all
 _LIFETIME = Bound(1.0, 100.0, "yr")  # a divisor (capex ÷ lifetime); no energy equipment lasts a century
 _PER_UNIT_COST = Bound(0.0, 1e8, "EUR per unit of scale")  # 100 million EUR per kWp/home/car: far above any price
 
-# Parameters of the impact models a user may enter (kb estimate --param, the Estimate page). Divisors have an
-# open lower bound; efficiencies and shares stay in their physical range.
+# Parameters of the impact models a user may enter (kb estimate --param, kb brief --param, the Estimate page).
+# Every key of kb.records.vocab.MODEL_KEYS has one (a test loops over them). Divisors have an open lower bound;
+# efficiencies and shares that are fractions lie in (0, 1]; a lifetime is at least a year.
 PARAM_BOUNDS: dict[str, Bound] = {
     "lifetime": _LIFETIME,
     "capex": _PER_UNIT_COST,
     "opex": Bound(0.0, 1e7, "EUR per unit of scale per yr"),
-    "performance_ratio": Bound(0.0, 1.0, "-"),  # share of the optimal-tilt yield a real roof reaches
+    "performance_ratio": _SHARE,  # share of the optimal-tilt yield a real roof reaches
     "degradation": Bound(0.0, 10.0, "%/yr"),
     "round_trip_efficiency": Bound(0.0, 1.0, "-", low_open=True),  # divisor; cannot return more than it stores
     "cycles_per_year": Bound(0.0, 10_000.0, "cycles/yr"),  # 27 full cycles a day

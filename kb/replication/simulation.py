@@ -26,6 +26,7 @@ from kb.replication.economics import EconomicInputs, MeasureFlows
 from kb.replication.factors import DEFAULT_BASIS, CarrierFactors, Factor, FactorBasis, carrier_factors, driver_input
 from kb.replication.inputs import OPTIONAL_KEYS, Input, MeasureType, ParameterMissing
 from kb.replication.models import MODEL_DRIVERS, MODELS, Array
+from kb.replication.sensitivity import sensitivity as global_sensitivity
 
 DEFAULT_SAMPLES = 5000
 DEFAULT_SEED = 42
@@ -402,38 +403,11 @@ class Estimate:
         }
 
 
-def sensitivity(plan: Plan, metrics: Sequence[str] = SENSITIVITY_METRICS
+def sensitivity(plan: Plan, metrics: Sequence[str] = SENSITIVITY_METRICS, seed: int | None = DEFAULT_SEED
                 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """One-at-a-time: each uncertain input at its low and at its high, all others at mid (one vectorised run)."""
-    uncertain = sorted({i.uid: i for i in plan.inputs if i.uncertain}.values(), key=lambda i: i.uid)
-    n = 1 + 2 * len(uncertain)
-    values: dict[str, NDArray[np.float64]] = {}
-    for uid, mid in plan.central_values().items():
-        values[uid] = np.full(n, mid, dtype=float)
-    for j, inp in enumerate(uncertain):
-        values[inp.uid][1 + 2 * j] = inp.low
-        values[inp.uid][2 + 2 * j] = inp.high
-    out = plan.evaluate(values, n)
-    rows: list[dict[str, Any]] = []
-    top: dict[str, str] = {}
-    for metric in metrics:
-        if metric not in out:
-            continue
-        arr = out[metric]
-        base = float(arr[0])
-        mrows: list[dict[str, Any]] = []
-        for j, inp in enumerate(uncertain):
-            lo, hi = float(arr[1 + 2 * j]), float(arr[2 + 2 * j])
-            swing = abs(hi - lo) if math.isfinite(hi) and math.isfinite(lo) else math.inf
-            mrows.append({"metric": metric, "metric_unit": METRICS[metric][0], "input": inp.name,
-                          "measure": inp.measure, "key": inp.key, "input_low": inp.low, "input_high": inp.high,
-                          "input_unit": inp.unit, "base": finite_or_none(base), "at_low": finite_or_none(lo),
-                          "at_high": finite_or_none(hi), "swing": finite_or_none(swing)})
-        mrows.sort(key=lambda r: -(r["swing"] if r["swing"] is not None else math.inf))
-        if mrows:
-            top[metric] = mrows[0]["input"]
-        rows += mrows
-    return rows, top
+    """Sobol first-order and total indices with the low/high swing of every uncertain input, ranked, and the
+    dominant input by metric where one dominates (:mod:`kb.replication.sensitivity`)."""
+    return global_sensitivity(plan, metrics, {k: u for k, (u, _) in METRICS.items()}, seed)
 
 
 def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED) -> Estimate:
@@ -444,7 +418,7 @@ def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFA
     central = plan.central()
     metrics = {name: Metric(name, METRICS[name][0], METRICS[name][1], *percentiles(arr), central[name])
                for name, arr in sims.items()}
-    sens, top = sensitivity(plan)
+    sens, top = sensitivity(plan, seed=seed)
     seen: set[str] = set()
     assumptions: list[dict[str, Any]] = []
     for row in (i.to_row() for i in plan.inputs):  # the first row of each (measure, role, key)

@@ -13,7 +13,7 @@ from kb.replication.solution import estimate_solution, missing_params, read_solu
 from kb.text import escape_markdown
 from kb.ui import state
 from kb.ui.widgets import city_picker, solution_brief_downloads
-from kb.views.replication import range_rows, side_by_side, tornado_rows
+from kb.views.replication import range_rows, sensitivity_rows, sensitivity_verdict, side_by_side, tornado_rows
 
 
 def render() -> None:
@@ -88,35 +88,43 @@ def _ranges(est: Estimate) -> None:
     rows = pd.DataFrame(range_rows(est))
     if rows.empty:
         return
+    st.caption("Every output is shown as a positive amount with its direction — saved, generated, avoided or "
+               "added — never as a signed number.")
     base = alt.Chart(rows).encode(y=alt.Y("metric:N", title=None))
     chart = alt.layer(
-        base.mark_rule(strokeWidth=6, opacity=0.5).encode(x=alt.X("p10:Q", title="P10 – P50 – P90"), x2="p90:Q"),
-        base.mark_point(filled=True, size=90, color="black").encode(x="p50:Q"),
+        base.mark_rule(strokeWidth=6, opacity=0.5).encode(x=alt.X("shown_p10:Q", title="P10 – P50 – P90"),
+                                                          x2="shown_p90:Q"),
+        base.mark_point(filled=True, size=90, color="black").encode(x="shown_p50:Q"),
         data=rows,
-    ).encode(tooltip=["metric", alt.Tooltip("p10:Q", format=",.4g"), alt.Tooltip("p50:Q", format=",.4g"),
-                      alt.Tooltip("p90:Q", format=",.4g")]).properties(height=60).facet(
+    ).encode(tooltip=["metric", "in words"]).properties(height=60).facet(
         row=alt.Row("metric:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left"))
     ).resolve_scale(x="independent")
     st.altair_chart(chart)
-    table = rows[["metric", "p10", "p50", "p90"]]
+    table = rows[["metric", "in words"]]
     st.dataframe(table, hide_index=True, use_container_width=True)
 
 
 def _tornado(est: Estimate) -> None:
     st.subheader("What matters most")
-    options = [m for m in est.most_influential]
+    options = list(dict.fromkeys(str(r["metric"]) for r in est.sensitivity))
     if not options:
-        st.caption("No uncertain input.")
+        st.caption("No uncertain input: the inputs given have no spread; nothing to rank.")
         return
     metric = st.selectbox("Output", options, format_func=lambda m: f"{m} ({METRICS[m][0]})", key="tornado_metric")
-    st.write(f"The input that moves **{escape_markdown(metric)}** most: "
-             f"**{escape_markdown(est.most_influential[metric])}**.")
+    sentence, _ = sensitivity_verdict(est, metric)
+    st.write(escape_markdown(f"What moves {metric}: {sentence}."))
+    st.caption("Global sensitivity (Sobol indices over every input's low–high range): S1 is the share of the "
+               "variance an input explains alone, ST with its interactions. An input is said to dominate when its "
+               "ST is at least 50 % and at least twice the next input's.")
+    table = pd.DataFrame(sensitivity_rows(est, metric))
+    if not table.empty:
+        st.dataframe(table, hide_index=True, use_container_width=True)
     rows = pd.DataFrame(tornado_rows(est, metric))
-    if rows.empty:
+    if rows.empty or not (rows["swing"].fillna(0) > 0).any():
         return
     chart = alt.Chart(rows).mark_bar().encode(
         y=alt.Y("input:N", sort=alt.EncodingSortField("swing", order="descending"), title=None),
         x=alt.X("at_low:Q", title=f"{metric} with the input at its low / high ({METRICS[metric][0]})"),
-        x2="at_high:Q", tooltip=list(rows.columns))
+        x2="at_high:Q", tooltip=["input", "in words", "s1", "st"])
     rule = alt.Chart(pd.DataFrame({"base": [rows["base"].iloc[0]]})).mark_rule(color="black").encode(x="base:Q")
     st.altair_chart(chart + rule, use_container_width=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine
@@ -34,13 +34,14 @@ def scale_rows(engine: Engine) -> list[dict[str, Any]]:
     return rows
 
 
-def stated_scales(rows: list[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+def stated_scales(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
     """The scales typed in the scale table (every measure type of a solution, or the solution is left out)."""
     by_solution: dict[str, dict[str, float | None]] = {}
     for r in rows:
         v = r.get("scale")
-        ok = isinstance(v, int | float) and math.isfinite(float(v)) and float(v) > 0
-        by_solution.setdefault(str(r["solution"]), {})[str(r["measure_type"])] = float(v) if ok else None
+        number = float(v) if isinstance(v, int | float) else math.nan
+        ok = math.isfinite(number) and number > 0
+        by_solution.setdefault(str(r["solution"]), {})[str(r["measure_type"])] = number if ok else None
     return {sol: {k: v for k, v in scales.items() if v is not None} for sol, scales in by_solution.items()
             if all(v is not None for v in scales.values())}
 

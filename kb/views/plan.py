@@ -7,6 +7,7 @@ from typing import Any
 
 from kb.plans.evaluate import PlanResult
 from kb.plans.model import PlanSpec, read_plan
+from kb.replication.words import GENERATING_MODELS, in_words
 
 
 def example_plans(root: Path) -> dict[str, Path]:
@@ -37,23 +38,43 @@ def waterfall_rows(result: PlanResult) -> list[dict[str, Any]]:
     return rows
 
 
+def carriers_in_words(measure: dict[str, Any]) -> str:
+    """A measure's effect on each carrier (P50) in words: ``312 MWh/yr natural gas saved; 69 MWh/yr electricity
+    added``."""
+    gen = measure.get("model") in GENERATING_MODELS
+    return "; ".join(in_words(c, v["p50"], "MWh/yr", gen) for c, v in (measure.get("by_carrier") or {}).items()
+                     if v.get("p50") is not None)
+
+
 def measure_rows(result: PlanResult) -> list[dict[str, Any]]:
     rows = []
     for m in result.measures:
         pe = m.get("primary_energy") or {}
         cap = m.get("capex") or {}
+        clipped = float(m.get("clipped_share") or 0.0)
         rows.append({"#": m["index"], "measure": m["label"] or m["title"], "type": m["measure_type"],
                      "stage": m["stage"], "scale": m["scale"], "unit": m["unit"],
                      "MWh_PE/yr P50": pe.get("p50"), "P10": pe.get("p10"), "P90": pe.get("p90"),
+                     "by carrier (P50)": carriers_in_words(m) if m["status"] == "ok" else "",
                      "capex EUR": cap.get("p50"),
-                     "status": "ok" if m["status"] == "ok" else "left out: " + m.get("error", "")})
+                     "status": ("ok" if not clipped else f"clipped in {clipped:.0%} of samples (see warnings)")
+                     if m["status"] == "ok" else "left out: " + m.get("error", "")})
     return rows
 
 
 def carrier_rows(result: PlanResult) -> list[dict[str, Any]]:
-    return [{"carrier": c.replace("_", " "), "baseline MWh/yr": v["baseline"]["p50"], "after MWh/yr": v["net"]["p50"],
-             "MWh_PE/yr": v["primary_energy"]["p50"], "PEF": v["pef"], "PEF source": v["pef_source"]}
-            for c, v in result.by_carrier.items()]
+    """Per carrier: baseline and after-plan use (P50), the change in words (central), primary energy and PEF."""
+    gen = any(m.get("model") in GENERATING_MODELS for m in result.measures)
+    rows = []
+    for c, v in result.by_carrier.items():
+        change = v["net"]["central"] - v["baseline"]["central"]
+        after = v["net"]["p50"]
+        rows.append({"carrier": c.replace("_", " "), "baseline MWh/yr": v["baseline"]["p50"], "after MWh/yr": after,
+                     "change (central)": in_words(c, change, "MWh/yr", gen),
+                     "after, in words": (f"{after:,.0f} MWh/yr bought" if after >= 0
+                                         else f"{-after:,.0f} MWh/yr exported (net)"),
+                     "MWh_PE/yr": v["primary_energy"]["p50"], "PEF": v["pef"], "PEF source": v["pef_source"]})
+    return rows
 
 
 def suggestion_rows(result: PlanResult) -> list[dict[str, Any]]:

@@ -1,4 +1,9 @@
-"""Table and chart data for the replication pages (no Streamlit): drivers, ranges, source vs city, tornado."""
+"""Table and chart data for the replication pages (no Streamlit): drivers, ranges, source vs city, tornado.
+
+Signed outputs are shown in words (:func:`in_words`, :func:`range_in_words`, from :mod:`kb.replication.words` so
+that briefs, a lower layer, use the same words): "317 MWh/yr electricity generated", never "−317". Rows keep the
+signed figures of ``kb estimate --json`` beside a ``direction`` word and the values as shown.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,14 @@ from sqlalchemy import Engine
 
 from kb.records.vocab import DRIVER_KEYS
 from kb.replication.cities import DRIVER_LABELS, CityProfile, find_city
-from kb.replication.simulation import Estimate
+from kb.replication.sensitivity import NO_SPREAD, summary
+from kb.replication.simulation import Estimate, Metric
 from kb.replication.solution import estimate_solution
+from kb.replication.words import cell, direction_of, generates, in_words, number, oriented, range_in_words, word
+
+__all__ = ["HEADLINE", "ESSENTIAL_DRIVERS", "driver_rows", "comparison_rows", "range_rows", "side_by_side",
+           "tornado_rows", "sensitivity_rows", "sensitivity_verdict", "metric_in_words", "in_words", "range_in_words",
+           "word", "NO_SPREAD"]
 
 HEADLINE: tuple[str, ...] = ("electricity", "natural_gas", "petrol", "co2_avoided", "primary_energy_saved",
                              "nox_avoided", "savings", "capex", "payback", "cost_per_tco2")
@@ -45,9 +56,28 @@ def comparison_rows(a: CityProfile, b: CityProfile, keys: tuple[str, ...] = ESSE
     return rows
 
 
+def shown_name(name: str, heading_word: str, gen: bool = False) -> str:
+    """A metric's name with its direction: ``electricity generated``, ``natural gas saved``, ``CO₂ avoided``."""
+    d = direction_of(name, gen)
+    return f"{d.noun} {heading_word}" if d is not None and heading_word else name.replace("_", " ")
+
+
+def metric_in_words(est: Estimate, name: str, m: Metric) -> str:
+    """``317 MWh/yr electricity generated (P10–P90: between 303 and 338 MWh/yr electricity generated)``."""
+    d = m.to_dict()
+    gen = generates(est.measures)
+    if None in (d["p10"], d["p50"], d["p90"]):
+        return in_words(name, d["p50"], m.unit, gen) if d["p50"] is not None else "never"
+    return (f"{in_words(name, d['p50'], m.unit, gen)} (P10–P90: "
+            f"{range_in_words(name, d['p10'], d['p90'], m.unit, gen)})")
+
+
 def range_rows(est: Estimate, names: tuple[str, ...] = HEADLINE) -> list[dict[str, Any]]:
-    """P10/P50/P90 rows of the headline metrics with finite values."""
+    """P10/P50/P90 rows of the headline metrics with finite values: the signed figures (as in ``--json``), the
+    ``direction`` word of the median, the values as shown (``shown_p10`` … positive in that direction) and a
+    sentence ``in words``."""
     rows = []
+    gen = generates(est.measures)
     for name in names:
         m = est.metrics.get(name)
         if m is None:
@@ -55,8 +85,11 @@ def range_rows(est: Estimate, names: tuple[str, ...] = HEADLINE) -> list[dict[st
         d = m.to_dict()
         if None in (d["p10"], d["p50"], d["p90"]):
             continue
-        rows.append({"metric": f"{name} ({m.unit})", "name": name, "unit": m.unit, "p10": d["p10"],
-                     "p50": d["p50"], "p90": d["p90"]})
+        w, s10, s50, s90 = oriented(name, d["p10"], d["p50"], d["p90"], gen)
+        label = shown_name(name, w, gen)
+        rows.append({"metric": f"{label} ({m.unit})", "name": name, "unit": m.unit, "direction": w,
+                     "p10": d["p10"], "p50": d["p50"], "p90": d["p90"], "shown_p10": s10, "shown_p50": s50,
+                     "shown_p90": s90, "in words": metric_in_words(est, name, m)})
     return rows
 
 
@@ -73,25 +106,73 @@ def side_by_side(engine: Engine, est: Estimate, samples: int = 2000, seed: int =
         except (LookupError, ValueError):
             source_est = None
     figures = (est.source_site or {}).get("figures", {})
+    gen = generates(est.measures)
     for name in HEADLINE:
         m = est.metrics.get(name)
         if m is None:
             continue
         src = source_est.metrics.get(name) if source_est else None
         fig = figures.get(name)
-        rows.append({"metric": name, "unit": m.unit,
-                     "source city, same scale (P50)": src.to_dict()["p50"] if src else None,
-                     "source-site figure": fig["value"] if fig else None,
+        d = m.to_dict()
+        p10, p50, p90 = (x if x is not None else 0.0 for x in (d["p10"], d["p50"], d["p90"]))
+        w = oriented(name, p10, p50, p90, gen)[0]
+        sign = -1.0 if _flipped(name, w, gen) else 1.0
+
+        def shown(x: float | None, w: str = w, sign: float = sign, name: str = name) -> str:
+            return "never" if x is None else cell(name, sign * x, w, gen)
+
+        rows.append({"metric": shown_name(name, w, gen), "unit": m.unit, "direction": w,
+                     "source city, same scale (P50)": shown(src.to_dict()["p50"]) if src else "",
+                     "source-site figure": shown(fig["value"]) if fig else "",
                      "site figure evidence": fig["evidence"] if fig else "",
-                     f"{est.city.name} (P10)": m.to_dict()["p10"], f"{est.city.name} (P50)": m.to_dict()["p50"],
-                     f"{est.city.name} (P90)": m.to_dict()["p90"]})
+                     f"{est.city.name} (P10)": shown(d["p10"] if sign > 0 else d["p90"]),
+                     f"{est.city.name} (P50)": shown(d["p50"]),
+                     f"{est.city.name} (P90)": shown(d["p90"] if sign > 0 else d["p10"])})
     return rows
 
 
+def _flipped(name: str, heading_word: str, gen: bool) -> bool:
+    """Whether values of ``name`` change sign when shown under ``heading_word`` (a carrier saved, CO₂ added)."""
+    d = direction_of(name, gen)
+    return d is not None and bool(heading_word) and (heading_word == d.gain) != (d.gain_sign > 0)
+
+
+def sensitivity_verdict(est: Estimate, metric: str) -> tuple[str, str | None]:
+    """(sentence, dominant input or None) of the global sensitivity of one metric: the dominant input only when it
+    dominates (:mod:`kb.replication.sensitivity`), else "no single input dominates …" or :data:`NO_SPREAD`."""
+    return summary(est.sensitivity, est.most_influential, metric)
+
+
 def tornado_rows(est: Estimate, metric: str, top: int = 8) -> list[dict[str, Any]]:
-    """The inputs that move one metric most: output at the input's low and high (finite swings only)."""
+    """The inputs that move one metric most, in the global ranking (total Sobol index, then swing): the output at
+    the input's low and high (finite swings only), the indices, and the swing in words."""
     rows = [r for r in est.sensitivity if r["metric"] == metric and r["at_low"] is not None
             and r["at_high"] is not None]
-    rows = sorted(rows, key=lambda r: -(r["swing"] or 0))[:top]
+    if not any(r.get("rank") for r in rows):
+        rows = sorted(rows, key=lambda r: -(r["swing"] or 0))
+    rows = rows[:top]
+    gen = generates(est.measures)
+    unit = next((str(r.get("metric_unit") or "") for r in rows), "")
     return [{"input": (f"{r['measure']}: " if len(est.measures) > 1 else "") + r["input"], "base": r["base"],
-             "at_low": r["at_low"], "at_high": r["at_high"], "swing": r["swing"]} for r in rows]
+             "at_low": r["at_low"], "at_high": r["at_high"], "swing": r["swing"], "s1": r.get("s1"),
+             "st": r.get("st"),
+             "in words": f"{range_in_words(metric, r['at_low'], r['at_high'], unit, gen)} as the input goes "
+                         f"from {number(r['input_low'])} to {number(r['input_high'])}"
+                         if "input_low" in r else range_in_words(metric, r["at_low"], r["at_high"], unit, gen)}
+            for r in rows]
+
+
+def sensitivity_rows(est: Estimate, metric: str, top: int = 8) -> list[dict[str, Any]]:
+    """A table of the global sensitivity of one metric: input, share of variance alone (S1) and in total (ST)."""
+    out = []
+    for r in [r for r in est.sensitivity if r["metric"] == metric][:top]:
+        out.append({"input": (f"{r['measure']}: " if len(est.measures) > 1 else "") + r["input"],
+                    "range": f"{number(r['input_low'])} – {number(r['input_high'])} {r.get('input_unit') or ''}"
+                             .strip() if "input_low" in r else "",
+                    "S1 (alone)": _share(r.get("s1")), "ST (with interactions)": _share(r.get("st")),
+                    "dominates": "yes" if r.get("dominant") else ""})
+    return out
+
+
+def _share(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0%}"
