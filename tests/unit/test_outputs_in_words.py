@@ -167,7 +167,7 @@ def _fixed(measure: str, **values: float) -> dict[str, Input]:
 TYPES = {
     "retro": MeasureType("retro", "retro", "retrofit", "homes", "natural_gas", _fixed(
         "retro", heat_demand=10000, reference_hdd=3000, saving_fraction=0.5, displaced_efficiency=0.8, capex=20000,
-        lifetime=30)),
+        lifetime=30, space_heating_share=1.0)),  # all heat is space heat here, so the arithmetic below holds
     "hp": MeasureType("hp", "hp", "heat_pump", "homes", "natural_gas", _fixed(
         "hp", heat_demand=10000, reference_hdd=3000, scop=4, displaced_efficiency=0.8, capex=10000, opex=100,
         lifetime=20)),
