@@ -23,6 +23,7 @@ from kb.briefs.data import (
 from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeBar, RangeChart, Section, Table, fmt, inert
 from kb.briefs.sources import SENTENCE, SourceBook
 from kb.lessons.format import Lesson
+from kb.replication.factors import DEFAULT_BASIS, FactorBasis
 from kb.replication.fit import Match
 from kb.replication.sensitivity import summary as sensitivity_summary
 from kb.replication.simulation import Estimate, Metric, finite_or_none
@@ -36,7 +37,11 @@ METRIC_LABELS: dict[str, str] = {  # the metric names of kb.replication.simulati
     "electricity": "electricity", "natural_gas": "natural gas", "district_heat": "district heat",
     "petrol": "petrol/diesel", "co2_avoided": "CO₂ avoided", "primary_energy_saved": "primary energy saved",
     "nox_avoided": "NOx avoided", "capex": "capital cost", "opex": "operating cost", "savings": "energy cost savings",
-    "payback": "simple payback", "cost_per_tco2": "cost per tonne of CO₂",
+    "payback": "simple payback", "cost_per_tco2": "gross cost per tonne of CO₂ (undiscounted, savings not deducted)",
+    "npv": "net present value (NPV)", "irr": "internal rate of return (IRR, per year)",
+    "discounted_payback": "discounted payback", "lcoe": "levelised cost of electricity (LCOE)",
+    "lcoh": "levelised cost of heat (LCOH)",
+    "net_abatement_cost": "net abatement cost (savings deducted, discounted)",
 }
 MAIN_ORDER = ("co2_avoided", "electricity", "primary_energy_saved", "natural_gas", "district_heat", "petrol", "savings",
               "capex", "payback", "cost_per_tco2")
@@ -56,6 +61,9 @@ class BriefRequest:
     drivers: dict[str, float] = field(default_factory=dict)  # city drivers entered by the user, for every estimate
     date: str = ""
     seed: int = 42
+    co2_basis: str = ""  # "" = the default basis (kb.replication.factors.DEFAULT_BASIS)
+    pef_basis: str = ""
+    discount_rate: float | None = None  # None = the sourced range of the carrier-factors record
 
 
 def metric_label(name: str) -> str:
@@ -69,8 +77,15 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
         raise BriefError("choose at least one solution")
     if not req.date:
         raise BriefError("a brief needs a date (YYYY-MM-DD)")
-    if estimate is None:  # drivers only when given: callers may stand in a two-argument replication_estimate
-        estimate = replication_estimate(engine, req.params, req.drivers) if req.drivers else \
+    if estimate is None:  # options only when given: callers may stand in a two-argument replication_estimate
+        options: dict[str, Any] = {}
+        if req.drivers:
+            options["drivers"] = req.drivers
+        if req.co2_basis or req.pef_basis:
+            options["basis"] = FactorBasis(req.co2_basis or DEFAULT_BASIS.co2, req.pef_basis or DEFAULT_BASIS.pef)
+        if req.discount_rate is not None:
+            options["discount_rate"] = req.discount_rate
+        estimate = replication_estimate(engine, req.params, **options) if options else \
             replication_estimate(engine, req.params)
     fit = fit or replication_fit(engine)
     lessons = lessons or app_lessons(engine)
@@ -258,7 +273,10 @@ def _metric_rows(est: Estimate, metrics: list[tuple[str, Metric]], model: str) -
     rows = []
     for k, m in metrics:
         label, (p10, p50, p90) = _shown(est, k, m)
-        rows.append([label, m.unit, p10, p50, p90, "estimate", model])
+        unit = m.unit
+        if k == "irr":  # a rate reads as a percentage
+            unit, (p10, p50, p90) = "%/yr", (f"{v * 100:.1f}" if v is not None else "–" for v in _pct(m))
+        rows.append([label, unit, p10, p50, p90, "estimate", model])
     return rows
 
 
@@ -274,6 +292,9 @@ def _impact(sols: list[StoredRecord], ests: list[Estimate], cname: str, model: s
             continue
         sec.blocks.append(Table(["output", "unit", "P10", "P50", "P90", "evidence", "source"],
                                 _metric_rows(est, metrics, model)))
+        basis = _basis_paragraph(est)
+        if basis:
+            sec.blocks.append(Paragraph(basis))
         bars = []
         for k, m in _main_metrics(est, 8):
             p10, p50, p90 = _pct(m)
@@ -305,6 +326,26 @@ def _impact(sols: list[StoredRecord], ests: list[Estimate], cname: str, model: s
         for w in est.warnings:
             sec.blocks.append(Paragraph(f"Note from the model: {w}"))
     return sec
+
+
+def _basis_paragraph(est: Estimate) -> str:
+    """One paragraph on how the figures are counted: the factor basis, and the life-cycle economics' discount
+    rate, price year and horizon."""
+    parts = []
+    label = (est.factor_basis or {}).get("label")
+    if label:
+        parts.append(f"Factors on one basis for every carrier: {label}.")
+    econ = est.economics or {}
+    rate = econ.get("discount_rate") or {}
+    if rate.get("mid") is not None:
+        span = (f"{rate['mid']:.1%} (range {rate['low']:.1%}–{rate['high']:.1%})" if rate.get("low") != rate.get("high")
+                else f"{rate['mid']:.1%}")
+        year = econ.get("price_year") or "the year of the energy prices"
+        parts.append(f"Life-cycle economics in real terms at a discount rate of {span} ({rate.get('evidence', '')}; "
+                     f"its sources are in the assumptions); money in EUR of {year}; {econ.get('horizon', '')}.")
+    for note in econ.get("notes", []):
+        parts.append(f"{note[:1].upper()}{note[1:]}.")
+    return " ".join(parts)
 
 
 def _sensitivity(est: Estimate) -> tuple[str, str, str, list[dict[str, Any]]]:

@@ -12,6 +12,7 @@ from kb.errors import InvalidInput
 from kb.lessons.format import Lesson
 from kb.lessons.service import list_lessons
 from kb.replication import cities
+from kb.replication.factors import DEFAULT_BASIS, FactorBasis
 from kb.replication.fit import Match, match
 from kb.replication.simulation import Estimate
 from kb.replication.solution import estimate_solution
@@ -54,10 +55,12 @@ USER = "entered by the user"  # the source of a parameter or driver a user typed
 
 
 def replication_estimate(engine: Engine, params: dict[str, dict[str, float]] | None = None,
-                         drivers: dict[str, float] | None = None) -> EstimateFn:
+                         drivers: dict[str, float] | None = None, basis: FactorBasis = DEFAULT_BASIS,
+                         discount_rate: float | None = None) -> EstimateFn:
     """The replication model's estimate of a solution in a city; its lookup and value errors as BriefError.
     ``params`` holds, by solution id, parameter values entered by the user (``KEY`` or ``TYPE.KEY``); ``drivers``
-    city drivers entered by the user. Both are labelled "entered by the user" in the assumptions."""
+    city drivers entered by the user. Both are labelled "entered by the user" in the assumptions. ``basis`` and
+    ``discount_rate`` are the estimate's factor basis and real discount rate (None: the sourced range)."""
 
     def run(solution_id: str, city: str, scale: float | dict[str, float] | None, seed: int) -> Estimate:
         try:
@@ -65,7 +68,8 @@ def replication_estimate(engine: Engine, params: dict[str, dict[str, float]] | N
             if drivers:
                 target = cities.find_city(engine, city).with_drivers(dict(drivers), source=USER)
             return estimate_solution(engine, solution_id, target, scale=scale, seed=seed,
-                                     params=(params or {}).get(solution_id) or None)
+                                     params=(params or {}).get(solution_id) or None, basis=basis,
+                                     discount_rate=discount_rate)
         except (LookupError, ValueError) as exc:
             msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
             raise BriefError(f"{solution_id}: {msg}") from exc

@@ -13,7 +13,8 @@ from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.formats import FORMATS, render
 from kb.cli.common import CliError, add_db, settings
 from kb.records.vocab import DRIVER_KEYS
-from kb.replication.bounds import SCALE, SEED, check, driver_bound, param_bound
+from kb.replication.bounds import DISCOUNT_RATE, SCALE, SEED, check, driver_bound, param_bound
+from kb.replication.factors import CO2_BASES, DEFAULT_BASIS, PEF_BASES
 from kb.store import database
 
 
@@ -32,6 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--driver", action="append", default=[], metavar="KEY=VALUE",
                    help="supply or replace a city driver for the estimates (e.g. pv_yield=1100); labelled 'entered "
                         "by the user' in the assumptions (the transfer fit uses the city record as filed)")
+    p.add_argument("--co2-basis", choices=list(CO2_BASES), default=DEFAULT_BASIS.co2,
+                   help="CO2 factors of every carrier: life-cycle (combustion + upstream) or direct (combustion)")
+    p.add_argument("--pef-basis", choices=list(PEF_BASES), default=DEFAULT_BASIS.pef,
+                   help="primary energy factors of every carrier: non-renewable or total")
+    p.add_argument("--discount-rate", type=float, metavar="R",
+                   help="real discount rate as a fraction (0.04 = 4 %%/yr); default: the sourced range")
     p.add_argument("--format", choices=list(FORMATS), default=None, help="default: from --output's extension, else md")
     p.add_argument("--output", "-o", help="file to write (default: standard output for md and html)")
     p.add_argument("--date", help="date printed on the brief, YYYY-MM-DD (default: today)")
@@ -131,7 +138,9 @@ def cmd_brief(args: argparse.Namespace) -> int:
     engine = database.get_engine(settings(args).db_path, create=False)
     req = BriefRequest(solutions=args.solutions, city=args.city, scales=parse_scales(args.scale, args.solutions),
                        params=parse_params(args.param, args.solutions), drivers=parse_drivers(args.driver),
-                       date=date, seed=args.seed)
+                       date=date, seed=args.seed, co2_basis=args.co2_basis, pef_basis=args.pef_basis,
+                       discount_rate=None if args.discount_rate is None
+                       else check(args.discount_rate, DISCOUNT_RATE, "--discount-rate", CliError))
     data = render(build_brief(engine, req), fmt)
     if args.output:
         write_output(Path(args.output), data, "--output")

@@ -6,14 +6,23 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kb.replication.bounds import MAX_SCALE, param_bound
+from kb.replication.bounds import DISCOUNT_RATE, MAX_SCALE, param_bound
+from kb.replication.factors import CO2_BASES, PEF_BASES, FactorBasis
 from kb.replication.fit import lighthouse_solutions
 from kb.replication.simulation import METRICS, Estimate
 from kb.replication.solution import estimate_solution, missing_params, read_solution
 from kb.text import escape_markdown
 from kb.ui import state
 from kb.ui.widgets import city_picker, solution_brief_downloads
-from kb.views.replication import range_rows, sensitivity_rows, sensitivity_verdict, side_by_side, tornado_rows
+from kb.views.replication import (
+    cash_flow_rows,
+    economics_rows,
+    range_rows,
+    sensitivity_rows,
+    sensitivity_verdict,
+    side_by_side,
+    tornado_rows,
+)
 
 
 def render() -> None:
@@ -58,18 +67,37 @@ def render() -> None:
             st.warning(f"Enter {escape_markdown(f'{name} for {mt_id}')}: no source in the knowledge base gives it.")
             return
         params[f"{mt_id}.{key}"] = v
-    with st.expander("Simulation settings"):
-        samples = st.number_input("Monte Carlo samples", 100, 50000, 5000, step=1000, key="est_samples")
-        seed = st.number_input("Seed", 0, 10**6, 42, key="est_seed")
+    with st.expander("How the figures are counted"):
+        c1, c2, c3 = st.columns(3)
+        co2_basis = c1.selectbox("CO2 of every carrier", list(CO2_BASES), key="est_co2_basis",
+                                 format_func=lambda b: {"life-cycle": "life cycle (with upstream)",
+                                                        "direct": "direct (combustion only)"}.get(b, b))
+        pef_basis = c2.selectbox("Primary energy", list(PEF_BASES), key="est_pef_basis",
+                                 format_func=lambda b: {"non-renewable": "non-renewable part",
+                                                        "total": "total"}.get(b, b))
+        tariff = c3.selectbox("Energy prices", ["household", "non_household"], key="est_tariff",
+                              format_func=lambda t: {"household": "households",
+                                                     "non_household": "businesses (non-household)"}[t])
+        rate_pct = c1.number_input("Discount rate, % per year (real)", min_value=DISCOUNT_RATE.low * 100,
+                                   max_value=DISCOUNT_RATE.high * 100, value=None, step=0.5, key="est_discount",
+                                   placeholder="3–5 % (sourced)",
+                                   help="Leave empty for the sourced range: 4 % central, 3 % and 5 % as bounds.")
+        samples = c2.number_input("Monte Carlo samples", 100, 50000, 5000, step=1000, key="est_samples")
+        seed = c3.number_input("Seed", 0, 10**6, 42, key="est_seed",
+                               help="The same seed gives the same ranges every time.")
+    discount = None if rate_pct is None else rate_pct / 100
     missing = [mt for mt in si.types if mt.id not in scales]
     if missing:
         st.warning("Enter the scale of " + escape_markdown(", ".join(f"{mt.title} ({mt.scale_unit})" for mt in missing))
                    + ": the source record gives none.")
         return
-    est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed), params=params)
+    est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed), params=params,
+                            tariff=tariff, basis=FactorBasis(co2_basis, pef_basis), discount_rate=discount)
     st.subheader(escape_markdown(f"{si.record.title} in {city.name}"))
     _ranges(est)
-    solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params)
+    _economics(est)
+    solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params, co2_basis=co2_basis,
+                             pef_basis=pef_basis, discount_rate=discount)
     if est.unavailable:
         reasons = "; ".join(f"{u['metric']} — {u['reason']}" for u in est.unavailable)
         st.info("Not computed: " + escape_markdown(reasons))
@@ -102,6 +130,37 @@ def _ranges(est: Estimate) -> None:
     st.altair_chart(chart)
     table = rows[["metric", "in words"]]
     st.dataframe(table, hide_index=True, use_container_width=True)
+
+
+def _economics(est: Estimate) -> None:
+    rows = economics_rows(est)
+    if not rows:
+        return
+    st.subheader("Over its lifetime")
+    cols = st.columns(min(len(rows), 3))
+    for i, r in enumerate(rows):
+        cols[i % len(cols)].metric(r["metric"], r["P50"].split(" (")[0], help=escape_markdown(
+            f"{r['meaning'][:1].upper()}{r['meaning'][1:]}. P10 – P90: {r['P10 – P90']}."))
+    flows = pd.DataFrame(cash_flow_rows(est))
+    if not flows.empty:
+        col = "cumulative discounted cash flow (EUR)"
+        line = alt.Chart(flows).mark_line(point=True).encode(
+            x=alt.X("year:Q", title="Year"), y=alt.Y(f"{col}:Q", title="Cumulative discounted cash flow (EUR)"),
+            tooltip=[alt.Tooltip("year:Q", title="Year"), alt.Tooltip(f"{col}:Q", title="Cumulative", format=",.0f"),
+                     alt.Tooltip("net cash flow (EUR):Q", title="That year", format=",.0f")])
+        zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="gray").encode(y="y:Q")
+        st.altair_chart(line + zero, use_container_width=True)
+        st.caption("Central estimate: the investment in year 0, then each year's savings minus upkeep (and any "
+                   "replacement), discounted. Where the line crosses zero is the discounted payback.")
+    basis = (est.factor_basis or {}).get("label", "")
+    econ = est.economics or {}
+    rate = (econ.get("discount_rate") or {}).get("mid")
+    bits = [f"Factors: {basis}." if basis else "",
+            f"Discount rate {rate:.1%} real; money in EUR of {econ.get('price_year') or 'the prices’ year'}."
+            if rate is not None else ""]
+    st.caption(escape_markdown(" ".join(b for b in bits if b)))
+    for note in econ.get("notes", []):
+        st.caption(escape_markdown(f"{note[:1].upper()}{note[1:]}."))
 
 
 def _tornado(est: Estimate) -> None:

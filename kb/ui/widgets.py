@@ -39,7 +39,8 @@ def download_buttons(brief: Brief | Callable[[], Brief], key: str, stem: str | N
 
 def solution_brief_downloads(engine: Engine, solution_id: str, city: Any,
                              scale: float | dict[str, float] | None = None, seed: int = 42,
-                             key: str = "estimate_brief", params: dict[str, float] | None = None) -> None:
+                             key: str = "estimate_brief", params: dict[str, float] | None = None,
+                             co2_basis: str = "", pef_basis: str = "", discount_rate: float | None = None) -> None:
     """For the Estimate page: download a brief of one solution in one city (an id, a name or a city profile with
     ``id``/``user_defined``), built only when a button is clicked."""
     if getattr(city, "user_defined", False):
@@ -48,7 +49,7 @@ def solution_brief_downloads(engine: Engine, solution_id: str, city: Any,
     city_id = str(getattr(city, "id", city))
     req = BriefRequest(solutions=[solution_id], city=city_id, scales={solution_id: scale} if scale else {},
                        params={solution_id: dict(params)} if params else {}, date=dt.date.today().isoformat(),
-                       seed=seed)
+                       seed=seed, co2_basis=co2_basis, pef_basis=pef_basis, discount_rate=discount_rate)
     st.caption("Take this estimate to your council: a stand-alone brief with every figure's source.")
     download_buttons(lambda: build_brief(engine, req), key=key, stem=f"brief-{solution_id}-{city_id}")
 

@@ -20,7 +20,7 @@ from kb.replication.words import cell, direction_of, generates, in_words, number
 
 __all__ = ["HEADLINE", "ESSENTIAL_DRIVERS", "driver_rows", "comparison_rows", "range_rows", "side_by_side",
            "tornado_rows", "sensitivity_rows", "sensitivity_verdict", "metric_in_words", "in_words", "range_in_words",
-           "word", "NO_SPREAD"]
+           "word", "NO_SPREAD", "ECONOMICS", "economics_rows", "cash_flow_rows"]
 
 HEADLINE: tuple[str, ...] = ("electricity", "natural_gas", "petrol", "co2_avoided", "primary_energy_saved",
                              "nox_avoided", "savings", "capex", "payback", "cost_per_tco2")
@@ -176,3 +176,45 @@ def sensitivity_rows(est: Estimate, metric: str, top: int = 8) -> list[dict[str,
 
 def _share(x: float | None) -> str:
     return "—" if x is None else f"{x:.0%}"
+
+
+ECONOMICS: tuple[tuple[str, str], ...] = (
+    ("npv", "Net present value"), ("irr", "Internal rate of return"), ("discounted_payback", "Discounted payback"),
+    ("lcoe", "Levelised cost of electricity"), ("lcoh", "Levelised cost of heat"),
+    ("net_abatement_cost", "Net cost per tonne of CO2 avoided"),
+)
+
+
+def _econ_value(name: str, v: float | None) -> str:
+    if v is None:
+        return "never" if name == "discounted_payback" else "none"
+    if name == "irr":
+        return f"{v:.1%} per year"
+    if name == "discounted_payback":
+        return f"{v:,.1f} years"
+    if name == "npv":
+        return f"{v:,.0f} EUR" + (" (gains more than it costs)" if v > 0 else " (costs more than it saves)")
+    if name == "net_abatement_cost":
+        return f"{v:,.0f} EUR/tCO2" + (" (saves money)" if v < 0 else "")
+    return f"{v:,.1f} EUR/MWh"
+
+
+def economics_rows(est: Estimate) -> list[dict[str, Any]]:
+    """The life-cycle economics that apply to the estimate: label, P50 in words and the P10–P90 range."""
+    rows = []
+    for name, label in ECONOMICS:
+        m = est.metrics.get(name)
+        if m is None:
+            continue
+        d = m.to_dict()
+        rows.append({"name": name, "metric": label, "P50": _econ_value(name, d["p50"]),
+                     "P10 – P90": f"{_econ_value(name, d['p10'])} – {_econ_value(name, d['p90'])}",
+                     "p50": d["p50"], "unit": m.unit, "meaning": m.label})
+    return rows
+
+
+def cash_flow_rows(est: Estimate) -> list[dict[str, Any]]:
+    """Year-by-year discounted cash flow of the central estimate (for the cumulative chart), or [] without one."""
+    table = (est.economics or {}).get("cash_flow_central") or {}
+    return [{"year": int(y["year"]), "cumulative discounted cash flow (EUR)": float(y["cumulative"]),
+             "net cash flow (EUR)": float(y["net"])} for y in table.get("years", [])]

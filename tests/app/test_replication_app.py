@@ -94,3 +94,26 @@ def test_estimate_missing_scale_and_driver_are_messages(rep_app: Path) -> None:
     at = open_page("estimate", solution="test-pv-site", city="nosun")
     assert not at.exception, at.exception
     assert any("pv_yield" in e.value for e in at.error)
+
+
+def _metric_value(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_estimate_shows_lifetime_economics_and_the_discount_rate_moves_them(app_env: Path) -> None:
+    # the bundled corpus: the carrier-factors record gives the sourced discount rate (3 / 4 / 5 % real)
+    at = open_page("estimate", solution="ams-republica-pv", city="krakow")
+    at.number_input(key="scale_ams-republica-pv_rooftop-pv").set_value(400).run()
+    assert not at.exception, at.exception
+    assert "Over its lifetime" in [s.value for s in at.subheader]
+    npv_at_4 = float(_metric_value(at, "Net present value").split()[0].replace(",", ""))
+    assert _metric_value(at, "Internal rate of return").endswith("% per year")
+    assert "Levelised cost of electricity" in [m.label for m in at.metric]
+    assert any("CO2 life-cycle, primary energy non-renewable" in c.value for c in at.caption)
+    at.number_input(key="est_discount").set_value(8.0).run()
+    assert not at.exception, at.exception
+    npv_at_8 = float(_metric_value(at, "Net present value").split()[0].replace(",", ""))
+    assert npv_at_8 < npv_at_4, "a higher discount rate lowers the value of the savings to come"
+    at.selectbox(key="est_co2_basis").set_value("direct").run()
+    assert not at.exception, at.exception
+    assert any("CO2 direct" in c.value for c in at.caption)
