@@ -81,8 +81,9 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
         options: dict[str, Any] = {}
         if req.drivers:
             options["drivers"] = req.drivers
-        if req.co2_basis or req.pef_basis:
-            options["basis"] = FactorBasis(req.co2_basis or DEFAULT_BASIS.co2, req.pef_basis or DEFAULT_BASIS.pef)
+        basis = FactorBasis(req.co2_basis or DEFAULT_BASIS.co2, req.pef_basis or DEFAULT_BASIS.pef)
+        if basis != DEFAULT_BASIS:
+            options["basis"] = basis
         if req.discount_rate is not None:
             options["discount_rate"] = req.discount_rate
         estimate = replication_estimate(engine, req.params, **options) if options else \
@@ -292,7 +293,7 @@ def _impact(sols: list[StoredRecord], ests: list[Estimate], cname: str, model: s
             continue
         sec.blocks.append(Table(["output", "unit", "P10", "P50", "P90", "evidence", "source"],
                                 _metric_rows(est, metrics, model)))
-        basis = _basis_paragraph(est)
+        basis = _basis_paragraph(est, model)
         if basis:
             sec.blocks.append(Paragraph(basis))
         bars = []
@@ -328,13 +329,13 @@ def _impact(sols: list[StoredRecord], ests: list[Estimate], cname: str, model: s
     return sec
 
 
-def _basis_paragraph(est: Estimate) -> str:
+def _basis_paragraph(est: Estimate, model: str) -> str:
     """One paragraph on how the figures are counted: the factor basis, and the life-cycle economics' discount
-    rate, price year and horizon."""
+    rate, price year and horizon; each sentence cites ``model`` (the factors' own sources are in the assumptions)."""
     parts = []
     label = (est.factor_basis or {}).get("label")
     if label:
-        parts.append(f"Factors on one basis for every carrier: {label}.")
+        parts.append(f"Factors on one basis for every carrier: {label} {model}.")
     econ = est.economics or {}
     rate = econ.get("discount_rate") or {}
     if rate.get("mid") is not None:
@@ -342,9 +343,9 @@ def _basis_paragraph(est: Estimate) -> str:
                 else f"{rate['mid']:.1%}")
         year = econ.get("price_year") or "the year of the energy prices"
         parts.append(f"Life-cycle economics in real terms at a discount rate of {span} ({rate.get('evidence', '')}; "
-                     f"its sources are in the assumptions); money in EUR of {year}; {econ.get('horizon', '')}.")
+                     f"its sources are in the assumptions); money in EUR of {year}; {econ.get('horizon', '')} {model}.")
     for note in econ.get("notes", []):
-        parts.append(f"{note[:1].upper()}{note[1:]}.")
+        parts.append(f"{note[:1].upper()}{note[1:]} {model}.")
     return " ".join(parts)
 
 

@@ -117,3 +117,31 @@ def test_a_parameter_no_source_gives_is_asked_for_and_labelled_when_given(corpus
     assert given and given[0]["source"] == "entered by the user" and given[0]["value"] == 15000
     with pytest.raises(ValueError, match="no measure type of this solution uses 'foo'"):
         estimate_solution(eng, "ams-ehub-papaverweg", "krakow", 10, samples=200, params={"foo": 1})
+
+
+def test_the_planner_findings_of_issue_15_stay_fixed_on_the_bundled_corpus(corpus_db: Path) -> None:
+    """The worked examples a planner checked: each finding reproduced before the fix, each asserted here."""
+    from kb.briefs.build import BriefRequest, build_brief
+    from kb.briefs.render import to_markdown
+    from kb.replication.solution import NoImpactModel, estimate_solution
+
+    eng = database.get_engine(corpus_db)
+    # retrofit in Budapest: the EUR 12 M total (structural works and lifts included) no longer calibrates capex
+    # (it made EUR 285,714 per home); the per-home capex is the measure type's own sourced figure
+    retro = estimate_solution(eng, "bio-participatory-refurbishment", "budapest", 1, samples=200)
+    assert retro.metrics["capex"].central < 60_000
+    assert "capex" not in (retro.source_site or {})["calibration"]
+    assert any("non-energy" in w for w in retro.warnings)
+    # the dropped gas-CHP district-heating scheme is not modelled as a heat-pump network any more
+    with pytest.raises(NoImpactModel):
+        estimate_solution(eng, "bio-gas-district-heating-dropped", "krakow", samples=200)
+    # PV in Kraków: life-cycle economics beside the simple payback, on one declared factor basis
+    pv = estimate_solution(eng, "ams-republica-pv", "krakow", 400, samples=500)
+    for name in ("npv", "irr", "lcoe", "discounted_payback", "net_abatement_cost"):
+        assert name in pv.metrics, name
+    assert pv.metrics["payback"].central > 8, "PV is no longer valued at the retail price for every kWh"
+    assert pv.factor_basis["label"] == "CO2 life-cycle, primary energy non-renewable"
+    md = to_markdown(build_brief(eng, BriefRequest(["ams-republica-pv"], "krakow", scales={"ams-republica-pv": 400},
+                                                   date="2026-12-01")))
+    assert "| net present value (NPV) | EUR |" in md and "| internal rate of return (IRR, per year) | %/yr |" in md
+    assert "Factors on one basis for every carrier: CO2 life-cycle, primary energy non-renewable" in md
