@@ -117,6 +117,8 @@ def parse_params(values: list[str]) -> dict[str, float]:
 def parse_scale(values: list[str]) -> float | dict[str, float] | None:
     if not values:
         return None
+    if not all(isinstance(v, str) and v.strip() for v in values):  # argparse turns `--scale=--` into []
+        raise CliError("--scale: give a number (Q) or TYPE=Q")
     try:
         if len(values) == 1 and "=" not in values[0]:
             return float(values[0])

@@ -110,6 +110,9 @@ def assert_refused(r: subprocess.CompletedProcess[str], *words: str) -> str:
     (["--driver", "pv_yield=1e308"], ["pv_yield", "1e+308", "3,000 kWh/kWp/yr"]),
     (["--samples", "50000000"], ["--samples", "50,000,000", f"{MAX_SAMPLES:,}"]),
     (["--seed", "-1"], ["--seed", "-1"]),
+    (["--scale=--"], ["--scale", "give a number"]),  # argparse hands the handler [] here
+    (["--discount-rate", "nan"], ["--discount-rate", "nan", "not a finite number"]),
+    (["--discount-rate", "0.9"], ["--discount-rate", "0.9", "from 0 to 0.3"]),
 ])
 def test_estimate_refuses_unbounded_numbers(rep_db: Path, extra: list[str], words: list[str]) -> None:
     assert_refused(kb("estimate", "test-pv-site", "--city", "sunville", "--db", str(rep_db), *extra), *words)
