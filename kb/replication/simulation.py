@@ -1,10 +1,12 @@
 """Replicated impact: Monte Carlo estimate of a measure, a portfolio or a solution in a city, with its assumptions.
 
 ``prepare`` turns measures (type, scale, overrides) and a city into a :class:`Plan`; ``Plan.simulate`` draws
-seeded triangular samples of every uncertain input and returns every metric as a sample array; ``estimate``
-adds percentiles, the one-at-a-time sensitivity and the assumption table. :func:`estimate_solution` reads a
-solution record: its scale rows, parameter overrides (site figures) and source-site output figures, with which
-the central estimate is calibrated so that the source city at the source scale gives back the source figures.
+seeded triangular samples of every uncertain input (city drivers included where their sources differ) and
+returns every metric as a sample array, life-cycle economics (:mod:`kb.replication.economics`) from the same
+draws; ``estimate`` adds percentiles, the global (Sobol) sensitivity of :mod:`kb.replication.sensitivity` and the
+assumption table. Every CO2 and PEF factor is taken on one declared basis (:class:`FactorBasis`).
+:func:`estimate_solution` reads a solution record: its scale rows, parameter overrides and source-site figures;
+only measured or installed carrier flows and capex of the same quantity calibrate (its module docstring).
 """
 
 from __future__ import annotations
