@@ -2,7 +2,7 @@
 
 Ingests the bundled records with the fake embedder into a temporary database (or uses --db), prepares the
 portfolio once (record reading is not timed), then times the full estimate — sampling, every metric (life-cycle
-economics included: NPV, IRR, discounted payback, LCOE/LCOH, net abatement cost), percentiles, one-at-a-time
+economics included: NPV, IRR, discounted payback, LCOE/LCOH, net abatement cost), percentiles, the Sobol
 sensitivity and the assumption table — and the sampling + metrics step alone. The same plan without its economic
 inputs (the evaluation path before the life-cycle economics) is timed in the same run, interleaved, and the ratio
 is reported. Prints the figures and writes bench-results/portfolio.json. Not a timed test.
