@@ -38,14 +38,16 @@ class Plan(Protocol):
 
     def central_values(self) -> dict[str, float]: ...
 
-    def evaluate(self, values: Mapping[str, Any], n: int = 1,
-                 calibrate: bool = True) -> dict[str, NDArray[np.float64]]: ...
+    def evaluate(self, values: Mapping[str, Any], n: int = 1, calibrate: bool = True, *,
+                 life_cycle: bool = True) -> dict[str, NDArray[np.float64]]: ...
 
 BASE_SAMPLES = 512  # a power of two (Sobol' balance); N(k+2) model runs, e.g. 512 × 12 = 6,144 for 10 inputs
 DOMINANT_TOTAL = 0.5  # an input dominates when it explains at least half of the variance (total index) ...
 DOMINANT_RATIO = 2.0  # ... and at least twice what the next input explains
+LIFE_CYCLE = False  # the ranked metrics are annual ones: the life-cycle economics are not evaluated for the design
 NO_SPREAD = "the inputs given have no spread; nothing to rank"
 NO_SINGLE = "no single input dominates"
+BOOTSTRAP_LEADING = 5  # confidence half-widths for the five inputs with the largest total index; None elsewhere
 _RELATIVE_ZERO = 1e-12  # a spread below this share of the output's size is rounding, not variance
 
 
@@ -72,7 +74,7 @@ def _one_at_a_time(plan: Plan, uncertain: list[Input]) -> dict[str, NDArray[np.f
     for j, inp in enumerate(uncertain):
         values[inp.uid][1 + 2 * j] = inp.low
         values[inp.uid][2 + 2 * j] = inp.high
-    return plan.evaluate(values, n)
+    return plan.evaluate(values, n, life_cycle=LIFE_CYCLE)
 
 
 def _base(n_base: int, k: int, seed: int | None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -110,7 +112,7 @@ def _sobol_design(plan: Plan, uncertain: list[Input], n_base: int, seed: int | N
     values: dict[str, Any] = dict(plan.central_values())
     for j, inp in enumerate(uncertain):
         values[inp.uid] = x[:, j]
-    return plan.evaluate(values, x.shape[0])
+    return plan.evaluate(values, x.shape[0], life_cycle=LIFE_CYCLE)
 
 
 def sobol_indices(y: NDArray[np.float64], k: int, seed: int | None, resamples: int = 100, conf_level: float = 0.95,
@@ -129,7 +131,8 @@ def sobol_indices(y: NDArray[np.float64], k: int, seed: int | None, resamples: i
     a, ab, b = z[:, 0], z[:, 1:k + 1], z[:, k + 1]
     r = np.random.default_rng(seed).integers(n, size=(n, resamples))  # as SALib (which leaves seed 0 unseeded)
     zq = float(norm.ppf(0.5 + conf_level / 2))
-    out = {key: np.zeros(k) for key in ("S1", "ST", "S1_conf", "ST_conf")}
+    out = {key: np.zeros(k) for key in ("S1", "ST")}
+    out.update({key: np.full(k, np.nan) for key in ("S1_conf", "ST_conf")})  # bootstrapped for the leading inputs
     moving = np.flatnonzero(np.any(ab != a[:, None], axis=0))  # an input that never changes y has 0 everywhere
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore")  # SALib warns on a constant resample; those indices are 0 as it says
@@ -138,10 +141,19 @@ def sobol_indices(y: NDArray[np.float64], k: int, seed: int | None, resamples: i
             aa, bb = np.repeat(a[:, None], cols.size, axis=1), np.repeat(b[:, None], cols.size, axis=1)
             out["S1"][cols] = first_order(aa, ab[:, cols], bb)
             out["ST"][cols] = total_order(aa, ab[:, cols], bb)
+        # the bootstrap is most of the cost: only for the inputs that lead (the verdict rests on the first two)
+        lead = moving[np.argsort(-np.nan_to_num(out["ST"][moving]), kind="stable")[:BOOTSTRAP_LEADING]]
+        for lo in range(0, lead.size, chunk):
+            cols = lead[lo:lo + chunk]
+            aa, bb = np.repeat(a[:, None], cols.size, axis=1), np.repeat(b[:, None], cols.size, axis=1)
             ra, rab, rb = aa[r], ab[:, cols][r], bb[r]  # (n, resamples, inputs of the chunk)
             out["S1_conf"][cols] = zq * first_order(ra, rab, rb).std(axis=0, ddof=1)
             out["ST_conf"][cols] = zq * total_order(ra, rab, rb).std(axis=0, ddof=1)
-    out = {key: np.nan_to_num(v) for key, v in out.items()}
+    unmoved = np.setdiff1d(np.arange(k), moving)
+    for key in ("S1_conf", "ST_conf"):
+        out[key][unmoved] = 0.0  # an input that never moves the output: exactly 0, no uncertainty
+    for key in ("S1", "ST"):
+        out[key] = np.nan_to_num(out[key])
     for key in ("S1", "ST"):  # estimates scatter a little outside the indices' range [0, 1]
         out[key] = np.clip(out[key], 0.0, 1.0)
     return out
@@ -196,8 +208,8 @@ def sensitivity(plan: Plan, metrics: Sequence[str], units: Mapping[str, str], se
                           "input_unit": inp.unit, "base": _fin(base), "at_low": _fin(lo), "at_high": _fin(hi),
                           "swing": _fin(swing),
                           "s1": float(idx["S1"][j]) if idx else None, "st": float(idx["ST"][j]) if idx else None,
-                          "s1_conf": float(idx["S1_conf"][j]) if idx else None,
-                          "st_conf": float(idx["ST_conf"][j]) if idx else None,
+                          "s1_conf": _fin(float(idx["S1_conf"][j])) if idx else None,
+                          "st_conf": _fin(float(idx["ST_conf"][j])) if idx else None,
                           "method": "sobol" if idx else "one-at-a-time"})
         if idx is not None:
             mrows.sort(key=lambda r: -float(r["st"]))

@@ -151,13 +151,15 @@ class Plan:
         return {i.uid: i.mid for i in self.inputs}
 
     def evaluate(self, values: Mapping[str, Array], n: int = 1, calibrate: bool = True,
-                 flows_out: list[MeasureFlows] | None = None) -> dict[str, NDArray[np.float64]]:
+                 flows_out: list[MeasureFlows] | None = None, *, life_cycle: bool = True
+                 ) -> dict[str, NDArray[np.float64]]:
         """Every available metric as an array of length ``n`` for the given input values (``flows_out`` receives
-        each measure's economic flows)."""
+        each measure's economic flows). ``life_cycle=False`` leaves out the life-cycle metrics (NPV, IRR, …): the
+        sensitivity analysis, which ranks the annual metrics only, runs the model many times over."""
         k = self.calibration if calibrate else {}
         f = self.factors
         avail = set(self.available())
-        econ = self.economics
+        econ = self.economics if life_cycle else None
 
         def weighted(group: Mapping[str, Factor], flows: Mapping[str, Array]) -> Array:
             return -sum((flows[c] * values[fc.input.uid] * fc.mult for c, fc in group.items() if c in flows), 0.0)

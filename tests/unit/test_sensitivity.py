@@ -36,7 +36,8 @@ class ToyPlan:
     def central_values(self) -> dict[str, float]:
         return {i.uid: i.mid for i in self._inputs}
 
-    def evaluate(self, values: Mapping[str, Any], n: int = 1, calibrate: bool = True) -> dict[str, Any]:
+    def evaluate(self, values: Mapping[str, Any], n: int = 1, calibrate: bool = True, *,
+                 life_cycle: bool = True) -> dict[str, Any]:
         named = {uid.split(".", 1)[1]: v for uid, v in values.items()}
         return {"y": np.broadcast_to(np.asarray(self.f(named), dtype=float), (n,)).astype(float)}
 
