@@ -27,18 +27,20 @@ def render() -> None:
     rows = scale_rows(engine)
     table = pd.DataFrame(rows)
     table["scale"] = table["source_scale"]
+    table["at_source"] = [f"{v:,.4g}" if v == v and v is not None else "not given" for v in table["source_scale"]]
     st.subheader("Scale of each solution")
     st.caption("Filled in where the lighthouse record gives the size built there; enter a scale for the others "
                "to put them on the curve.")
     edited = st.data_editor(
-        table[["title", "measure", "unit", "source_scale", "scale"]], hide_index=True, use_container_width=True,
-        disabled=["title", "measure", "unit", "source_scale"], key=f"macc_scales_{city.id}",
-        column_config={"title": st.column_config.TextColumn("Solution"),
-                       "measure": st.column_config.TextColumn("Measure"),
-                       "unit": st.column_config.TextColumn("Unit"),
-                       "source_scale": st.column_config.NumberColumn("At the source site", format="%,.4g"),
-                       "scale": st.column_config.NumberColumn("Scale here", min_value=0.0, max_value=1e9,
-                                                              format="%,.4g")})
+        table[["scale", "unit", "at_source", "title", "measure"]], hide_index=True, use_container_width=True,
+        disabled=["title", "measure", "unit", "at_source"], key=f"macc_scales_{city.id}",
+        column_config={"title": st.column_config.TextColumn("Solution", width="large"),
+                       "measure": st.column_config.TextColumn("Measure", width="medium"),
+                       "unit": st.column_config.TextColumn("Unit", width="small"),
+                       "at_source": st.column_config.TextColumn("At the source site", width="small"),
+                       "scale": st.column_config.NumberColumn("Scale here ✎", min_value=0.0, max_value=1e9,
+                                                              format="%,.4g", width="small",
+                                                              help="Type a scale to put the solution on the curve")})
     typed = [{**r, "scale": v} for r, v in zip(rows, edited["scale"].tolist(), strict=True)]
     scales = stated_scales(typed)
     awaiting = {r["solution"] for r in typed} - set(scales)
@@ -61,7 +63,8 @@ def render() -> None:
         st.altair_chart(chart, use_container_width=True)
         shown = bars[["solution", "scale", "tco2_per_year", "eur_per_tco2", "npv_eur"]]
         st.dataframe(shown, hide_index=True, use_container_width=True, column_config={
-            "solution": "Solution", "scale": "Scale",
+            "solution": st.column_config.TextColumn("Solution", width="large"),
+            "scale": st.column_config.TextColumn("Scale", width="small"),
             "tco2_per_year": st.column_config.NumberColumn("CO2 avoided (t per year)", format="%,.1f"),
             "eur_per_tco2": st.column_config.NumberColumn("Net cost (EUR per tCO2)", format="%,.0f"),
             "npv_eur": st.column_config.NumberColumn("Net present value (EUR)", format="%,.0f")})
