@@ -118,14 +118,16 @@ def _ranges(est: Estimate) -> None:
         return
     st.caption("Every output is shown as a positive amount with its direction — saved, generated, avoided or "
                "added — never as a signed number.")
-    base = alt.Chart(rows).encode(y=alt.Y("metric:N", title=None))
+    # one small panel per output (their units differ): the P10–P90 bar and the P50 dot, the name beside it
+    base = alt.Chart(rows)
     chart = alt.layer(
-        base.mark_rule(strokeWidth=6, opacity=0.5).encode(x=alt.X("shown_p10:Q", title="P10 – P50 – P90"),
-                                                          x2="shown_p90:Q"),
-        base.mark_point(filled=True, size=90, color="black").encode(x="shown_p50:Q"),
+        base.mark_rule(strokeWidth=8, opacity=0.5).encode(x=alt.X("shown_p10:Q", title=None), x2="shown_p90:Q"),
+        base.mark_point(filled=True, size=110, color="black").encode(x="shown_p50:Q"),
         data=rows,
-    ).encode(tooltip=["metric", "in words"]).properties(height=60).facet(
-        row=alt.Row("metric:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left"))
+    ).encode(tooltip=[alt.Tooltip("metric:N", title="Output"), alt.Tooltip("in words:N", title="P50 (P10–P90)")]
+             ).properties(height=28, width=420).facet(
+        row=alt.Row("metric:N", title=None, sort=None,
+                    header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=320, labelFontSize=13))
     ).resolve_scale(x="independent")
     st.altair_chart(chart)
     table = rows[["metric", "in words"]]
