@@ -209,8 +209,8 @@ def _run_battery(surplus: FloatArray, deficit: FloatArray, battery: Battery, bat
     pw = power.reshape(n, 1)
     sur_ac = np.minimum(surplus.reshape(n, hours), pw)
     def_ac = np.minimum(deficit.reshape(n, hours), pw)
-    sur_dc = (sur_ac * eta_c.reshape(n, 1)).T.copy()
-    def_dc = (def_ac / eta_d.reshape(n, 1)).T.copy()
+    sur_dc = np.multiply(sur_ac.T, eta_c.reshape(flat), out=np.empty((hours, n)))
+    def_dc = np.divide(def_ac.T, eta_d.reshape(flat), out=np.empty((hours, n)))
     cd = np.empty((hours, n))
     dd = np.empty((hours, n))
     soc_t = np.empty((hours, n))
@@ -227,10 +227,15 @@ def _run_battery(surplus: FloatArray, deficit: FloatArray, battery: Battery, bat
         prev = s
     shape = (*batch, hours)
     # Back to the AC side; where the limit was the PV surplus or the deficit itself, take it exactly (no dust).
-    to_batt = np.where(cd.T == sur_dc.T, sur_ac, cd.T / eta_c.reshape(n, 1)).reshape(shape)
-    from_batt = np.where(dd.T == def_dc.T, def_ac, dd.T * eta_d.reshape(n, 1)).reshape(shape)
+    np.copyto(sur_ac, cd.T / eta_c.reshape(n, 1), where=cd.T != sur_dc.T)
+    np.copyto(def_ac, dd.T * eta_d.reshape(n, 1), where=dd.T != def_dc.T)
+    del sur_dc, def_dc, cd, dd
+    to_batt, from_batt = sur_ac.reshape(shape), def_ac.reshape(shape)
     soc = np.ascontiguousarray(soc_t.T).reshape(shape)
-    losses = (cd.T * (1.0 / eta_c.reshape(n, 1) - 1.0) + dd.T * (1.0 - eta_d.reshape(n, 1))).reshape(shape)
+    del soc_t
+    ec, ed = eta_c.reshape((*batch, 1)), eta_d.reshape((*batch, 1))
+    losses = to_batt * (1.0 - ec)
+    losses += from_batt * (1.0 / ed - 1.0)
     return to_batt, from_batt, soc, losses, cap, eta_d
 
 

@@ -64,14 +64,15 @@ class PedInvalid(InvalidInput, ValueError):
 @dataclass(frozen=True)
 class CarrierExchange:
     """What one carrier brings across the boundary: import and export in kWh, hourly (shape ``(hours,)``) or as
-    annual figures; primary-energy factors (kWh_PE/kWh) and CO2 factors (kg/kWh) as numbers or hourly arrays.
-    Export factors default to the import factors (the exported energy displaces the same supply)."""
+    annual figures; primary-energy factors (kWh_PE/kWh) and CO2 factors (kg/kWh) as numbers or hourly arrays, always
+    given (no default: they come from the city's sourced factors). Export factors default to the import factors
+    (the exported energy displaces the same supply)."""
 
     carrier: str
     import_kwh: Series
+    pef: Series
+    co2_kg_per_kwh: Series
     export_kwh: Series = 0.0
-    pef: Series = 1.0
-    co2_kg_per_kwh: Series = 0.0
     pef_export: Series | None = None
     co2_export_kg_per_kwh: Series | None = None
 

@@ -216,7 +216,8 @@ def test_ped_virtual_only_with_named_offsite_supply() -> None:
 
 def test_ped_refuses_mismatched_hours_and_unnamed_supply() -> None:
     with pytest.raises(PedInvalid, match="same hours"):
-        classify([_elec(np.zeros(24), np.zeros(24)), CarrierExchange("heat", np.zeros(25))])
+        heat = CarrierExchange("heat", np.zeros(25), pef=1.0, co2_kg_per_kwh=0.1)
+        classify([_elec(np.zeros(24), np.zeros(24)), heat])
     with pytest.raises(PedInvalid, match="needs a name"):
         classify([_elec(np.zeros(24), np.zeros(24))], [OffsiteRenewable(" ", 1.0, 1.0)])
 
