@@ -176,6 +176,8 @@ def classify(exchanges: list[CarrierExchange], offsite: list[OffsiteRenewable] |
                                                                     f"{e.carrier} export CO2 factor", hours)
         if imp.ndim == 0 and exp.ndim == 0 and (pef.ndim == 1 or co2.ndim == 1 or pef_x.ndim == 1 or co2_x.ndim == 1):
             raise PedInvalid(f"Hourly factors for {e.carrier} need hourly import and export.")
+        if imp.ndim != exp.ndim and float(imp.sum() if imp.ndim == 0 else exp.sum()) > 0:
+            raise PedInvalid(f"Give {e.carrier} import and export both hourly or both as annual figures.")
         net_pe = exp * pef_x - imp * pef
         pe_balance += float(np.sum(net_pe))
         co2_balance += float(np.sum(exp * co2_x - imp * co2))

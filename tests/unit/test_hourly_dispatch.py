@@ -218,6 +218,8 @@ def test_ped_refuses_mismatched_hours_and_unnamed_supply() -> None:
     with pytest.raises(PedInvalid, match="same hours"):
         heat = CarrierExchange("heat", np.zeros(25), pef=1.0, co2_kg_per_kwh=0.1)
         classify([_elec(np.zeros(24), np.zeros(24)), heat])
+    with pytest.raises(PedInvalid, match="both hourly or both as annual"):
+        classify([CarrierExchange("electricity", np.ones(24), pef=2.0, co2_kg_per_kwh=0.5, export_kwh=100.0)])
     with pytest.raises(PedInvalid, match="needs a name"):
         classify([_elec(np.zeros(24), np.zeros(24))], [OffsiteRenewable(" ", 1.0, 1.0)])
 
