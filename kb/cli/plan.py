@@ -84,6 +84,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
     mt = data["metrics"]
     print(f"\nCO2 avoided {_rng(mt['co2_avoided'])}; capex {_rng(mt['capex'])}; savings {_rng(mt['savings'])}; "
           f"payback {_fmt(mt['payback']['p50'], ',.1f')} yr")
+    h = data.get("hourly")
+    if h:
+        k = h["kpis"]
+        print(f"\nhour by hour ({h['note']}): self-consumption {k['self_consumption']:.0%}, self-sufficiency "
+              f"{k['self_sufficiency']:.0%}, peak import {_fmt(k['peak_import_kw'])} kW, net import in "
+              f"{k['hours_of_net_import']:,.0f} of 8,760 hours")
+        for d in h["ped"]["definitions"]:
+            print(f"  {d['name']}: {'met' if d['met'] else 'not met'} ({d['margin']:+,.1f} {d['unit']}) — "
+                  f"{d['explanation']}")
+    else:
+        print(f"\nhour by hour: {data.get('hourly_unavailable') or 'not available'}")
     for w in data["warnings"]:
         print(f"warning: {w}")
     for w in data["not_computed"]:

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Engine
 
+from kb.plans.hourly import HourlyInputs, hourly_balance
 from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, validate
 from kb.records.vocab import CARRIERS
 from kb.replication.bounds import SAMPLES, SEED, check
@@ -480,6 +481,10 @@ class PlanResult:
     probability_positive: float
     samples: int
     seed: int
+    hourly: dict[str, Any] | None = None
+    """The hourly balance of the central estimate (KPIs, PED classification, monthly exchanges), or None."""
+    hourly_unavailable: str = ""
+    """Why ``hourly`` is None (empty when it is there)."""
 
     @property
     def positive(self) -> bool:
@@ -492,7 +497,8 @@ class PlanResult:
                 "measures": self.measures, "metrics": self.metrics, "warnings": self.warnings,
                 "not_computed": self.not_computed, "notes": self.notes, "shortfall": self.shortfall,
                 "waterfall": self.waterfall, "assumptions": self.assumptions, "samples": self.samples,
-                "seed": self.seed}
+                "seed": self.seed, "hourly": self.hourly,
+                **({"hourly_unavailable": self.hourly_unavailable} if self.hourly is None else {})}
 
 
 def _status(p50: float) -> str:
@@ -564,9 +570,42 @@ def _clip_warning(title: str, carrier: str, wanted: float, available: float, cli
             f"remains and is clipped there — {where}")
 
 
+def _hourly_inputs(r: _Resolved, cen: _Run, central: Values, city: CityProfile) -> HourlyInputs:
+    """The central run's annual figures as the hourly balance needs them (kWh/yr, factors per kWh)."""
+    def one(x: Array) -> float:
+        return float(np.asarray(x).reshape(-1)[0])
+
+    gen = batt_delta = hp_delta = cap = 0.0
+    rte = 1.0
+    share: tuple[float, str] | None = None
+    for it in r.items:
+        if it.error:
+            continue
+        mr = cen.measures[it.index]
+        m = r.plan.measures[it.plan_index]
+        gen += one(mr.generation)
+        if it.type.model == "battery":
+            batt_delta += one(mr.deltas["electricity"])
+            cap += one(central[m.scale.uid])
+            rte = one(central[m.params["round_trip_efficiency"].uid])
+        elif it.type.model in ("heat_pump", "heat_recovery"):
+            hp_delta += one(mr.deltas["electricity"])
+        if share is None and "space_heating_share" in m.params:
+            share = (one(central[m.params["space_heating_share"].uid]), f"{it.type.title} measure type")
+    co2 = {c: one(central[f.input.uid] * f.mult) for c, f in r.factors.co2.items()}
+    pef = {c: one(v) for c, v in cen.pef.items()}
+    elec = one(cen.net["electricity"]) + gen - batt_delta - hp_delta
+    other = {c: one(cen.net[c]) for c in CARRIERS if c != "electricity"}
+    kw: dict[str, Any] = {}
+    if share is not None:
+        kw = {"space_heating_share": share[0], "space_heating_share_source": share[1]}
+    return HourlyInputs(city, elec, hp_delta, gen, cap, rte, other, pef, co2, **kw)
+
+
 def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed: int | None = None,
              suggest: bool = True) -> PlanResult:
-    """Evaluate a plan in its context: percentiles from ``samples`` seeded draws, central waterfall, suggestions."""
+    """Evaluate a plan in its context: percentiles from ``samples`` seeded draws, central waterfall, suggestions;
+    with ``suggest`` also the hourly balance of the central estimate (:mod:`kb.plans.hourly`)."""
     n = int(check(spec.samples if samples is None else samples, SAMPLES, "samples", PlanError))
     seed = spec.seed if seed is None else int(check(seed, SEED, "seed", PlanError))
     if suggest:  # the plan as given (the shortfall's re-runs add only sized suggestions to it)
@@ -657,8 +696,15 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
         if inp.uid not in seen:
             seen.add(inp.uid)
             assumptions.append(inp.to_row())
+    hourly: dict[str, Any] | None = None
+    hourly_reason = "not computed for the re-runs that size the suggestions"
+    if suggest:
+        hourly, hourly_reason = hourly_balance(_hourly_inputs(r, cen, central_values, ctx.city))
+        if hourly is None:
+            notes.append(hourly_reason)
     return PlanResult(spec, ctx.city, bal, status, by_carrier, measures_out, metrics, warnings, notes, not_computed,
-                      shortfall, waterfall, assumptions, float(np.mean(sims.balance > ZERO_TOLERANCE)), n, seed)
+                      shortfall, waterfall, assumptions, float(np.mean(sims.balance > ZERO_TOLERANCE)), n, seed,
+                      hourly, hourly_reason)
 
 
 # --- shortfall and suggestions ----------------------------------------------------------------------------------

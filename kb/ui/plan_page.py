@@ -29,7 +29,19 @@ from kb.store import catalog
 from kb.text import escape_markdown, fold
 from kb.ui import state
 from kb.ui.widgets import download_buttons
-from kb.views.plan import carrier_rows, example_plans, load_example, measure_rows, suggestion_rows, waterfall_rows
+from kb.views.plan import (
+    MONTHS,
+    carrier_rows,
+    example_plans,
+    hourly_kpis,
+    load_example,
+    measure_rows,
+    monthly_exchange_rows,
+    ped_rows,
+    suggestion_rows,
+    waterfall_rows,
+    week_rows,
+)
 
 STARTS = ("Example plan", "Saved plan", "Upload a TOML file", "New district")
 DISPLACES = {"": "the type's default", "natural_gas": "natural gas", "district_heat": "district heat",
@@ -199,6 +211,7 @@ def render() -> None:
         st.error(f"Invalid plan: {escape_markdown(str(exc))}")
         return
     _results(result)
+    _hourly(result)
     _save_and_export(spec, result)
 
 
@@ -242,6 +255,30 @@ def _results(result: PlanResult) -> None:
             combined = sf.get("with_combination") or {}
             after = f" → balance P50 {combined['balance']['p50']:,.0f} MWh_PE/yr" if "balance" in combined else ""
             st.write(f"Together: {escape_markdown(combo + after)}.")
+
+
+def _hourly(result: PlanResult) -> None:
+    st.subheader("Hour by hour")
+    if not result.hourly:
+        st.info(escape_markdown(result.hourly_unavailable or "No hourly balance for this plan."))
+        return
+    st.caption(escape_markdown(result.hourly["note"].capitalize() + "."))
+    cols = st.columns(4)
+    for col, (label, value, why) in zip(cols, hourly_kpis(result), strict=True):
+        col.metric(label, value, help=why)
+    st.dataframe(pd.DataFrame(ped_rows(result)), hide_index=True, use_container_width=True)
+    st.caption(escape_markdown("Boundary: " + result.hourly["ped"]["boundary"]))
+    bars = alt.Chart(pd.DataFrame(monthly_exchange_rows(result))).mark_bar().encode(
+        x=alt.X("month:N", sort=list(MONTHS), title=None), y=alt.Y("MWh:Q", title="electricity, MWh per month"),
+        color=alt.Color("flow:N", scale=alt.Scale(domain=["import", "export"], range=["#c0392b", "#2e8b57"]),
+                        title=None), tooltip=["month", "flow", alt.Tooltip("MWh:Q", format=",.1f")])
+    st.altair_chart(bars, use_container_width=True)
+    weeks = alt.Chart(pd.DataFrame(week_rows(result))).mark_line().encode(
+        x=alt.X("hour:Q", title="hour of the week (from Monday 00:00)"), y=alt.Y("kWh:Q", title="kWh per hour"),
+        color=alt.Color("flow:N", title=None)).properties(height=180).facet(row=alt.Row("season:N", title=None))
+    st.altair_chart(weeks, use_container_width=True)
+    for key, how in result.hourly["provenance"].items():
+        st.caption(escape_markdown(f"{key.replace('_', ' ')} profile: {how}"))
 
 
 def _save_and_export(spec: PlanSpec, result: PlanResult) -> None:

@@ -83,3 +83,49 @@ def suggestion_rows(result: PlanResult) -> list[dict[str, Any]]:
              "limit": s["bound_reason"], "capex EUR": s["capex"],
              "used in": ", ".join(x["id"] for x in s["solutions"])}
             for s in result.shortfall.get("suggestions", [])]
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def ped_rows(result: PlanResult) -> list[dict[str, Any]]:
+    """The PED definitions of the hourly balance: met or not, by how much, why (empty without an hourly balance)."""
+    if not result.hourly:
+        return []
+    return [{"definition": d["name"], "met": "yes" if d["met"] else "no",
+             "by how much": f"{d['margin']:+,.1f} {d['unit']}", "why": d["explanation"], "source": d["source"]}
+            for d in result.hourly["ped"]["definitions"]]
+
+
+def monthly_exchange_rows(result: PlanResult) -> list[dict[str, Any]]:
+    """Monthly electricity import (negative bars) and export (positive) in MWh, for a bar chart."""
+    if not result.hourly:
+        return []
+    m = result.hourly["monthly_kwh"]
+    rows: list[dict[str, Any]] = []
+    for i, name in enumerate(MONTHS):
+        rows.append({"month": name, "order": i, "flow": "import", "MWh": -m["import"][i] / 1e3})
+        rows.append({"month": name, "order": i, "flow": "export", "MWh": m["export"][i] / 1e3})
+    return rows
+
+
+def hourly_kpis(result: PlanResult) -> list[tuple[str, str, str]]:
+    """(label, value, help) of the hourly KPIs shown as metrics."""
+    if not result.hourly:
+        return []
+    k = result.hourly["kpis"]
+    return [("Self-consumption", f"{k['self_consumption']:.0%}", "share of PV output used on site"),
+            ("Self-sufficiency", f"{k['self_sufficiency']:.0%}", "share of the electricity load met on site"),
+            ("Peak import (kW)", f"{k['peak_import_kw']:,.0f}", "the largest hourly import"),
+            ("Hours of net import", f"{k['hours_of_net_import']:,.0f}", "of 8,760 hours")]
+
+
+def week_rows(result: PlanResult) -> list[dict[str, Any]]:
+    """A typical winter and summer week: load, PV, import and export per hour (kWh), long format."""
+    if not result.hourly:
+        return []
+    rows: list[dict[str, Any]] = []
+    for season, flows in result.hourly["weeks"].items():
+        for flow in ("load", "pv", "import", "export"):
+            rows += [{"season": season, "hour": h, "flow": flow, "kWh": v} for h, v in enumerate(flows[flow])]
+    return rows

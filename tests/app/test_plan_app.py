@@ -37,6 +37,9 @@ def test_krakow_example_evaluates_with_warnings_and_suggestions(app_env: Path) -
     assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) >= 1, "the waterfall"
     # Poland has national primary energy factors (Dz.U. 2023 poz. 697): no fallback is announced for Kraków
     assert not any("FALLBACK" in c.value and "electricity" in c.value for c in at.caption)
+    assert any(s.value == "Hour by hour" for s in at.subheader)
+    assert _metric(at, "Self-consumption").endswith("%")
+    assert len(at.dataframe) >= 3, "the PED definitions as a table"
 
 
 def test_budapest_example_evaluates(app_env: Path) -> None:
