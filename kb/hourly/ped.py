@@ -232,7 +232,7 @@ def _annual(pe: float) -> DefinitionResult:
 
 
 def _co2(co2: float) -> DefinitionResult:
-    verb = "avoids" if co2 >= 0 else "causes"
+    verb = "avoid" if co2 >= 0 else "cause"
     text = f"Its exchanges across the boundary {verb} a net {abs(co2):,.1f} tCO2/yr."
     return _result("annual_net_zero_co2", co2 >= 0, co2, "tCO2/yr", text)
 
