@@ -180,15 +180,20 @@ def cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_estimate(args: argparse.Namespace) -> int:
-    from kb.replication.solution import estimate_solution
-
+def _run_options(args: argparse.Namespace) -> tuple[Engine, CityProfile]:
+    """The checks and look-ups ``kb estimate`` and ``kb macc`` share: samples, seed, discount rate, the city."""
     check(args.samples, SAMPLES, "--samples", CliError)
     check(args.seed, SEED, "--seed", CliError)
     if args.discount_rate is not None:
         check(args.discount_rate, DISCOUNT_RATE, "--discount-rate", CliError)
     engine = _engine(args)
-    city = resolve_city(engine, args.city, args.driver)
+    return engine, resolve_city(engine, args.city, args.driver)
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from kb.replication.solution import estimate_solution
+
+    engine, city = _run_options(args)
     # scales and parameters are checked against their bounds by the library (EstimateInvalid, one sentence)
     est = estimate_solution(engine, args.solution, city, parse_scale(args.scale), samples=args.samples,
                             seed=args.seed, tariff=args.tariff, params=parse_params(args.param),
@@ -262,12 +267,7 @@ def parse_macc_scales(values: list[str]) -> dict[str, float | dict[str, float]]:
 def cmd_macc(args: argparse.Namespace) -> int:
     from kb.replication.macc import macc
 
-    check(args.samples, SAMPLES, "--samples", CliError)
-    check(args.seed, SEED, "--seed", CliError)
-    if args.discount_rate is not None:
-        check(args.discount_rate, DISCOUNT_RATE, "--discount-rate", CliError)
-    engine = _engine(args)
-    city = resolve_city(engine, args.city, args.driver)
+    engine, city = _run_options(args)
     curve = macc(engine, city, samples=args.samples, seed=args.seed, discount_rate=args.discount_rate,
                  tariff=args.tariff, scales=parse_macc_scales(args.scale))
     if args.json:

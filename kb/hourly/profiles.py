@@ -97,37 +97,30 @@ def _non_negative(value: float, what: str) -> float:
 
 # --- climate -----------------------------------------------------------------------------------------------------
 
-def monthly_climate(city: Any) -> tuple[list[float], list[float]] | None:
-    """``(ghi[12] kWh/m2, temp[12] °C)`` from a city profile's drivers ``ghi_01``…``ghi_12`` and ``temp_01``…
-    ``temp_12``; ``None`` when any month is missing. ``city`` is a :class:`kb.replication.cities.CityProfile` (or
-    anything with ``drivers: {key: obj with .value}``)."""
-    drivers: Mapping[str, Any] = getattr(city, "drivers", {}) or {}
-
-    def series(prefix: str) -> list[float] | None:
-        out = []
-        for m in range(1, 13):
-            d = drivers.get(f"{prefix}_{m:02d}")
-            v = None if d is None else getattr(d, "value", None)
-            if v is None:
-                return None
-            out.append(float(v))
-        return out
-
-    ghi, temp = series("ghi"), series("temp")
-    return None if ghi is None or temp is None else (ghi, temp)
-
-
-def monthly_diffuse(city: Any) -> list[float] | None:
-    """Monthly diffuse horizontal irradiation ``dhi_01``…``dhi_12`` (kWh/m2) of a city profile, or ``None``."""
+def _monthly(city: Any, prefix: str) -> list[float] | None:
+    """The twelve monthly drivers ``<prefix>_01``…``<prefix>_12`` of a city profile, or ``None`` if any is missing."""
     drivers: Mapping[str, Any] = getattr(city, "drivers", {}) or {}
     out = []
     for m in range(1, 13):
-        d = drivers.get(f"dhi_{m:02d}")
+        d = drivers.get(f"{prefix}_{m:02d}")
         v = None if d is None else getattr(d, "value", None)
         if v is None:
             return None
         out.append(float(v))
     return out
+
+
+def monthly_climate(city: Any) -> tuple[list[float], list[float]] | None:
+    """``(ghi[12] kWh/m2, temp[12] °C)`` from a city profile's drivers ``ghi_01``…``ghi_12`` and ``temp_01``…
+    ``temp_12``; ``None`` when any month is missing. ``city`` is a :class:`kb.replication.cities.CityProfile` (or
+    anything with ``drivers: {key: obj with .value}``)."""
+    ghi, temp = _monthly(city, "ghi"), _monthly(city, "temp")
+    return None if ghi is None or temp is None else (ghi, temp)
+
+
+def monthly_diffuse(city: Any) -> list[float] | None:
+    """Monthly diffuse horizontal irradiation ``dhi_01``…``dhi_12`` (kWh/m2) of a city profile, or ``None``."""
+    return _monthly(city, "dhi")
 
 
 def hourly_temperature(monthly_temp_c: Sequence[float], diurnal_half_range_k: float = DIURNAL_HALF_RANGE_K) -> Profile:

@@ -141,7 +141,7 @@ def _economics(est: Estimate) -> None:
     st.subheader("Over its lifetime")
     cols = st.columns(min(len(rows), 3))
     for i, r in enumerate(rows):
-        cols[i % len(cols)].metric(r["metric"], r["P50"].split(" (")[0], help=escape_markdown(
+        cols[i % len(cols)].metric(r["metric"], r["value"], help=escape_markdown(
             f"{r['meaning'][:1].upper()}{r['meaning'][1:]}. P10 – P90: {r['P10 – P90']}."))
     flows = pd.DataFrame(cash_flow_rows(est))
     if not flows.empty:

@@ -185,7 +185,8 @@ ECONOMICS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _econ_value(name: str, v: float | None) -> str:
+def _econ_value(name: str, v: float | None, say: bool = True) -> str:
+    """A life-cycle figure as read (``233,059 EUR``); ``say`` adds what its sign means for NPV and €/tCO2."""
     if v is None:
         return "never" if name == "discounted_payback" else "none"
     if name == "irr":
@@ -193,9 +194,10 @@ def _econ_value(name: str, v: float | None) -> str:
     if name == "discounted_payback":
         return f"{v:,.1f} years"
     if name == "npv":
-        return f"{v:,.0f} EUR" + (" (gains more than it costs)" if v > 0 else " (costs more than it saves)")
+        return f"{v:,.0f} EUR" + ((" (gains more than it costs)" if v > 0 else " (costs more than it saves)")
+                                  if say else "")
     if name == "net_abatement_cost":
-        return f"{v:,.0f} EUR/tCO2" + (" (saves money)" if v < 0 else "")
+        return f"{v:,.0f} EUR/tCO2" + (" (saves money)" if v < 0 and say else "")
     return f"{v:,.1f} EUR/MWh"
 
 
@@ -208,6 +210,7 @@ def economics_rows(est: Estimate) -> list[dict[str, Any]]:
             continue
         d = m.to_dict()
         rows.append({"name": name, "metric": label, "P50": _econ_value(name, d["p50"]),
+                     "value": _econ_value(name, d["p50"], say=False),
                      "P10 – P90": f"{_econ_value(name, d['p10'])} – {_econ_value(name, d['p90'])}",
                      "p50": d["p50"], "unit": m.unit, "meaning": m.label})
     return rows
