@@ -97,6 +97,11 @@ def _non_negative(value: float, what: str) -> float:
 
 # --- climate -----------------------------------------------------------------------------------------------------
 
+def kwh_text(x: float) -> str:
+    """An annual total as written in a provenance: ``3,312,000`` (grouped digits), small values as they are."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:g}"
+
+
 def _monthly(city: Any, prefix: str) -> list[float] | None:
     """The twelve monthly drivers ``<prefix>_01``…``<prefix>_12`` of a city profile, or ``None`` if any is missing."""
     drivers: Mapping[str, Any] = getattr(city, "drivers", {}) or {}
@@ -280,10 +285,10 @@ def heat_profile(monthly_temp_c: Sequence[float], annual_space_heat_kwh: float, 
     water = np.tile(shape / shape.sum(), 365) * (water_total / 365.0)
     space_how = (f"hourly heating degrees ({reference_temp_c:g} °C minus the air temperature, in hours at or below "
                  f"the heating limit {base_temp_c:g} °C: the Eurostat degree-day rule applied hour by hour) scaled "
-                 f"to {space_total:g} kWh/yr; air temperature {temp.provenance}")
+                 f"to {kwh_text(space_total)} kWh/yr; air temperature {temp.provenance}")
     shape_how = "given" if hot_water_shape is not None else "model assumption, no source"
     water_how = (f"one daily shape with morning and evening peaks ({shape_how}), the same daily total all year, "
-                 f"scaled to {water_total:g} kWh/yr")
+                 f"scaled to {kwh_text(water_total)} kWh/yr")
     return Profile(space, "kWh", space_how), Profile(water, "kWh", water_how)
 
 
@@ -360,4 +365,4 @@ def electricity_profile(annual_kwh: float, kind: Literal["household", "services"
     name = "H25 (household)" if kind == "household" else "G25 (general commercial)"
     return Profile(_slp(kind) * total, "kWh",
                    f"BDEW standard load profile {name}, 2025 revision of H0/G0, via demandlib; calendar 2023, no "
-                   f"public holidays; scaled to {total:g} kWh/yr")
+                   f"public holidays; scaled to {kwh_text(total)} kWh/yr")

@@ -25,6 +25,7 @@ from kb.hourly.profiles import (
     electricity_profile,
     heat_profile,
     hourly_temperature,
+    kwh_text,
     monthly_climate,
     monthly_diffuse,
     pv_profile,
@@ -90,8 +91,8 @@ def _hp_shape(temp: tuple[float, ...], space_share: float) -> tuple[np.ndarray[A
     air = hourly_temperature(temp).values
     cop = cop_profile("air", source_temperature("air", air).values, HP_SUPPLY_C)
     elec = (space.values + water.values) / cop.values
-    sp = space.provenance.replace(f" scaled to {space_share:g} kWh/yr", "")
-    wa = water.provenance.replace(f", scaled to {1.0 - space_share:g} kWh/yr", "")
+    sp = space.provenance.replace(f" scaled to {kwh_text(space_share)} kWh/yr", "")
+    wa = water.provenance.replace(f", scaled to {kwh_text(1.0 - space_share)} kWh/yr", "")
     how = (f"heat pumps: (space heat + hot water) ÷ hourly COP, normalised to the annual model's heat-pump "
            f"electricity; space heat: {sp}; hot water: {wa}; COP of an air source: "
            f"{cop.provenance} (supply {HP_SUPPLY_C:g} °C: model assumption, no source)")
