@@ -185,7 +185,8 @@ def annuity(rate: Num, years: Num) -> F64:
     n = np.asarray(years, dtype=float)
     small = np.abs(r) < 1e-12
     safe = np.where(small, 1.0, r)
-    return np.asarray(np.where(small, n, (1.0 - (1.0 + r) ** -n) / safe), dtype=float)
+    # −expm1(−n·log1p(r)) = 1 − (1+r)^−n without the cancellation that made a rate of 1e-8 worth more than 0 %
+    return np.asarray(np.where(small, n, -np.expm1(-n * np.log1p(safe)) / safe), dtype=float)
 
 
 def replacement_count(years: Num, interval: Num) -> NDArray[np.int64]:
