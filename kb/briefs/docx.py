@@ -1,4 +1,4 @@
-"""Render a brief as DOCX (python-docx) for editing: headings, tables, bold runs, the range chart as a PNG."""
+"""Render a brief as DOCX (python-docx) for editing: headings, tables, bold runs, the charts as PNG images."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from docx import Document
 from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeChart, Table
+from kb.briefs import charts
+from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeChart, Table, XYChart
 from kb.briefs.render import meta_lines, source_line
 
 BOLD = re.compile(r"(\*\*.+?\*\*)")
@@ -49,6 +50,43 @@ def chart_png(chart: RangeChart) -> bytes:
     return buf.getvalue()
 
 
+ANCHOR = {"start": "left", "middle": "center", "end": "right"}
+
+
+def xy_png(chart: XYChart) -> bytes:
+    """The x–y chart drawn with matplotlib's Agg backend from the same shapes as the SVG and PDF, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Polygon, Rectangle
+
+    w, h, shapes = charts.layout_xy(chart)
+    fig = plt.figure(figsize=(w / 100, h / 100))  # one layout unit = 1/100 inch = 0.72 pt
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_xlim(0, w)
+    ax.set_ylim(h, 0)
+    ax.axis("off")
+    for s in shapes:
+        if isinstance(s, charts.Rect):
+            ax.add_patch(Rectangle((s.x, s.y), s.w, s.h, facecolor=s.fill, edgecolor="none"))
+        elif isinstance(s, charts.Line):
+            ax.plot([s.x1, s.x2], [s.y1, s.y2], color=s.stroke, linewidth=s.width * 0.72)
+        elif isinstance(s, charts.Poly):
+            if s.fill:
+                ax.add_patch(Polygon(list(s.points), closed=True, facecolor=s.fill, edgecolor="none"))
+            else:
+                ax.plot([p[0] for p in s.points], [p[1] for p in s.points], color=s.stroke,
+                        linewidth=s.width * 0.72)
+        else:
+            ax.text(s.x, s.y, s.text, fontsize=s.size * 0.72, ha=ANCHOR.get(s.anchor, "left"), va="baseline",
+                    fontweight="bold" if s.bold else "normal", color=charts.TEXT)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def to_docx(brief: Brief) -> bytes:
     """The brief as a Word document."""
     doc = Document()
@@ -80,6 +118,10 @@ def to_docx(brief: Brief) -> bytes:
                         _runs(cell.paragraphs[0], c)
             elif isinstance(b, RangeChart):
                 doc.add_picture(io.BytesIO(chart_png(b)), width=Cm(16))
+            elif isinstance(b, XYChart):
+                doc.add_picture(io.BytesIO(xy_png(b)), width=Cm(16))
+                if b.caption:
+                    _runs(doc.add_paragraph(), b.caption)
     doc.add_heading("Sources", level=2)
     for s in brief.sources:
         doc.add_paragraph(f"{s.n}. {source_line(s)}")

@@ -1,4 +1,4 @@
-"""The brief as a document model: sections of paragraphs, bullets, tables and range charts, plus numbered sources."""
+"""The brief as a document model: sections of paragraphs, bullets, tables and charts, plus numbered sources."""
 
 from __future__ import annotations
 
@@ -47,7 +47,31 @@ class RangeChart:
     bars: list[RangeBar]
 
 
-Block = Heading | Paragraph | Bullets | Table | RangeChart
+@dataclass(frozen=True)
+class Series:
+    """One series of an :class:`XYChart`: a line, an area filled down to zero, or bars side by side per x."""
+
+    label: str
+    values: list[float]
+    color: str
+    kind: str = "line"  # line, area, bar
+
+
+@dataclass(frozen=True)
+class XYChart:
+    """Series over one shared x axis (hours of a week, months, hours of the year), with a caption saying how to read
+    it; bars are drawn per x as categories, lines and areas on a numeric x axis."""
+
+    title: str
+    x: list[float]
+    series: list[Series]
+    y_label: str
+    x_label: str = ""
+    x_ticks: list[tuple[float, str]] = field(default_factory=list)
+    caption: str = ""
+
+
+Block = Heading | Paragraph | Bullets | Table | RangeChart | XYChart
 
 
 @dataclass
@@ -83,6 +107,9 @@ class Brief:
 
     def charts(self) -> list[RangeChart]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, RangeChart)]
+
+    def xy_charts(self) -> list[XYChart]:
+        return [b for s in self.sections for b in s.blocks if isinstance(b, XYChart)]
 
     def file_stem(self) -> str:
         """A file name stem such as ``brief-test-battery-site-krakow``."""

@@ -11,7 +11,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from kb.briefs import charts
-from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeChart, Table
+from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeChart, Table, XYChart
 from kb.briefs.render import meta_lines
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -109,9 +109,9 @@ def _color(hexcode: str) -> tuple[int, int, int]:
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
-def _chart(pdf: _Pdf, chart: RangeChart) -> None:
-    """Draw the range chart as vector shapes, from the same layout as the SVG."""
-    w, h, shapes = charts.layout(chart)
+def _chart(pdf: _Pdf, chart: RangeChart | XYChart) -> None:
+    """Draw the chart as vector shapes, from the same layout as the SVG."""
+    w, h, shapes = charts.any_layout(chart)
     k = pdf.epw / w
     if pdf.get_y() + h * k > pdf.h - pdf.b_margin:
         pdf.add_page()
@@ -124,6 +124,15 @@ def _chart(pdf: _Pdf, chart: RangeChart) -> None:
             pdf.set_draw_color(*_color(s.stroke))
             pdf.set_line_width(s.width * k)
             pdf.line(x0 + s.x1 * k, y0 + s.y1 * k, x0 + s.x2 * k, y0 + s.y2 * k)
+        elif isinstance(s, charts.Poly):
+            pts = [(x0 + px * k, y0 + py * k) for px, py in s.points]
+            if s.fill:
+                pdf.set_fill_color(*_color(s.fill))
+                pdf.polygon(pts, style="F")
+            else:
+                pdf.set_draw_color(*_color(s.stroke))
+                pdf.set_line_width(s.width * k)
+                pdf.polyline(pts, style="D")
         else:
             pdf.set_font(FONT, "B" if s.bold else "", s.size * k * 72 / 25.4)
             tw = pdf.get_string_width(s.text)
@@ -132,8 +141,9 @@ def _chart(pdf: _Pdf, chart: RangeChart) -> None:
     pdf.set_line_width(0.2)
     pdf.set_y(y0 + h * k + 2)
     pdf.set_font(FONT, "", 8)
-    pdf.multi_cell(0, 3.8, "Band from P10 to P90, line at P50; each output on its own scale.",
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    caption = ((chart.caption or chart.title) if isinstance(chart, XYChart)
+               else "Band from P10 to P90, line at P50; each output on its own scale.")
+    pdf.multi_cell(0, 3.8, _plain(caption.replace("**", "")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
 
 
@@ -161,7 +171,7 @@ def to_pdf(brief: Brief) -> bytes:
                 _bullets(pdf, b.items)
             elif isinstance(b, Table):
                 _table(pdf, b)
-            elif isinstance(b, RangeChart):
+            elif isinstance(b, RangeChart | XYChart):
                 _chart(pdf, b)
     _heading(pdf, "Sources", 2)
     for s in brief.sources:

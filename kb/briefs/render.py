@@ -6,7 +6,7 @@ import re
 from html import escape
 
 from kb.briefs import charts
-from kb.briefs.model import Brief, BriefSource, Bullets, Heading, Paragraph, RangeChart, Table
+from kb.briefs.model import Brief, BriefSource, Bullets, Heading, Paragraph, RangeChart, Table, XYChart
 
 CSS = """
 body{font-family:"DejaVu Sans",Verdana,Arial,sans-serif;color:#222;max-width:52rem;margin:2rem auto;padding:0 1rem;
@@ -72,6 +72,11 @@ def to_markdown(brief: Brief) -> str:
             elif isinstance(b, RangeChart):
                 out += [f"*Figure: {_md(b.title)}* (the figures are in the table above)", "", "```text",
                         *charts.text_bars(b), "```"]
+            elif isinstance(b, XYChart):
+                out += [f"*Figure: {_md(b.title)}* ({_md(b.y_label)}; drawn in the HTML, PDF and DOCX briefs, "
+                        "sketched here)", "", "```text", *charts.text_series(b), "```"]
+                if b.caption:
+                    out += ["", _md(b.caption)]
     out += ["", "## Sources", ""]
     out += [f"{s.n}. {_md(source_line(s))}" for s in brief.sources]
     return "\n".join(out) + "\n"
@@ -115,6 +120,9 @@ def to_html(brief: Brief) -> str:
             elif isinstance(b, RangeChart):
                 out.append(f"<figure>{charts.to_svg(b)}<figcaption>{inline_html(b.title)}: band from P10 to P90, "
                            "line at P50; each output on its own scale.</figcaption></figure>")
+            elif isinstance(b, XYChart):
+                out.append(f"<figure>{charts.to_svg(b)}<figcaption>{inline_html(b.caption or b.title)}"
+                           "</figcaption></figure>")
         out.append("</section>")
     out += ["<section><h2>Sources</h2>", '<ol class="sources">']
     for s in brief.sources:

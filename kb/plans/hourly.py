@@ -178,6 +178,7 @@ def hourly_balance(h: HourlyInputs) -> tuple[dict[str, Any] | None, str]:
         "provenance": provenance,
         "notes": notes,
         "weeks": _weeks(res.load, res.pv, res.grid_import, res.grid_export, res.soc),
+        "duration": _duration(res.grid_import, res.grid_export),
     }, ""
 
 
@@ -192,3 +193,16 @@ def _weeks(load: Any, pv: Any, imp: Any, exp: Any, soc: Any) -> dict[str, dict[s
         out[name] = {k: [round(float(x), 3) for x in np.asarray(a)[sl]]
                      for k, a in (("load", load), ("pv", pv), ("import", imp), ("export", exp), ("soc", soc))}
     return out
+
+
+DURATION_POINTS = 100  # one point per 1 % of the hours, plus the first hour
+
+
+def _duration(imp: Any, exp: Any) -> dict[str, list[float]]:
+    """The load-duration curve of net import (import − export, kW = kWh per hour), sorted from the largest hour down,
+    kept at every 1 % of the hours and the first and last hour: ``hours[i]`` hours of the year import at least
+    ``net_import_kw[i]`` (negative = net export)."""
+    net = np.sort(np.asarray(imp, dtype=np.float64) - np.asarray(exp, dtype=np.float64))[::-1]
+    n = len(net)
+    idx = sorted({round(i * (n - 1) / DURATION_POINTS) for i in range(DURATION_POINTS + 1)})
+    return {"hours": [float(i + 1) for i in idx], "net_import_kw": [round(float(net[i]), 3) for i in idx]}
