@@ -32,6 +32,8 @@ from kb.ui.widgets import download_buttons
 from kb.views.plan import (
     MONTHS,
     carrier_rows,
+    duration_caption,
+    duration_rows,
     example_plans,
     hourly_kpis,
     load_example,
@@ -277,6 +279,15 @@ def _hourly(result: PlanResult) -> None:
         x=alt.X("hour:Q", title="hour of the week (from Monday 00:00)"), y=alt.Y("kWh:Q", title="kWh per hour"),
         color=alt.Color("flow:N", title=None)).properties(height=180).facet(row=alt.Row("season:N", title=None))
     st.altair_chart(weeks, use_container_width=True)
+    duration = duration_rows(result)
+    if duration:
+        curve = alt.Chart(pd.DataFrame(duration)).mark_line(color="#c0392b").encode(
+            x=alt.X("hours:Q", title="hours of the year, largest net import first", scale=alt.Scale(domain=[0, 8760])),
+            y=alt.Y("net import kW:Q", title="net import, kW (import − export)"),
+            tooltip=[alt.Tooltip("hours:Q", format=",.0f"), alt.Tooltip("net import kW:Q", format=",.0f")])
+        zero_line = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black").encode(y="y:Q")
+        st.altair_chart((curve + zero_line).properties(height=220), use_container_width=True)
+        st.caption(escape_markdown(duration_caption(result)))
     for key, how in result.hourly["provenance"].items():
         st.caption(escape_markdown(f"{key.replace('_', ' ')} profile: {how}"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kb.briefs.plan import duration_reading
 from kb.plans.evaluate import PlanResult
 from kb.plans.model import PlanSpec, read_plan
 from kb.replication.words import GENERATING_MODELS, in_words
@@ -129,3 +130,18 @@ def week_rows(result: PlanResult) -> list[dict[str, Any]]:
         for flow in ("load", "pv", "import", "export"):
             rows += [{"season": season, "hour": h, "flow": flow, "kWh": v} for h, v in enumerate(flows[flow])]
     return rows
+
+
+def duration_rows(result: PlanResult) -> list[dict[str, Any]]:
+    """The load-duration curve of net import: hours of the year (largest first) and kW (empty without it)."""
+    dur = (result.hourly or {}).get("duration")
+    if not dur:
+        return []
+    return [{"hours": h, "net import kW": kw} for h, kw in zip(dur["hours"], dur["net_import_kw"], strict=True)]
+
+
+def duration_caption(result: PlanResult) -> str:
+    """One line saying how to read the load-duration curve (empty without it)."""
+    h = result.hourly or {}
+    dur = h.get("duration")
+    return duration_reading(dur, h["kpis"].get("hours_of_net_import")) if dur else ""

@@ -40,6 +40,8 @@ def test_krakow_example_evaluates_with_warnings_and_suggestions(app_env: Path) -
     assert any(s.value == "Hour by hour" for s in at.subheader)
     assert _metric(at, "Self-consumption").endswith("%")
     assert len(at.dataframe) >= 3, "the PED definitions as a table"
+    assert any("Read it across" in c.value and "hours a year" in c.value for c in at.caption), \
+        "the load-duration curve says how to read it"
 
 
 def test_budapest_example_evaluates(app_env: Path) -> None:
