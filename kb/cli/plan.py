@@ -90,8 +90,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"\nhour by hour ({h['note']}): self-consumption {k['self_consumption']:.0%}, self-sufficiency "
               f"{k['self_sufficiency']:.0%}, peak import {_fmt(k['peak_import_kw'])} kW, net import in "
               f"{k['hours_of_net_import']:,.0f} of 8,760 hours")
+        rg = h.get("kpi_ranges") or {}
+        if rg:
+            sc, ss, pk = rg["self_consumption"], rg["self_sufficiency"], rg["peak_import_kw"]
+            print(f"  P10 – P90 over {h['draws']:,} of the {h['draws_of']:,} draws: self-consumption "
+                  f"{sc['p10']:.0%} – {sc['p90']:.0%}, self-sufficiency {ss['p10']:.0%} – {ss['p90']:.0%}, peak "
+                  f"import {_fmt(pk['p10'])} – {_fmt(pk['p90'])} kW")
+        share = h.get("ped_share") or {}
         for d in h["ped"]["definitions"]:
-            print(f"  {d['name']}: {'met' if d['met'] else 'not met'} ({d['margin']:+,.1f} {d['unit']}) — "
+            drawn = f"; met in {share[d['key']]:.0%} of the draws" if d["key"] in share else ""
+            print(f"  {d['name']}: {'met' if d['met'] else 'not met'} ({d['margin']:+,.1f} {d['unit']}{drawn}) — "
                   f"{d['explanation']}")
     else:
         print(f"\nhour by hour: {data.get('hourly_unavailable') or 'not available'}")

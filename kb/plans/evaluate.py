@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Engine
 
-from kb.plans.hourly import HourlyInputs, hourly_balance
+from kb.plans.hourly import HOURLY_DRAWS, HourlyDraws, HourlyInputs, hourly_balance, hourly_ranges
 from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, validate
 from kb.records.vocab import CARRIERS
 from kb.replication.bounds import SAMPLES, SEED, check
@@ -482,7 +482,8 @@ class PlanResult:
     samples: int
     seed: int
     hourly: dict[str, Any] | None = None
-    """The hourly balance of the central estimate (KPIs, PED classification, monthly exchanges), or None."""
+    """The hourly balance of the central estimate (KPIs, PED classification, monthly exchanges) with the ranges of
+    its KPIs over a subsample of the draws (``kpi_ranges``, ``ped_share``, ``ranges_note``), or None."""
     hourly_unavailable: str = ""
     """Why ``hourly`` is None (empty when it is there)."""
 
@@ -570,42 +571,79 @@ def _clip_warning(title: str, carrier: str, wanted: float, available: float, cli
             f"remains and is clipped there — {where}")
 
 
-def _hourly_inputs(r: _Resolved, cen: _Run, central: Values, city: CityProfile) -> HourlyInputs:
-    """The central run's annual figures as the hourly balance needs them (kWh/yr, factors per kWh)."""
-    def one(x: Array) -> float:
-        return float(np.asarray(x).reshape(-1)[0])
+@dataclass
+class _HourlyFigures:
+    """The annual figures the hourly balance needs, one value per draw of a run (kWh/yr, factors per kWh)."""
 
-    gen = batt_delta = hp_delta = cap = 0.0
-    rte = 1.0
-    share: tuple[float, str] | None = None
+    electricity: Samples  # remaining electricity without PV, battery losses and heat-pump electricity
+    heat_pump: Samples
+    generation: Samples
+    battery_kwh: Samples
+    round_trip: Samples
+    other: dict[str, Samples]
+    pef: dict[str, Samples]
+    co2: dict[str, Samples]
+    share: tuple[Samples, str] | None  # space-heating share of the heat-pump measure type, with its source
+
+
+def _hourly_figures(r: _Resolved, run: _Run, values: Values, n: int) -> _HourlyFigures:
+    """A run's annual figures as the hourly balance needs them, per draw (one code path for the central run and the
+    Monte Carlo draws)."""
+    def each(x: Array) -> Samples:
+        return np.broadcast_to(np.asarray(x, dtype=np.float64), (n,)).copy()
+
+    gen, batt_delta, hp_delta, cap = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    rte = np.ones(n)
+    share: tuple[Samples, str] | None = None
     for it in r.items:
         if it.error:
             continue
-        mr = cen.measures[it.index]
+        mr = run.measures[it.index]
         m = r.plan.measures[it.plan_index]
-        gen += one(mr.generation)
+        gen += each(mr.generation)
         if it.type.model == "battery":
-            batt_delta += one(mr.deltas["electricity"])
-            cap += one(central[m.scale.uid])
-            rte = one(central[m.params["round_trip_efficiency"].uid])
+            batt_delta += each(mr.deltas["electricity"])
+            cap += each(values[m.scale.uid])
+            rte = each(values[m.params["round_trip_efficiency"].uid])
         elif it.type.model in ("heat_pump", "heat_recovery"):
-            hp_delta += one(mr.deltas["electricity"])
+            hp_delta += each(mr.deltas["electricity"])
         if share is None and "space_heating_share" in m.params:
-            share = (one(central[m.params["space_heating_share"].uid]), f"{it.type.title} measure type")
-    co2 = {c: one(central[f.input.uid] * f.mult) for c, f in r.factors.co2.items()}
-    pef = {c: one(v) for c, v in cen.pef.items()}
-    elec = one(cen.net["electricity"]) + gen - batt_delta - hp_delta
-    other = {c: one(cen.net[c]) for c in CARRIERS if c != "electricity"}
+            share = (each(values[m.params["space_heating_share"].uid]), f"{it.type.title} measure type")
+    co2 = {c: each(values[f.input.uid] * f.mult) for c, f in r.factors.co2.items()}
+    pef = {c: each(v) for c, v in run.pef.items()}
+    elec = each(run.net["electricity"]) + gen - batt_delta - hp_delta
+    other = {c: each(run.net[c]) for c in CARRIERS if c != "electricity"}
+    return _HourlyFigures(elec, hp_delta, gen, cap, rte, other, pef, co2, share)
+
+
+def _hourly_inputs(r: _Resolved, cen: _Run, central: Values, city: CityProfile) -> HourlyInputs:
+    """The central run's annual figures as the hourly balance needs them (kWh/yr, factors per kWh)."""
+    f = _hourly_figures(r, cen, central, 1)
     kw: dict[str, Any] = {}
-    if share is not None:
-        kw = {"space_heating_share": share[0], "space_heating_share_source": share[1]}
-    return HourlyInputs(city, elec, hp_delta, gen, cap, rte, other, pef, co2, **kw)
+    if f.share is not None:
+        kw = {"space_heating_share": float(f.share[0][0]), "space_heating_share_source": f.share[1]}
+    return HourlyInputs(city, float(f.electricity[0]), float(f.heat_pump[0]), float(f.generation[0]),
+                        float(f.battery_kwh[0]), float(f.round_trip[0]), {c: float(v[0]) for c, v in f.other.items()},
+                        {c: float(v[0]) for c, v in f.pef.items()}, {c: float(v[0]) for c, v in f.co2.items()}, **kw)
+
+
+def _hourly_draws(r: _Resolved, sims: _Run, values: Values, n: int) -> HourlyDraws:
+    """The first ``HOURLY_DRAWS`` draws of the plan's seeded sample (all when it has fewer), for the hourly ranges."""
+    k = min(n, HOURLY_DRAWS)
+    f = _hourly_figures(r, sims, values, n)
+
+    def first(m: dict[str, Samples]) -> dict[str, Samples]:
+        return {c: v[:k] for c, v in m.items()}
+
+    return HourlyDraws(f.electricity[:k], f.heat_pump[:k], f.generation[:k], f.battery_kwh[:k], f.round_trip[:k],
+                       first(f.other), first(f.pef), first(f.co2), of=n)
 
 
 def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed: int | None = None,
-             suggest: bool = True) -> PlanResult:
+             suggest: bool = True, *, with_hourly: bool = True) -> PlanResult:
     """Evaluate a plan in its context: percentiles from ``samples`` seeded draws, central waterfall, suggestions;
-    with ``suggest`` also the hourly balance of the central estimate (:mod:`kb.plans.hourly`)."""
+    with ``suggest`` also the hourly balance of the central estimate (:mod:`kb.plans.hourly`) and its ranges over
+    the first ``HOURLY_DRAWS`` draws, unless ``with_hourly`` is false (the annual model alone)."""
     n = int(check(spec.samples if samples is None else samples, SAMPLES, "samples", PlanError))
     seed = spec.seed if seed is None else int(check(seed, SEED, "seed", PlanError))
     if suggest:  # the plan as given (the shortfall's re-runs add only sized suggestions to it)
@@ -698,10 +736,15 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
             assumptions.append(inp.to_row())
     hourly: dict[str, Any] | None = None
     hourly_reason = "not computed for the re-runs that size the suggestions"
-    if suggest:
-        hourly, hourly_reason = hourly_balance(_hourly_inputs(r, cen, central_values, ctx.city))
+    if suggest and not with_hourly:
+        hourly_reason = "not computed: the hourly balance was switched off for this evaluation"
+    elif suggest:
+        h_in = _hourly_inputs(r, cen, central_values, ctx.city)
+        hourly, hourly_reason = hourly_balance(h_in)
         if hourly is None:
             notes.append(hourly_reason)
+        else:
+            hourly.update(hourly_ranges(h_in, _hourly_draws(r, sims, values, n)))
     return PlanResult(spec, ctx.city, bal, status, by_carrier, measures_out, metrics, warnings, notes, not_computed,
                       shortfall, waterfall, assumptions, float(np.mean(sims.balance > ZERO_TOLERANCE)), n, seed,
                       hourly, hourly_reason)
@@ -840,12 +883,14 @@ def _combine(suggestions: list[dict[str, Any]], gap: float) -> list[dict[str, An
     return combination
 
 
-def evaluate_plan(engine: Engine, spec: PlanSpec, samples: int | None = None, seed: int | None = None) -> PlanResult:
-    """Evaluate a plan against the knowledge base; an unknown city raises :class:`PlanError`."""
+def evaluate_plan(engine: Engine, spec: PlanSpec, samples: int | None = None, seed: int | None = None, *,
+                  with_hourly: bool = True) -> PlanResult:
+    """Evaluate a plan against the knowledge base; an unknown city raises :class:`PlanError`. ``with_hourly=False``
+    leaves out the hourly balance (the annual model alone, e.g. to time it)."""
     from kb.replication.cities import CityNotFound
 
     try:
         ctx = load_context(engine, spec.city)
     except CityNotFound as exc:
         raise PlanError(str(exc)) from None
-    return run_plan(spec, ctx, samples, seed)
+    return run_plan(spec, ctx, samples, seed, with_hourly=with_hourly)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from kb.errors import InvalidInput
-from kb.hourly.dispatch import Battery, dispatch, kpis
+from kb.hourly.dispatch import HOURS_PER_YEAR, Battery, DispatchResult, dispatch, kpis
 from kb.hourly.ped import CarrierExchange, classify
 from kb.hourly.profiles import (
     Profile,
@@ -32,8 +32,12 @@ from kb.hourly.profiles import (
     source_temperature,
 )
 from kb.replication.cities import CityProfile
+from kb.replication.simulation import percentiles
 
-__all__ = ["HourlyInputs", "hourly_balance", "CENTRAL_NOTE", "PV_TILT", "PV_AZIMUTH"]
+__all__ = ["HourlyInputs", "HourlyDraws", "hourly_balance", "hourly_ranges", "dispatch_draws", "CENTRAL_NOTE",
+           "HOURLY_DRAWS", "PV_TILT", "PV_AZIMUTH"]
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 log = logging.getLogger(__name__)
 
@@ -206,3 +210,119 @@ def _duration(imp: Any, exp: Any) -> dict[str, list[float]]:
     n = len(net)
     idx = sorted({round(i * (n - 1) / DURATION_POINTS) for i in range(DURATION_POINTS + 1)})
     return {"hours": [float(i + 1) for i in idx], "net_import_kw": [round(float(net[i]), 3) for i in idx]}
+
+
+# --- ranges: the hourly balance over a seeded subsample of the plan's Monte Carlo draws --------------------------
+
+HOURLY_DRAWS = 200
+"""Draws of the plan's Monte Carlo sample the hourly part runs (the first ones; fewer when the plan has fewer)."""
+
+
+@dataclass(frozen=True)
+class HourlyDraws:
+    """The annual figures of ``HourlyInputs``, one value per Monte Carlo draw (arrays of shape ``(k,)``).
+
+    Only these scalars vary from draw to draw; the hourly shapes (household load, heat-pump electricity, PV) are the
+    central ones, computed once and shared. ``of`` is the number of draws of the plan's whole sample."""
+
+    electricity_kwh: FloatArray
+    heat_pump_kwh: FloatArray
+    pv_kwh: FloatArray
+    battery_kwh: FloatArray
+    battery_round_trip: FloatArray
+    other: Mapping[str, FloatArray]
+    pef: Mapping[str, FloatArray]
+    co2_kg_per_kwh: Mapping[str, FloatArray]
+    of: int
+
+    @property
+    def count(self) -> int:
+        return int(self.electricity_kwh.shape[0])
+
+
+def _shapes(h: HourlyInputs) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The shared hourly shapes, each summing to 1 (zeros where the plan has none): household load, heat-pump
+    electricity, PV. The same profiles as the central balance (cached), computed once for every draw."""
+    climate = monthly_climate(h.city)
+    lat, lon = h.city.value("latitude"), h.city.value("longitude")
+    if climate is None or lat is None or lon is None:
+        raise InvalidInput(f"{h.city.name} has no monthly climate or no coordinates")
+    ghi, temp = (tuple(float(x) for x in s) for s in climate)
+    dhi_list = monthly_diffuse(h.city)
+    dhi = tuple(dhi_list) if dhi_list is not None else None
+    tz, _ = _tz_offset(h.city)
+    elec = np.asarray(electricity_profile(1.0, "household").values, dtype=np.float64)
+    hp = _hp_shape(temp, h.space_heating_share)[0]
+    pv = _pv_shape(float(lat), float(lon), tz, ghi, temp, dhi)
+    return elec, hp, np.asarray(pv.values / pv.annual, dtype=np.float64)
+
+
+def dispatch_draws(h: HourlyInputs, d: HourlyDraws) -> DispatchResult:
+    """One batched dispatch of every draw: load and PV of shape ``(k, 8760)`` from the shared shapes times each
+    draw's annual figures, a battery with each draw's capacity (power = capacity ÷ 2 h) and round trip."""
+    elec, hp, pv = _shapes(h)
+    load = np.maximum(d.electricity_kwh, 0.0)[:, None] * elec[None, :]
+    if np.any(d.heat_pump_kwh > 0):
+        load += np.maximum(d.heat_pump_kwh, 0.0)[:, None] * hp[None, :]
+    pv_vals = np.maximum(d.pv_kwh, 0.0)[:, None] * pv[None, :]
+    battery = None
+    if np.any(d.battery_kwh > 0):
+        battery = Battery(d.battery_kwh, d.battery_kwh / BATTERY_HOURS, d.battery_round_trip)
+    return dispatch(load, pv_vals, battery)
+
+
+def _range(values: FloatArray) -> dict[str, float]:
+    p10, p50, p90 = percentiles(np.asarray(values, dtype=np.float64))
+    return {"p10": p10, "p50": p50, "p90": p90}
+
+
+def hourly_ranges(h: HourlyInputs, d: HourlyDraws) -> dict[str, Any]:
+    """P10/P50/P90 of every hourly KPI over the draws, the share of draws meeting each PED definition and a note
+    saying how many draws were used; keys ``kpi_ranges``, ``ped_share``, ``ped_margin_ranges``, ``draws``,
+    ``draws_of``, ``ranges_note``. Without ranges (a draw the dispatch refuses) the first two are empty and the
+    note says why."""
+    k = d.count
+    note = (f"P10–P90 over {k:,} of the plan's {d.of:,} draws (the first {k:,} of the same seeded sample): each draw "
+            f"runs {HOURS_PER_YEAR:,} hours, so the hourly part uses fewer draws than the annual balance; the hourly "
+            "shapes are the central ones, shared, and only the annual figures vary per draw (remaining electricity, "
+            "heat-pump electricity, PV generation, battery capacity and round trip, primary-energy and CO2 factors)")
+    out: dict[str, Any] = {"kpi_ranges": {}, "ped_share": {}, "ped_margin_ranges": {}, "draws": k, "draws_of": d.of,
+                           "ranges_note": note}
+    if k == 0:
+        out["ranges_note"] = "no ranges: the plan has no Monte Carlo draws"
+        return out
+    try:
+        res = dispatch_draws(h, d)
+    except InvalidInput as exc:
+        log.warning("hourly ranges unavailable: %s", exc)
+        out["ranges_note"] = f"no ranges of the hourly KPIs: {exc}"
+        return out
+    negative = int(np.count_nonzero(d.electricity_kwh < 0))
+    if negative:
+        out["ranges_note"] += (f"; in {negative:,} draws the remaining electricity without PV is negative and the "
+                               "hourly load counts it as zero")
+    out["kpi_ranges"] = {key: _range(v) for key, v in kpis(res).items() if np.ndim(v) == 1}
+    met: dict[str, list[bool]] = {}
+    margins: dict[str, list[float]] = {}
+    for i in range(k):
+        status = classify(_draw_exchanges(res, d, i))
+        for r in status.results:
+            met.setdefault(r.key, []).append(r.met)
+            margins.setdefault(r.key, []).append(r.margin)
+    out["ped_share"] = {key: float(np.mean(v)) for key, v in met.items()}
+    out["ped_margin_ranges"] = {key: _range(np.asarray(v)) for key, v in margins.items()}
+    return out
+
+
+def _draw_exchanges(res: DispatchResult, d: HourlyDraws, i: int) -> list[CarrierExchange]:
+    """The exchanges of draw ``i``, built as ``hourly_balance`` builds the central ones."""
+    def at(m: Mapping[str, FloatArray], c: str) -> float:
+        return float(m[c][i]) if c in m else 0.0
+
+    out = [CarrierExchange("electricity", res.grid_import[i], at(d.pef, "electricity"),
+                           at(d.co2_kg_per_kwh, "electricity"), res.grid_export[i])]
+    for c, v in d.other.items():
+        x = float(v[i])
+        if abs(x) > 1e-9:
+            out.append(CarrierExchange(c, max(x, 0.0), at(d.pef, c), at(d.co2_kg_per_kwh, c), max(-x, 0.0)))
+    return out

@@ -36,6 +36,7 @@ from kb.views.plan import (
     duration_rows,
     example_plans,
     hourly_kpis,
+    hourly_range_rows,
     load_example,
     measure_rows,
     monthly_exchange_rows,
@@ -268,6 +269,7 @@ def _hourly(result: PlanResult) -> None:
     cols = st.columns(4)
     for col, (label, value, why) in zip(cols, hourly_kpis(result), strict=True):
         col.metric(label, value, help=why)
+    _hourly_ranges(result)
     st.dataframe(pd.DataFrame(ped_rows(result)), hide_index=True, use_container_width=True)
     st.caption(escape_markdown("Boundary: " + result.hourly["ped"]["boundary"]))
     bars = alt.Chart(pd.DataFrame(monthly_exchange_rows(result))).mark_bar().encode(
@@ -290,6 +292,17 @@ def _hourly(result: PlanResult) -> None:
         st.caption(escape_markdown(duration_caption(result)))
     for key, how in result.hourly["provenance"].items():
         st.caption(escape_markdown(f"{key.replace('_', ' ')} profile: {how}"))
+
+
+def _hourly_ranges(result: PlanResult) -> None:
+    """The P10–P90 of the hourly KPIs over the draws the hourly part ran, and how many it ran."""
+    rows = hourly_range_rows(result)
+    if rows:
+        st.caption("Hourly KPIs, P10 – P90")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    note = (result.hourly or {}).get("ranges_note")
+    if note:
+        st.caption(escape_markdown(note[0].upper() + note[1:] + "."))
 
 
 def _save_and_export(spec: PlanSpec, result: PlanResult) -> None:

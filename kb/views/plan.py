@@ -93,8 +93,11 @@ def ped_rows(result: PlanResult) -> list[dict[str, Any]]:
     """The PED definitions of the hourly balance: met or not, by how much, why (empty without an hourly balance)."""
     if not result.hourly:
         return []
+    share = result.hourly.get("ped_share") or {}
     return [{"definition": d["name"], "met": "yes" if d["met"] else "no",
-             "by how much": f"{d['margin']:+,.1f} {d['unit']}", "why": d["explanation"], "source": d["source"]}
+             "by how much": f"{d['margin']:+,.1f} {d['unit']}",
+             **({"met in draws": f"{share[d['key']]:.0%}"} if d["key"] in share else {}),
+             "why": d["explanation"], "source": d["source"]}
             for d in result.hourly["ped"]["definitions"]]
 
 
@@ -115,10 +118,60 @@ def hourly_kpis(result: PlanResult) -> list[tuple[str, str, str]]:
     if not result.hourly:
         return []
     k = result.hourly["kpis"]
-    return [("Self-consumption", f"{k['self_consumption']:.0%}", "share of PV output used on site"),
-            ("Self-sufficiency", f"{k['self_sufficiency']:.0%}", "share of the electricity load met on site"),
-            ("Peak import (kW)", f"{k['peak_import_kw']:,.0f}", "the largest hourly import"),
-            ("Hours of net import", f"{k['hours_of_net_import']:,.0f}", "of 8,760 hours")]
+    shown = (("self_consumption", "Self-consumption", "share of PV output used on site"),
+             ("self_sufficiency", "Self-sufficiency", "share of the electricity load met on site"),
+             ("peak_import_kw", "Peak import (kW)", "the largest hourly import"),
+             ("hours_of_net_import", "Hours of net import", "of 8,760 hours"))
+    out = []
+    for key, label, why in shown:
+        rng = kpi_range_text(result, key)
+        out.append((label, _kpi_text(key, k[key]), why + (f"; {rng}" if rng else "")))
+    return out
+
+
+# How each hourly KPI is written: label and format ("share", "kw", "count", "mwh", "number").
+RANGE_KPIS: tuple[tuple[str, str, str], ...] = (
+    ("self_consumption", "Self-consumption", "share"), ("self_sufficiency", "Self-sufficiency", "share"),
+    ("degree_of_energetic_self_supply", "Degree of energetic self-supply by RES (SCIS)", "share"),
+    ("peak_import_kw", "Peak import (kW)", "kw"), ("peak_export_kw", "Peak export (kW)", "kw"),
+    ("hours_of_net_import", "Hours of net import", "count"), ("annual_import_kwh", "Import (MWh/yr)", "mwh"),
+    ("annual_export_kwh", "Export (MWh/yr)", "mwh"), ("battery_losses_kwh", "Battery losses (MWh/yr)", "mwh"),
+    ("battery_cycles", "Battery cycles per year", "number"))
+_FORMAT = {key: fmt for key, _, fmt in RANGE_KPIS}
+
+
+def _kpi_text(key: str, value: float) -> str:
+    fmt = _FORMAT.get(key, "number")
+    if fmt == "share":
+        return f"{value:.0%}"
+    if fmt == "mwh":
+        return f"{value / 1e3:,.0f}"
+    if fmt == "number":
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def kpi_range_text(result: PlanResult, key: str) -> str:
+    """``P10–P90 over 200 draws: 96%–98%`` for one hourly KPI, or "" without ranges."""
+    h = result.hourly or {}
+    r = (h.get("kpi_ranges") or {}).get(key)
+    if not r:
+        return ""
+    return f"P10–P90 over {h.get('draws', 0):,} draws: {_kpi_text(key, r['p10'])}–{_kpi_text(key, r['p90'])}"
+
+
+def hourly_range_rows(result: PlanResult) -> list[dict[str, Any]]:
+    """Per hourly KPI: the central estimate and P10 / P50 / P90 over the draws the hourly part ran (written out)."""
+    h = result.hourly or {}
+    ranges = h.get("kpi_ranges") or {}
+    rows = []
+    for key, label, _ in RANGE_KPIS:
+        r = ranges.get(key)
+        if r is None or key not in h.get("kpis", {}):
+            continue
+        rows.append({"KPI": label, "central": _kpi_text(key, h["kpis"][key]), "P10": _kpi_text(key, r["p10"]),
+                     "P50": _kpi_text(key, r["p50"]), "P90": _kpi_text(key, r["p90"])})
+    return rows
 
 
 def week_rows(result: PlanResult) -> list[dict[str, Any]]:

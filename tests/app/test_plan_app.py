@@ -42,6 +42,8 @@ def test_krakow_example_evaluates_with_warnings_and_suggestions(app_env: Path) -
     assert len(at.dataframe) >= 3, "the PED definitions as a table"
     assert any("Read it across" in c.value and "hours a year" in c.value for c in at.caption), \
         "the load-duration curve says how to read it"
+    assert any("P10–P90 over 200 of the plan's 2,000 draws" in c.value for c in at.caption), "hourly ranges, said"
+    assert any("P10–P90 over" in m.help for m in at.metric if m.label == "Self-consumption")
 
 
 def test_budapest_example_evaluates(app_env: Path) -> None:
