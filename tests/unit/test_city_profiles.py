@@ -29,10 +29,6 @@ def krakow(engine: Engine) -> CityProfiles:
     return city_profiles(find_city(engine, "krakow"), reference_figures(engine))
 
 
-def _by_key(result: CityProfiles) -> dict[str, object]:
-    return {p.key: p for p in result.profiles}
-
-
 def test_every_profile_has_four_weeks_of_168_hours_and_monthly_totals(krakow: CityProfiles) -> None:
     assert not krakow.reason
     assert [p.key for p in krakow.profiles] == ["pv", "household", "services", "heat", "temperature", "cop"]
