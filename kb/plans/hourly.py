@@ -82,6 +82,9 @@ def _tz_offset(city: CityProfile) -> tuple[float, str]:
     return off, f"UTC{off:+g} (from the longitude: model assumption, the country's time zone is not recorded)"
 
 
+tz_offset = _tz_offset  # the public name, for the My city page's profiles (kb.views.profiles)
+
+
 @lru_cache(maxsize=16)
 def _pv_shape(lat: float, lon: float, tz: float, ghi: tuple[float, ...], temp: tuple[float, ...],
               dhi: tuple[float, ...] | None) -> Profile:

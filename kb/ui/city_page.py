@@ -9,7 +9,17 @@ import streamlit as st
 from kb.records.vocab import DRIVER_KEYS
 from kb.replication.cities import DRIVER_LABELS, CityProfile, city_from_dict
 from kb.text import escape_markdown
+from kb.ui import state
 from kb.ui.widgets import STATE_KEY, city_list, current_city
+from kb.views.profiles import (
+    MONTHS,
+    SEASONS,
+    ProfileReferences,
+    city_profiles,
+    monthly_rows,
+    reference_figures,
+    week_rows,
+)
 from kb.views.replication import ESSENTIAL_DRIVERS, comparison_rows, driver_rows
 
 OWN = "➕ Define my own city"
@@ -79,6 +89,7 @@ def _show(city: CityProfile, cities: list[CityProfile]) -> None:
                     st.success(f"Saved {len(given)} value(s) for {escape_markdown(city.name)} "
                                "(labelled 'entered by the user').")
                     st.rerun()
+    _hourly(city)
     st.subheader("Compare with another city")
     others = [c for c in cities if c.id != city.id]
     if not others:
@@ -93,3 +104,44 @@ def _show(city: CityProfile, cities: list[CityProfile]) -> None:
             yOffset="city:N", color=alt.Color("city:N", title="city"),
             tooltip=["driver", "city", alt.Tooltip("value:Q", format=",.4g"), "unit"])
         st.altair_chart(chart, use_container_width=True)
+
+
+@st.cache_data(show_spinner=False, ttl=300)
+def _references() -> ProfileReferences:
+    return reference_figures(state.engine())
+
+
+def _hourly(city: CityProfile) -> None:
+    """The city's hourly profiles: a typical week of the chosen season, the monthly figures, how each is made."""
+    st.subheader("Hour by hour: the city's profiles")
+    result = city_profiles(city, _references())  # cached per climate in the view
+    if not result.profiles:
+        st.info(escape_markdown(result.reason))
+        return
+    st.caption("Typical profiles of a year from the city's monthly climate; each one says below how it was made. "
+               f"Hours in {escape_markdown(result.time_zone)}.")
+    season = st.radio("Season", SEASONS, horizontal=True, key="city_hourly_season", format_func=str.capitalize)
+    week = alt.Chart(pd.DataFrame(week_rows(result, season))).mark_line().encode(
+        x=alt.X("hour:Q", title=f"hour of a typical {season} week (from Monday 00:00)",
+                scale=alt.Scale(domain=[0, 168]), axis=alt.Axis(values=list(range(0, 169, 24)))),
+        y=alt.Y("value:Q", title=None), color=alt.Color("profile:N", legend=None),
+        tooltip=["profile", "hour", alt.Tooltip("value:Q", format=",.3g")],
+    ).properties(height=110).facet(row=alt.Row("profile:N", title=None, header=alt.Header(labelOrient="top",
+                                                                                          labelAnchor="start"))
+                                   ).resolve_scale(y="independent")
+    st.altair_chart(week, use_container_width=True)
+    st.caption("Monthly totals (temperature and COP: monthly means)")
+    bars = alt.Chart(pd.DataFrame(monthly_rows(result))).mark_bar().encode(
+        x=alt.X("month:N", sort=list(MONTHS), title=None), y=alt.Y("value:Q", title=None),
+        color=alt.Color("profile:N", legend=None),
+        tooltip=["profile", "month", alt.Tooltip("value:Q", format=",.3g")],
+    ).properties(height=110).facet(row=alt.Row("profile:N", title=None, header=alt.Header(labelOrient="top",
+                                                                                          labelAnchor="start"))
+                                   ).resolve_scale(y="independent")
+    st.altair_chart(bars, use_container_width=True)
+    with st.expander("How each profile is made"):
+        for p in result.profiles:
+            year = f"{p.annual:,.1f} {p.monthly_unit.replace(' per month', ' per year')}" if p.monthly_kind == "sum" \
+                else f"annual mean {p.annual:,.2f} {p.unit}"
+            st.markdown(f"**{escape_markdown(p.label)}** ({escape_markdown(year)}): {escape_markdown(p.provenance)}")
+            st.caption("Sources: " + escape_markdown("; ".join(p.sources)))
