@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -19,18 +18,8 @@ import numpy as np
 from kb.errors import InvalidInput
 from kb.hourly.dispatch import HOURS_PER_YEAR, Battery, DispatchResult, dispatch, kpis
 from kb.hourly.ped import CarrierExchange, classify
-from kb.hourly.profiles import (
-    Profile,
-    cop_profile,
-    electricity_profile,
-    heat_profile,
-    hourly_temperature,
-    kwh_text,
-    monthly_climate,
-    monthly_diffuse,
-    pv_profile,
-    source_temperature,
-)
+from kb.hourly.profiles import electricity_profile, monthly_climate, monthly_diffuse
+from kb.hourly.shapes import BATTERY_HOURS, PV_AZIMUTH, PV_TILT, hp_shape, pv_shape, tz_offset, weeks
 from kb.replication.cities import CityProfile
 from kb.replication.simulation import percentiles
 
@@ -42,15 +31,6 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 log = logging.getLogger(__name__)
 
 CENTRAL_NOTE = "hourly balance of the central estimate; the annual balance keeps its P10–P90"
-PV_TILT = 35.0  # degrees; model assumption (the city records give no tilt; Kraków's modelled optimum is 32-35°)
-PV_AZIMUTH = 180.0  # south; model assumption
-HP_SUPPLY_C = 55.0  # heat-pump supply temperature for radiators; model assumption, no source
-BATTERY_HOURS = 2.0  # power = capacity / 2 h: the measure type's capex is that of a 2-hour battery
-# Standard time (UTC offset, hours) by country code; the calendar convention of each country (no summer time).
-STANDARD_TIME: dict[str, float] = {"PT": 0.0, "AT": 1.0, "DK": 1.0, "ES": 1.0, "HU": 1.0, "IT": 1.0, "NL": 1.0,
-                                   "PL": 1.0, "SK": 1.0, "DE": 1.0, "FR": 1.0, "BE": 1.0, "EE": 2.0, "LV": 2.0,
-                                   "LT": 2.0, "FI": 2.0}
-
 
 @dataclass(frozen=True)
 class HourlyInputs:
@@ -74,38 +54,6 @@ class HourlyInputs:
     notes: list[str] = field(default_factory=list)
 
 
-def _tz_offset(city: CityProfile) -> tuple[float, str]:
-    if city.country in STANDARD_TIME:
-        return STANDARD_TIME[city.country], f"UTC{STANDARD_TIME[city.country]:+g} (standard time of {city.country})"
-    lon = city.value("longitude") or 0.0
-    off = float(round(lon / 15.0))
-    return off, f"UTC{off:+g} (from the longitude: model assumption, the country's time zone is not recorded)"
-
-
-tz_offset = _tz_offset  # the public name, for the My city page's profiles (kb.views.profiles)
-
-
-@lru_cache(maxsize=16)
-def _pv_shape(lat: float, lon: float, tz: float, ghi: tuple[float, ...], temp: tuple[float, ...],
-              dhi: tuple[float, ...] | None) -> Profile:
-    return pv_profile(lat, lon, PV_TILT, PV_AZIMUTH, ghi, tz, monthly_temp_c=temp, monthly_dhi_kwh_m2=dhi)
-
-
-@lru_cache(maxsize=16)
-def _hp_shape(temp: tuple[float, ...], space_share: float) -> tuple[np.ndarray[Any, np.dtype[np.float64]], str]:
-    """Heat-pump electricity per hour (shape summing to 1): (space heat + hot water) ÷ COP of an air source."""
-    space, water = heat_profile(temp, space_share, 1.0 - space_share)
-    air = hourly_temperature(temp).values
-    cop = cop_profile("air", source_temperature("air", air).values, HP_SUPPLY_C)
-    elec = (space.values + water.values) / cop.values
-    sp = space.provenance.replace(f" scaled to {kwh_text(space_share)} kWh/yr", "")
-    wa = water.provenance.replace(f", scaled to {kwh_text(1.0 - space_share)} kWh/yr", "")
-    how = (f"heat pumps: (space heat + hot water) ÷ hourly COP, normalised to the annual model's heat-pump "
-           f"electricity; space heat: {sp}; hot water: {wa}; COP of an air source: "
-           f"{cop.provenance} (supply {HP_SUPPLY_C:g} °C: model assumption, no source)")
-    return elec / float(elec.sum()), how
-
-
 def hourly_balance(h: HourlyInputs) -> tuple[dict[str, Any] | None, str]:
     """``(result, "")`` or ``(None, reason)`` when the city lacks what the hourly profiles need."""
     city = h.city
@@ -119,7 +67,7 @@ def hourly_balance(h: HourlyInputs) -> tuple[dict[str, Any] | None, str]:
     ghi, temp = (tuple(float(x) for x in s) for s in climate)
     dhi_list = monthly_diffuse(city)
     dhi = tuple(dhi_list) if dhi_list is not None else None
-    tz, tz_how = _tz_offset(city)
+    tz, tz_how = tz_offset(city)
     elec_kwh = h.electricity_kwh
     notes = list(h.notes)
     if elec_kwh < 0:
@@ -133,13 +81,13 @@ def hourly_balance(h: HourlyInputs) -> tuple[dict[str, Any] | None, str]:
             "electricity": base.provenance + "; every remaining electricity use (including EV charging) follows "
                                              "the household profile (model assumption)"}
         if h.heat_pump_kwh > 0:
-            shape, how = _hp_shape(temp, h.space_heating_share)
+            shape, how = hp_shape(temp, h.space_heating_share)
             load = load + shape * h.heat_pump_kwh
             provenance["heat_pumps"] = how + f"; space-heating share {h.space_heating_share:g} " \
                                              f"({h.space_heating_share_source})"
         pv_vals = np.zeros_like(load)
         if h.pv_kwh > 0:
-            shape_pv = _pv_shape(float(lat), float(lon), tz, ghi, temp, dhi)
+            shape_pv = pv_shape(float(lat), float(lon), tz, ghi, temp, dhi)
             pv_vals = shape_pv.values * (h.pv_kwh / shape_pv.annual)
             provenance["pv"] = (f"{shape_pv.provenance}; normalised to the annual model's generation "
                                 f"{h.pv_kwh / 1e3:,.1f} MWh/yr; tilt {PV_TILT:g}° facing south (model assumption: the "
@@ -184,22 +132,10 @@ def hourly_balance(h: HourlyInputs) -> tuple[dict[str, Any] | None, str]:
         "ped": ped,
         "provenance": provenance,
         "notes": notes,
-        "weeks": _weeks(res.load, res.pv, res.grid_import, res.grid_export, res.soc),
+        "weeks": weeks(res.load, res.pv, res.grid_import, res.grid_export, res.soc),
         "duration": _duration(res.grid_import, res.grid_export),
     }, ""
 
-
-WEEKS = {"winter": 15 * 24, "summer": 197 * 24}  # first hour of Monday 16 January and Monday 17 July (calendar 2023)
-
-
-def _weeks(load: Any, pv: Any, imp: Any, exp: Any, soc: Any) -> dict[str, dict[str, list[float]]]:
-    """A typical winter and summer week (168 hours from mid-January and mid-July) of the main flows, kWh per hour."""
-    out: dict[str, dict[str, list[float]]] = {}
-    for name, start in WEEKS.items():
-        sl = slice(start, start + 168)
-        out[name] = {k: [round(float(x), 3) for x in np.asarray(a)[sl]]
-                     for k, a in (("load", load), ("pv", pv), ("import", imp), ("export", exp), ("soc", soc))}
-    return out
 
 
 DURATION_POINTS = 100  # one point per 1 % of the hours, plus the first hour
@@ -253,10 +189,10 @@ def _shapes(h: HourlyInputs) -> tuple[FloatArray, FloatArray, FloatArray]:
     ghi, temp = (tuple(float(x) for x in s) for s in climate)
     dhi_list = monthly_diffuse(h.city)
     dhi = tuple(dhi_list) if dhi_list is not None else None
-    tz, _ = _tz_offset(h.city)
+    tz, _ = tz_offset(h.city)
     elec = np.asarray(electricity_profile(1.0, "household").values, dtype=np.float64)
-    hp = _hp_shape(temp, h.space_heating_share)[0]
-    pv = _pv_shape(float(lat), float(lon), tz, ghi, temp, dhi)
+    hp = hp_shape(temp, h.space_heating_share)[0]
+    pv = pv_shape(float(lat), float(lon), tz, ghi, temp, dhi)
     return elec, hp, np.asarray(pv.values / pv.annual, dtype=np.float64)
 
 

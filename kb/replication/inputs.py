@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Engine
@@ -153,6 +153,19 @@ def measure_types(engine: Engine) -> dict[str, MeasureType]:
         except NotAMeasureType:
             continue
     return out
+
+
+REFERENCE_ID = "district-baseline"
+"""The record of reference intensities per home and per m² (district plans and the estimates' reference district)."""
+
+
+def reference_inputs(engine: Engine) -> dict[str, Input]:
+    """The district-baseline record's parameters by key (role ``reference``); empty when the record is absent."""
+    try:
+        rec = catalog.get_record(engine, REFERENCE_ID)
+    except catalog.RecordNotFound:
+        return {}
+    return {k: replace(v, role="reference") for k, v in _inputs_from(rec, "Parameters", "reference", "").items()}
 
 
 # Keys of the declared factor basis (kb.replication.factors): life-cycle CO2 of the fuels (combustion + upstream),

@@ -26,8 +26,9 @@ from kb.replication.bounds import DISCOUNT_RATE, MAX_SAMPLES, check, param_bound
 from kb.replication.cities import CityProfile
 from kb.replication.economics import EconomicInputs, MeasureFlows
 from kb.replication.factors import DEFAULT_BASIS, CarrierFactors, Factor, FactorBasis, carrier_factors, driver_input
+from kb.replication.hourly import HOURLY_NOTE, District, HourlyModel, hourly_model
 from kb.replication.inputs import OPTIONAL_KEYS, Input, MeasureType, ParameterMissing
-from kb.replication.models import MODEL_DRIVERS, MODELS, Array
+from kb.replication.models import MODEL_DRIVERS, MODELS, Array, ModelResult
 from kb.replication.sensitivity import sensitivity as global_sensitivity
 
 DEFAULT_SAMPLES = 5000
@@ -91,6 +92,10 @@ class _Measure:
     params: dict[str, Input]
 
 
+_Run = tuple[_Measure, Mapping[str, Array], ModelResult]
+"""One measure's model run: the measure, its parameter values, its result."""
+
+
 @dataclass
 class Plan:
     """Everything needed to simulate: measures with resolved inputs, city drivers, carrier factors, calibration."""
@@ -103,6 +108,9 @@ class Plan:
     carriers: list[str]
     calibration: dict[str, float] = field(default_factory=dict)
     economics: EconomicInputs | None = None
+    district: District | None = None
+    """The reference district of the hourly dispatch (None: annual model only, as district plans use it)."""
+    _hourly: tuple[HourlyModel | None, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def inputs(self) -> list[Input]:
@@ -170,11 +178,17 @@ class Plan:
         annual_cost: Array = 0.0
         savings: Array = 0.0
         flows: list[MeasureFlows] = []
-        for m in self.measures:
-            p = {key: values[inp.uid] for key, inp in m.params.items()}
-            # model drivers as sampled where the city record gives their range (driver inputs: uid driver.<key>)
-            drv = cast(Mapping[str, float], {key: values.get(f"driver.{key}", v) for key, v in self.drivers.items()})
-            r = MODELS[m.type.model](values[m.scale.uid], p, drv, m.type.displaces)
+        runs = self._runs(values)
+        hourly = self._dispatch(runs, values, n, k)
+        for m, p, r in runs:
+            h = hourly.get(m.type.id) if hourly else None
+            if h is not None and m.type.model == "pv":
+                p = {**p, economics.SELF_CONSUMPTION_KEY: h["direct_share"]}
+            if h is not None and m.type.model == "battery":
+                # dispatched: energy charged from PV surplus minus energy delivered to the load (the losses),
+                # already on the calibrated PV output, so not calibrated again
+                r.deltas = {"electricity": (h["charged"] - h["delivered"]) / k.get("electricity", 1.0)}
+                r.extra = {**r.extra, "shifted": h["delivered"]}
             md = {c: v * k.get(c, 1.0) for c, v in r.deltas.items()}  # calibrated carrier flows of this measure
             for c, v in md.items():
                 deltas[c] = deltas[c] + v
@@ -186,7 +200,8 @@ class Plan:
             annual_cost = annual_cost + mc / p["lifetime"] + mo
             if "savings" not in avail:
                 continue
-            ms = self._savings(m.type.model, md, p, values) * k.get("savings", 1.0)
+            ms = (self._battery_value(h, values) if h is not None and m.type.model == "battery"
+                  else self._savings(m.type.model, md, p, values)) * k.get("savings", 1.0)
             savings = savings + ms
             if econ is None or econ.discount is None:
                 continue
@@ -236,6 +251,99 @@ class Plan:
             out.update({name: v for name, v in res.items() if name in avail})
         return {name: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for name, v in out.items()}
 
+    def _runs(self, values: Mapping[str, Array]) -> list[_Run]:
+        """Each measure's model run on these input values (parameters and sampled drivers)."""
+        runs = []
+        for m in self.measures:
+            p = {key: values[inp.uid] for key, inp in m.params.items()}
+            # model drivers as sampled where the city record gives their range (driver inputs: uid driver.<key>)
+            drv = cast(Mapping[str, float], {key: values.get(f"driver.{key}", v) for key, v in self.drivers.items()})
+            runs.append((m, p, MODELS[m.type.model](values[m.scale.uid], p, drv, m.type.displaces)))
+        return runs
+
+    def hourly_model(self) -> tuple[HourlyModel | None, str]:
+        """The reference district's hourly model, or ``(None, reason)`` (empty without a district or models
+        that the hourly dispatch concerns); built once per plan."""
+        if self.district is None:
+            return None, ""
+        if self._hourly is None:
+            gen = sum(float(np.asarray(r.extra["generation"])) for m, _p, r in self._runs(self.central_values())
+                      if m.type.model == "pv") * self.calibration.get("electricity", 1.0)
+            self._hourly = hourly_model(self.city, self.district,
+                                        [(m.type.model, m.scale.mid) for m in self.measures], gen)
+        return self._hourly
+
+    def _hourly_scalars(self, runs: Sequence[_Run], values: Mapping[str, Array],
+                        k: Mapping[str, float]) -> tuple[Array, Array, Array, Array, float]:
+        """(PV output, heat-pump electricity, charging electricity, battery round trip, battery kWh) of a draw."""
+        kel = k.get("electricity", 1.0)
+        pv: Array = 0.0
+        hp: Array = 0.0
+        ev: Array = 0.0
+        cap = 0.0
+        rte_w: Array = 0.0
+        for m, p, r in runs:
+            model = m.type.model
+            if model == "pv":
+                pv = pv + r.extra["generation"] * kel
+            elif model in ("heat_pump", "heat_recovery"):
+                hp = hp + r.deltas.get("electricity", 0.0) * kel
+            elif model in ("ev_charging", "car_sharing"):
+                ev = ev + r.deltas.get("electricity", 0.0) * kel
+            elif model == "battery":
+                cap += m.scale.mid
+                rte_w = rte_w + p["round_trip_efficiency"] * m.scale.mid
+        rte: Array = rte_w / cap if cap > 0 else 0.9
+        return pv, hp, ev, rte, cap
+
+    def _dispatch(self, runs: Sequence[_Run], values: Mapping[str, Array],
+                  n: int, k: Mapping[str, float]) -> dict[str, dict[str, NDArray[np.float64]]] | None:
+        """The hourly results by measure type (PV: direct share; battery: its share of charged and delivered)."""
+        model, _ = self.hourly_model()
+        if model is None:
+            return None
+        pv, hp, ev, rte, cap = self._hourly_scalars(runs, values, k)
+        res = model.adjust(pv, hp, ev, rte, cap, n)
+        out: dict[str, dict[str, NDArray[np.float64]]] = {}
+        for m, _p, _r in runs:
+            if m.type.model == "pv":
+                out[m.type.id] = res
+            elif m.type.model == "battery" and cap > 0:
+                share = m.scale.mid / cap
+                out[m.type.id] = {**res, "charged": res["charged"] * share, "delivered": res["delivered"] * share}
+        return out
+
+    def _battery_value(self, h: Mapping[str, NDArray[np.float64]], values: Mapping[str, Array]) -> Array:
+        """A dispatched battery's energy cost saved (EUR/yr): what it delivers replaces import at the retail price,
+        what it charges from PV surplus is no longer exported (at the export value, 0 when none is given)."""
+        fc = self.factors.price.get("electricity")
+        if fc is None:
+            return 0.0
+        econ = self.economics
+        export: Array = values[econ.export.uid] if econ and econ.export else 0.0
+        return h["delivered"] * values[fc.input.uid] * fc.mult - h["charged"] * export
+
+    def hourly_report(self) -> dict[str, Any] | None:
+        """The central estimate's hourly picture (:meth:`HourlyModel.report`) with KPI ranges over the draws."""
+        model, _ = self.hourly_model()
+        if model is None:
+            return None
+        central = self.central_values()
+        runs = self._runs(central)
+        pv, hp, ev, rte, cap = self._hourly_scalars(runs, central, self.calibration)
+        prices: dict[str, float] = {}
+        fc = self.factors.price.get("electricity")
+        if fc is not None:
+            prices["electricity"] = float(central[fc.input.uid]) * fc.mult
+        econ = self.economics
+        prices["export"] = float(central[econ.export.uid]) if econ and econ.export else 0.0
+        pef = self.factors.pef.get("electricity")
+        co2 = self.factors.co2.get("electricity")
+        return model.report(float(np.asarray(pv)), float(np.asarray(hp)), float(np.asarray(ev)),
+                            float(np.asarray(rte)), cap, prices,
+                            float(central[pef.input.uid]) * pef.mult if pef else 0.0,
+                            float(central[co2.input.uid]) * co2.mult if co2 else 0.0)
+
     def _savings(self, model: str, flows: Mapping[str, Array], p: Mapping[str, Array],
                  values: Mapping[str, Array]) -> Array:
         """Energy cost saved by one measure (EUR/yr). PV: the self-consumed share of its output at the retail
@@ -265,6 +373,17 @@ class Plan:
     def simulate(self, n: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED) -> dict[str, NDArray[np.float64]]:
         return self.evaluate(self.values(n, seed), n)
 
+    def hourly_ranges(self, n: int, seed: int | None) -> dict[str, NDArray[np.float64]]:
+        """Self-consumption, self-sufficiency and battery cycles of every draw (the same draws as ``simulate``)."""
+        model, _ = self.hourly_model()
+        if model is None:
+            return {}
+        values = self.values(n, seed)
+        pv, hp, ev, rte, cap = self._hourly_scalars(self._runs(values), values, self.calibration)
+        res = model.adjust(pv, hp, ev, rte, cap, n)
+        keys = ["self_consumption", "self_sufficiency"] + (["cycles"] if cap > 0 else [])
+        return {("battery_cycles" if key == "cycles" else key): res[key] for key in keys}
+
     def central(self, calibrate: bool = True) -> dict[str, float]:
         return {k: float(v[0]) for k, v in self.evaluate(self.central_values(), 1, calibrate).items()}
 
@@ -290,7 +409,7 @@ def _resolve_params(mt: MeasureType, overrides: Mapping[str, float | Input]) -> 
 
 def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str, Input],
             tariff: str = "household", basis: FactorBasis = DEFAULT_BASIS,
-            discount_rate: float | None = None) -> Plan:
+            discount_rate: float | None = None, district: District | None = None) -> Plan:
     """Resolve every input of a portfolio in a city, every CO2 and PEF factor on ``basis``; a missing driver
     raises ``DriverMissing``. ``discount_rate`` (real, a fraction) replaces the carrier-factors record's range."""
     if not items:
@@ -323,7 +442,7 @@ def prepare(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str
         discount_rate = check(discount_rate, DISCOUNT_RATE, "discount rate", PortfolioInvalid)
     econ = economics.prepare_economics(general, price_year(city, tariff, carriers),
                                        [(m.type.id, m.params) for m in measures], discount_rate)
-    return Plan(city, measures, drivers, list(driver_rows.values()), cf, carriers, economics=econ)
+    return Plan(city, measures, drivers, list(driver_rows.values()), cf, carriers, economics=econ, district=district)
 
 
 def price_year(city: CityProfile, tariff: str, carriers: Sequence[str]) -> int | None:
@@ -387,6 +506,8 @@ class Estimate:
     warnings: list[str] = field(default_factory=list)
     factor_basis: dict[str, Any] = field(default_factory=dict)  # FactorBasis + its fallbacks (CarrierFactors.summary)
     economics: dict[str, Any] | None = None
+    hourly: dict[str, Any] | None = None  # the reference district hour by hour (Plan.hourly_report), or None
+    hourly_unavailable: str = ""  # why there is no hourly dispatch (empty when there is one or none applies)
 
     @property
     def scale(self) -> dict[str, Any]:
@@ -404,6 +525,8 @@ class Estimate:
             "warnings": self.warnings, "samples": self.n_samples, "seed": self.seed,
             "factor_basis": self.factor_basis,
             "economics": self.economics,
+            "hourly": self.hourly,
+            **({"hourly_unavailable": self.hourly_unavailable} if self.hourly_unavailable else {}),
         }
 
 
@@ -448,23 +571,62 @@ def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFA
                    factor_basis=plan.factors.summary())
     if econ is not None:
         est.economics = {**econ.to_dict(), "cash_flow_central": plan.cash_flow_table()}
+    _add_hourly(plan, est)
     return est
+
+
+REPLACED_BY_DISPATCH: dict[str, str] = {
+    "self_consumption_share": "not used: the self-consumed share comes out of the hourly dispatch in the reference "
+                              "district",
+    "cycles_per_year": "not used: the battery's cycles come out of the hourly dispatch in the reference district",
+}
+
+
+def _add_hourly(plan: Plan, est: Estimate) -> None:
+    """The hourly picture, its KPI ranges over the draws, and the assumption rows it replaces or adds."""
+    model, reason = plan.hourly_model()
+    est.hourly_unavailable = reason
+    if model is None:
+        if reason:
+            est.warnings.append(reason)
+        return
+    report = plan.hourly_report()
+    assert report is not None
+    grid = model.grid
+    runs = grid.runs if grid is not None else 1
+    report["note"] = HOURLY_NOTE.format(runs=runs)
+    ranges = plan.hourly_ranges(est.n_samples, est.seed)
+    report["kpi_ranges"] = {k: dict(zip(("p10", "p50", "p90"), percentiles(v), strict=True))
+                            for k, v in ranges.items()}
+    est.hourly = report
+    for row in est.assumptions:
+        if row["key"] in REPLACED_BY_DISPATCH and row["role"] == "parameter":
+            row["note"] = REPLACED_BY_DISPATCH[row["key"]] + (f"; {row['note']}" if row["note"] else "")
+    d = report["district"]
+    est.assumptions.append({"name": "homes in the reference district (hourly dispatch)", "value": d["homes"],
+                            "low": d["homes"], "high": d["homes"], "unit": "homes",
+                            "evidence": "design" if d["homes_source"] == "entered by the user" else "estimate",
+                            "source": d["homes_source"], "role": "district", "measure": "", "key": "homes",
+                            "note": "sets the load the PV and the battery serve hour by hour"})
+    e = model.electricity_per_home
+    est.assumptions.append({**e.to_row(), "role": "district"})
 
 
 def estimate_measure(measure_type: MeasureType, scale: float, city: CityProfile, general: dict[str, Input],
                      overrides: Mapping[str, float | Input] | None = None, samples: int = DEFAULT_SAMPLES,
                      seed: int | None = DEFAULT_SEED, tariff: str = "household",
-                     basis: FactorBasis = DEFAULT_BASIS, discount_rate: float | None = None) -> Estimate:
+                     basis: FactorBasis = DEFAULT_BASIS, discount_rate: float | None = None,
+                     district: District | None = None) -> Estimate:
     """One measure type at a scale in a city (reference parameters unless overridden)."""
     plan = prepare([PortfolioItem(measure_type, scale, overrides or {})], city, general, tariff, basis,
-                   discount_rate)
+                   discount_rate, district)
     return estimate(plan, samples, seed)
 
 
 def estimate_portfolio(items: Sequence[PortfolioItem], city: CityProfile, general: dict[str, Input],
                        samples: int = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED,
                        tariff: str = "household", basis: FactorBasis = DEFAULT_BASIS,
-                       discount_rate: float | None = None) -> Estimate:
+                       discount_rate: float | None = None, district: District | None = None) -> Estimate:
     """Several measures summed sample by sample (the same draws of shared factors for every measure)."""
-    return estimate(prepare(items, city, general, tariff, basis, discount_rate), samples, seed)
+    return estimate(prepare(items, city, general, tariff, basis, discount_rate, district), samples, seed)
 

@@ -41,6 +41,7 @@ from kb.records.vocab import (
 from kb.replication.bounds import check, param_bound, scale_bound
 from kb.replication.cities import CityProfile, DriverMissing, find_city
 from kb.replication.factors import DEFAULT_BASIS, FactorBasis
+from kb.replication.hourly import District
 from kb.replication.inputs import (
     OPTIONAL_KEYS,
     OUTPUT_KEYS,
@@ -52,6 +53,7 @@ from kb.replication.inputs import (
     load_factors,
     load_measure_type,
     norm_unit,
+    reference_inputs,
     site_figures,
 )
 from kb.replication.simulation import (
@@ -311,8 +313,12 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
                       scale: float | Mapping[str, float] | None = None, samples: int | None = None,
                       seed: int | None = None, tariff: str = "household",
                       general: dict[str, Input] | None = None, params: Mapping[str, float] | None = None,
-                      basis: FactorBasis = DEFAULT_BASIS, discount_rate: float | None = None) -> Estimate:
-    """A solution replicated in a city: site overrides used, central estimate calibrated on source figures."""
+                      basis: FactorBasis = DEFAULT_BASIS, discount_rate: float | None = None,
+                      homes: float | None = None, hourly: bool = True) -> Estimate:
+    """A solution replicated in a city: site overrides used, central estimate calibrated on source figures.
+
+    With ``hourly`` (the default) PV, batteries, heat pumps and EV charging are dispatched hour by hour in a
+    reference district of ``homes`` (None: sized from the estimate, :func:`kb.replication.hourly.hourly_model`)."""
 
     si = read_solution(engine, solution_id)
     general = load_factors(engine) if general is None else general
@@ -324,7 +330,9 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
         source_city = None
     k, model_at_source, cal_warnings = (calibrate(si, source_city, general, tariff, basis) if source_city
                                         else ({}, {}, []))
-    plan = prepare(items, target, general, tariff, basis, discount_rate)
+    per_home = reference_inputs(engine).get("electricity_use") if hourly else None
+    district = District(per_home, homes) if per_home is not None else None
+    plan = prepare(items, target, general, tariff, basis, discount_rate, district)
     plan.calibration = k
     on_figures = calibrated_on(si, k)
     est = estimate(plan, samples or DEFAULT_SAMPLES, DEFAULT_SEED if seed is None else seed)

@@ -26,8 +26,9 @@ from kb.hourly.profiles import (
     pv_profile,
     source_temperature,
 )
+from kb.hourly.shapes import HP_SUPPLY_C, PV_AZIMUTH, PV_TILT, WEEKS, tz_offset
 from kb.plans.evaluate import REFERENCE_ID
-from kb.plans.hourly import HP_SUPPLY_C, PV_AZIMUTH, PV_TILT, WEEKS, HourlyInputs, tz_offset
+from kb.plans.hourly import HourlyInputs
 from kb.replication.cities import CityProfile, source_label
 from kb.store import catalog
 
