@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 from SALib.analyze.sobol import first_order, total_order  # type: ignore[import-untyped]  # SALib: no type hints
-from scipy.stats import norm, qmc  # type: ignore[import-untyped]  # scipy (SALib's own dependency): no type hints
+from scipy.stats import norm, qmc
 
 from kb.replication.inputs import Input
 

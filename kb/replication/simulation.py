@@ -253,7 +253,7 @@ class Plan:
 
     def _runs(self, values: Mapping[str, Array]) -> list[_Run]:
         """Each measure's model run on these input values (parameters and sampled drivers)."""
-        runs = []
+        runs: list[_Run] = []
         for m in self.measures:
             p = {key: values[inp.uid] for key, inp in m.params.items()}
             # model drivers as sampled where the city record gives their range (driver inputs: uid driver.<key>)
