@@ -59,6 +59,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--discount-rate", type=float, metavar="R",
                    help=f"real discount rate as a fraction (0.04 = 4 %%/yr; {DISCOUNT_RATE.describe()}); default: "
                         "the sourced range of the carrier-factors record")
+    p.add_argument("--homes", type=float, metavar="N",
+                   help="homes of the reference district in which PV, a battery, heat pumps and EV charging are "
+                        "dispatched hour by hour (default: sized so that the homes use what the PV generates)")
+    p.add_argument("--annual-only", action="store_true",
+                   help="no hourly dispatch: PV self-consumption and battery cycles from the annual parameters")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_estimate)
 
@@ -198,7 +203,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     est = estimate_solution(engine, args.solution, city, parse_scale(args.scale), samples=args.samples,
                             seed=args.seed, tariff=args.tariff, params=parse_params(args.param),
                             basis=FactorBasis(args.co2_basis, args.pef_basis),
-                            discount_rate=args.discount_rate)
+                            discount_rate=args.discount_rate, homes=args.homes, hourly=not args.annual_only)
     data = est.to_dict()
     gen = generates(est.measures)
     for name, m in data["metrics"].items():  # the signed figures stay; a word says which way the median goes
@@ -226,6 +231,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print("\nassumptions:")
     for a in data["assumptions"]:
         print(f"  {a['name']}: {a['value']:g} {a['unit']} [{a['evidence']}; {a['source']}]")
+    for line in _hourly_lines(data):
+        print(line)
     econ = data.get("economics") or {}
     if econ.get("notes"):
         print("\neconomics (real terms, EUR of " + str(econ.get("price_year") or "the prices' year") + "):")
@@ -234,6 +241,33 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     for w in data["warnings"] + data["factor_basis"].get("notes", []):
         print(f"warning: {w}")
     return 0
+
+
+def _hourly_lines(data: dict[str, Any]) -> list[str]:
+    """The reference district hour by hour, as text (nothing when no hourly dispatch applies)."""
+    h = data.get("hourly")
+    if not h:
+        return [f"\nhour by hour: {data['hourly_unavailable']}"] if data.get("hourly_unavailable") else []
+    d, k, rg = h["district"], h["kpis"], h.get("kpi_ranges") or {}
+    sc = rg.get("self_consumption")
+    lines = [f"\nhour by hour, in a reference district of {d['homes']:,.0f} homes ({d['homes_source']}):",
+             f"  self-consumption {k['self_consumption']:.0%}"
+             + (f" (P10 – P90 {sc['p10']:.0%} – {sc['p90']:.0%})" if sc else "")
+             + f", self-sufficiency {k['self_sufficiency']:.0%}, peak import {k['peak_import_kw']:,.0f} kW, net "
+               f"import in {k['hours_of_net_import']:,.0f} of 8,760 hours"]
+    b = h.get("battery_gain")
+    if b:
+        sc0, sc1 = b["self_consumption"]
+        lines.append(f"  the battery: self-consumption {sc0:.0%} → {sc1:.0%}, "
+                     f"self-sufficiency {b['self_sufficiency'][0]:.0%} → {b['self_sufficiency'][1]:.0%}, import "
+                     f"{b['annual_import_kwh'][0] / 1e3:,.0f} → {b['annual_import_kwh'][1] / 1e3:,.0f} MWh/yr, "
+                     f"{b['cycles']:,.0f} cycles/yr, losses {b['losses_kwh'] / 1e3:,.1f} MWh/yr, worth "
+                     f"€{b['value_eur']:,.0f}/yr (delivered at {b['retail_price']:g} EUR/kWh, charged from PV "
+                     f"that would have been exported at {b['export_value']:g} EUR/kWh)")
+    for p in h["ped"]["definitions"]:
+        lines.append(f"  {p['name']}: {'met' if p['met'] else 'not met'} ({p['margin']:+,.1f} {p['unit']})")
+    lines.append(f"  boundary: {h['ped']['boundary']}")
+    return lines
 
 
 def _pct(v: float | None) -> str:

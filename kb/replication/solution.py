@@ -360,7 +360,8 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
             row["source"] = (f"site figure '{fig['item']}' {fig['value']:g} {fig['unit']} ({fig['evidence']}; "
                              f"{fig['source']}) ÷ model at the source site")
     est.warnings = si.warnings + cal_warnings + [
-        f"site figure '{n['item']}' ({n['key']}) not used to scale the model: {n['reason']}" for n in si.not_used]
+        f"site figure '{n['item']}' ({n['key']}) not used to scale the model: {n['reason']}" for n in si.not_used
+    ] + est.warnings
     return est
 
 
