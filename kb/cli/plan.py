@@ -40,6 +40,7 @@ def _rng(m: dict[str, Any]) -> str:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from kb.plans.evaluate import evaluate_plan
+    from kb.views.plan import offsite_text
 
     if args.samples is not None:  # the same cap as a plan file's [settings] samples
         check(args.samples, SAMPLES, "--samples", CliError)
@@ -101,6 +102,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
             drawn = f"; met in {share[d['key']]:.0%} of the draws" if d["key"] in share else ""
             print(f"  {d['name']}: {'met' if d['met'] else 'not met'} ({d['margin']:+,.1f} {d['unit']}{drawn}) — "
                   f"{d['explanation']}")
+        for o in h.get("offsite") or []:
+            print(f"  off-site supply (PEDvirtual only): {offsite_text(o)}")
+        if h.get("services_share"):
+            print(f"  electricity load: {h['services_share']:.0%} on the services profile (BDEW G25), the rest "
+                  "household (H25)")
     else:
         print(f"\nhour by hour: {data.get('hourly_unavailable') or 'not available'}")
     for w in data["warnings"]:

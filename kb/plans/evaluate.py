@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Engine
 
-from kb.plans.hourly import HOURLY_DRAWS, HourlyDraws, HourlyInputs, hourly_balance, hourly_ranges
+from kb.plans.hourly import HOURLY_DRAWS, HourlyDraws, HourlyInputs, OffsiteInput, hourly_balance, hourly_ranges
 from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, validate
 from kb.records.vocab import CARRIERS
 from kb.replication.bounds import SAMPLES, SEED, check
@@ -627,16 +627,52 @@ def _hourly_inputs(r: _Resolved, cen: _Run, central: Values, city: CityProfile) 
                         {c: float(v[0]) for c, v in f.pef.items()}, {c: float(v[0]) for c, v in f.co2.items()}, **kw)
 
 
-def _hourly_draws(r: _Resolved, sims: _Run, values: Values, n: int) -> HourlyDraws:
-    """The first ``HOURLY_DRAWS`` draws of the plan's seeded sample (all when it has fewer), for the hourly ranges."""
+def _hourly_only_inputs(spec: PlanSpec) -> list[Input]:
+    """The plan's figures only the hourly balance uses (the services share of the load, the off-site supplies), as
+    rows of the assumption table."""
+    out: list[Input] = []
+    if spec.services_share is not None:
+        out.append(_input(spec.services_share, "share of the remaining electricity on the services load profile "
+                          "(BDEW G25; the rest household, H25)", "services_share"))
+    for i, o in enumerate(spec.offsite, start=1):
+        out.append(_input(o.supply, f"off-site {o.carrier} supply: {o.name} (credited by PEDvirtual only)",
+                          f"offsite_{i}"))
+    return out
+
+
+def _with_plan_hourly(h: HourlyInputs, spec: PlanSpec) -> HourlyInputs:
+    """The central hourly inputs with the plan's services share of the load and its off-site supplies (mid)."""
+    share = spec.services_share
+    return replace(h, services_share=share.mid if share is not None else 0.0,
+                   services_share_source=f"{share.evidence}; {share.source}" if share is not None else "",
+                   offsite=tuple(OffsiteInput(o.name, o.supply.mid * 1e3, o.supply.evidence, o.supply.source,
+                                              o.carrier) for o in spec.offsite))
+
+
+HOURLY_ONLY_STREAM = 16
+"""The figures only the hourly part uses are drawn from their own seeded stream (seed, this number), so declaring
+them leaves every draw of the annual balance as it was."""
+
+
+def _hourly_draws(r: _Resolved, sims: _Run, values: Values, n: int, spec: PlanSpec, seed: int) -> HourlyDraws:
+    """The first ``HOURLY_DRAWS`` draws of the plan's seeded sample (all when it has fewer), for the hourly ranges;
+    the services share and the off-site supplies drawn (triangular, seeded) from their own stream."""
     k = min(n, HOURLY_DRAWS)
     f = _hourly_figures(r, sims, values, n)
+    rng = np.random.default_rng([seed, HOURLY_ONLY_STREAM])
 
     def first(m: dict[str, Samples]) -> dict[str, Samples]:
         return {c: v[:k] for c, v in m.items()}
 
+    def drawn(fig: Figure, scale: float = 1.0) -> Samples:
+        if fig.high > fig.low:
+            return rng.triangular(fig.low, fig.mid, fig.high, k) * scale
+        return np.full(k, fig.mid * scale)
+
+    share = drawn(spec.services_share) if spec.services_share is not None else None
+    offsite = tuple((o.name, drawn(o.supply, 1e3)) for o in spec.offsite)
     return HourlyDraws(f.electricity[:k], f.heat_pump[:k], f.generation[:k], f.battery_kwh[:k], f.round_trip[:k],
-                       first(f.other), first(f.pef), first(f.co2), of=n)
+                       first(f.other), first(f.pef), first(f.co2), of=n, services_share=share, offsite=offsite)
 
 
 def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed: int | None = None,
@@ -734,17 +770,18 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
         if inp.uid not in seen:
             seen.add(inp.uid)
             assumptions.append(inp.to_row())
+    assumptions += [inp.to_row() for inp in _hourly_only_inputs(spec)]
     hourly: dict[str, Any] | None = None
     hourly_reason = "not computed for the re-runs that size the suggestions"
     if suggest and not with_hourly:
         hourly_reason = "not computed: the hourly balance was switched off for this evaluation"
     elif suggest:
-        h_in = _hourly_inputs(r, cen, central_values, ctx.city)
+        h_in = _with_plan_hourly(_hourly_inputs(r, cen, central_values, ctx.city), spec)
         hourly, hourly_reason = hourly_balance(h_in)
         if hourly is None:
             notes.append(hourly_reason)
         else:
-            hourly.update(hourly_ranges(h_in, _hourly_draws(r, sims, values, n)))
+            hourly.update(hourly_ranges(h_in, _hourly_draws(r, sims, values, n, spec, seed)))
     return PlanResult(spec, ctx.city, bal, status, by_carrier, measures_out, metrics, warnings, notes, not_computed,
                       shortfall, waterfall, assumptions, float(np.mean(sims.balance > ZERO_TOLERANCE)), n, seed,
                       hourly, hourly_reason)

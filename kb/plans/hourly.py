@@ -4,6 +4,8 @@ Built from the central run of the annual model (every input at its mid), so the 
 PV equal the annual model's central figures; the annual balance keeps its P10–P90. Electricity is dispatched hour
 by hour (PV first to the load, then the battery, then the grid); gas, district heat and petrol cross the boundary
 as annual figures. Every profile says how it was made; the choices no source gives are labelled assumptions.
+Named off-site renewable supplies the plan declares are credited by the PEDvirtual definition only, at the plan's
+electricity primary-energy and CO2 factors.
 """
 
 from __future__ import annotations
@@ -17,20 +19,32 @@ import numpy as np
 
 from kb.errors import InvalidInput
 from kb.hourly.dispatch import HOURS_PER_YEAR, Battery, DispatchResult, dispatch, kpis
-from kb.hourly.ped import CarrierExchange, classify
+from kb.hourly.ped import CarrierExchange, OffsiteRenewable, classify
 from kb.hourly.profiles import electricity_profile, monthly_climate, monthly_diffuse
 from kb.hourly.shapes import BATTERY_HOURS, PV_AZIMUTH, PV_TILT, hp_shape, pv_shape, tz_offset, weeks
 from kb.replication.cities import CityProfile
 from kb.replication.simulation import percentiles
 
-__all__ = ["HourlyInputs", "HourlyDraws", "hourly_balance", "hourly_ranges", "dispatch_draws", "CENTRAL_NOTE",
-           "HOURLY_DRAWS", "PV_TILT", "PV_AZIMUTH"]
+__all__ = ["HourlyInputs", "HourlyDraws", "OffsiteInput", "hourly_balance", "hourly_ranges", "dispatch_draws",
+           "CENTRAL_NOTE", "HOURLY_DRAWS", "PV_TILT", "PV_AZIMUTH"]
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 log = logging.getLogger(__name__)
 
 CENTRAL_NOTE = "hourly balance of the central estimate; the annual balance keeps its P10–P90"
+
+
+@dataclass(frozen=True)
+class OffsiteInput:
+    """A named off-site renewable supply of the plan (kWh/yr, central) with its provenance; PEDvirtual credits it."""
+
+    name: str
+    kwh_per_year: float
+    evidence: str = ""
+    source: str = ""
+    carrier: str = "electricity"
+
 
 @dataclass(frozen=True)
 class HourlyInputs:
@@ -52,6 +66,10 @@ class HourlyInputs:
     space_heating_share: float = 0.817
     space_heating_share_source: str = "deep-retrofit measure type (EU households, 0.817)"
     notes: list[str] = field(default_factory=list)
+    services_share: float = 0.0
+    """Share of ``electricity_kwh`` that follows the services profile (BDEW G25); the rest the household one (H25)."""
+    services_share_source: str = ""
+    offsite: tuple[OffsiteInput, ...] = ()
 
 
 def hourly_balance(h: HourlyInputs) -> tuple[dict[str, Any] | None, str]:
@@ -75,11 +93,8 @@ def hourly_balance(h: HourlyInputs) -> tuple[dict[str, Any] | None, str]:
                      "in the annual model; the hourly load counts it as zero")
         elec_kwh = 0.0
     try:
-        base = electricity_profile(elec_kwh, "household")
-        load = base.values.copy()
-        provenance: dict[str, str] = {
-            "electricity": base.provenance + "; every remaining electricity use (including EV charging) follows "
-                                             "the household profile (model assumption)"}
+        load, how_elec = _electricity_load(elec_kwh, h.services_share, h.services_share_source)
+        provenance: dict[str, str] = {"electricity": how_elec}
         if h.heat_pump_kwh > 0:
             shape, how = hp_shape(temp, h.space_heating_share)
             load = load + shape * h.heat_pump_kwh
@@ -119,7 +134,15 @@ def hourly_balance(h: HourlyInputs) -> tuple[dict[str, Any] | None, str]:
     missing_co2 = sorted(c for c in ["electricity", *annual_carriers] if c not in h.co2_kg_per_kwh)
     if missing_co2:
         notes.append(f"the CO2 balance leaves out {', '.join(missing_co2)}: no CO2 factor")
-    status = classify(exchanges)
+    pef_e, co2_e = h.pef.get("electricity", 0.0), h.co2_kg_per_kwh.get("electricity", 0.0)
+    offsite = [OffsiteRenewable(o.name, o.kwh_per_year, pef_e, co2_e) for o in h.offsite]
+    if h.offsite:
+        listed = "; ".join(f"{o.name}: {o.kwh_per_year / 1e3:,.0f} MWh/yr ({o.evidence or 'entered'}; "
+                           f"{o.source or 'entered by the user'})" for o in h.offsite)
+        provenance["offsite"] = (f"{listed}; credited by PEDvirtual only, at the plan's electricity primary-energy "
+                                 f"factor {pef_e:g} kWh/kWh and CO2 factor {co2_e:g} kg/kWh (central); not counted "
+                                 "in the balance within the district's boundary")
+    status = classify(exchanges, offsite)
     ped: dict[str, Any] = {**status.to_dict(),
                            "definitions": [{**r.to_dict(), "boundary": status.boundary} for r in status.results]}
     return {
@@ -130,12 +153,37 @@ def hourly_balance(h: HourlyInputs) -> tuple[dict[str, Any] | None, str]:
                        "import": float(res.grid_import.sum()), "export": float(res.grid_export.sum())},
         "annual_carriers_kwh": annual_carriers,
         "ped": ped,
+        "offsite": [{"name": o.name, "carrier": o.carrier, "mwh_per_year": o.kwh_per_year / 1e3, "pef": pef_e,
+                     "co2_kg_per_kwh": co2_e, "credit_mwh_pe": o.kwh_per_year * pef_e / 1e3,
+                     "evidence": o.evidence, "source": o.source} for o in h.offsite],
+        "services_share": h.services_share,
         "provenance": provenance,
         "notes": notes,
         "weeks": weeks(res.load, res.pv, res.grid_import, res.grid_export, res.soc),
         "duration": _duration(res.grid_import, res.grid_export),
     }, ""
 
+
+
+def _electricity_load(kwh: float, services_share: float, source: str) -> tuple[FloatArray, str]:
+    """The remaining electricity hour by hour: the household profile (H25), or a mix with the services profile
+    (G25) when ``services_share`` > 0, and how it was made."""
+    if not 0.0 <= services_share <= 1.0:
+        raise InvalidInput(f"The services share of the electricity load must be between 0 and 1, got "
+                           f"{services_share:g}.")
+    household = electricity_profile(kwh, "household")
+    if services_share == 0:
+        return (np.asarray(household.values, dtype=np.float64).copy(),
+                household.provenance + "; every remaining electricity use (including EV charging) follows the "
+                                       "household profile (model assumption)")
+    services = electricity_profile(kwh, "services")
+    load = ((1.0 - services_share) * np.asarray(household.values, dtype=np.float64)
+            + services_share * np.asarray(services.values, dtype=np.float64))
+    how = (f"mix of {1 - services_share:.0%} household and {services_share:.0%} services: "
+           f"{household.provenance}; {services.provenance}; services share {services_share:g} of the remaining "
+           f"electricity ({source or 'entered by the user'}); within each part every use (including EV charging) "
+           "follows that part's standard profile (model assumption)")
+    return load, how
 
 
 DURATION_POINTS = 100  # one point per 1 % of the hours, plus the first hour
@@ -173,6 +221,10 @@ class HourlyDraws:
     pef: Mapping[str, FloatArray]
     co2_kg_per_kwh: Mapping[str, FloatArray]
     of: int
+    services_share: FloatArray | None = None
+    """Per draw, the share of the remaining electricity on the services profile (None: all household)."""
+    offsite: tuple[tuple[str, FloatArray], ...] = ()
+    """Per off-site supply: its name and kWh/yr per draw."""
 
     @property
     def count(self) -> int:
@@ -200,7 +252,13 @@ def dispatch_draws(h: HourlyInputs, d: HourlyDraws) -> DispatchResult:
     """One batched dispatch of every draw: load and PV of shape ``(k, 8760)`` from the shared shapes times each
     draw's annual figures, a battery with each draw's capacity (power = capacity ÷ 2 h) and round trip."""
     elec, hp, pv = _shapes(h)
-    load = np.maximum(d.electricity_kwh, 0.0)[:, None] * elec[None, :]
+    elec_kwh = np.maximum(d.electricity_kwh, 0.0)[:, None]
+    if d.services_share is not None and np.any(d.services_share > 0):
+        s = np.clip(d.services_share, 0.0, 1.0)[:, None]
+        services = np.asarray(electricity_profile(1.0, "services").values, dtype=np.float64)
+        load = elec_kwh * ((1.0 - s) * elec[None, :] + s * services[None, :])
+    else:
+        load = elec_kwh * elec[None, :]
     if np.any(d.heat_pump_kwh > 0):
         load += np.maximum(d.heat_pump_kwh, 0.0)[:, None] * hp[None, :]
     pv_vals = np.maximum(d.pv_kwh, 0.0)[:, None] * pv[None, :]
@@ -224,7 +282,9 @@ def hourly_ranges(h: HourlyInputs, d: HourlyDraws) -> dict[str, Any]:
     note = (f"P10–P90 over {k:,} of the plan's {d.of:,} draws (the first {k:,} of the same seeded sample): each draw "
             f"runs {HOURS_PER_YEAR:,} hours, so the hourly part uses fewer draws than the annual balance; the hourly "
             "shapes are the central ones, shared, and only the annual figures vary per draw (remaining electricity, "
-            "heat-pump electricity, PV generation, battery capacity and round trip, primary-energy and CO2 factors)")
+            "heat-pump electricity, PV generation, battery capacity and round trip, primary-energy and CO2 factors"
+            + (", the services share of the load" if d.services_share is not None else "")
+            + (", the off-site supplies" if d.offsite else "") + ")")
     out: dict[str, Any] = {"kpi_ranges": {}, "ped_share": {}, "ped_margin_ranges": {}, "draws": k, "draws_of": d.of,
                            "ranges_note": note}
     if k == 0:
@@ -244,7 +304,7 @@ def hourly_ranges(h: HourlyInputs, d: HourlyDraws) -> dict[str, Any]:
     met: dict[str, list[bool]] = {}
     margins: dict[str, list[float]] = {}
     for i in range(k):
-        status = classify(_draw_exchanges(res, d, i))
+        status = classify(_draw_exchanges(res, d, i), _draw_offsite(d, i))
         for r in status.results:
             met.setdefault(r.key, []).append(r.met)
             margins.setdefault(r.key, []).append(r.margin)
@@ -265,3 +325,10 @@ def _draw_exchanges(res: DispatchResult, d: HourlyDraws, i: int) -> list[Carrier
         if abs(x) > 1e-9:
             out.append(CarrierExchange(c, max(x, 0.0), at(d.pef, c), at(d.co2_kg_per_kwh, c), max(-x, 0.0)))
     return out
+
+
+def _draw_offsite(d: HourlyDraws, i: int) -> list[OffsiteRenewable]:
+    """The off-site supplies of draw ``i``, credited at that draw's electricity factors."""
+    pef = float(d.pef["electricity"][i]) if "electricity" in d.pef else 0.0
+    co2 = float(d.co2_kg_per_kwh["electricity"][i]) if "electricity" in d.co2_kg_per_kwh else 0.0
+    return [OffsiteRenewable(name, max(float(v[i]), 0.0), pef, co2) for name, v in d.offsite]

@@ -3,7 +3,9 @@
 A figure in a plan is a number or a table ``{value = 1000, evidence = "design", source = "..."}`` (or ``low`` /
 ``mid`` / ``high`` instead of ``value``). Evidence is one of the record format's levels or ``assumption`` (a
 labelled choice where no source gives the figure). Parsing checks the structure and the signs; the city and the
-measure types are checked when the plan is evaluated against the knowledge base.
+measure types are checked when the plan is evaluated against the knowledge base. ``[[district.offsite]]`` names
+off-site renewable supplies the district owns or contracts (counted by PEDvirtual only); ``[district.load_profile]``
+``services_share`` says how much of the remaining electricity follows the services load profile.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ PLAN_FACTOR_KEYS: tuple[str, ...] = tuple(
 FACTOR_UNITS = {"pef": "kWh/kWh", "co2": "kg/kWh", "price": "EUR/kWh"}
 LIMIT_KEYS: dict[str, str] = {"roof_area": "m2", "facade_area": "m2", "kwp_per_m2": "kWp/m2"}
 SETTINGS = ("samples", "seed", "tariff")
+DISTRICT_KEYS: tuple[str, ...] = ("name", "city", "description", "homes", "floor_area", "baseline", "heating",
+                                  "limits", "offsite", "load_profile")
+OFFSITE_KEYS: tuple[str, ...] = ("name", "carrier", "supply")
+OFFSITE_CARRIERS: tuple[str, ...] = ("electricity",)
+LOAD_PROFILE_KEYS: tuple[str, ...] = ("services_share",)
+MAX_OFFSITE = 100  # off-site supplies in one plan: a few contracts or shares, not a registry
 
 # Reading a plan file, possibly uploaded by an anonymous visitor: a plan is a few kB with tables two or three
 # levels deep. Larger or deeper input is refused before it is parsed (tomllib recurses once per level).
@@ -43,6 +51,8 @@ BOUNDS: dict[str, Bound] = {
     "roof_area": Bound(0.0, MAX_AREA_M2, "m2"), "facade_area": Bound(0.0, MAX_AREA_M2, "m2"),
     "kwp_per_m2": Bound(0.0, 1.0, "kWp/m2", low_open=True),  # a divisor; 1 kWp/m2 would be 100 % efficient
     "pef": Bound(0.0, 10.0, "kWh/kWh"), "co2": Bound(0.0, 5.0, "kg/kWh"), "price": Bound(0.0, 10.0, "EUR/kWh"),
+    "offsite_supply": Bound(0.0, 1e9, "MWh/yr"),  # as the baseline: the output of a large country's wind fleet
+    "services_share": Bound(0.0, 1.0, "-"),
 }
 
 
@@ -99,6 +109,20 @@ class PlanMeasure:
         return d
 
 
+@dataclass(frozen=True)
+class OffsiteSupply:
+    """A named off-site renewable supply the district owns or contracts (a share in a wind park, a PV park): its
+    annual supply (MWh/yr) with provenance. Counted only by the PEDvirtual definition, never in the annual balance
+    within the district's boundary."""
+
+    name: str
+    supply: Figure
+    carrier: str = "electricity"
+
+    def to_toml(self) -> dict[str, Any]:
+        return {"name": self.name, "carrier": self.carrier, "supply": self.supply.to_toml()}
+
+
 @dataclass
 class PlanSpec:
     """A district and its portfolio, as read from a plan file or built in the app."""
@@ -116,6 +140,10 @@ class PlanSpec:
     samples: int = 2000
     seed: int = 42
     tariff: str = "household"
+    offsite: list[OffsiteSupply] = field(default_factory=list)
+    services_share: Figure | None = None
+    """Share (0–1) of the remaining electricity that follows the services load profile (BDEW G25) instead of the
+    household one (H25); None: all household, a model assumption."""
 
     def to_toml_dict(self) -> dict[str, Any]:
         district: dict[str, Any] = {"name": self.name, "city": self.city}
@@ -127,6 +155,10 @@ class PlanSpec:
                            ("heating", self.heating), ("limits", self.limits)):
             if group:
                 district[key] = {k: f.to_toml() for k, f in group.items()}
+        if self.services_share is not None:
+            district["load_profile"] = {"services_share": self.services_share.to_toml()}
+        if self.offsite:
+            district["offsite"] = [o.to_toml() for o in self.offsite]
         out: dict[str, Any] = {"district": district}
         if self.factors:
             out["factors"] = {k: f.to_toml() for k, f in self.factors.items()}
@@ -287,6 +319,9 @@ def plan_from_dict(data: dict[str, Any], name: str = "plan") -> PlanSpec:
     d = data.get("district")
     if not isinstance(d, dict):
         raise PlanError(f"{name}: missing [district] table (name, city, homes, floor_area, baseline, limits)")
+    unknown = set(d) - set(DISTRICT_KEYS)
+    if unknown:
+        raise PlanError(f"district: unknown field(s) {', '.join(sorted(unknown))} (one of {', '.join(DISTRICT_KEYS)})")
     for req in ("name", "city"):
         if not isinstance(d.get(req), str) or not d[req].strip():
             raise PlanError(f"{name}: missing field district.{req}")
@@ -315,6 +350,13 @@ def plan_from_dict(data: dict[str, Any], name: str = "plan") -> PlanSpec:
         if k not in LIMIT_KEYS:
             raise PlanError(f"district.limits.{k}: unknown limit (one of {', '.join(LIMIT_KEYS)})")
         spec.limits[k] = figure(raw, f"district.limits.{k}", LIMIT_KEYS[k])
+    lp = _table(d, "load_profile", "district")
+    for k in lp:
+        if k not in LOAD_PROFILE_KEYS:
+            raise PlanError(f"district.load_profile.{k}: unknown field (one of {', '.join(LOAD_PROFILE_KEYS)})")
+    if "services_share" in lp:
+        spec.services_share = figure(lp["services_share"], "district.load_profile.services_share", "-")
+    spec.offsite = _offsite(d.get("offsite", []))
     for k, raw in _table(data, "factors", name).items():
         if k not in PLAN_FACTOR_KEYS:
             raise PlanError(f"factors.{k}: unknown factor (one of {', '.join(PLAN_FACTOR_KEYS)})")
@@ -354,6 +396,33 @@ def plan_from_dict(data: dict[str, Any], name: str = "plan") -> PlanSpec:
     return spec
 
 
+def _offsite(raw: Any) -> list[OffsiteSupply]:
+    """The ``[[district.offsite]]`` entries: a name, the carrier (electricity) and the annual supply, a figure."""
+    if not isinstance(raw, list):
+        raise PlanError("district.offsite: expected an array of tables ([[district.offsite]])")
+    if len(raw) > MAX_OFFSITE:
+        raise PlanError(f"district.offsite: at most {MAX_OFFSITE} off-site supplies, got {len(raw)}")
+    out: list[OffsiteSupply] = []
+    for i, o in enumerate(raw, start=1):
+        where = f"district.offsite[{i}]"
+        if not isinstance(o, dict):
+            raise PlanError(f"{where}: expected a table with name, carrier and supply")
+        unknown = set(o) - set(OFFSITE_KEYS)
+        if unknown:
+            raise PlanError(f"{where}: unknown field(s) {', '.join(sorted(unknown))} "
+                            f"(one of {', '.join(OFFSITE_KEYS)})")
+        if not isinstance(o.get("name"), str) or not o["name"].strip():
+            raise PlanError(f"{where}.name: missing; name the supply (e.g. \"Share in a wind park (contract)\")")
+        carrier = o.get("carrier", "electricity")
+        if carrier not in OFFSITE_CARRIERS:
+            raise PlanError(f"{where}.carrier: {carrier!r} is not supported; only electricity off-site supplies "
+                            "are counted for now")
+        if "supply" not in o:
+            raise PlanError(f"{where}.supply: missing; give the annual supply in MWh/yr with its evidence and source")
+        out.append(OffsiteSupply(o["name"].strip(), figure(o["supply"], f"{where}.supply", "MWh/yr"), carrier))
+    return out
+
+
 def _check_figure(fig: Figure, bound: Bound, where: str) -> None:
     if fig.low == fig.mid == fig.high:
         check(fig.mid, bound, where, PlanError)
@@ -376,6 +445,17 @@ def validate(spec: PlanSpec, measure_units: Mapping[str, str] | None = None) -> 
         _check_figure(f, BOUNDS.get(k, BOUNDS["floor_area"]), f"district.limits.{k}")
     for k, f in spec.factors.items():
         _check_figure(f, BOUNDS[k.partition("_")[0]], f"factors.{k}")
+    if spec.services_share is not None:
+        _check_figure(spec.services_share, BOUNDS["services_share"], "district.load_profile.services_share")
+    if len(spec.offsite) > MAX_OFFSITE:
+        raise PlanError(f"district.offsite: at most {MAX_OFFSITE} off-site supplies, got {len(spec.offsite)}")
+    for i, o in enumerate(spec.offsite, start=1):
+        if not o.name.strip():
+            raise PlanError(f"district.offsite[{i}].name: missing; name the supply")
+        if o.carrier not in OFFSITE_CARRIERS:
+            raise PlanError(f"district.offsite[{i}].carrier: {o.carrier!r} is not supported; only electricity "
+                            "off-site supplies are counted for now")
+        _check_figure(o.supply, BOUNDS["offsite_supply"], f"district.offsite[{i}].supply")
     for i, m in enumerate(spec.measures, start=1):
         unit = units.get(m.type) or m.scale.unit
         _check_figure(m.scale, scale_bound(unit), f"measures[{i}].scale ({m.type})")

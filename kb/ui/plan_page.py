@@ -40,6 +40,7 @@ from kb.views.plan import (
     load_example,
     measure_rows,
     monthly_exchange_rows,
+    offsite_rows,
     ped_rows,
     suggestion_rows,
     waterfall_rows,
@@ -164,6 +165,17 @@ def _district(base: PlanSpec) -> PlanSpec:
                    heating=heating, limits=limits, factors=factors, measures=list(ss["plan_measures"]))
 
 
+def _from_file(base: PlanSpec) -> None:
+    """What the plan file gives beyond the widgets (kept as loaded, evaluated and saved with the plan)."""
+    for o in base.offsite:
+        st.caption(escape_markdown(f"Off-site supply from the plan file (PEDvirtual): {o.name}, {o.supply.mid:,.0f} "
+                                   f"MWh/yr {o.carrier} · {o.supply.evidence}: {o.supply.source}"))
+    if base.services_share is not None:
+        s = base.services_share
+        st.caption(escape_markdown(f"Electricity load from the plan file: {s.mid:.0%} on the services profile, the "
+                                   f"rest household · {s.evidence}: {s.source}"))
+
+
 def _measures(ctx: PlanContext) -> None:
     ss = st.session_state
     st.subheader("Measures")
@@ -206,6 +218,7 @@ def render() -> None:
         st.session_state["plan_token"] = token
         _reset(loaded)
     spec = _district(st.session_state["plan_base"])
+    _from_file(spec)
     ctx = _context(spec.city)  # an unknown city is a KbError: kb.ui.routes shows it
     _measures(ctx)
     try:
@@ -272,6 +285,11 @@ def _hourly(result: PlanResult) -> None:
     _hourly_ranges(result)
     st.dataframe(pd.DataFrame(ped_rows(result)), hide_index=True, use_container_width=True)
     st.caption(escape_markdown("Boundary: " + result.hourly["ped"]["boundary"]))
+    offsite = offsite_rows(result)
+    if offsite:
+        st.caption("Off-site renewables the district owns or contracts, credited by PEDvirtual only (not in the "
+                   "balance within the boundary)")
+        st.dataframe(pd.DataFrame(offsite), hide_index=True, use_container_width=True)
     bars = alt.Chart(pd.DataFrame(monthly_exchange_rows(result))).mark_bar().encode(
         x=alt.X("month:N", sort=list(MONTHS), title=None), y=alt.Y("MWh:Q", title="electricity, MWh per month"),
         color=alt.Color("flow:N", scale=alt.Scale(domain=["import", "export"], range=["#c0392b", "#2e8b57"]),

@@ -101,6 +101,22 @@ def ped_rows(result: PlanResult) -> list[dict[str, Any]]:
             for d in result.hourly["ped"]["definitions"]]
 
 
+def offsite_rows(result: PlanResult) -> list[dict[str, Any]]:
+    """The named off-site renewable supplies PEDvirtual credits: supply, credit in primary energy, provenance (empty
+    without any or without an hourly balance)."""
+    return [{"off-site supply": o["name"], "carrier": o["carrier"], "MWh/yr": f"{o['mwh_per_year']:,.0f}",
+             "credit MWh_PE/yr": f"{o['credit_mwh_pe']:,.1f}", "at PEF": f"{o['pef']:g}",
+             "evidence": o["evidence"], "source": o["source"]}
+            for o in (result.hourly or {}).get("offsite") or []]
+
+
+def offsite_text(o: dict[str, Any]) -> str:
+    """One off-site supply in words: ``Wind park share: 2,000 MWh/yr electricity → 5,000.0 MWh_PE/yr (assumption;
+    source)``."""
+    return (f"{o['name']}: {o['mwh_per_year']:,.0f} MWh/yr {o['carrier']} → {o['credit_mwh_pe']:,.1f} MWh_PE/yr at "
+            f"PEF {o['pef']:g} ({o['evidence'] or 'entered'}; {o['source'] or 'entered by the user'})")
+
+
 def monthly_exchange_rows(result: PlanResult) -> list[dict[str, Any]]:
     """Monthly electricity import (negative bars) and export (positive) in MWh, for a bar chart."""
     if not result.hourly:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from kb import accounts
+from kb.plans.model import Figure, OffsiteSupply, read_plan
+from kb.plans.saved import list_plans, load_plan, save_plan
 from kb.store import database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,3 +89,28 @@ def test_staff_saves_a_plan(app_env: Path) -> None:
     at.radio(key="plan_start").set_value("Saved plan").run()
     assert not at.exception, at.exception
     assert at.session_state["plan_name"].startswith("Budapest")
+
+
+def test_a_saved_plan_keeps_its_offsite_supply_and_services_share(app_env: Path) -> None:
+    at = open_page()
+    engine = database.get_engine(app_env)
+    accounts.add_user(engine, "eva", "staff", "long-enough-pw", accounts.Actor.system())
+    actor = accounts.Actor.system()
+    spec = replace(read_plan(ROOT / "solutions" / "plans" / "krakow-example-district.toml"),
+                   offsite=[OffsiteSupply("Share in a wind park (contract)",
+                                          Figure(2000, 2000, 2000, "MWh/yr", "assumption", "test-only figure"))],
+                   services_share=Figure(0.3, 0.3, 0.3, "-", "assumption", "test-only share"))
+    pid = save_plan(engine, spec, actor)
+    at.session_state["kb_token"] = accounts.login(engine, "eva", "long-enough-pw")
+    at.radio(key="plan_start").set_value("Saved plan").run()
+    at.selectbox(key="plan_saved").set_value(pid).run()
+    assert not at.exception, at.exception
+    assert any("Off-site supply from the plan file" in c.value and "wind park" in c.value for c in at.caption)
+    assert any("Off-site renewables" in c.value for c in at.caption), "the off-site table by the PED table"
+    assert any("Share in a wind park (contract)" in str(df.value.to_dict()) for df in at.dataframe)
+    at.button(key="plan_save").click().run()
+    assert not at.exception, at.exception
+    newest = max(p["id"] for p in list_plans(engine))
+    assert newest != pid
+    again = load_plan(engine, newest)
+    assert again.offsite == spec.offsite and again.services_share == spec.services_share
