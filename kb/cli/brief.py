@@ -13,7 +13,7 @@ from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.formats import FORMATS, render
 from kb.cli.common import CliError, add_db, settings
 from kb.records.vocab import DRIVER_KEYS
-from kb.replication.bounds import DISCOUNT_RATE, SCALE, SEED, check, driver_bound, param_bound
+from kb.replication.bounds import DISCOUNT_RATE, DISTRICT_HOMES, SCALE, SEED, check, driver_bound, param_bound
 from kb.replication.factors import CO2_BASES, DEFAULT_BASIS, PEF_BASES
 from kb.store import database
 
@@ -143,7 +143,8 @@ def cmd_brief(args: argparse.Namespace) -> int:
                        params=parse_params(args.param, args.solutions), drivers=parse_drivers(args.driver),
                        date=date, seed=args.seed, co2_basis=args.co2_basis, pef_basis=args.pef_basis,
                        discount_rate=None if args.discount_rate is None
-                       else check(args.discount_rate, DISCOUNT_RATE, "--discount-rate", CliError), homes=args.homes)
+                       else check(args.discount_rate, DISCOUNT_RATE, "--discount-rate", CliError),
+                       homes=None if args.homes is None else check(args.homes, DISTRICT_HOMES, "--homes", CliError))
     data = render(build_brief(engine, req), fmt)
     if args.output:
         write_output(Path(args.output), data, "--output")

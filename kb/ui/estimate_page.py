@@ -6,8 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kb.plans.model import BOUNDS
-from kb.replication.bounds import DISCOUNT_RATE, MAX_SCALE, param_bound
+from kb.replication.bounds import DISCOUNT_RATE, DISTRICT_HOMES, MAX_SCALE, param_bound
 from kb.replication.factors import CO2_BASES, PEF_BASES, FactorBasis
 from kb.replication.fit import lighthouse_solutions
 from kb.replication.simulation import METRICS, Estimate
@@ -81,7 +80,7 @@ def render() -> None:
         params[f"{mt_id}.{key}"] = v
     homes: float | None = None
     if dispatched(si.types):
-        entered = st.number_input("Homes in the reference district", min_value=0.0, max_value=BOUNDS["homes"].high,
+        entered = st.number_input("Homes in the reference district", min_value=0.0, max_value=DISTRICT_HOMES.high,
                                   value=None, step=10.0, key=f"est_homes_{sol_id}", placeholder="sized automatically",
                                   help=HOMES_HELP)
         homes = entered or None  # blank or 0: sized automatically; below 1 the library refuses it with a message
