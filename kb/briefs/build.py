@@ -20,6 +20,7 @@ from kb.briefs.data import (
     replication_estimate,
     replication_fit,
 )
+from kb.briefs.hourly import estimate_hour_by_hour
 from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeBar, RangeChart, Section, Table, fmt, inert
 from kb.briefs.sources import SENTENCE, SourceBook
 from kb.lessons.format import Lesson
@@ -64,6 +65,7 @@ class BriefRequest:
     co2_basis: str = ""  # "" = the default basis (kb.replication.factors.DEFAULT_BASIS)
     pef_basis: str = ""
     discount_rate: float | None = None  # None = the sourced range of the carrier-factors record
+    homes: float | None = None  # homes of the reference district of the hourly dispatch; None = sized automatically
 
 
 def metric_label(name: str) -> str:
@@ -86,6 +88,8 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
             options["basis"] = basis
         if req.discount_rate is not None:
             options["discount_rate"] = req.discount_rate
+        if req.homes is not None:
+            options["homes"] = req.homes
         estimate = replication_estimate(engine, req.params, **options) if options else \
             replication_estimate(engine, req.params)
     fit = fit or replication_fit(engine)
@@ -114,6 +118,7 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
         _as_built(sols, book, source_names),
         _fit(sols, fits, cname, model),
         _impact(sols, ests, cname, model),
+        *_hour_by_hour(sols, ests, model),
         _costs(sols, ests, book, model),
         _barriers(sols, fits, book, model),
         _lessons(engine, sols, book, lessons),
@@ -327,6 +332,22 @@ def _impact(sols: list[StoredRecord], ests: list[Estimate], cname: str, model: s
         for w in est.warnings:
             sec.blocks.append(Paragraph(f"Note from the model: {w}"))
     return sec
+
+
+def _hour_by_hour(sols: list[StoredRecord], ests: list[Estimate], model: str) -> list[Section]:
+    """The estimates dispatched hour by hour in a reference district (no section when none is)."""
+    if not any(est.hourly for est in ests):
+        return []
+    sec = Section("Hour by hour")
+    for sol, est in zip(sols, ests, strict=True):
+        if len(sols) > 1:
+            sec.blocks.append(Paragraph(f"*{sol.title}*"))
+        if est.hourly:
+            sec.blocks.extend(estimate_hour_by_hour(est.hourly, est.n_samples, model))
+        else:
+            reason = est.hourly_unavailable or "no measure of this solution is dispatched hour by hour"
+            sec.blocks.append(Paragraph(inert(reason[:1].upper() + reason[1:].rstrip(".") + ".")))
+    return [sec]
 
 
 def _basis_paragraph(est: Estimate, model: str) -> str:

@@ -56,11 +56,12 @@ USER = "entered by the user"  # the source of a parameter or driver a user typed
 
 def replication_estimate(engine: Engine, params: dict[str, dict[str, float]] | None = None,
                          drivers: dict[str, float] | None = None, basis: FactorBasis = DEFAULT_BASIS,
-                         discount_rate: float | None = None) -> EstimateFn:
+                         discount_rate: float | None = None, homes: float | None = None) -> EstimateFn:
     """The replication model's estimate of a solution in a city; its lookup and value errors as BriefError.
     ``params`` holds, by solution id, parameter values entered by the user (``KEY`` or ``TYPE.KEY``); ``drivers``
     city drivers entered by the user. Both are labelled "entered by the user" in the assumptions. ``basis`` and
-    ``discount_rate`` are the estimate's factor basis and real discount rate (None: the sourced range)."""
+    ``discount_rate`` are the estimate's factor basis and real discount rate (None: the sourced range); ``homes`` the
+    homes of the reference district of the hourly dispatch (None: sized from the estimate)."""
 
     def run(solution_id: str, city: str, scale: float | dict[str, float] | None, seed: int) -> Estimate:
         try:
@@ -69,7 +70,7 @@ def replication_estimate(engine: Engine, params: dict[str, dict[str, float]] | N
                 target = cities.find_city(engine, city).with_drivers(dict(drivers), source=USER)
             return estimate_solution(engine, solution_id, target, scale=scale, seed=seed,
                                      params=(params or {}).get(solution_id) or None, basis=basis,
-                                     discount_rate=discount_rate)
+                                     discount_rate=discount_rate, homes=homes)
         except (LookupError, ValueError) as exc:
             msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
             raise BriefError(f"{solution_id}: {msg}") from exc

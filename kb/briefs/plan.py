@@ -227,6 +227,33 @@ def _week_ticks() -> list[tuple[float, str]]:
     return [(24.0 * i + 12, d) for i, d in enumerate(DAYS)]
 
 
+def week_charts(weeks: dict[str, dict[str, list[float]]], battery: bool) -> list[XYChart]:
+    """The typical winter and summer weeks of an hourly balance (PV, load, import, export), and with a battery its
+    state of charge in both weeks."""
+    charts = []
+    for season in ("winter", "summer"):
+        w = weeks.get(season)
+        if not w:
+            continue
+        x = [float(i) for i in range(len(w["load"]))]
+        charts.append(XYChart(
+            f"A typical {season} week: PV and load, import and export", x,
+            [Series("PV", w["pv"], PV, "area"), Series("load", w["load"], LOAD), Series("import", w["import"], IMPORT),
+             Series("export", w["export"], EXPORT)], "kWh per hour, i.e. average kW",
+            f"{WEEK_DATES.get(season, season)}, hour by hour", _week_ticks(),
+            f"A typical {season} week ({WEEK_DATES.get(season, season)}): PV output (shaded) against the district's "
+            "electricity load; what PV and the battery cannot cover is imported, the surplus exported."))
+    if battery and "winter" in weeks and "summer" in weeks:
+        x = [float(i) for i in range(len(weeks["winter"]["soc"]))]
+        charts.append(XYChart(
+            "Battery state of charge in the typical weeks", x,
+            [Series("winter week", weeks["winter"]["soc"], SOC), Series("summer week", weeks["summer"]["soc"],
+                                                                         SUMMER_SOC)],
+            "kWh stored", "hour of the week", _week_ticks(),
+            "Battery state of charge hour by hour in the two typical weeks (charged only from PV surplus)."))
+    return charts
+
+
 def hour_by_hour(result: PlanResult, ref: Any, model: str) -> Section:
     """The hourly balance of the central estimate: PED status, KPIs, typical weeks, monthly bars, duration curve."""
     sec = Section("Hour by hour")
@@ -243,27 +270,7 @@ def hour_by_hour(result: PlanResult, ref: Any, model: str) -> Section:
                               ref(d["source"])] for d in h["ped"]["definitions"]]))
     battery = "battery" in h["provenance"] or any(v > 0 for w in h["weeks"].values() for v in w["soc"])
     sec.blocks.append(Table(["KPI", "value", "unit", "what it means"], _kpi_rows(h["kpis"], battery)))
-    weeks = h["weeks"]
-    for season in ("winter", "summer"):
-        w = weeks.get(season)
-        if not w:
-            continue
-        x = [float(i) for i in range(len(w["load"]))]
-        sec.blocks.append(XYChart(
-            f"A typical {season} week: PV and load, import and export", x,
-            [Series("PV", w["pv"], PV, "area"), Series("load", w["load"], LOAD), Series("import", w["import"], IMPORT),
-             Series("export", w["export"], EXPORT)], "kWh per hour, i.e. average kW",
-            f"{WEEK_DATES.get(season, season)}, hour by hour", _week_ticks(),
-            f"A typical {season} week ({WEEK_DATES.get(season, season)}): PV output (shaded) against the district's "
-            "electricity load; what PV and the battery cannot cover is imported, the surplus exported."))
-    if battery:
-        x = [float(i) for i in range(len(weeks["winter"]["soc"]))]
-        sec.blocks.append(XYChart(
-            "Battery state of charge in the typical weeks", x,
-            [Series("winter week", weeks["winter"]["soc"], SOC), Series("summer week", weeks["summer"]["soc"],
-                                                                         SUMMER_SOC)],
-            "kWh stored", "hour of the week", _week_ticks(),
-            "Battery state of charge hour by hour in the two typical weeks (charged only from PV surplus)."))
+    sec.blocks.extend(week_charts(h["weeks"], battery))
     m = h["monthly_kwh"]
     sec.blocks.append(XYChart(
         "Electricity imported and exported per month", [float(i) for i in range(12)],

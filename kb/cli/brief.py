@@ -13,7 +13,7 @@ from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.formats import FORMATS, render
 from kb.cli.common import CliError, add_db, settings
 from kb.records.vocab import DRIVER_KEYS
-from kb.replication.bounds import DISCOUNT_RATE, SCALE, SEED, check, driver_bound, param_bound
+from kb.replication.bounds import DISCOUNT_RATE, DISTRICT_HOMES, SCALE, SEED, check, driver_bound, param_bound
 from kb.replication.factors import CO2_BASES, DEFAULT_BASIS, PEF_BASES
 from kb.store import database
 
@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="primary energy factors of every carrier: non-renewable or total")
     p.add_argument("--discount-rate", type=float, metavar="R",
                    help="real discount rate as a fraction (0.04 = 4 %%/yr); default: the sourced range")
+    p.add_argument("--homes", type=float, metavar="N",
+                   help="homes of the reference district the hourly dispatch runs in (at least 1); default: sized "
+                        "from the estimate")
     p.add_argument("--format", choices=list(FORMATS), default=None, help="default: from --output's extension, else md")
     p.add_argument("--output", "-o", help="file to write (default: standard output for md and html)")
     p.add_argument("--date", help="date printed on the brief, YYYY-MM-DD (default: today)")
@@ -140,7 +143,8 @@ def cmd_brief(args: argparse.Namespace) -> int:
                        params=parse_params(args.param, args.solutions), drivers=parse_drivers(args.driver),
                        date=date, seed=args.seed, co2_basis=args.co2_basis, pef_basis=args.pef_basis,
                        discount_rate=None if args.discount_rate is None
-                       else check(args.discount_rate, DISCOUNT_RATE, "--discount-rate", CliError))
+                       else check(args.discount_rate, DISCOUNT_RATE, "--discount-rate", CliError),
+                       homes=None if args.homes is None else check(args.homes, DISTRICT_HOMES, "--homes", CliError))
     data = render(build_brief(engine, req), fmt)
     if args.output:
         write_output(Path(args.output), data, "--output")

@@ -9,7 +9,17 @@ from sqlalchemy import Engine
 
 from kb.cli.common import CliError, add_db, print_json, settings
 from kb.records.vocab import CARRIERS
-from kb.replication.bounds import BUDGET, DISCOUNT_RATE, MAX_SAMPLES, SAMPLES, SEED, Bound, check, param_bound
+from kb.replication.bounds import (
+    BUDGET,
+    DISCOUNT_RATE,
+    DISTRICT_HOMES,
+    MAX_SAMPLES,
+    SAMPLES,
+    SEED,
+    Bound,
+    check,
+    param_bound,
+)
 from kb.replication.cities import CityProfile, city_from_file, compare, find_city, list_cities
 from kb.replication.factors import CO2_BASES, DEFAULT_BASIS, PEF_BASES, FactorBasis
 from kb.replication.macc import MACC_SAMPLES
@@ -203,7 +213,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     est = estimate_solution(engine, args.solution, city, parse_scale(args.scale), samples=args.samples,
                             seed=args.seed, tariff=args.tariff, params=parse_params(args.param),
                             basis=FactorBasis(args.co2_basis, args.pef_basis),
-                            discount_rate=args.discount_rate, homes=args.homes, hourly=not args.annual_only)
+                            discount_rate=args.discount_rate, hourly=not args.annual_only,
+                            homes=None if args.homes is None else check(args.homes, DISTRICT_HOMES, "--homes",
+                                                                        CliError))
     data = est.to_dict()
     gen = generates(est.measures)
     for name, m in data["metrics"].items():  # the signed figures stay; a word says which way the median goes

@@ -66,6 +66,7 @@ SCALE = Bound(0.0, MAX_SCALE, low_open=True)  # a scale of zero delivers nothing
 # (every input and metric holds one float per sample).
 MAX_SAMPLES = 100_000
 SAMPLES = Bound(1, MAX_SAMPLES, "samples")
+DISTRICT_HOMES = Bound(1.0, 1e7, "homes")  # the reference district of an hourly dispatch, as a plan's homes allow
 SEED = Bound(0, 2**32 - 1)  # NumPy seeds are non-negative; 32 bits is more than enough to vary a run
 BUDGET = Bound(0, 1e12, "EUR")  # a trillion euros: above any city's budget
 

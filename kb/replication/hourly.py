@@ -25,6 +25,7 @@ from kb.hourly.dispatch import Battery, DispatchResult, dispatch, kpis
 from kb.hourly.ped import CarrierExchange, classify
 from kb.hourly.profiles import electricity_profile, kwh_text, monthly_climate, monthly_diffuse
 from kb.hourly.shapes import BATTERY_HOURS, PV_TILT, hp_shape, pv_shape, tz_offset, weeks
+from kb.replication.bounds import DISTRICT_HOMES, check
 from kb.replication.cities import CityProfile
 from kb.replication.inputs import Input
 
@@ -232,9 +233,8 @@ def hourly_model(city: CityProfile, district: District, models: Sequence[tuple[s
     if not per_home > 0:
         return None, "no hourly dispatch: the electricity per home of the reference district is not positive"
     if district.homes is not None:
-        if not district.homes >= 1:
-            raise InvalidInput(f"homes in the reference district: {district.homes:g} is not allowed; enter at least 1")
-        homes, how = float(district.homes), "entered by the user"
+        homes = check(district.homes, DISTRICT_HOMES, "homes in the reference district", InvalidInput)
+        how = "entered by the user"
     elif has_pv and central_pv_kwh > 0:
         homes = float(max(1, round(central_pv_kwh / per_home)))
         how = (f"model assumption: sized so that its homes use as much electricity in a year as the PV generates "

@@ -6,14 +6,25 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kb.replication.bounds import DISCOUNT_RATE, MAX_SCALE, param_bound
+from kb.replication.bounds import DISCOUNT_RATE, DISTRICT_HOMES, MAX_SCALE, param_bound
 from kb.replication.factors import CO2_BASES, PEF_BASES, FactorBasis
 from kb.replication.fit import lighthouse_solutions
 from kb.replication.simulation import METRICS, Estimate
 from kb.replication.solution import estimate_solution, missing_params, read_solution
 from kb.text import escape_markdown
 from kb.ui import state
-from kb.ui.widgets import city_picker, solution_brief_downloads
+from kb.ui.widgets import city_picker, ped_table, solution_brief_downloads, typical_weeks_chart
+from kb.views.estimate_hourly import (
+    HOMES_HELP,
+    battery_rows,
+    battery_text,
+    dispatched,
+    district_text,
+    hourly_metrics,
+    hourly_ped_rows,
+    hourly_week_rows,
+    provenance_lines,
+)
 from kb.views.replication import (
     cash_flow_rows,
     economics_rows,
@@ -67,6 +78,12 @@ def render() -> None:
             st.warning(f"Enter {escape_markdown(f'{name} for {mt_id}')}: no source in the knowledge base gives it.")
             return
         params[f"{mt_id}.{key}"] = v
+    homes: float | None = None
+    if dispatched(si.types):
+        entered = st.number_input("Homes in the reference district", min_value=0.0, max_value=DISTRICT_HOMES.high,
+                                  value=None, step=10.0, key=f"est_homes_{sol_id}", placeholder="sized automatically",
+                                  help=HOMES_HELP)
+        homes = entered or None  # blank or 0: sized automatically; below 1 the library refuses it with a message
     with st.expander("How the figures are counted"):
         c1, c2, c3 = st.columns(3)
         co2_basis = c1.selectbox("CO2 of every carrier", list(CO2_BASES), key="est_co2_basis",
@@ -92,12 +109,14 @@ def render() -> None:
                    + ": the source record gives none.")
         return
     est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed), params=params,
-                            tariff=tariff, basis=FactorBasis(co2_basis, pef_basis), discount_rate=discount)
+                            tariff=tariff, basis=FactorBasis(co2_basis, pef_basis), discount_rate=discount,
+                            homes=homes)
     st.subheader(escape_markdown(f"{si.record.title} in {city.name}"))
     _ranges(est)
     _economics(est)
+    _hourly(est)
     solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params, co2_basis=co2_basis,
-                             pef_basis=pef_basis, discount_rate=discount)
+                             pef_basis=pef_basis, discount_rate=discount, homes=homes)
     if est.unavailable:
         reasons = "; ".join(f"{u['metric']} — {u['reason']}" for u in est.unavailable)
         st.info("Not computed: " + escape_markdown(reasons))
@@ -163,6 +182,31 @@ def _economics(est: Estimate) -> None:
     st.caption(escape_markdown(" ".join(b for b in bits if b)))
     for note in econ.get("notes", []):
         st.caption(escape_markdown(f"{note[:1].upper()}{note[1:]}."))
+
+
+def _hourly(est: Estimate) -> None:
+    """The estimate hour by hour in its reference district: KPIs, the battery's change, typical weeks, PED status."""
+    if est.hourly is None:
+        if est.hourly_unavailable:
+            st.subheader("Hour by hour in a reference district")
+            why = est.hourly_unavailable.rstrip(".")
+            st.info(escape_markdown(why[:1].upper() + why[1:] + "."))
+        return
+    st.subheader("Hour by hour in a reference district")
+    st.write(escape_markdown(district_text(est)))
+    metrics = hourly_metrics(est)
+    for col, (label, value, why) in zip(st.columns(len(metrics)), metrics, strict=True):
+        col.metric(label, value, help=escape_markdown(why[:1].upper() + why[1:] + "."))
+    rows = battery_rows(est)
+    if rows:
+        st.markdown("**What the battery changes**")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+        st.write(escape_markdown(battery_text(est)))
+    typical_weeks_chart(hourly_week_rows(est))
+    ped_table(hourly_ped_rows(est), est.hourly["ped"]["boundary"])
+    with st.expander("How the hourly profiles are made"):
+        for line in provenance_lines(est):
+            st.write(escape_markdown(line))
 
 
 def _tornado(est: Estimate) -> None:

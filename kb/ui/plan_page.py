@@ -28,9 +28,8 @@ from kb.replication.cities import list_cities
 from kb.store import catalog
 from kb.text import escape_markdown, fold
 from kb.ui import state
-from kb.ui.widgets import download_buttons
+from kb.ui.widgets import download_buttons, monthly_exchange_chart, ped_table, typical_weeks_chart
 from kb.views.plan import (
-    MONTHS,
     carrier_rows,
     duration_caption,
     duration_rows,
@@ -283,22 +282,14 @@ def _hourly(result: PlanResult) -> None:
     for col, (label, value, why) in zip(cols, hourly_kpis(result), strict=True):
         col.metric(label, value, help=why)
     _hourly_ranges(result)
-    st.dataframe(pd.DataFrame(ped_rows(result)), hide_index=True, use_container_width=True)
-    st.caption(escape_markdown("Boundary: " + result.hourly["ped"]["boundary"]))
+    ped_table(ped_rows(result), result.hourly["ped"]["boundary"])
     offsite = offsite_rows(result)
     if offsite:
         st.caption("Off-site renewables the district owns or contracts, credited by PEDvirtual only (not in the "
                    "balance within the boundary)")
         st.dataframe(pd.DataFrame(offsite), hide_index=True, use_container_width=True)
-    bars = alt.Chart(pd.DataFrame(monthly_exchange_rows(result))).mark_bar().encode(
-        x=alt.X("month:N", sort=list(MONTHS), title=None), y=alt.Y("MWh:Q", title="electricity, MWh per month"),
-        color=alt.Color("flow:N", scale=alt.Scale(domain=["import", "export"], range=["#c0392b", "#2e8b57"]),
-                        title=None), tooltip=["month", "flow", alt.Tooltip("MWh:Q", format=",.1f")])
-    st.altair_chart(bars, use_container_width=True)
-    weeks = alt.Chart(pd.DataFrame(week_rows(result))).mark_line().encode(
-        x=alt.X("hour:Q", title="hour of the week (from Monday 00:00)"), y=alt.Y("kWh:Q", title="kWh per hour"),
-        color=alt.Color("flow:N", title=None)).properties(height=180).facet(row=alt.Row("season:N", title=None))
-    st.altair_chart(weeks, use_container_width=True)
+    monthly_exchange_chart(monthly_exchange_rows(result))
+    typical_weeks_chart(week_rows(result))
     duration = duration_rows(result)
     if duration:
         curve = alt.Chart(pd.DataFrame(duration)).mark_line(color="#c0392b").encode(

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -15,6 +17,7 @@ from kb.briefs.model import Brief
 from kb.replication.cities import CityProfile, list_cities
 from kb.text import escape_markdown
 from kb.ui import state
+from kb.views.hourly import MONTHS
 
 ICONS = {"md": "📝", "html": "🌐", "pdf": "📄", "docx": "📃"}
 
@@ -40,7 +43,8 @@ def download_buttons(brief: Brief | Callable[[], Brief], key: str, stem: str | N
 def solution_brief_downloads(engine: Engine, solution_id: str, city: Any,
                              scale: float | dict[str, float] | None = None, seed: int = 42,
                              key: str = "estimate_brief", params: dict[str, float] | None = None,
-                             co2_basis: str = "", pef_basis: str = "", discount_rate: float | None = None) -> None:
+                             co2_basis: str = "", pef_basis: str = "", discount_rate: float | None = None,
+                             homes: float | None = None) -> None:
     """For the Estimate page: download a brief of one solution in one city (an id, a name or a city profile with
     ``id``/``user_defined``), built only when a button is clicked."""
     if getattr(city, "user_defined", False):
@@ -49,7 +53,7 @@ def solution_brief_downloads(engine: Engine, solution_id: str, city: Any,
     city_id = str(getattr(city, "id", city))
     req = BriefRequest(solutions=[solution_id], city=city_id, scales={solution_id: scale} if scale else {},
                        params={solution_id: dict(params)} if params else {}, date=dt.date.today().isoformat(),
-                       seed=seed, co2_basis=co2_basis, pef_basis=pef_basis, discount_rate=discount_rate)
+                       seed=seed, co2_basis=co2_basis, pef_basis=pef_basis, discount_rate=discount_rate, homes=homes)
     st.caption("Take this estimate to your council: a stand-alone brief with every figure's source.")
     download_buttons(lambda: build_brief(engine, req), key=key, stem=f"brief-{solution_id}-{city_id}")
 
@@ -86,3 +90,31 @@ def city_picker(label: str = "City", key: str = "city_pick") -> CityProfile | No
     city = next(c for c in cities if c.id == chosen)
     st.session_state[STATE_KEY] = city
     return city
+
+
+def typical_weeks_chart(rows: list[dict[str, Any]]) -> None:
+    """A typical winter and a summer week (rows of :func:`kb.views.hourly.typical_week_rows`): load, PV, import and
+    export hour by hour, one panel per season."""
+    if not rows:
+        return
+    weeks = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
+        x=alt.X("hour:Q", title="hour of the week (from Monday 00:00)"), y=alt.Y("kWh:Q", title="kWh per hour"),
+        color=alt.Color("flow:N", title=None)).properties(height=180).facet(row=alt.Row("season:N", title=None))
+    st.altair_chart(weeks, use_container_width=True)
+
+
+def monthly_exchange_chart(rows: list[dict[str, Any]]) -> None:
+    """Monthly electricity import (below zero) and export bars (rows of :func:`kb.views.hourly.monthly_rows`)."""
+    if not rows:
+        return
+    bars = alt.Chart(pd.DataFrame(rows)).mark_bar().encode(
+        x=alt.X("month:N", sort=list(MONTHS), title=None), y=alt.Y("MWh:Q", title="electricity, MWh per month"),
+        color=alt.Color("flow:N", scale=alt.Scale(domain=["import", "export"], range=["#c0392b", "#2e8b57"]),
+                        title=None), tooltip=["month", "flow", alt.Tooltip("MWh:Q", format=",.1f")])
+    st.altair_chart(bars, use_container_width=True)
+
+
+def ped_table(rows: list[dict[str, Any]], boundary: str) -> None:
+    """The PED definitions met or not (rows of :func:`kb.views.hourly.ped_definition_rows`), the boundary below."""
+    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.caption(escape_markdown("Boundary: " + boundary))

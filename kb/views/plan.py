@@ -9,6 +9,14 @@ from kb.briefs.plan import duration_reading
 from kb.plans.evaluate import PlanResult
 from kb.plans.model import PlanSpec, read_plan
 from kb.replication.words import GENERATING_MODELS, in_words
+from kb.views.hourly import (
+    kpi_metrics,
+    kpi_range_rows,
+    monthly_rows,
+    ped_definition_rows,
+    typical_week_rows,
+)
+from kb.views.hourly import kpi_range_text as range_text
 
 
 def example_plans(root: Path) -> dict[str, Path]:
@@ -86,19 +94,9 @@ def suggestion_rows(result: PlanResult) -> list[dict[str, Any]]:
             for s in result.shortfall.get("suggestions", [])]
 
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def ped_rows(result: PlanResult) -> list[dict[str, Any]]:
     """The PED definitions of the hourly balance: met or not, by how much, why (empty without an hourly balance)."""
-    if not result.hourly:
-        return []
-    share = result.hourly.get("ped_share") or {}
-    return [{"definition": d["name"], "met": "yes" if d["met"] else "no",
-             "by how much": f"{d['margin']:+,.1f} {d['unit']}",
-             **({"met in draws": f"{share[d['key']]:.0%}"} if d["key"] in share else {}),
-             "why": d["explanation"], "source": d["source"]}
-            for d in result.hourly["ped"]["definitions"]]
+    return ped_definition_rows(result.hourly)
 
 
 def offsite_rows(result: PlanResult) -> list[dict[str, Any]]:
@@ -119,86 +117,27 @@ def offsite_text(o: dict[str, Any]) -> str:
 
 def monthly_exchange_rows(result: PlanResult) -> list[dict[str, Any]]:
     """Monthly electricity import (negative bars) and export (positive) in MWh, for a bar chart."""
-    if not result.hourly:
-        return []
-    m = result.hourly["monthly_kwh"]
-    rows: list[dict[str, Any]] = []
-    for i, name in enumerate(MONTHS):
-        rows.append({"month": name, "order": i, "flow": "import", "MWh": -m["import"][i] / 1e3})
-        rows.append({"month": name, "order": i, "flow": "export", "MWh": m["export"][i] / 1e3})
-    return rows
+    return monthly_rows(result.hourly)
 
 
 def hourly_kpis(result: PlanResult) -> list[tuple[str, str, str]]:
     """(label, value, help) of the hourly KPIs shown as metrics."""
-    if not result.hourly:
-        return []
-    k = result.hourly["kpis"]
-    shown = (("self_consumption", "Self-consumption", "share of PV output used on site"),
-             ("self_sufficiency", "Self-sufficiency", "share of the electricity load met on site"),
-             ("peak_import_kw", "Peak import (kW)", "the largest hourly import"),
-             ("hours_of_net_import", "Hours of net import", "of 8,760 hours"))
-    out = []
-    for key, label, why in shown:
-        rng = kpi_range_text(result, key)
-        out.append((label, _kpi_text(key, k[key]), why + (f"; {rng}" if rng else "")))
-    return out
-
-
-# How each hourly KPI is written: label and format ("share", "kw", "count", "mwh", "number").
-RANGE_KPIS: tuple[tuple[str, str, str], ...] = (
-    ("self_consumption", "Self-consumption", "share"), ("self_sufficiency", "Self-sufficiency", "share"),
-    ("degree_of_energetic_self_supply", "Degree of energetic self-supply by RES (SCIS)", "share"),
-    ("peak_import_kw", "Peak import (kW)", "kw"), ("peak_export_kw", "Peak export (kW)", "kw"),
-    ("hours_of_net_import", "Hours of net import", "count"), ("annual_import_kwh", "Import (MWh/yr)", "mwh"),
-    ("annual_export_kwh", "Export (MWh/yr)", "mwh"), ("battery_losses_kwh", "Battery losses (MWh/yr)", "mwh"),
-    ("battery_cycles", "Battery cycles per year", "number"))
-_FORMAT = {key: fmt for key, _, fmt in RANGE_KPIS}
-
-
-def _kpi_text(key: str, value: float) -> str:
-    fmt = _FORMAT.get(key, "number")
-    if fmt == "share":
-        return f"{value:.0%}"
-    if fmt == "mwh":
-        return f"{value / 1e3:,.0f}"
-    if fmt == "number":
-        return f"{value:,.1f}"
-    return f"{value:,.0f}"
+    return kpi_metrics(result.hourly, int((result.hourly or {}).get("draws", 0)))
 
 
 def kpi_range_text(result: PlanResult, key: str) -> str:
     """``P10–P90 over 200 draws: 96%–98%`` for one hourly KPI, or "" without ranges."""
-    h = result.hourly or {}
-    r = (h.get("kpi_ranges") or {}).get(key)
-    if not r:
-        return ""
-    return f"P10–P90 over {h.get('draws', 0):,} draws: {_kpi_text(key, r['p10'])}–{_kpi_text(key, r['p90'])}"
+    return range_text(result.hourly, key, int((result.hourly or {}).get("draws", 0)))
 
 
 def hourly_range_rows(result: PlanResult) -> list[dict[str, Any]]:
     """Per hourly KPI: the central estimate and P10 / P50 / P90 over the draws the hourly part ran (written out)."""
-    h = result.hourly or {}
-    ranges = h.get("kpi_ranges") or {}
-    rows = []
-    for key, label, _ in RANGE_KPIS:
-        r = ranges.get(key)
-        if r is None or key not in h.get("kpis", {}):
-            continue
-        rows.append({"KPI": label, "central": _kpi_text(key, h["kpis"][key]), "P10": _kpi_text(key, r["p10"]),
-                     "P50": _kpi_text(key, r["p50"]), "P90": _kpi_text(key, r["p90"])})
-    return rows
+    return kpi_range_rows(result.hourly)
 
 
 def week_rows(result: PlanResult) -> list[dict[str, Any]]:
     """A typical winter and summer week: load, PV, import and export per hour (kWh), long format."""
-    if not result.hourly:
-        return []
-    rows: list[dict[str, Any]] = []
-    for season, flows in result.hourly["weeks"].items():
-        for flow in ("load", "pv", "import", "export"):
-            rows += [{"season": season, "hour": h, "flow": flow, "kWh": v} for h, v in enumerate(flows[flow])]
-    return rows
+    return typical_week_rows(result.hourly)
 
 
 def duration_rows(result: PlanResult) -> list[dict[str, Any]]:

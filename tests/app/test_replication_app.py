@@ -117,3 +117,43 @@ def test_estimate_shows_lifetime_economics_and_the_discount_rate_moves_them(app_
     at.selectbox(key="est_co2_basis").set_value("direct").run()
     assert not at.exception, at.exception
     assert any("CO2 direct" in c.value for c in at.caption)
+
+
+def _schoonschip_in_krakow() -> AppTest:
+    """Schoonschip (PV + battery) estimated in Kraków with both scales entered and few samples (bundled corpus)."""
+    at = open_page("estimate", solution="ams-schoonschip-pv-heatpumps", city="krakow")
+    assert not at.exception, at.exception
+    at.number_input(key="est_samples").set_value(200)
+    at.number_input(key="scale_ams-schoonschip-pv-heatpumps_rooftop-pv").set_value(500)
+    at.number_input(key="scale_ams-schoonschip-pv-heatpumps_battery-storage").set_value(500).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_estimate_hour_by_hour_shows_the_reference_district_and_what_the_battery_changes(app_env: Path) -> None:
+    at = _schoonschip_in_krakow()
+    assert "Hour by hour in a reference district" in [s.value for s in at.subheader]
+    sentence = next(m.value for m in at.markdown if m.value.startswith("Reference district"))
+    assert "107 homes" in sentence and "sized so that" in sentence, sentence
+    sc = next(m for m in at.metric if m.label == "Self-consumption")
+    assert sc.value == "76%" and "P10–P90 over 200 draws" in (sc.help or "")
+    assert any("What the battery changes" in m.value for m in at.markdown)
+    table = next(df.value for df in at.dataframe if "with battery" in df.value.columns)
+    row = table[table[""] == "Self-consumption"].iloc[0]
+    assert (row["without battery"], row["with battery"]) == ("40%", "76%"), "the battery raises self-consumption"
+    assert any("full cycles a year" in m.value and "EUR a year" in m.value for m in at.markdown)
+    assert any(c.value.startswith("Boundary") for c in at.caption), "the PED table states its boundary"
+    assert "How the hourly profiles are made" in [e.label for e in at.expander]
+
+    at.number_input(key="est_homes_ams-schoonschip-pv-heatpumps").set_value(50).run()
+    assert not at.exception, at.exception
+    sentence = next(m.value for m in at.markdown if m.value.startswith("Reference district"))
+    assert "50 homes" in sentence and "entered by the user" in sentence, sentence
+
+
+def test_estimate_refuses_fewer_than_one_home_with_a_message(app_env: Path) -> None:
+    at = _schoonschip_in_krakow()
+    at.number_input(key="est_homes_ams-schoonschip-pv-heatpumps").set_value(0.5).run()
+    assert not at.exception, at.exception
+    assert any("0.5 is outside the allowed range" in e.value for e in at.error), [e.value for e in at.error]
+    assert not any("Traceback" in e.value or "went wrong" in e.value for e in at.error)

@@ -141,7 +141,7 @@ def test_homes_entered_change_the_district_and_below_one_are_refused(bundled_db:
     assert (d["homes"], d["homes_source"]) == (40.0, "entered by the user")
     # more homes use more of the same PV output directly
     assert large.hourly["kpis"]["self_consumption"] > small.hourly["kpis"]["self_consumption"]
-    with pytest.raises(InvalidInput, match="enter at least 1"):
+    with pytest.raises(InvalidInput, match="homes in the reference district: 0.5 is outside the allowed range"):
         _est(bundled_db, krakow, SCALES, homes=0.5)
 
 
