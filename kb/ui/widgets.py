@@ -92,15 +92,25 @@ def city_picker(label: str = "City", key: str = "city_pick") -> CityProfile | No
     return city
 
 
+FLOW_COLOURS: dict[str, str] = {"load": "#222222", "pv": "#e6a700", "import": "#c0392b", "export": "#2e8b57",
+                                 "battery": "#6a3d9a"}
+"""One colour per flow in every hourly chart: demand dark, PV yellow, import red, export green (as the monthly bars)."""
+
+
 def typical_weeks_chart(rows: list[dict[str, Any]]) -> None:
     """A typical winter and a summer week (rows of :func:`kb.views.hourly.typical_week_rows`): load, PV, import and
     export hour by hour, one panel per season."""
     if not rows:
         return
+    present = {str(r["flow"]) for r in rows}
+    flows = [f for f in FLOW_COLOURS if f in present] + sorted(present - set(FLOW_COLOURS))
+    colour = alt.Scale(domain=flows, range=[FLOW_COLOURS.get(f, "#7f7f7f") for f in flows])
     weeks = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
         x=alt.X("hour:Q", title="hour of the week (from Monday 00:00)"), y=alt.Y("kWh:Q", title="kWh per hour"),
-        color=alt.Color("flow:N", title=None)).properties(height=180).facet(row=alt.Row("season:N", title=None))
-    st.altair_chart(weeks, use_container_width=True)
+        color=alt.Color("flow:N", scale=colour, title=None),
+        tooltip=["season", "flow", alt.Tooltip("hour:Q"), alt.Tooltip("kWh:Q", format=",.1f")],
+    ).properties(height=180, width=760).facet(row=alt.Row("season:N", title=None))
+    st.altair_chart(weeks)
 
 
 def monthly_exchange_chart(rows: list[dict[str, Any]]) -> None:
