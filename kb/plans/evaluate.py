@@ -755,8 +755,10 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
     if pef_e is not None and "FALLBACK" in pef_e.input.name:
         notes.append(f"primary energy factor of electricity: EU default {pef_e.input.mid:g} used as a FALLBACK "
                      f"(no national factor for {ctx.city.name})")
-    notes.append("exported PV electricity counts at the electricity primary energy factor and is valued at the "
-                 "retail price (no export tariff modelled)")
+    notes.append("exported PV electricity counts at the electricity primary energy factor; in the annual savings PV's "
+                 "self-consumed share is the measure type's (25–30 %, valued at the retail price, the rest at the "
+                 "export value) — the hour-by-hour balance below shows the district's own self-consumption, which "
+                 "the annual savings do not yet use")
     waterfall: list[dict[str, Any]] = [{"step": "baseline", "kind": "baseline",
                                         "value": float(cen.baseline_balance[0])}]
     for it in sorted((it for it in r.items if not it.error), key=lambda it: (STAGES.index(it.stage), it.index)):
