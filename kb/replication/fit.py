@@ -294,10 +294,12 @@ class DroppedScheme:
     city: str
     status: str
     reason: str
+    city_name: str = ""    # the city's name as written (``city`` is its id)
     score: float = 0.0     # relevance to the stated needs (topics named), for the order only
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "city": self.city, "status": self.status, "reason": self.reason}
+        return {"id": self.id, "title": self.title, "city": self.city, "city_name": self.city_name,
+                "status": self.status, "reason": self.reason}
 
 
 @dataclass
@@ -342,7 +344,11 @@ def dropped_schemes(engine: Engine, topics: list[Topic] | None = None) -> list[D
         if topics:
             text = " ".join([rec.title, *map(str, rec.front.get("keywords") or [])])
             score = sum(1.0 for t in topics if named_in(t, text)) / len(topics)
-        out.append(DroppedScheme(rec.id, rec.title, rec.city, rec.status, dropped_reason(rec), score))
+        try:
+            name = find_city(engine, rec.city).name
+        except LookupError:
+            name = rec.city
+        out.append(DroppedScheme(rec.id, rec.title, rec.city, rec.status, dropped_reason(rec), name, score))
     out.sort(key=lambda d: (-d.score, d.title))
     return out
 
