@@ -1,4 +1,4 @@
-"""Transfer fit: rank lighthouse solutions for a city by climate, preconditions, economics, evidence, heat supply, needs.
+"""Transfer fit: lighthouse solutions ranked for a city by climate, preconditions, economics, evidence, heat, needs.
 
 Weights (:data:`WEIGHTS`): climate 0.2, preconditions 0.2, economics 0.25 and evidence 0.15 for every solution; the
 city's district heating share 0.3 for solutions that supply a heat network or replace boilers building by building

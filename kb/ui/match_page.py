@@ -60,6 +60,7 @@ def _dropped(dropped: list[DroppedScheme]) -> None:
     st.caption("These schemes were dropped or abandoned, so they are not ranked as solutions to replicate; "
                "read them for what went wrong.")
     for d in dropped:
-        st.markdown(f"**{escape_markdown(d.title)}** ({escape_markdown(d.city_name or d.city)}): {escape_markdown(d.reason)}")
+        where = escape_markdown(d.city_name or d.city)
+        st.markdown(f"**{escape_markdown(d.title)}** ({where}): {escape_markdown(d.reason)}")
         st.page_link(routes.page("record"), label=escape_markdown(f"Read {d.title}"), icon="📄",
                      query_params={"id": d.id})

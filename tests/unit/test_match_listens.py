@@ -138,7 +138,8 @@ def test_district_heating_factor_moves_with_the_share(a: float, b: float) -> Non
     pv = MeasureType("rooftop-pv", "rooftop PV", "pv", "kWp", "electricity")
     base = CityProfile("x", "Xcity")
     lo, hi = sorted((a, b))
-    cl, ch = base.with_drivers({"district_heating_share_city": lo}), base.with_drivers({"district_heating_share_city": hi})
+    cl = base.with_drivers({"district_heating_share_city": lo})
+    ch = base.with_drivers({"district_heating_share_city": hi})
 
     def score(city: CityProfile, mt: MeasureType) -> float:
         f = district_heating_factor(city, [mt])
