@@ -45,6 +45,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--needs", help="what the city needs, in words (semantic relevance)")
     p.add_argument("--budget", type=float, help="budget in EUR")
     p.add_argument("--limit", type=int)
+    p.add_argument("--lessons", action="store_true",
+                   help="with --json: the dropped schemes (lessons, not ranked) instead of the ranking")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_match)
 
@@ -175,7 +177,7 @@ def _fmt(v: float | None) -> str:
 
 def cmd_match(args: argparse.Namespace) -> int:
     from kb.embeddings import make_embedder
-    from kb.replication.fit import match
+    from kb.replication.fit import rank
 
     if args.budget is not None:
         check(args.budget, BUDGET, "--budget", CliError)
@@ -184,14 +186,18 @@ def cmd_match(args: argparse.Namespace) -> int:
     engine = _engine(args)
     city = resolve_city(engine, args.city, args.driver)
     embedder = make_embedder(settings(args).model) if args.needs else None
-    ranked = match(engine, city, needs=args.needs, budget=args.budget, embedder=embedder, limit=args.limit)
+    ranking = rank(engine, city, needs=args.needs, budget=args.budget, embedder=embedder, limit=args.limit)
     if args.json:
-        print_json([m.to_dict() for m in ranked])
+        print_json([d.to_dict() for d in ranking.dropped] if args.lessons else [m.to_dict() for m in ranking.matches])
     else:
-        for m in ranked:
+        for m in ranking.matches:
             print(f"{m.fit:.2f}  {m.id:<36} {m.title}")
             for f in m.factors:
-                print(f"      {f.name:<13} {f.score:.2f}  {f.explanation}")
+                print(f"      {f.name:<16} {f.score:.2f}  {f.explanation}")
+        if ranking.dropped:
+            print("\nLessons from dropped schemes (not ranked):")
+            for d in ranking.dropped:
+                print(f"      {d.id:<36} {d.title}\n      {'':<36} {d.reason}")
     return 0
 
 

@@ -1,8 +1,17 @@
-"""Transfer fit: rank lighthouse solutions for a city by climate, preconditions, economics, evidence and needs."""
+"""Transfer fit: lighthouse solutions ranked for a city by climate, preconditions, economics, evidence, heat, needs.
+
+Weights (:data:`WEIGHTS`): climate 0.2, preconditions 0.2, economics 0.25 and evidence 0.15 for every solution; the
+city's district heating share 0.3 for solutions that supply a heat network or replace boilers building by building
+(it does not apply to others); the stated needs 0.6 when needs are given, so that they count for more than a third of
+the fit. The fit is the weighted mean of the factors a solution has. Dropped schemes are not ranked: :func:`rank`
+returns them apart, as lessons.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,16 +20,32 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from kb.embeddings import Embedder, from_blob
-from kb.replication.cities import CityProfile, DriverMissing, find_city
+from kb.replication.cities import DRIVER_LABELS, CityProfile, DriverMissing, find_city
 from kb.replication.inputs import Input, MeasureType, load_factors, measure_types
+from kb.replication.needs import Topic, answers, heat_role, named_in, topics_in
 from kb.replication.simulation import PortfolioItem, prepare
 from kb.replication.solution import NoImpactModel, SolutionInputs, calibrate, solution_inputs
 from kb.store import catalog, database
 from kb.store.readmodel import RecordSummary, StoredRecord
 from kb.store.tables import ChunkRow
 
+log = logging.getLogger(__name__)
+
+# What each factor weighs, in one plain sentence (the page shows these; `kb match` prints the per-solution ones).
+FACTOR_MEANINGS: dict[str, str] = {
+    "climate": "How close your city's climate is to the source city's, for what the measure depends on.",
+    "preconditions": "Whether what is known about your city meets the conditions the measure needs.",
+    "economics": "How soon the measure pays back on energy savings at your city's prices.",
+    "evidence": "How much of the record's evidence was measured or installed rather than designed or targeted.",
+    "district heating": "How the share of your city on district heating suits a heat solution: heat-network "
+                        "solutions fit better, boiler replacement worse, the larger that share.",
+    "needs": "How well the solution answers what you said your city needs.",
+}
+
 WEIGHTS: dict[str, float] = {"climate": 0.2, "preconditions": 0.2, "economics": 0.25, "evidence": 0.15,
-                             "needs": 0.2}
+                             "district heating": 0.3, "needs": 0.6}
+TOPIC_SHARE = 0.7     # of the needs score: the named topics a solution answers; the rest is closeness in meaning
+LESSON_STATUSES = frozenset({"dropped", "abandoned", "cancelled", "canceled"})
 STRONG_EVIDENCE = ("measured", "installed")
 HEAT_MODELS = frozenset({"heat_pump", "heat_recovery", "retrofit", "green_roof"})
 
@@ -82,8 +107,8 @@ def climate_factor(city: CityProfile, source: CityProfile, types: list[MeasureTy
         parts.append(f"{abs(change):.0f} % {'more' if change >= 0 else 'fewer' if key == 'hdd' else 'less'} "
                      f"{label} ({a:g} vs {b:g} {unit})")
     if not scores:
-        return FitFactor("climate", 0.5, f"Climate not compared: {', '.join(unknown)} missing for "
-                                         f"{city.name} or {source.name}.")
+        return FitFactor("climate", 0.5, f"Climate not compared: the {' and '.join(unknown)} of "
+                                         f"{city.name} or {source.name} is not known.")
     text = f"{city.name} has " + " and ".join(parts) + f" than {source.name}"
     if unknown:
         text += f"; {', '.join(unknown)} unknown"
@@ -105,23 +130,25 @@ def preconditions_factor(city: CityProfile, types: list[MeasureType]) -> FitFact
             if "district heating" in low and ("less attractive" in low or "compet" in low):
                 if share is not None:
                     scores.append(1 - min(share, 100) / 100)
-                    notes.append(f"district heating already serves {share:g} % ({label}), which competes with "
+                    notes.append(f"district heating already serves {share:g} % ({label} figure), which competes with "
                                  f"{mt.title.lower()}")
                 else:
                     unchecked.append(pre)
             elif "heat network" in low:
                 if share is not None:
                     scores.append(0.4 + 0.6 * min(share, 100) / 100)
-                    notes.append(f"needs a heat network; district heating serves {share:g} % ({label})")
+                    notes.append(f"needs a heat network; district heating serves {share:g} % ({label} figure)")
                 else:
                     unchecked.append(pre)
             else:
                 unchecked.append(pre)
     if not scores:
         score = 0.7 if unchecked else 0.8
-        first = f" (e.g. {unchecked[0].rstrip('.')})" if unchecked else ""
-        return FitFactor("preconditions", score, f"No city driver contradicts the {len(unchecked)} precondition(s); "
-                                                 f"check them locally{first}.")
+        n = len(unchecked)
+        first = f", for example: {unchecked[0].rstrip('.')}" if unchecked else ""
+        what = "its one precondition" if n == 1 else f"its {n} preconditions"
+        return FitFactor("preconditions", score, f"Nothing known about {city.name} contradicts {what}; check "
+                                                 f"{'it' if n == 1 else 'them'} locally{first}.")
     tail = f"; {len(unchecked)} more to check locally" if unchecked else ""
     return FitFactor("preconditions", float(np.mean(scores)) * (0.9 if unchecked else 1.0),
                      "; ".join(dict.fromkeys(notes)).capitalize() + tail + ".")
@@ -138,8 +165,10 @@ def economics_factor(si: SolutionInputs, city: CityProfile, source: CityProfile 
         if source is not None:
             plan.calibration = calibrate(si, source, general, "household")[0]
         central = plan.central()
-    except (DriverMissing, LookupError, ValueError) as exc:
-        reason = exc.problem if isinstance(exc, DriverMissing) else str(exc)  # the fix is for the estimate, not here
+    except (DriverMissing, LookupError, ValueError) as exc:  # the fix is for the estimate, not here
+        log.info("fit: payback of %s in %s not computed: %s", si.record.id, city.name, exc)
+        reason = (f"there is no figure for the {DRIVER_LABELS.get(exc.key, 'input it needs')} of {exc.city}"
+                  if isinstance(exc, DriverMissing) else "an input the estimate needs is missing")
         return FitFactor("economics", 0.5, f"Payback not computed: {reason}."), None, None
     pb = central.get("payback")
     life = float(np.mean([m.params["lifetime"].mid for m in plan.measures]))
@@ -147,7 +176,8 @@ def economics_factor(si: SolutionInputs, city: CityProfile, source: CityProfile 
     if pb is None:
         return FitFactor("economics", 0.5, "Payback not computed: a price factor is missing."), None, capex
     if not math.isfinite(pb):
-        score, text = 0.0, f"Does not pay back on energy savings in {city.name} (savings ≤ running costs)"
+        score, text = 0.0, (f"Does not pay back on energy savings in {city.name}: the energy saved is worth no more "
+                            "than the running costs")
     else:
         score = max(0.0, min(1.0, (life - pb) / life))
         text = f"Simple payback about {pb:.1f} years in {city.name} (lifetime about {life:.0f} years)"
@@ -163,12 +193,13 @@ def economics_factor(si: SolutionInputs, city: CityProfile, source: CityProfile 
 def evidence_factor(rec: StoredRecord) -> FitFactor:
     nums = [q for q in rec.all_numbers() if not q.missing]
     if not nums:
-        return FitFactor("evidence", 0.0, "The record holds no numbers.")
+        return FitFactor("evidence", 0.0, "The record holds no figures, measured or otherwise.")
     strong = sum(1 for q in nums if q.evidence in STRONG_EVIDENCE)
     measured = sum(1 for q in nums if q.evidence == "measured")
+    rest = "; the rest are design, target, estimate or reference figures" if strong < len(nums) else ""
     return FitFactor("evidence", strong / len(nums),
-                     f"{strong} of {len(nums)} numbers are measured or installed ({measured} measured); "
-                     "the rest are design, target, estimate or reference figures.")
+                     f"{strong} of {len(nums)} figures in the record are measured or installed ({measured} measured)"
+                     f"{rest}.")
 
 
 def _chunk_vectors(engine: Engine, record_ids: list[str], embedder: Embedder
@@ -189,23 +220,147 @@ def _chunk_vectors(engine: Engine, record_ids: list[str], embedder: Embedder
     return out
 
 
-def needs_factor(qvec: np.ndarray, chunks: list[tuple[str, np.ndarray]]) -> FitFactor:
-    if not chunks:
-        return FitFactor("needs", 0.0, "The record has no text to compare with the stated needs.")
-    sims = [(float(np.dot(v, qvec)), sec) for sec, v in chunks]
-    best, sec = max(sims)
-    return FitFactor("needs", max(0.0, min(1.0, best)),
-                     f"Its '{sec}' section is the closest to the stated needs (cosine similarity {best:.2f}).")
+def _share_of(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def needs_factor(qvec: np.ndarray, chunks: list[tuple[str, np.ndarray]], topics: list[Topic] | None = None,
+                 types: list[MeasureType] | None = None, text: str = "") -> FitFactor:
+    """Relevance to the stated needs: the topics they name (gas, district heating, heat, apartment blocks, ...) that
+    the solution answers (:data:`TOPIC_SHARE` of the score), and the closeness in meaning of its text."""
+    if chunks:
+        sims = [(float(np.dot(v, qvec)), sec) for sec, v in chunks]
+        best, sec = max(sims)
+        sim = max(0.0, min(1.0, best))
+        close = f"its {sec} section is the closest in meaning to your needs (similarity {sim:.2f} on a 0–1 scale)"
+    else:
+        sim, close = 0.0, "the record has no text to compare with your needs"
+    if not topics:
+        return FitFactor("needs", sim, close[0].upper() + close[1:] + ".")
+    met = [(t, answers(t, types or [], text)) for t in topics]
+    topic_score = sum(a for _, a in met) / len(met)
+    named = _share_of([t.name for t in topics])
+    hit = [f"{t.name} ({t.answer})" for t, a in met if a > 0]
+    said = (f"it answers {len(hit)} of them: {'; '.join(hit)}" if hit else "it answers none of them")
+    return FitFactor("needs", TOPIC_SHARE * topic_score + (1 - TOPIC_SHARE) * sim,
+                     f"Your needs name {named}; {said}. Also, {close}.")
+
+
+def district_heating_share(city: CityProfile) -> tuple[float | None, str]:
+    """The city's district heating share (%) and where it comes from, in words: the city figure, else the country's."""
+    share = city.value("district_heating_share_city")
+    if share is not None:
+        return share, "city figure"
+    share = city.value("district_heating_share")
+    return share, "national figure; no city figure on record"
+
+
+def district_heating_factor(city: CityProfile, types: list[MeasureType]) -> FitFactor | None:
+    """How the city's district heating share changes the fit of a heat solution; None for a solution it does not
+    concern (electricity, mobility, or saving heat whatever supplies it).
+
+    Heat-network solutions: 0.5 + 0.5 × share (an existing network is a customer base to supply and decarbonise).
+    Solutions replacing gas boilers building by building: 1 − share (fewer buildings have a boiler to replace)."""
+    role = heat_role(types)
+    if role not in ("network", "individual"):
+        return None
+    share, where = district_heating_share(city)
+    if share is None:
+        return FitFactor("district heating", 0.5, f"There is no district heating share for {city.name}, so how its "
+                                                    "homes are heated was not weighed.")
+    s = min(max(share, 0.0), 100.0) / 100
+    serves = f"District heating serves about {share:g} % of {city.name} ({where})"
+    if role == "network":
+        return FitFactor("district heating", 0.5 + 0.5 * s,
+                         f"{serves}: heat-network solutions such as this one fit better the larger that share, as they "
+                         "can supply or decarbonise the network.")
+    return FitFactor("district heating", 1.0 - s,
+                     f"{serves}: this measure replaces gas boilers building by building, and the larger that share, "
+                     "the fewer buildings have one to replace.")
 
 
 def lighthouse_solutions(engine: Engine) -> list[RecordSummary]:
+    """Lighthouse solutions with measure types that are still solutions to replicate (not dropped)."""
     return [r for r in catalog.list_records(engine, kind="solution")
-            if (r.scope or "lighthouse") == "lighthouse" and r.measure_types]
+            if (r.scope or "lighthouse") == "lighthouse" and r.measure_types and r.status not in LESSON_STATUSES]
 
 
-def match(engine: Engine, city: CityProfile | str, needs: str | None = None, budget: float | None = None,
-          embedder: Embedder | None = None, limit: int | None = None) -> list[Match]:
-    """Lighthouse solutions with an impact model, best transfer fit first."""
+@dataclass
+class DroppedScheme:
+    """A lighthouse scheme that was dropped: a lesson, not a solution to replicate, with why in words."""
+
+    id: str
+    title: str
+    city: str
+    status: str
+    reason: str
+    city_name: str = ""    # the city's name as written (``city`` is its id)
+    score: float = 0.0     # relevance to the stated needs (topics named), for the order only
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "city": self.city, "city_name": self.city_name,
+                "status": self.status, "reason": self.reason}
+
+
+@dataclass
+class Ranking:
+    """The ranked solutions to replicate and, apart, the dropped schemes to learn from."""
+
+    matches: list[Match]
+    dropped: list[DroppedScheme] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"matches": [m.to_dict() for m in self.matches], "dropped": [d.to_dict() for d in self.dropped]}
+
+
+_CITATION = re.compile(r"\s*\[S\d+(?:[;,]\s*S\d+)*\]")
+
+
+def _first_sentence(text: str) -> str:
+    plain = _CITATION.sub("", text.replace("**", "")).strip()
+    first = re.split(r"(?<=[.!?])\s+", plain, maxsplit=1)[0].strip() if plain else ""
+    return first.rstrip(".") + "." if first else ""
+
+
+def dropped_reason(rec: StoredRecord) -> str:
+    """Why a dropped scheme is a lesson: what became of it (its Results) and the barriers it failed on."""
+    results = rec.section("Results")
+    parts = [f"Recorded as {rec.status}, so it is shown for its lessons, not ranked as a solution to replicate."]
+    if results and results.text.strip():
+        parts.append(_first_sentence(results.text))
+    failed = [b.title.rstrip(".") for b in rec.barriers if b.outcome == "failed"]
+    if failed:
+        parts.append(f"It failed on: {'; '.join(b[0].lower() + b[1:] for b in failed)}.")
+    return " ".join(parts)
+
+
+def dropped_schemes(engine: Engine, topics: list[Topic] | None = None) -> list[DroppedScheme]:
+    """Dropped lighthouse schemes, those naming more of the needs' topics first, then by title."""
+    ids = [r.id for r in catalog.list_records(engine, kind="solution")
+           if (r.scope or "lighthouse") == "lighthouse" and r.status in LESSON_STATUSES]
+    out: list[DroppedScheme] = []
+    for rec in catalog.get_records(engine, ids):
+        score = 0.0
+        if topics:
+            text = " ".join([rec.title, *map(str, rec.front.get("keywords") or [])])
+            score = sum(1.0 for t in topics if named_in(t, text)) / len(topics)
+        try:
+            name = find_city(engine, rec.city).name
+        except LookupError:
+            name = rec.city
+        out.append(DroppedScheme(rec.id, rec.title, rec.city, rec.status, dropped_reason(rec), name, score))
+    out.sort(key=lambda d: (-d.score, d.title))
+    return out
+
+
+def _needs_text(rec: StoredRecord) -> str:
+    summary = rec.section("Summary")
+    return " ".join([rec.title, *map(str, rec.front.get("keywords") or []), summary.text if summary else ""])
+
+
+def rank(engine: Engine, city: CityProfile | str, needs: str | None = None, budget: float | None = None,
+         embedder: Embedder | None = None, limit: int | None = None) -> Ranking:
+    """Lighthouse solutions with an impact model, best transfer fit first, and the dropped schemes apart."""
     target = find_city(engine, city) if isinstance(city, str) else city
     general = load_factors(engine)
     cities: dict[str, CityProfile | None] = {}
@@ -218,11 +373,13 @@ def match(engine: Engine, city: CityProfile | str, needs: str | None = None, bud
             continue
     qvec: np.ndarray | None = None
     chunks: dict[str, list[tuple[str, np.ndarray]]] = {}
+    topics: list[Topic] = []
     if needs and needs.strip():
         if embedder is None:
             raise ValueError("relevance to stated needs requires an embedder")
         qvec = embedder.encode([needs.strip()])[0]
         chunks = _chunk_vectors(engine, [si.record.id for si in sols], embedder)
+        topics = topics_in(needs)
     out: list[Match] = []
     for si in sols:
         rec = si.record
@@ -234,16 +391,26 @@ def match(engine: Engine, city: CityProfile | str, needs: str | None = None, bud
         src = cities[rec.city]
         factors: list[FitFactor] = []
         factors.append(climate_factor(target, src, si.types) if src else
-                       FitFactor("climate", 0.5, f"No profile of the source city '{rec.city}'."))
+                       FitFactor("climate", 0.5, f"Climate not compared: the knowledge base has no profile of "
+                                                 f"the source city ({rec.city})."))
         factors.append(preconditions_factor(target, si.types))
         econ, payback, capex = economics_factor(si, target, src, general, budget)
         factors.append(econ)
         factors.append(evidence_factor(rec))
+        dh = district_heating_factor(target, si.types)
+        if dh is not None:
+            factors.append(dh)
         if qvec is not None:
-            factors.append(needs_factor(qvec, chunks.get(rec.id, [])))
+            factors.append(needs_factor(qvec, chunks.get(rec.id, []), topics, si.types, _needs_text(rec)))
         total_w = sum(WEIGHTS[f.name] for f in factors)
         fit = sum(WEIGHTS[f.name] * f.score for f in factors) / total_w
         out.append(Match(rec.id, rec.title, rec.city, [mt.id for mt in si.types], fit, factors,
                          payback, capex))
     out.sort(key=lambda m: (-m.fit, m.id))
-    return out[:limit] if limit else out
+    return Ranking(out[:limit] if limit else out, dropped_schemes(engine, topics))
+
+
+def match(engine: Engine, city: CityProfile | str, needs: str | None = None, budget: float | None = None,
+          embedder: Embedder | None = None, limit: int | None = None) -> list[Match]:
+    """Lighthouse solutions with an impact model, best transfer fit first (dropped schemes are not among them)."""
+    return rank(engine, city, needs, budget, embedder, limit).matches
