@@ -216,7 +216,7 @@ def _summary(sols: list[StoredRecord], ests: list[Estimate], fits: list[Match | 
         sec.blocks.append(Paragraph(
             f"**{sol.title}** — built in {source_names[sol.id]} (status: {sol.status}) {rec} — "
             f"replicated to {cname} {_scale_text(est, sol, model, book)}. Estimated yearly effect: the median, "
-            f"and the range within which 8 in 10 outcomes of the estimate fall (P10–P90):"))
+            f"and the range from P10 to P90 within which most outcomes of the estimate fall:"))
         items = [f"{label}: {text} {model} — estimate" for label, text in
                  (_range(est, k, m) for k, m in _main_metrics(est) if not _is_cost(k))]
         money = _money(est, model)
@@ -293,7 +293,8 @@ def _decisions(engine: Engine, sol: StoredRecord, est: Estimate, book: SourceBoo
         text = f"**Barriers and lessons from the source{of}:** "
         text += (f"{'not fully solved there' if hard else 'met there'}: {'; '.join(named)}" if named else "")
         if lessons:
-            text += ("; " if named else "") + f"lessons: {'; '.join(les.title for les in lessons[:2])}"
+            text += ("; " if named else "") + ("one lesson" if len(lessons) == 1 else f"{len(lessons)} lessons") + \
+                " learned there"
         out.append(text + " — plan for them with the grid operator, regulator and financiers (see Barriers and "
                    "Lessons learned).")
     return [book.prose(None, t, fallback=book.record(sol)) for t in out]
