@@ -111,10 +111,13 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
     titles = [s.title for s in sols]
     brief = Brief(title=f"Replication brief for {cname}: " + "; ".join(titles), city_id=city.id,
                   city_name=cname, solutions=[(s.id, s.title) for s in sols], date=req.date,
-                  kb_version=version, seed=req.seed)
+                  kb_version=version, seed=req.seed,
+                  purpose=f"What this is: an estimate of what {'these solutions' if len(sols) > 1 else 'this solution'}"
+                          f" would deliver if built in {cname}, made from the ATELIER PED knowledge base; every "
+                          "figure carries its evidence level and a numbered source.")
     source_names = {s.id: _source_city(engine, s) for s in sols}
     brief.sections = [
-        _summary(sols, ests, fits, cname, book, model, source_names),
+        _summary(sols, ests, fits, cname, book, model, source_names, engine),
         _as_built(sols, book, source_names),
         _fit(sols, fits, cname, model),
         _impact(sols, ests, cname, model),
@@ -123,7 +126,7 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
         _barriers(sols, fits, book, model),
         _lessons(engine, sols, book, lessons),
         _next_steps(sols, ests, cname, book),
-        _assumptions(sols, ests, book),
+        _assumptions(sols, ests, book, model, req.seed),
     ]
     brief.sources = book.entries()
     return brief
@@ -179,15 +182,19 @@ def _fit_value(x: float) -> float:
     return round(x, 3)
 
 
-def _scale_text(est: Estimate, sol: StoredRecord, model: str, book: SourceBook) -> str:
+def _scale_ref(est: Estimate, sol: StoredRecord, model: str, book: SourceBook) -> str:
+    """``[n] (evidence)`` of the scale rows of the assumptions (``model (input)`` when there are none)."""
     scale_rows = [a for a in est.assumptions if str(a.get("name", "")).startswith("scale")
                   or a.get("role") == "scale"]
-    if scale_rows:
-        refs = "; ".join(book.assumption(a, sol).strip("[]") for a in scale_rows)
-        evidence = ", ".join(dict.fromkeys(str(a.get("evidence") or "—") for a in scale_rows))
-        model = f"[{refs}] ({evidence})"
-    else:
-        model = f"{model} (input)"
+    if not scale_rows:
+        return f"{model} (input)"
+    refs = "; ".join(dict.fromkeys(n for a in scale_rows for n in book.assumption(a, sol).strip("[]").split("; ")))
+    evidence = ", ".join(dict.fromkeys(str(a.get("evidence") or "—") for a in scale_rows))
+    return f"[{refs}] ({evidence})"
+
+
+def _scale_text(est: Estimate, sol: StoredRecord, model: str, book: SourceBook) -> str:
+    model = _scale_ref(est, sol, model, book)
     measures = [m for m in est.measures if m["scale"] is not None]
     if len(measures) > 1:
         parts = [f"{fmt(m['scale'])} {m['unit']} of {m['title'] or m['measure_type']}" for m in measures]
@@ -199,24 +206,98 @@ def _scale_text(est: Estimate, sol: StoredRecord, model: str, book: SourceBook) 
 
 
 def _summary(sols: list[StoredRecord], ests: list[Estimate], fits: list[Match | None], cname: str, book: SourceBook,
-             model: str, source_names: dict[str, str]) -> Section:
+             model: str, source_names: dict[str, str], engine: Engine) -> Section:
+    """What the solutions would deliver (median and range), what they cost and earn back, and what the city must
+    decide: every line derived from the estimate and the records."""
     sec = Section("Executive summary")
+    decide: list[str] = []
     for sol, est, fit in zip(sols, ests, fits, strict=True):
         rec = book.record(sol)
         sec.blocks.append(Paragraph(
             f"**{sol.title}** — built in {source_names[sol.id]} (status: {sol.status}) {rec} — "
-            f"replicated to {cname} {_scale_text(est, sol, model, book)}. Estimated yearly effect, median with "
-            f"the P10–P90 range (amounts saved, generated, avoided or added):"))
+            f"replicated to {cname} {_scale_text(est, sol, model, book)}. Estimated yearly effect: the median, "
+            f"and the range from P10 to P90 within which most outcomes of the estimate fall:"))
         items = [f"{label}: {text} {model} — estimate" for label, text in
-                 (_range(est, k, m) for k, m in _main_metrics(est))]
+                 (_range(est, k, m) for k, m in _main_metrics(est) if not _is_cost(k))]
+        money = _money(est, model)
+        if money:
+            items.append(money)
         if fit is not None:
             items.append(f"transfer fit: **{fmt(_fit_value(fit.fit))}** of 1 {model} — estimate")
         sec.blocks.append(Bullets(items or ["no estimated outputs"]))
-    sec.blocks.append(Paragraph(
-        "Ranges come from a seeded Monte Carlo over the low/mid/high assumptions listed at the end; figures "
-        "from the source site keep their own evidence level (measured, installed, design, target), and a "
-        "target is never presented as a result."))
+        decide += _decisions(engine, sol, est, book, model, len(sols) > 1)
+    sec.blocks.append(Heading("What the city must decide"))
+    sec.blocks.append(Bullets(decide))
     return sec
+
+
+def _money(est: Estimate, model: str) -> str:
+    """Cost, simple payback, NPV and IRR in one line (``never pays back`` in words when it does not)."""
+    parts = []
+    for k in ("capex", "payback", "npv", "irr"):
+        m = est.metrics.get(k)
+        if m is None:
+            continue
+        p10, p50, p90 = _pct(m)
+        if k == "payback" and p50 is None:
+            parts.append("simple payback: **never** at the median (the savings do not repay the cost)")
+        elif p50 is None:
+            continue
+        elif k == "irr":
+            lo, hi = (f"{v * 100:.1f} %" if v is not None else "—" for v in (p10, p90))
+            parts.append(f"{metric_label(k)}: **{p50 * 100:.1f} %** (P10 {lo} – P90 {hi})")
+        else:
+            parts.append(f"{metric_label(k)}: **{fmt(p50)} {m.unit}** (P10 {fmt(p10)} – P90 {fmt(p90)})")
+    if "payback" not in est.metrics and "npv" not in est.metrics:
+        parts.append("payback and net present value: not estimated (no savings or no cost in the model)")
+    return ("; ".join(parts) + f" {model} — estimate") if parts else ""
+
+
+def _decisions(engine: Engine, sol: StoredRecord, est: Estimate, book: SourceBook, model: str, several: bool
+               ) -> list[str]:
+    """What the city must decide for one solution: the scale, the inputs the estimate lacks, the assumption that
+    dominates (the Sobol verdict), and the barriers and lessons of the source — each derived from the brief's data."""
+    of = f" of {sol.title}" if several else ""
+    out: list[str] = []
+    scale = [f"{fmt(m['scale'])} {m['unit']} of {m['title'] or m['measure_type']}" for m in est.measures
+             if m["scale"] is not None]
+    if scale:
+        out.append(f"**The scale{of}:** this brief assumes {', '.join(scale)} {_scale_ref(est, sol, model, book)}; "
+                   "the effects and costs grow "
+                   "with it, so choose the site and the size and rerun the brief.")
+    else:
+        out.append(f"**The scale{of}:** none was given, so the source site's own scale is used; choose the site and "
+                   "the size and rerun the brief.")
+    missing = [f"{metric_label(u['metric'])} ({u['reason'].rstrip('.')})" for u in est.unavailable]
+    unpublished = [q.item for q in sol.all_numbers() if q.missing]
+    if missing:
+        out.append(f"**Inputs the estimate lacks{of}:** not estimated — {'; '.join(missing[:3])}. Supply local "
+                   "figures to complete it.")
+    if unpublished:
+        out.append(f"**Figures the source has not published{of}:** {', '.join(unpublished[:4])} {book.record(sol)}; "
+                   "ask the source site or measure them in a pilot.")
+    metric, name, sentence, moving = _sensitivity(est)
+    if name:
+        st = next((r.get("st") for r in est.sensitivity if r["metric"] == metric and r.get("dominant")), None)
+        share = f" (it explains {st:.0%} of the variance, total Sobol index)" if isinstance(st, int | float) else ""
+        out.append(f"**The assumption that dominates{of}:** *{name}* drives {metric_label(metric)}{share} {model}; "
+                   "confirm it with local data before committing.")
+    elif moving:
+        several_inputs = ", ".join(str(r["input"]) for r in moving[:3])
+        out.append(f"**The assumptions that matter{of}:** no single input dominates {metric_label(metric)}; pin down "
+                   f"{several_inputs} together {model}.")
+    hard = [b for b in sol.barriers if b.outcome in ("open", "failed", "partly")]
+    lessons = corpus_lessons(engine, sol)
+    if hard or sol.barriers or lessons:
+        named = [b.title for b in (hard or sol.barriers)][:3]
+        text = f"**Barriers and lessons from the source{of}:** "
+        text += (f"{'not fully solved there' if hard else 'met there'}: {'; '.join(named)}" if named else "")
+        if lessons:
+            text += ("; " if named else "") + ("one lesson" if len(lessons) == 1 else f"{len(lessons)} lessons") + \
+                " learned there"
+        out.append(text + " — plan for them with the grid operator, regulator and financiers (see Barriers and "
+                   "Lessons learned).")
+    return [book.prose(None, t, fallback=book.record(sol)) for t in out]
 
 
 def _number_table(qs: list[Number], rec: StoredRecord, book: SourceBook) -> Table:
@@ -298,9 +379,6 @@ def _impact(sols: list[StoredRecord], ests: list[Estimate], cname: str, model: s
             continue
         sec.blocks.append(Table(["output", "unit", "P10", "P50", "P90", "evidence", "source"],
                                 _metric_rows(est, metrics, model)))
-        basis = _basis_paragraph(est, model)
-        if basis:
-            sec.blocks.append(Paragraph(basis))
         bars = []
         for k, m in _main_metrics(est, 8):
             p10, p50, p90 = _pct(m)
@@ -329,8 +407,6 @@ def _impact(sols: list[StoredRecord], ests: list[Estimate], cname: str, model: s
                                          "source"], sens))
         for u in est.unavailable:
             sec.blocks.append(Paragraph(f"Not estimated: {metric_label(u['metric'])} — {u['reason'].rstrip('.')}."))
-        for w in est.warnings:
-            sec.blocks.append(Paragraph(f"Note from the model: {w}"))
     return sec
 
 
@@ -472,40 +548,52 @@ def _barriers(sols: list[StoredRecord], fits: list[Match | None], book: SourceBo
 
 
 def _lessons(engine: Engine, sols: list[StoredRecord], book: SourceBook, lessons: LessonsFn) -> Section:
+    """Each lesson as its own item: a bold title line (phase, outcome, source) and a summary of two or three
+    sentences (the whole lesson is in its record)."""
     sec = Section("Lessons learned")
-    items: list[str] = []
     for sol in sols:
         linked = corpus_lessons(engine, sol)
         for les in linked:
-            parts = [f"**{les.title}** ({les.front.get('phase', '')}, "
-                     f"outcome: {les.front.get('outcome', '')}) {book.record(les)}"]
-            for name in ("Summary", "What happened", "What was tried", "Applies when"):
-                text = _first_sentences(_section(les, name))
-                if text:
-                    parts.append(f"{name}: {book.prose(les, text)}")
-            items.append(" ".join(p if p.endswith(".") else p + "." for p in parts))
+            head = (f"**{les.title}** ({les.front.get('phase', '')}, outcome: {les.front.get('outcome', '')}) "
+                    f"{book.record(les)}")
+            text = " ".join(_first_sentences(_section(les, name), 2) for name in ("Summary", "What happened")
+                            if _section(les, name))
+            sec.blocks += [Paragraph(head), Paragraph(book.prose(les, _sentences(text, 3)))]
+            applies = _first_sentences(_section(les, "Applies when"), 1)
+            if applies:
+                sec.blocks.append(Paragraph(f"*Applies when:* {book.prose(les, applies)}"))
         seen = {les.id for les in linked}
         for app in lessons(sol.id):
-            if app.id in seen:
-                continue
-            items.append(_app_lesson(app, book))
+            if app.id not in seen:
+                sec.blocks += _app_lesson(app, book)
         own = _section(sol, "Lessons learned")
         if own:
-            items.append(f"From the record of {sol.title}: {book.prose(sol, own)}")
-    sec.blocks.append(Bullets(items or ["No published lessons are linked to these solutions yet."]))
+            sec.blocks += [Paragraph(f"**From the record of {sol.title}** {book.record(sol)}"),
+                           Paragraph(book.prose(sol, _sentences(own, 3)))]
+    if not sec.blocks:
+        sec.blocks.append(Paragraph("No published lessons are linked to these solutions yet."))
     return sec
 
 
-def _app_lesson(les: Lesson, book: SourceBook) -> str:
+def _sentences(text: str, n: int) -> str:
+    """At most ``n`` sentences of a flattened text, with `` …`` when some were left out."""
+    flat = " ".join(ln.strip().removeprefix("- ").removeprefix("* ") for ln in text.split("\n") if ln.strip())
+    parts = [p for p in SENTENCE.split(flat) if p.strip() and p.strip() != "…"]
+    return " ".join(parts[:n]) + (" …" if len(parts) > n and not parts[n - 1].endswith("…") else "")
+
+
+def _app_lesson(les: Lesson, book: SourceBook) -> list[Paragraph]:
     """One lesson written in the app: its text is user input, so every part is made inert."""
     ref = book.app_lesson(les)
-    parts = [f"**{inert(les.title or 'lesson')}** ({les.phase}, outcome: {les.outcome}) {ref}"]
-    for label, value in (("What happened", les.what_happened), ("What was tried", les.what_was_tried),
-                         ("Applies when", les.applies_when)):
-        if value:
-            text = _first_sentences(inert(value))
-            parts.append(f"{label}: {book.prose(None, text, fallback=ref)}")
-    return " ".join(p if p.endswith(".") else p + "." for p in parts)
+    head = f"**{inert(les.title or 'lesson')}** ({les.phase}, outcome: {les.outcome}) {ref}"
+    text = " ".join(inert(v) for v in (les.summary, les.what_happened, les.what_was_tried) if v)
+    out = [Paragraph(head)]
+    if text:
+        out.append(Paragraph(book.prose(None, _sentences(text, 3), fallback=ref)))
+    if les.applies_when:
+        applies = book.prose(None, _first_sentences(inert(les.applies_when), 1), fallback=ref)
+        out.append(Paragraph(f"*Applies when:* {applies}"))
+    return out
 
 
 def _next_steps(sols: list[StoredRecord], ests: list[Estimate], cname: str, book: SourceBook) -> Section:
@@ -531,7 +619,26 @@ def _next_steps(sols: list[StoredRecord], ests: list[Estimate], cname: str, book
     return Section("Next steps", [Bullets(steps)])
 
 
-def _assumptions(sols: list[StoredRecord], ests: list[Estimate], book: SourceBook) -> Section:
+def _assumptions(sols: list[StoredRecord], ests: list[Estimate], book: SourceBook, model: str, seed: int
+                 ) -> Section:
+    """The annex: how the estimate was made (samples, seed, factor basis, economics, model notes), then every
+    input with its range, evidence and source."""
+    method: list[Any] = [Heading("Annex: methods"), Paragraph(
+        f"Ranges come from a Monte Carlo estimate: each input is drawn from a triangular distribution over its low, "
+        f"mid and high value ({', '.join(sorted({f'{e.n_samples:,}' for e in ests}))} samples, random seed {seed}, "
+        f"so the same inputs give the same figures) {model}. Figures from the source site keep their own evidence "
+        "level (measured, installed, design, target), and a target is never presented as a result. The sensitivity "
+        "is a variance-based (Sobol) analysis: S1 is an input's share of the variance alone, ST with its "
+        "interactions.")]
+    for sol, est in zip(sols, ests, strict=True):
+        basis = _basis_paragraph(est, model)
+        notes = [f"Note from the model: {w}" for w in est.warnings]
+        if (basis or notes) and len(sols) > 1:
+            method.append(Paragraph(f"*{sol.title}*"))
+        if basis:
+            method.append(Paragraph(basis))
+        method += [Paragraph(n) for n in notes]
+    method.append(Heading("Inputs"))
     rows = []
     for sol, est in zip(sols, ests, strict=True):
         for a in est.assumptions:
@@ -540,7 +647,7 @@ def _assumptions(sols: list[StoredRecord], ests: list[Estimate], book: SourceBoo
             lo, hi = a.get("low"), a.get("high")
             spread = f"{fmt(lo)} – {fmt(hi)}" if isinstance(lo, int | float) and isinstance(hi, int | float) \
                 and lo != hi else ""
-            name = str(a.get("name", ""))
+            name = _measure_names(str(a.get("name", "")), est)
             if str(a.get("source") or "").startswith(USER):
                 name += f" ({USER})"
             rows.append(([sol.id] if len(sols) > 1 else []) + [
@@ -549,7 +656,16 @@ def _assumptions(sols: list[StoredRecord], ests: list[Estimate], book: SourceBoo
     header = (["solution"] if len(sols) > 1 else []) + ["input", "value", "low – high", "unit", "evidence",
                                                           "source"]
     blocks: list[Any] = [Table(header, rows)] if rows else [Paragraph("The model lists no assumptions.")]
-    return Section("Assumptions", blocks)
+    return Section("Assumptions", method + blocks)
+
+
+def _measure_names(name: str, est: Estimate) -> str:
+    """``scale of rooftop-pv`` → ``scale of Rooftop photovoltaics``: a measure type's title, never its id."""
+    for m in est.measures:
+        mt, title = str(m.get("measure_type") or ""), str(m.get("title") or "")
+        if mt and title and name.endswith(f" of {mt}"):
+            return f"{name[: -len(mt)]}{title}"
+    return name
 
 
 def _range_text(a: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from kb.briefs import charts
 from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeChart, Table, XYChart
-from kb.briefs.render import meta_lines, source_line
+from kb.briefs.render import meta_lines, source_line, what_this_is
 
 BOLD = re.compile(r"(\*\*.+?\*\*)")
 
@@ -95,6 +95,7 @@ def to_docx(brief: Brief) -> bytes:
     doc.core_properties.title = brief.title[:250]
     doc.core_properties.author = "ATELIER PED knowledge base"
     doc.add_heading(brief.title, level=1)
+    doc.add_paragraph(what_this_is(brief))
     for key, value in meta_lines(brief):
         _runs(doc.add_paragraph(), f"**{key}:** {value}")
     for sec in brief.sections:

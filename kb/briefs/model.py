@@ -104,6 +104,8 @@ class Brief:
     seed: int
     sections: list[Section] = field(default_factory=list)
     sources: list[BriefSource] = field(default_factory=list)
+    kind: str = "replication brief"  # what the document is, in the page footer
+    purpose: str = ""  # one line saying what this is, under the title
 
     def charts(self) -> list[RangeChart]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, RangeChart)]

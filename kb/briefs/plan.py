@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
+
+from sqlalchemy import Engine
 
 from kb.briefs.model import (
     Brief,
     BriefSource,
     Bullets,
+    Heading,
     Paragraph,
     RangeBar,
     RangeChart,
@@ -19,26 +23,93 @@ from kb.briefs.model import (
     fmt,
     inert,
 )
+from kb.briefs.sources import QUALIFIED
 from kb.plans.evaluate import PlanResult
 from kb.replication.words import GENERATING_MODELS, in_words
+from kb.store import catalog
+from kb.store.readmodel import StoredRecord
+
+CITED = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*)[ :/]+(S\d+)\b")
+INSTANCE = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*)#(\d+)\b")
 
 STATUS_TEXT = {"positive": "energy-positive", "neutral": "energy-neutral (exactly zero: not positive)",
                "short": "not energy-positive"}
 
 
 class _Sources:
-    """Numbers every distinct source text in order of first use."""
+    """Numbers every distinct source in order of first use. Given the knowledge base, a source text that names a
+    record's source (``district-baseline S1: title``, or ``… (krakow S13, …)`` inside a note) is resolved to that
+    record's source entry, whole with its publisher, year and URL; the plan's own note stays an entry of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine | None = None) -> None:
         self.entries: list[BriefSource] = []
         self._n: dict[str, int] = {}
+        self._engine = engine
+        self._records: dict[str, StoredRecord | None] = {}
+
+    def _add(self, key: str, entry: BriefSource) -> int:
+        if key not in self._n:
+            self._n[key] = len(self.entries) + 1
+            self.entries.append(BriefSource(self._n[key], entry.title, entry.url, entry.publisher, entry.year,
+                                            entry.origin))
+        return self._n[key]
+
+    def _record(self, record_id: str) -> StoredRecord | None:
+        if self._engine is None:
+            return None
+        if record_id not in self._records:
+            try:
+                self._records[record_id] = catalog.get_record(self._engine, record_id)
+            except catalog.RecordNotFound:
+                self._records[record_id] = None
+        return self._records[record_id]
+
+    def _cited(self, record_id: str, sid: str) -> int | None:
+        rec = self._record(record_id)
+        src = rec.source(sid) if rec is not None else None
+        if rec is None or src is None:
+            return None
+        key = f"url:{src.url}" if src.url else f"{rec.id}:{sid}"
+        return self._add(key, BriefSource(0, inert(src.title), src.url, inert(src.publisher or ""),
+                                          str(src.year or ""), f"{rec.title}, source {sid}"))
 
     def ref(self, text: str, origin: str = "") -> str:
         text = inert(text or "") or "not stated"
-        if text not in self._n:
-            self._n[text] = len(self.entries) + 1
-            self.entries.append(BriefSource(self._n[text], text, origin=origin))
-        return f"[{self._n[text]}]"
+        nums: list[int] = []
+        for part in self._labels(text):
+            m = QUALIFIED.match(part)
+            whole = self._cited(m.group(1), m.group(2)) if m else None
+            if whole is not None:  # the part is a record's source, title and all
+                nums.append(whole)
+                continue
+            nums.append(self._add(f"text:{part}", BriefSource(0, part[:1].upper() + part[1:], origin=origin)))
+            nums += [n for c in CITED.finditer(part) if (n := self._cited(c.group(1), c.group(2))) is not None]
+        return "[" + "; ".join(str(n) for n in dict.fromkeys(nums)) + "]"
+
+
+    def _known(self, part: str) -> bool:
+        m = QUALIFIED.match(part)
+        rec = self._record(m.group(1)) if m else None
+        return bool(m and rec is not None and rec.source(m.group(2)) is not None)
+
+    def _labels(self, text: str) -> list[str]:
+        """The text split at ``;`` only where a record's source begins (``deep-retrofit S12: …``), never inside a
+        note or its parentheses."""
+        if self._engine is None:
+            return [text]
+        out: list[str] = []
+        for part in re.split(r"\s*;\s*", text):
+            if out and not self._known(part):
+                out[-1] = f"{out[-1]}; {part}"
+            else:
+                out.append(part)
+        return out
+
+
+def _no_ids(text: str, titles: dict[str, str]) -> str:
+    """``scale of deep-retrofit#1`` → ``scale of Deep retrofit (measure 1)``: a measure type's title, never its id."""
+    return INSTANCE.sub(lambda m: f"{titles.get(m.group(1), m.group(1).replace('-', ' '))} (measure {m.group(2)})",
+                        text)
 
 
 def _rng(m: dict[str, Any] | None) -> str:
@@ -47,15 +118,22 @@ def _rng(m: dict[str, Any] | None) -> str:
     return f"**{fmt(m['p50'])}** ({fmt(m.get('p10'))} – {fmt(m.get('p90'))}) {m.get('unit', '')}"
 
 
-def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversioned") -> Brief:
-    """The brief of an evaluated plan: balance, carriers, measures, warnings, shortfall, assumptions, sources."""
+def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversioned", engine: Engine | None = None
+                     ) -> Brief:
+    """The brief of an evaluated plan: balance, carriers, measures, warnings, shortfall, assumptions, sources.
+    Given ``engine``, sources that name a record's source are listed whole, with their URLs."""
     spec = result.spec
-    book = _Sources()
+    book = _Sources(engine)
+    titles = {str(m["measure_type"]).split("#")[0]: str(m["title"] or m["measure_type"]) for m in result.measures}
     model = book.ref(f"District-plan estimate made for this brief: seeded Monte Carlo over the inputs in the "
                      f"Assumptions table ({result.samples} samples, seed {result.seed})", "kb.plans")
     title = f"District plan for {result.city.name}: {inert(spec.name)}"
     brief = Brief(title=title, city_id=result.city.id, city_name=result.city.name,
-                  solutions=[("plan", inert(spec.name))], date=date, kb_version=kb_version, seed=result.seed)
+                  solutions=[("plan", inert(spec.name))], date=date, kb_version=kb_version, seed=result.seed,
+                  kind="district-plan brief",
+                  purpose=f"What this is: an estimate of the yearly energy balance, emissions and costs of a plan of "
+                          f"measures for a district in {result.city.name}, made from the ATELIER PED knowledge base; "
+                          "every figure carries its evidence level and a numbered source.")
     bal = result.balance
     summary = Section("Executive summary")
     summary.blocks.append(Paragraph(
@@ -69,8 +147,11 @@ def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversion
         f"baseline balance (before the measures): {_rng(mt['baseline_balance'])} {model}",
         f"CO₂ avoided: {_rng(mt['co2_avoided'])} {model}",
         f"investment: {_rng(mt['capex'])} {model}; energy cost savings {_rng(mt['savings'])}; simple payback "
-        f"{_rng(mt['payback'])}",
+        f"{_payback(mt['payback'])}; net present value and internal rate of return: not computed for district plans "
+        "(the replication brief of each measure gives them)",
     ]))
+    summary.blocks.append(Heading("What the city must decide"))
+    summary.blocks.append(Bullets(_decisions(result, titles, book, model)))
     summary.blocks.append(RangeChart("Primary-energy balance and its parts", [
         RangeBar(label, str(m.get("unit", "")), m["p10"], m["p50"], m["p90"], model)
         for label, m in (("balance", bal), ("baseline", mt["baseline_balance"]), ("generation", mt["generation"]))
@@ -85,7 +166,8 @@ def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversion
         if fig is None:
             continue
         value = fmt(fig.mid) if fig.low == fig.high else f"{fmt(fig.low)} / {fmt(fig.mid)} / {fmt(fig.high)}"
-        rows.append([label, value, fig.unit, fig.evidence, book.ref(fig.source)])
+        rows.append([label.replace("pef_", "primary energy factor, ").replace("_", " "), value, fig.unit,
+                     fig.evidence, book.ref(fig.source)])
     district.blocks.append(Table(["item", "value", "unit", "evidence", "source"], rows))
     carriers = Section("Balance by carrier")
     gen = any(m.get("model") in GENERATING_MODELS for m in result.measures)
@@ -111,8 +193,8 @@ def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversion
     measures.blocks.append(Table(["measure", "stage", "scale", "primary energy (MWh_PE/yr)", "by carrier (P50)",
                                   "capex"], mrows))
     warnings = Section("Warnings and what is not counted")
-    items = [inert(w) for w in result.warnings] + [inert(x) for x in result.not_computed] + \
-        [inert(n) for n in result.notes]
+    items = [_no_ids(inert(w), titles) for w in result.warnings] + \
+        [_no_ids(inert(x), titles) for x in result.not_computed] + [_no_ids(inert(n), titles) for n in result.notes]
     warnings.blocks.append(Bullets(items or ["none"]))
     sections = [summary, district, carriers, measures, hour_by_hour(result, book.ref, model), warnings]
     sf = result.shortfall
@@ -127,7 +209,7 @@ def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversion
             [[f"{s['title']} ({s['displaces'].replace('_', ' ')})", fmt(s["per_unit_mwh_pe"]),
               f"{fmt(s['needed'])} {s['unit']}", f"{fmt(s['bound'])} ({inert(s['bound_reason'])})",
               f"{fmt(s['scale'])} {s['unit']}", fmt(s["capex"]),
-              ", ".join(x["id"] for x in s["solutions"]) or "—"] for s in sf["suggestions"]]))
+              "; ".join(inert(x["title"]) for x in s["solutions"]) or "—"] for s in sf["suggestions"]]))
         if sf.get("combination"):
             combo = "; ".join(f"{fmt(c['scale'])} {c['unit']} of {c['title']}" for c in sf["combination"])
             w = sf.get("with_combination") or {}
@@ -136,9 +218,14 @@ def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversion
                 f"{_rng(w.get('capex'))} {model}."))
         sections.append(gap)
     assumptions = Section("Assumptions")
+    assumptions.blocks += [Heading("Annex: methods"), Paragraph(
+        f"Ranges come from a Monte Carlo estimate: each input is drawn from a triangular distribution over its low, "
+        f"mid and high value ({result.samples:,} samples, random seed {result.seed}, so the same plan gives the same "
+        f"figures) {model}. The measures are applied in order (demand first, then supply); the balance is "
+        "primary energy, generation minus consumption."), Heading("Inputs")]
     assumptions.blocks.append(Table(
         ["input", "value", "low", "high", "unit", "evidence", "source"],
-        [[inert(a["name"]), fmt(a["value"]), fmt(a["low"]), fmt(a["high"]), a["unit"], a["evidence"],
+        [[_no_ids(inert(a["name"]), titles), fmt(a["value"]), fmt(a["low"]), fmt(a["high"]), a["unit"], a["evidence"],
           book.ref(a["source"])] for a in result.assumptions]))
     sections.append(assumptions)
     brief.sections = sections
@@ -152,6 +239,39 @@ DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PV, LOAD, IMPORT, EXPORT, SOC = "#f2c94c", "#222222", "#c0392b", "#2e8b57", "#1f4e79"
 SUMMER_SOC = "#e67e22"
 WEEK_DATES = {"winter": "Monday 16 – Sunday 22 January", "summer": "Monday 17 – Sunday 23 July"}
+
+
+def _payback(m: dict[str, Any] | None) -> str:
+    """The payback range, or ``never`` in words when the savings do not repay the investment at the median."""
+    if m and m.get("p50") is not None and not math.isfinite(float(m["p50"])):
+        return "**never** at the median (the savings do not repay the investment)"
+    return _rng(m)
+
+
+def _decisions(result: PlanResult, titles: dict[str, str], book: _Sources, model: str) -> list[str]:
+    """What the city must decide, derived from the plan's result: the scale of the measures, what the plan left out
+    or could not count, the gap to a positive balance, and the district's own limits."""
+    out = []
+    scales = [f"{fmt(m['scale'])} {m['unit']} of {inert(m['title'] or m['measure_type'])}" for m in result.measures
+              if m["status"] != "error" and m.get("scale") is not None]
+    if scales:
+        out.append(f"**The scale of each measure:** {'; '.join(scales[:6])} {model}; each is the plan's assumption, "
+                   "so confirm it against the district's buildings, roofs and budget.")
+    left = [inert(m["title"] or m["measure_type"]) for m in result.measures if m["status"] == "error"]
+    if left or result.not_computed:
+        what = "; ".join([f"{t} (an input is missing)" for t in left] + [
+            _no_ids(inert(re.sub(r"\s*\(add [^)]*\)", "", x)), titles).rstrip(".") for x in result.not_computed][:3])
+        out.append(f"**Inputs the estimate lacks:** {what} — supply them to complete the balance.")
+    sf = result.shortfall
+    if sf.get("mwh_pe"):
+        out.append(f"**The gap to a positive balance:** {fmt(sf['mwh_pe'])} MWh_PE/yr at the median {model}; decide "
+                   "which further measures to add (see What would close the gap) or accept a district that is not "
+                   "energy-positive.")
+    limits = [k.replace("_", " ") for k in result.spec.limits]
+    if limits:
+        out.append(f"**The district's limits:** {', '.join(limits)} — set from assumptions, not a survey; survey them "
+                   "before the plan is fixed.")
+    return out or ["No decision follows from the estimate alone; check each input in the annex."]
 
 
 def _margin(d: dict[str, Any]) -> str:

@@ -45,15 +45,30 @@ def source_line(s: BriefSource) -> str:
     return line
 
 
-def meta_lines(brief: Brief) -> list[tuple[str, str]]:
+RECORDS_LANGUAGE = "English (the knowledge-base records are written in English; quotes keep their own language)"
+
+
+def what_this_is(brief: Brief) -> str:
+    """The one line under the title saying what the document is."""
+    return brief.purpose or (f"What this is: an estimate of what the solutions below would deliver if replicated in "
+                             f"{brief.city_name}, made from the ATELIER PED knowledge base; every figure carries its "
+                             "evidence level and a numbered source.")
+
+
+def meta_lines(brief: Brief, pdf: bool = False) -> list[tuple[str, str]]:
+    """The title block's lines. The PDF's shows no record ids (its title names the solutions); the seed and the
+    method are in the annex of every format."""
     sols = "; ".join(f"{title} ({sid})" for sid, title in brief.solutions)
+    if pdf:
+        return [("City", brief.city_name), ("Date", brief.date), ("Knowledge-base version", brief.kb_version),
+                ("Language of the records", RECORDS_LANGUAGE)]
     return [("City", f"{brief.city_name} ({brief.city_id})"), ("Solutions", sols), ("Date", brief.date),
-            ("Knowledge-base version", brief.kb_version), ("Random seed", str(brief.seed))]
+            ("Knowledge-base version", brief.kb_version), ("Language of the records", RECORDS_LANGUAGE)]
 
 
 def to_markdown(brief: Brief) -> str:
     """The canonical Markdown of the brief."""
-    out = [f"# {_md(brief.title)}", ""]
+    out = [f"# {_md(brief.title)}", "", _md(what_this_is(brief)), ""]
     out += [f"- **{k}:** {_md(v)}" for k, v in meta_lines(brief)]
     for sec in brief.sections:
         out += ["", f"{'#' * sec.level} {_md(sec.title)}"]
@@ -101,7 +116,7 @@ def to_html(brief: Brief) -> str:
     """A self-contained HTML page: inline CSS and SVG, links only to the numbered sources."""
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            f"<title>{escape(brief.title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>", "<main>",
-           f"<h1>{escape(brief.title)}</h1>", '<ul class="meta">']
+           f"<h1>{escape(brief.title)}</h1>", f"<p>{escape(what_this_is(brief))}</p>", '<ul class="meta">']
     out += [f"<li><strong>{escape(k)}:</strong> {escape(v)}</li>" for k, v in meta_lines(brief)]
     out.append("</ul>")
     for sec in brief.sections:

@@ -100,9 +100,14 @@ class SourceBook:
             if n is None and rec is not None and not re.fullmatch(r"S\w+", sid):
                 n = int(self.record(rec)[1:-1])
             if n is None:
-                n = self._add(f"text:{token}", token, origin="as stated by the replication model")
+                n = self.note(token, "an input of the replication model; no published source")
             nums.append(n)
         return "[" + "; ".join(str(n) for n in dict.fromkeys(nums)) + "]"
+
+    def note(self, text: str, origin: str) -> int:
+        """The number of a source that is a stated note, not a document ("chosen by the user"): one whole sentence."""
+        title = inert(text).rstrip(".")
+        return self._add(f"text:{title}", title[:1].upper() + title[1:], origin=origin)
 
     def _labels(self, text: str) -> list[str]:
         """The cited labels of an assumption's source, split at ``;`` only where the next label begins — a

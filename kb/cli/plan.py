@@ -64,7 +64,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         from kb.briefs.plan import build_plan_brief
 
         version = str(catalog.stats(engine).get("corpus_version") or "unversioned")
-        brief = build_plan_brief(result, args.date or dt.date.today().isoformat(), version)
+        brief = build_plan_brief(result, args.date or dt.date.today().isoformat(), version, engine)
         write_output(out, render(brief, fmt), "--brief")
     if args.json:
         print_json(data)

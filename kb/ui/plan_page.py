@@ -332,5 +332,5 @@ def _save_and_export(spec: PlanSpec, result: PlanResult) -> None:
         st.caption("Log in as hub staff to save plans in the knowledge base; anyone can download the TOML.")
     version = str(catalog.stats(state.engine()).get("corpus_version") or "unversioned")
     st.caption("A stand-alone brief with every figure's source, generated when you click.")
-    download_buttons(lambda: build_plan_brief(result, dt.date.today().isoformat(), version), key="plan_brief",
-                     stem=stem)
+    download_buttons(lambda: build_plan_brief(result, dt.date.today().isoformat(), version, state.engine()),
+                     key="plan_brief", stem=stem)
