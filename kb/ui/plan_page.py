@@ -30,11 +30,11 @@ from kb.text import escape_markdown, fold
 from kb.ui import state
 from kb.ui.widgets import current_city, download_buttons, monthly_exchange_chart, ped_table, typical_weeks_chart
 from kb.views.plan import (
-    carrier_rows,
-    duration_caption,
     SUGGESTIONS_NOTE,
     balance_reading,
+    carrier_rows,
     default_example,
+    duration_caption,
     duration_rows,
     example_catalogue,
     hourly_kpis,
@@ -75,7 +75,19 @@ def _user_city() -> str | None:
 
 
 def _context(city: str) -> PlanContext:
+    return _context_at(city, state.data_version())
+
+
+@st.cache_resource(show_spinner=False, ttl=3600, max_entries=16)
+def _context_at(city: str, version: str) -> PlanContext:
+    """The plan context of a city (types, factors, reference figures), read once per data version."""
     return load_context(state.engine(), city)
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=32)
+def _evaluate(spec: PlanSpec, version: str) -> PlanResult:
+    """The evaluated plan, cached per plan and data version (a rerun that changes nothing reads it back)."""
+    return run_plan(spec, _context_at(spec.city, version))
 
 
 def _new_district() -> PlanSpec:
@@ -241,7 +253,7 @@ def render() -> None:
     ctx = _context(spec.city)  # an unknown city is a KbError: kb.ui.routes shows it
     _measures(ctx)
     try:
-        result = run_plan(spec, ctx)
+        result = _evaluate(spec, state.data_version())
     except PlanError as exc:
         st.error(f"Invalid plan: {escape_markdown(str(exc))}")
         return

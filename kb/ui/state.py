@@ -87,6 +87,15 @@ def _search_engine() -> SearchEngine:
     return SearchEngine(_engine(), embedder())
 
 
+def data_version() -> str:
+    """A cheap fingerprint of the records in the database (counts, last ids and update time, corpus version): it
+    changes with every ingest or record write, so results derived from the records can be cached under it."""
+    from kb.store import fts
+
+    with database.read_session(engine()) as s:
+        return repr(fts.signature(s))
+
+
 @st.cache_resource(show_spinner=False)
 def client_backoff() -> accounts.ClientBackoff:
     """The per-client login delay of this server (in memory)."""

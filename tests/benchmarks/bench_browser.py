@@ -72,7 +72,7 @@ def nav(page: Page, title: str) -> None:
 
 
 def search(page: Page, query: str) -> None:
-    box = page.get_by_label("What do you need?")
+    box = page.locator("[data-testid=stTextInput] input").first
     box.fill(query)
     box.press("Enter")
 
