@@ -17,7 +17,7 @@ from kb.views.macc import bar_rows, refused_rows, scale_rows, stated_scales
 
 
 @st.cache_data(show_spinner=False, ttl=3600, max_entries=64)
-def _curve(city: CityProfile, scales: tuple[tuple[str, float], ...], version: str) -> Macc:
+def _curve(city: CityProfile, scales: tuple[tuple[str, dict[str, float]], ...], version: str) -> Macc:
     """The curve of a city at the stated scales, cached per data version (``version`` is the key, not used)."""
     return macc(state.engine(), city, samples=MACC_SAMPLES, scales=dict(scales))
 
