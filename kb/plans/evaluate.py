@@ -696,6 +696,7 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
         ctx.reference["kwp_per_m2"].mid if "kwp_per_m2" in ctx.reference else None)
     warnings += _guards(spec, r.items, kwp)
     measures_out: list[dict[str, Any]] = []
+    clipped_kinds: set[tuple[str, str]] = set()  # (model, displaced carrier) of the measures already clipped
     for it in r.items:
         mt = it.type
         row: dict[str, Any] = {"index": it.index + 1, "measure_type": it.spec.type, "title": mt.title,
@@ -718,6 +719,7 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
         row["clipped_share"] = clipped
         if clipped > 0:
             d = mt.displaces
+            clipped_kinds.add((mt.model, d))
             warnings.append(_clip_warning(mt.title, d, float(mc.wanted[0]) / 1e3, float(mc.available[0]) / 1e3,
                                           clipped, it.stage))
         if it.stage == "storage":
@@ -765,7 +767,7 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
         waterfall.append({"step": it.spec.label or it.type.title, "kind": it.stage,
                           "value": float(cen.measures[it.index].primary_energy[0])})
     waterfall.append({"step": "balance", "kind": "balance", "value": float(cen.balance[0])})
-    shortfall = _shortfall(spec, ctx, r, cen, bal, n, seed) if suggest else {}
+    shortfall = _shortfall(spec, ctx, r, cen, bal, n, seed, clipped_kinds) if suggest else {}
     seen: set[str] = set()
     assumptions: list[dict[str, Any]] = []
     for inp in r.plan.inputs:
@@ -813,7 +815,11 @@ def _marginal(mt: MeasureType, r: _Resolved, cen: _Run, ctx: PlanContext) -> dic
 
 
 def _shortfall(spec: PlanSpec, ctx: PlanContext, r: _Resolved, cen: _Run, bal: dict[str, Any], n: int,
-               seed: int) -> dict[str, Any]:
+               seed: int, clipped_kinds: set[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """The gap to a zero P50 and the measures that would close it, each sized within the plan's own limits: the roof
+    and façade areas (no façade PV without a façade area, none once it is full), the homes heated by a carrier not
+    yet covered, and the carrier left after the plan; no more of a heat supply whose planned measures are already
+    clipped (they displace everything there is in some draws). ``clipped_kinds``: (model, carrier) of those."""
     p50, p10 = bal["p50"], bal["p10"]
     if p50 is None or p50 >= -ZERO_TOLERANCE:
         return {"mwh_pe": 0.0, "unit": UNIT, "to_p10": max(0.0, -(p10 or 0.0)), "suggestions": [],
@@ -833,6 +839,8 @@ def _shortfall(spec: PlanSpec, ctx: PlanContext, r: _Resolved, cen: _Run, bal: d
             if remaining.get(carrier, 0.0) <= 0:
                 continue
             mt = replace(mt, displaces=carrier)
+        if (mt.model, mt.displaces) in (clipped_kinds or set()):
+            continue  # the plan's own measures of this kind already run out of this carrier in some draws
         mg = _marginal(mt, r, cen, ctx)
         if mg is None or mg["pe"] <= 0:
             continue
@@ -853,7 +861,7 @@ def _shortfall(spec: PlanSpec, ctx: PlanContext, r: _Resolved, cen: _Run, bal: d
             if fac is not None and kwp:
                 bound, why = max(0.0, fac.mid * kwp - existing), f"façade limit: {fac.mid:g} m² × {kwp:g} kWp/m²"
             else:
-                why = "no façade area in the plan: check that it fits"
+                continue  # no façade area in the plan: nothing to size façade PV against
         else:
             left = max(remaining.get(mt.displaces, 0.0), 0.0)
             bound = left / mg["displaced"] if mg["displaced"] > 0 else 0.0
@@ -868,7 +876,10 @@ def _shortfall(spec: PlanSpec, ctx: PlanContext, r: _Resolved, cen: _Run, bal: d
                                                  f"by {mt.model.replace('_', ' ')}")
         needed = gap / mg["pe"]
         scale = min(needed, bound)
-        scale = math.ceil(scale) if math.isfinite(scale) else scale
+        if math.isfinite(scale):  # whole units, never beyond the limit
+            scale = math.ceil(scale) if math.ceil(scale) <= bound else math.floor(scale)
+        if scale <= 0:
+            continue  # the limit is used up: nothing left to suggest
         suggestions.append({
             "measure_type": tid, "title": mt.title, "displaces": carrier or mt.displaces, "unit": mt.scale_unit,
             "per_unit_mwh_pe": mg["pe"], "needed": needed, "bound": None if math.isinf(bound) else bound,
@@ -885,8 +896,8 @@ def _shortfall(spec: PlanSpec, ctx: PlanContext, r: _Resolved, cen: _Run, bal: d
     target = gap
     for _ in range(4):
         combination = _combine(suggestions, target)
-        if not combination:
-            break
+        if not combination or combination == out["combination"]:
+            break  # nothing to add, or every suggestion already at its limit: a re-run would change nothing
         extra = [PlanMeasure(c["measure_type"], Figure.of(c["scale"], evidence="estimate",
                                                          source="suggested by kb plan to close the shortfall"),
                              c["displaces"] if c["unit"] != "kWp" else "", "suggested: " + c["title"])

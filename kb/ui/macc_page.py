@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kb.replication.macc import MACC_SAMPLES, macc
+from kb.replication.cities import CityProfile
+from kb.replication.macc import MACC_SAMPLES, Macc, macc
 from kb.text import escape_markdown
 from kb.ui import state
 from kb.ui.widgets import city_picker
 from kb.views.macc import bar_rows, refused_rows, scale_rows, stated_scales
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=64)
+def _curve(city: CityProfile, scales: tuple[tuple[str, dict[str, float]], ...], version: str) -> Macc:
+    """The curve of a city at the stated scales, cached per data version (``version`` is the key, not used)."""
+    return macc(state.engine(), city, samples=MACC_SAMPLES, scales=dict(scales))
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=8)
+def _scale_rows(version: str) -> list[dict[str, Any]]:
+    """Every modelled solution with its source scale, cached per data version."""
+    return scale_rows(state.engine())
 
 
 def render() -> None:
@@ -23,8 +38,7 @@ def render() -> None:
     if city is None:
         st.info("Choose your city (or define it on the My city page).")
         return
-    engine = state.engine()
-    rows = scale_rows(engine)
+    rows = _scale_rows(state.data_version())
     table = pd.DataFrame(rows)
     table["scale"] = table["source_scale"]
     table["at_source"] = [f"{v:,.4g}" if v == v and v is not None else "not given" for v in table["source_scale"]]
@@ -45,7 +59,7 @@ def render() -> None:
     scales = stated_scales(typed)
     awaiting = {r["solution"] for r in typed} - set(scales)
     with st.spinner("Estimating every solution in " + escape_markdown(city.name) + "…"):
-        curve = macc(engine, city, samples=MACC_SAMPLES, scales=scales)
+        curve = _curve(city, tuple(sorted(scales.items())), state.data_version())
     bars = pd.DataFrame(bar_rows(curve))
     if bars.empty:
         st.warning("No solution can be put on the curve yet: enter a scale in the table above.")

@@ -28,12 +28,15 @@ from kb.replication.cities import list_cities
 from kb.store import catalog
 from kb.text import escape_markdown, fold
 from kb.ui import state
-from kb.ui.widgets import download_buttons, monthly_exchange_chart, ped_table, typical_weeks_chart
+from kb.ui.widgets import current_city, download_buttons, monthly_exchange_chart, ped_table, typical_weeks_chart
 from kb.views.plan import (
+    SUGGESTIONS_NOTE,
+    balance_reading,
     carrier_rows,
+    default_example,
     duration_caption,
     duration_rows,
-    example_plans,
+    example_catalogue,
     hourly_kpis,
     hourly_range_rows,
     load_example,
@@ -42,6 +45,8 @@ from kb.views.plan import (
     offsite_rows,
     ped_rows,
     suggestion_rows,
+    together_rows,
+    together_text,
     waterfall_rows,
     week_rows,
 )
@@ -57,8 +62,32 @@ def _cities() -> dict[str, str]:
     return {c.id: c.name for c in list_cities(state.engine())}
 
 
+@st.cache_data(show_spinner=False, ttl=300)
+def _examples() -> dict[str, tuple[str, str]]:
+    """The example plans on disk: stem -> (district name, city id)."""
+    return example_catalogue(state.settings().solutions_dir)
+
+
+def _user_city() -> str | None:
+    """The city the user chose (``?city=`` or the *My city* choice kept in the session)."""
+    mine = current_city()
+    return st.query_params.get("city") or (mine.id if mine is not None else None)
+
+
 def _context(city: str) -> PlanContext:
+    return _context_at(city, state.data_version())
+
+
+@st.cache_resource(show_spinner=False, ttl=3600, max_entries=16)
+def _context_at(city: str, version: str) -> PlanContext:
+    """The plan context of a city (types, factors, reference figures), read once per data version."""
     return load_context(state.engine(), city)
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=32)
+def _evaluate(spec: PlanSpec, version: str) -> PlanResult:
+    """The evaluated plan, cached per plan and data version (a rerun that changes nothing reads it back)."""
+    return run_plan(spec, _context_at(spec.city, version))
 
 
 def _new_district() -> PlanSpec:
@@ -70,8 +99,11 @@ def _new_district() -> PlanSpec:
 def _load(start: str) -> tuple[str, PlanSpec | None]:
     """The chosen starting plan and a token that changes when another plan is chosen."""
     if start == "Example plan":
-        examples = example_plans(state.settings().solutions_dir)
-        stem = st.selectbox("Example", list(examples), key="plan_example")
+        examples = _examples()
+        stems = list(examples)
+        first = default_example(examples, _user_city())
+        stem = st.selectbox("Example", stems, index=stems.index(first) if first in stems else None,
+                            format_func=lambda s: examples[s][0] if s in examples else s, key="plan_example")
         return (f"ex:{stem}", load_example(stem, state.settings().solutions_dir)) if stem else ("ex:", None)
     if start == "Saved plan":
         saved = list_plans(state.engine())
@@ -221,7 +253,7 @@ def render() -> None:
     ctx = _context(spec.city)  # an unknown city is a KbError: kb.ui.routes shows it
     _measures(ctx)
     try:
-        result = run_plan(spec, ctx)
+        result = _evaluate(spec, state.data_version())
     except PlanError as exc:
         st.error(f"Invalid plan: {escape_markdown(str(exc))}")
         return
@@ -254,6 +286,7 @@ def _results(result: PlanResult) -> None:
         tooltip=["label", "stage", alt.Tooltip("change:Q", format=",.0f"), alt.Tooltip("end:Q", format=",.0f")])
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black").encode(y="y:Q")
     st.altair_chart(chart + zero, use_container_width=True)
+    st.caption(escape_markdown(balance_reading(result)))
     st.dataframe(pd.DataFrame(carrier_rows(result)), hide_index=True, use_container_width=True)
     st.dataframe(pd.DataFrame(measure_rows(result)), hide_index=True, use_container_width=True)
     for w in result.warnings:
@@ -263,13 +296,13 @@ def _results(result: PlanResult) -> None:
     sugg = suggestion_rows(result)
     if sugg:
         st.subheader("What would close the gap")
+        st.caption(SUGGESTIONS_NOTE)
         st.dataframe(pd.DataFrame(sugg), hide_index=True, use_container_width=True)
-        sf = result.shortfall
-        if sf.get("combination"):
-            combo = "; ".join(f"{c['scale']:,} {c['unit']} of {c['title']}" for c in sf["combination"])
-            combined = sf.get("with_combination") or {}
-            after = f" → balance P50 {combined['balance']['p50']:,.0f} MWh_PE/yr" if "balance" in combined else ""
-            st.write(f"Together: {escape_markdown(combo + after)}.")
+        together = together_rows(result)
+        if together:
+            st.markdown("**Together**")
+            st.dataframe(pd.DataFrame(together), hide_index=True, use_container_width=True)
+            st.write(escape_markdown(together_text(result)))
 
 
 def _hourly(result: PlanResult) -> None:

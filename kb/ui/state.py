@@ -50,7 +50,8 @@ class StartupReport:
 @st.cache_resource(show_spinner="Preparing the knowledge base (the first start embeds every record: about a minute)…")
 def startup() -> StartupReport:
     """The incremental ingest of the bundled records, once per server. No Streamlit element inside: a cached
-    function's elements are replayed on every rerun, so a status box would stay on every page."""
+    function's elements are replayed on every rerun, so a status box would stay on every page. The decorator's
+    spinner is transient: shown only while the first start runs it, never replayed on a cache hit."""
     from ingest.loader import run_ingest  # the app shell may drive ingest; kb core never does
 
     try:
@@ -63,16 +64,36 @@ def startup() -> StartupReport:
     return StartupReport(summary, tuple(str(e) for e in result.errors[:20]))
 
 
-@st.cache_resource(show_spinner=False)
 def engine() -> Engine:
-    """The database engine, after the start-up ingest."""
+    """The database engine, after the start-up ingest. Not cached itself: ``startup`` must be the outermost cached
+    call, or Streamlit hides its spinner (it shows only the outermost cached function's, and only on a miss)."""
     startup()
+    return _engine()
+
+
+@st.cache_resource(show_spinner=False)
+def _engine() -> Engine:
     return database.get_engine(settings().db_path)
 
 
-@st.cache_resource(show_spinner=False)
 def search_engine() -> SearchEngine:
-    return SearchEngine(engine(), embedder())
+    """The search engine (after the start-up ingest, see :func:`engine`)."""
+    startup()
+    return _search_engine()
+
+
+@st.cache_resource(show_spinner=False)
+def _search_engine() -> SearchEngine:
+    return SearchEngine(_engine(), embedder())
+
+
+def data_version() -> str:
+    """A cheap fingerprint of the records in the database (counts, last ids and update time, corpus version): it
+    changes with every ingest or record write, so results derived from the records can be cached under it."""
+    from kb.store import fts
+
+    with database.read_session(engine()) as s:
+        return repr(fts.signature(s))
 
 
 @st.cache_resource(show_spinner=False)

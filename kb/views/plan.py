@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
+
 from kb.briefs.plan import duration_reading
 from kb.plans.evaluate import PlanResult
 from kb.plans.model import PlanSpec, read_plan
@@ -27,6 +29,61 @@ def example_plans(root: Path) -> dict[str, Path]:
 
 def load_example(stem: str, root: Path) -> PlanSpec:
     return read_plan(example_plans(root)[stem])
+
+
+def example_catalogue(root: Path) -> dict[str, tuple[str, str]]:
+    """The example plans by file stem: (the district's name from its ``[district]`` table, its city id)."""
+    out: dict[str, tuple[str, str]] = {}
+    for stem, path in example_plans(root).items():
+        spec = read_plan(path)
+        out[stem] = (spec.name, spec.city)
+    return out
+
+
+def default_example(catalogue: dict[str, tuple[str, str]], city: str | None) -> str | None:
+    """The example to open first: the first one in the user's city, else the first one (None without examples)."""
+    return next((stem for stem, (_, c) in catalogue.items() if city and c == city), next(iter(catalogue), None))
+
+
+def balance_reading(result: PlanResult) -> str:
+    """How the waterfall's balance bar relates to the headline: the bars are the central estimate, the headline the
+    P50 of the draws (they differ when the inputs' ranges are skewed)."""
+    # fmt: local formatting until kb/views/fmt.py lands
+    central, p50 = result.balance.get("central"), result.balance.get("p50")
+    if central is None or p50 is None:
+        return "The bars show the central estimate: every input at its central value."
+    return (f"The bars show the central estimate, every input at its central value: the balance bar ends at "
+            f"{_mwh(central)} MWh_PE/yr. The headline above is the P50, the middle of {result.samples:,} draws "
+            f"over the inputs' ranges: {_mwh(p50)} MWh_PE/yr.")
+
+
+def _mwh(v: float) -> str:
+    return format_decimal(round(v), format="#,##0", locale="en").replace("-", "−")  # fmt:
+
+
+def together_rows(result: PlanResult) -> list[dict[str, Any]]:
+    """The measures the combination adds, in the order it adds them (rows of the suggestion table, within its
+    limits)."""
+    return [{"measure type": c["title"], "replaces": c["displaces"].replace("_", " "), "added": c["scale"],
+             "unit": c["unit"]} for c in result.shortfall.get("combination") or []]
+
+
+def together_text(result: PlanResult) -> str:
+    """What the combination does, read off the plan re-run with it (same seed), in the headline's terms (P50)."""
+    sf = result.shortfall
+    combined = sf.get("with_combination") or {}
+    if not sf.get("combination"):
+        return ""
+    if "balance" not in combined:
+        return "Together these measures could not be evaluated: " + str(combined.get("error", "the re-run failed"))
+    before, after = result.balance["p50"], combined["balance"]["p50"]
+    head = (f"Together, added in this order within the limits above and the plan re-run with the same seed, the "
+            f"balance P50 moves from {_mwh(before)} to {_mwh(after)} MWh_PE/yr")
+    if combined.get("status") == "positive":
+        return head + ": the district becomes energy-positive at the median."
+    if combined.get("status") == "neutral":
+        return head + ": energy-neutral, not positive."
+    return head + f": still short by {_mwh(-after)} MWh_PE/yr — the limits leave too little room."
 
 
 def waterfall_rows(result: PlanResult) -> list[dict[str, Any]]:
@@ -84,6 +141,11 @@ def carrier_rows(result: PlanResult) -> list[dict[str, Any]]:
                                          else f"{-after:,.0f} MWh/yr exported (net)"),
                      "MWh_PE/yr": v["primary_energy"]["p50"], "PEF": v["pef"], "PEF source": v["pef_source"]})
     return rows
+
+
+SUGGESTIONS_NOTE = ("Each row alone, sized at the plan's central values within the plan's limits. Measures on the "
+                    "same homes overlap (a retrofit leaves less heat for a heat pump to replace), so the rows do not "
+                    "add up: the combination below is checked by re-running the plan.")
 
 
 def suggestion_rows(result: PlanResult) -> list[dict[str, Any]]:

@@ -114,3 +114,42 @@ def test_a_saved_plan_keeps_its_offsite_supply_and_services_share(app_env: Path)
     assert newest != pid
     again = load_plan(engine, newest)
     assert again.offsite == spec.offsite and again.services_share == spec.services_share
+
+
+def test_examples_by_district_name_and_the_default_from_my_city(app_env: Path) -> None:
+    """Examples are listed by their districts' names; a Kraków user gets the Kraków example first, anyone else
+    the first example."""
+    at = open_page()
+    assert not at.exception, at.exception
+    box = at.selectbox(key="plan_example")
+    assert "Kraków example housing district (no PED site identified)" in box.options
+    assert not any(o.endswith("-district") or o.startswith("budapest-") for o in box.options), box.options
+    assert at.session_state["plan_name"].startswith("Budapest"), "no city chosen: the first example"
+    krakow = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    krakow.query_params["city"] = "krakow"
+    krakow.run()
+    krakow._page_hash = calc_hash("district-plan")
+    krakow.run()
+    assert not krakow.exception, krakow.exception
+    assert krakow.session_state["plan_name"].startswith("Kraków")
+
+
+def test_balance_bar_says_central_and_together_agrees_with_the_table(app_env: Path) -> None:
+    at = open_page()
+    at.selectbox(key="plan_example").set_value("krakow-example-district").run()
+    assert not at.exception, at.exception
+    p50 = _metric(at, "Balance, P50")
+    reading = next(c.value for c in at.caption if "central estimate" in c.value)
+    assert "P50" in reading and p50.replace("-", "−") in reading, (reading, p50)
+    tables = [df.value for df in at.dataframe if "closes it alone" in df.value.columns]
+    assert tables, "the suggestion table"
+    table = tables[0]
+    assert not any("Façade" in t for t in table["measure type"]), "no façade area in the Kraków plan"
+    together = next((df.value for df in at.dataframe if list(df.value.columns)[:3] == ["measure type", "replaces",
+                                                                                        "added"]), None)
+    if together is not None:
+        for _, row in together.iterrows():
+            alone = table[(table["measure type"] == row["measure type"]) & (table["replaces"] == row["replaces"])]
+            assert len(alone) == 1, row
+            assert row["added"] <= alone["suggested"].iloc[0], "within the limit the table gives"
+        assert any(m.value.startswith("Together, added in this order") for m in at.markdown)

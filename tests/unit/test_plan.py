@@ -361,3 +361,60 @@ def test_plan_brief_renders_in_every_format(corpus_db: Path) -> None:
     assert render(brief, "docx")[:2] == b"PK"
     html = render(brief, "html").decode()
     assert "<svg" in html and "Kőbánya" in html
+
+
+# --- suggestions keep to the plan's own limits (issue 17) --------------------------------------------------------
+
+def _kb_types() -> dict[str, MeasureType]:
+    """The test world plus the measure-type ids the shortfall tries (rooftop, façade PV, air-source heat pump)."""
+    return {**TYPES, "rooftop-pv": replace(TYPES["pv"], id="rooftop-pv"),
+            "facade-pv": replace(TYPES["pv"], id="facade-pv"),
+            "air-source-heat-pump": replace(TYPES["hp"], id="air-source-heat-pump")}
+
+
+def test_no_facade_pv_suggested_without_a_facade_area() -> None:
+    ctx = replace(_ctx(), types=_kb_types())
+    sugg = run_plan(_spec(("rooftop-pv", 250)), ctx).shortfall["suggestions"]  # the roof is full (250 kWp)
+    assert not any(s["measure_type"] == "facade-pv" for s in sugg), sugg
+    assert not any(s["measure_type"] == "rooftop-pv" for s in sugg), "the roof limit is used up: nothing to add"
+
+
+def test_facade_pv_suggested_within_the_facade_area_left() -> None:
+    ctx = replace(_ctx(), types=_kb_types())
+    limits = {"roof_area": Figure.of(2000, "m2"), "facade_area": Figure.of(400, "m2")}
+    sugg = run_plan(_spec(("facade-pv", 20), limits=limits), ctx).shortfall["suggestions"]
+    fac = next(s for s in sugg if s["measure_type"] == "facade-pv")
+    # 400 m² × 0.125 kWp/m² = 50 kWp of façade, 20 planned: at most 30 more
+    assert fac["bound"] == pytest.approx(30) and 0 < fac["scale"] <= 30
+    full = run_plan(_spec(("facade-pv", 50), limits=limits), ctx).shortfall["suggestions"]
+    assert not any(s["measure_type"] == "facade-pv" for s in full), "the façade is full"
+
+
+def test_no_more_heat_pumps_where_the_planned_ones_are_clipped() -> None:
+    """150 heat pumps on gas in a district of 100 gas-heated homes: clipped in every draw, so no more are suggested
+    for gas; the suggested heat pumps never exceed the homes heated by a carrier and not yet covered."""
+    ctx = replace(_ctx(), types=_kb_types())
+    res = run_plan(_spec(("air-source-heat-pump", 150)), ctx)
+    assert any("clipped" in w for w in res.warnings)
+    assert not any(s["measure_type"] == "air-source-heat-pump" for s in res.shortfall["suggestions"])
+    some = run_plan(_spec(("air-source-heat-pump", 30)), ctx).shortfall["suggestions"]
+    hp = next(s for s in some if s["measure_type"] == "air-source-heat-pump")
+    assert hp["scale"] <= 70, "100 gas-heated homes, 30 already have heat pumps"
+
+
+def test_together_is_the_rerun_of_rows_from_the_table() -> None:
+    """The combination adds only measures of the suggestion table, none beyond its limit, and its balance is the
+    plan re-run with them (the same seed), so the summary and the table agree."""
+    ctx = replace(_ctx(), types=_kb_types())
+    spec = _spec(("rooftop-pv", 100))
+    res = run_plan(spec, ctx)
+    sf = res.shortfall
+    table = {(s["measure_type"], s["displaces"]): s for s in sf["suggestions"]}
+    assert sf["combination"]
+    for c in sf["combination"]:
+        row = table[(c["measure_type"], c["displaces"])]
+        assert row["bound"] is None or c["scale"] <= row["bound"]
+    extra = [PlanMeasure(c["measure_type"], Figure.of(c["scale"]), c["displaces"] if c["unit"] != "kWp" else "")
+             for c in sf["combination"]]
+    again = run_plan(replace(spec, measures=[*spec.measures, *extra]), ctx, suggest=False)
+    assert sf["with_combination"]["balance"]["p50"] == pytest.approx(again.balance["p50"])

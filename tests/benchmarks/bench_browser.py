@@ -1,0 +1,162 @@
+"""Browser benchmark: how long each page takes in Chromium, from the click to the page's script finishing.
+
+Starts the app itself on the bundled corpus (``solutions/``) with the real model by default (``KB_MODEL`` unset, as
+the README's app command runs it; the first start embeds every record unless ``--db`` gives a database built
+before), opens one browser session, picks Kraków on *My city*, then for each page times the action that shows it:
+a click in the sidebar (Overview, Search, My city, Match, Abatement cost, District plan, Lessons), a search
+result's title (a record), the record's "Estimate it for my city" link (Estimate with a solution chosen), and
+Enter in the search box (a query). A time runs from the action to ``[data-test-script-state=notRunning]`` after
+the script ran (a MutationObserver on the app's attribute); each figure is the median of ``--runs`` runs after
+one warm-up. Prints the figures and writes bench-results/browser.json. Not a timed test.
+Usage: python tests/benchmarks/bench_browser.py [--runs 5] [--model fake] [--db FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+from tests.factories import start_streamlit, wait_for_app  # noqa: E402
+
+OUT = ROOT / "bench-results"
+CHROMIUM = os.environ.get("KB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+PAGES = ["Overview", "Search", "My city", "Match", "Abatement cost", "District plan", "Lessons"]
+QUERIES = ["battery storage for a neighbourhood", "heat pump retrofit", "magazyn energii dla osiedla",
+           "district heating from sewage", "solar panels on social housing", "shared electric cars"]
+RECORD_QUERY = "neighbourhood battery"  # its first result is a solution record (it has the Estimate link)
+
+ARM = """() => { window.__bench = new Promise((resolve) => {
+  const app = document.querySelector('[data-testid=stApp]');
+  const t0 = performance.now();
+  let ran = false;
+  const obs = new MutationObserver((records) => {
+    for (const r of records) { if (r.oldValue === 'running') { ran = true; } }
+    const s = app.getAttribute('data-test-script-state');
+    if (s === 'running') { ran = true; }
+    else if (ran && s === 'notRunning') { obs.disconnect(); resolve(performance.now() - t0); }
+  });
+  obs.observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+  setTimeout(() => { obs.disconnect(); resolve(-1); }, 120000);  // no script run seen: reported as -1
+}); }"""
+
+
+def timed(page: Page, action: Any) -> float:
+    """Milliseconds from ``action()`` to the end of the script run it started."""
+    wait_for_app(page)
+    page.evaluate(ARM)
+    action()
+    ms = float(page.evaluate("window.__bench"))
+    wait_for_app(page)
+    page.wait_for_timeout(300)  # a rerun the page asks for (st.rerun) settles before the next action
+    return ms
+
+
+def nav(page: Page, title: str) -> None:
+    page.locator("[data-testid=stSidebarNav] a").filter(has_text=title).first.click()
+
+
+def search(page: Page, query: str) -> None:
+    box = page.locator("[data-testid=stTextInput] input").first
+    box.fill(query)
+    box.press("Enter")
+
+
+def choose_city(page: Page, name: str) -> None:
+    nav(page, "My city")
+    wait_for_app(page)
+    box = page.locator("[data-testid=stSelectbox]").first
+    box.click()
+    page.keyboard.type(name)
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+
+
+def measure(page: Page, runs: int) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+
+    def record(name: str, times: list[float]) -> None:
+        out[name] = {"median_ms": round(statistics.median(times)), "runs_ms": [round(t) for t in times]}
+        print(f"{name:34s} median {out[name]['median_ms']:6d} ms  runs {out[name]['runs_ms']}", flush=True)
+
+    for title in PAGES:
+        other = "Search" if title == "Overview" else "Overview"
+        times = []
+        for i in range(runs + 1):
+            nav(page, other)
+            wait_for_app(page)
+            t = timed(page, lambda title=title: nav(page, title))  # type: ignore[misc]
+            if i:
+                times.append(t)
+        record(f"page: {title}", times)
+    nav(page, "Search")
+    wait_for_app(page)
+    times = [timed(page, lambda q=q: search(page, q)) for q in QUERIES[:runs + 1]]  # type: ignore[misc]
+    record("search: Enter to results", times[1:])
+    rec_times, est_times = [], []
+    for i in range(runs + 1):
+        nav(page, "Search")
+        wait_for_app(page)
+        search(page, RECORD_QUERY)
+        wait_for_app(page)
+        link = page.locator("[data-testid=stPageLink] a").first
+        t_rec = timed(page, link.click)
+        estimate = page.locator("[data-testid=stPageLink] a").filter(has_text="Estimate it for my city").first
+        t_est = timed(page, estimate.click)
+        if i:
+            rec_times.append(t_rec)
+            est_times.append(t_est)
+    record("page: a record (from a result)", rec_times)
+    record("page: Estimate, solution chosen", est_times)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--model", default=None, help="KB_MODEL for the app (default: unset, the bundled model)")
+    ap.add_argument("--db", type=Path, default=None, help="start from a copy of this database (already ingested)")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="kb-bench-browser-"))
+    if args.db:
+        shutil.copy(args.db, tmp / "kb.sqlite")
+    env: dict[str, str | None] = {"KB_MODEL": args.model, "KB_SOLUTIONS_DIR": str(ROOT / "solutions")}
+    try:
+        with start_streamlit(ROOT / "app.py", tmp, env, timeout=300) as url, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(300_000)
+            t0 = time.perf_counter()
+            page.goto(url)
+            wait_for_app(page, timeout=600_000)
+            first = round((time.perf_counter() - t0) * 1000)
+            print(f"first page (includes the start-up ingest when the database is new): {first} ms", flush=True)
+            choose_city(page, "Krak")
+            figures = measure(page, args.runs)
+            browser.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    result = {"model": args.model or "all-MiniLM-L6-v2 (bundled)", "runs": args.runs, "first_page_ms": first,
+              "cpu_count": os.cpu_count(), "figures": figures}
+    OUT.mkdir(exist_ok=True)
+    (OUT / "browser.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
