@@ -12,7 +12,7 @@ from kb.replication.cities import DRIVER_LABELS
 from kb.replication.simulation import METRICS
 
 __all__ = ["BLANK", "COUNT_UNITS", "format_number", "format_money", "format_share", "format_range", "format_years",
-           "format_count", "label_of", "unit_of", "label_with_unit", "plain_unit"]
+           "format_count", "in_sentence", "plain_units_in", "label_of", "unit_of", "label_with_unit", "plain_unit"]
 
 BLANK = "—"
 """What a missing value (None, NaN) reads as."""
@@ -74,6 +74,18 @@ def plain_unit(unit: str | None) -> str:
     return _UNITS.get(unit, unit.replace("tCO2", "t CO₂").replace("CO2", "CO₂"))
 
 
+_UNIT_WORDS = (("EUR/tCO2", "EUR per t CO₂"), ("MWh_PE", "MWh primary energy"), ("kWh_PE", "kWh primary energy"),
+               ("tCO2", "t CO₂"), ("gCO2", "g CO₂"), ("kgCO2", "kg CO₂"))
+
+
+def plain_units_in(text: str) -> str:
+    """The units inside a sentence made by the library, written plainly: ``29.1 MWh_PE/yr`` → ``29.1 MWh primary
+    energy/yr``, ``7.1 tCO2/yr`` → ``7.1 t CO₂/yr``."""
+    for raw, plain in _UNIT_WORDS:
+        text = text.replace(raw, plain)
+    return text
+
+
 def label_of(key: str) -> str:
     """The plain label of a metric or city-driver key (``co2_avoided`` → ``CO₂ avoided``); never the key itself."""
     if key in _METRIC_LABELS:
@@ -91,6 +103,11 @@ def unit_of(key: str) -> str:
     if key in METRICS:
         return plain_unit(METRICS[key][0])
     return plain_unit(DRIVER_KEYS.get(key, ""))
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: its first letter in lower case unless it starts an acronym (CO₂, NOx)."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
 def label_with_unit(key: str) -> str:
