@@ -165,14 +165,16 @@ def _ranges(est: Estimate) -> None:
         base = alt.Chart(one)
         panels.append(alt.layer(
             base.mark_rule(strokeWidth=10, opacity=0.5).encode(
-                x=alt.X("shown_p10:Q", title=None, axis=alt.Axis(format=",.3~s" if abs(row["shown_p90"]) >= 1e6
-                                                                 else ",.4~g", tickCount=5)),
+                x=alt.X("shown_p10:Q", title=None, scale=alt.Scale(nice=True),
+                        axis=alt.Axis(format=",.0f" if max(abs(row["shown_p10"]), abs(row["shown_p90"])) >= 100
+                                      else ",.3~g", tickCount=5, labelFlush=True)),
                 x2="shown_p90:Q"),
             base.mark_point(filled=True, size=120, color="black").encode(x="shown_p50:Q"),
         ).encode(tooltip=[alt.Tooltip("in words:N", title="P50 (P10–P90)")]).properties(
-            height=36, width="container",
+            height=36, width=640,
             title=alt.TitleParams(range_title(row.to_dict()), anchor="start", fontSize=14)))
-    st.altair_chart(alt.vconcat(*panels, spacing=18).configure_view(stroke=None), use_container_width=True)
+    # a fixed width: a container-wide concatenation cuts the last tick label off at the right edge
+    st.altair_chart(alt.vconcat(*panels, spacing=18).configure_view(stroke=None), use_container_width=False)
     table = pd.DataFrame({"output": [range_title(r) for r in rows.to_dict("records")],
                           "P50 (P10–P90)": rows["in words"]})
     st.dataframe(table, hide_index=True, use_container_width=True, column_config={

@@ -45,7 +45,8 @@ def render() -> None:
             base = alt.Chart(fac).encode(
                 y=alt.Y("factor:N", title=None, sort=None, axis=alt.Axis(labelLimit=240, labelOverlap=False)))
             bars = base.mark_bar().encode(
-                x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1]), title="Score (0 to 1)"),
+                x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1]), title="Score (0 to 1)",
+                        axis=alt.Axis(values=[0, 0.25, 0.5, 0.75, 1])),
                 tooltip=[alt.Tooltip("factor:N", title="Factor"), alt.Tooltip("shown:N", title="Score"),
                          alt.Tooltip("why:N", title="Why")])
             text = base.mark_text(align="left", dx=4).encode(x="score:Q", text="shown:N")
