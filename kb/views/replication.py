@@ -7,6 +7,7 @@ signed figures of ``kb estimate --json`` beside a ``direction`` word and the val
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -70,7 +71,7 @@ def capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def range_title(row: dict[str, Any]) -> str:
+def range_title(row: Mapping[Any, Any]) -> str:
     """The title of one output's panel in the range chart: ``Electricity generated (MWh/yr)``, ``CO₂ avoided
     (t CO₂/yr)``, from a :func:`range_rows` row."""
     name = shown_name(str(row["name"]), str(row["direction"]))
