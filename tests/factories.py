@@ -224,3 +224,35 @@ def start_streamlit(script: Path, tmp: Path, env: Mapping[str, str | None] | Non
 def wait_for_app(page, timeout: float = 120_000) -> None:  # type: ignore[no-untyped-def]
     """Wait until Streamlit has finished running the script."""
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
+
+
+# --- what a page shows, as text (for the "no raw key on screen" checks) ---------------------------------------
+
+def rendered_text(at: Any) -> list[str]:
+    """Every piece of text an AppTest run shows: titles, headers, markdown, captions, alerts, metric labels and
+    values, widget labels and options, expander labels, and each dataframe's headers (as configured by
+    ``column_config`` where a column is renamed) and cells."""
+    import json
+
+    texts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success",
+                 "text", "code", "latex"):
+        texts += [str(e.value) for e in at.get(kind)]
+    for m in at.metric:
+        texts += [str(m.label), str(m.value)]
+    for kind in ("selectbox", "multiselect", "radio"):
+        for w in at.get(kind):
+            texts.append(str(w.label))
+            texts += [str(o) for o in w.options]
+    for kind in ("number_input", "text_input", "text_area", "checkbox", "toggle", "button", "slider"):
+        texts += [str(w.label) for w in at.get(kind)]
+    texts += [str(e.label) for e in at.expander]
+    for df in at.dataframe:
+        config = json.loads(df.proto.columns or "{}")
+        frame = df.value
+        for col in frame.columns:
+            label = (config.get(f"col:name:{col}") or config.get(str(col)) or {}).get("label")
+            texts.append(str(label if label is not None else col))
+        texts += [str(v) for v in frame.to_numpy().ravel() if v is not None and v == v]
+        texts += ["None" for v in frame.to_numpy().ravel() if v is None]
+    return texts

@@ -6,11 +6,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kb.records.vocab import DRIVER_KEYS
-from kb.replication.cities import DRIVER_LABELS, CityProfile, city_from_dict
+from kb.replication.cities import CityProfile, city_from_dict
 from kb.text import escape_markdown
 from kb.ui import state
 from kb.ui.widgets import STATE_KEY, city_list, current_city
+from kb.views.fmt import BLANK, format_number, label_of, label_with_unit, unit_of
 from kb.views.profiles import (
     MONTHS,
     SEASONS,
@@ -56,7 +56,7 @@ def _define_own(mine: CityProfile | None) -> CityProfile | None:
         cols = st.columns(2)
         for i, key in enumerate(ESSENTIAL_DRIVERS):
             prev = mine.value(key) if mine else None
-            values[key] = cols[i % 2].number_input(f"{DRIVER_LABELS[key]} ({DRIVER_KEYS[key]})", value=prev,
+            values[key] = cols[i % 2].number_input(label_with_unit(key), value=prev,
                                                    min_value=0.0, format="%g", key=f"own_{key}")
         if not st.form_submit_button("Use this city"):
             return mine if mine is not None and mine.user_defined else None
@@ -73,14 +73,22 @@ def _define_own(mine: CityProfile | None) -> CityProfile | None:
 def _show(city: CityProfile, cities: list[CityProfile]) -> None:
     label = "user-defined" if city.user_defined else f"{city.role} city, {city.country}"
     st.subheader(escape_markdown(f"{city.name} ({label})"))
-    rows = pd.DataFrame(driver_rows(city))
-    st.dataframe(rows[["driver", "value", "unit", "year", "evidence", "source"]], hide_index=True,
-                 use_container_width=True)
+    rows = pd.DataFrame([{"driver": label_of(r["key"]), "value": format_number(r["value"]), "unit": unit_of(r["key"]),
+                          "year": str(r["year"] or ""), "evidence": r["evidence"], "source": r["source"] or BLANK}
+                         for r in driver_rows(city)])
+    st.dataframe(rows, hide_index=True, use_container_width=True, column_config={
+        "driver": st.column_config.TextColumn("What", width="medium"),
+        "value": st.column_config.TextColumn("Value", width="small"),
+        "unit": st.column_config.TextColumn("Unit", width="small"),
+        "year": st.column_config.TextColumn("Year", width="small"),
+        "evidence": st.column_config.TextColumn("Evidence", width="small"),
+        "source": st.column_config.TextColumn("Source", width="large", help="Where the figure comes from")})
     if city.missing:
-        st.warning("Missing drivers: " + ", ".join(f"{DRIVER_LABELS.get(k, k)} (`{k}`)" for k in city.missing))
+        st.warning("Not known for this city yet: " + ", ".join(label_of(k) for k in city.missing)
+                   + ". Estimates that need one of them will ask for it.")
         with st.form("fill_missing"):
             st.write("Fill in what you know; it is kept as your own version of this city for this session.")
-            vals = {k: st.number_input(f"{DRIVER_LABELS.get(k, k)} ({DRIVER_KEYS[k]})", value=None, format="%g",
+            vals = {k: st.number_input(label_with_unit(k), value=None, format="%g",
                                        key=f"fill_{k}") for k in city.missing}
             if st.form_submit_button("Save my values"):
                 given = {k: v for k, v in vals.items() if v is not None}
@@ -97,12 +105,15 @@ def _show(city: CityProfile, cities: list[CityProfile]) -> None:
     other = st.selectbox("Compare with", [c.id for c in others], format_func=lambda i: next(
         c.name for c in others if c.id == i), key="compare_with")
     b = next(c for c in others if c.id == other)
-    data = pd.DataFrame(comparison_rows(city, b))
+    data = pd.DataFrame([{**r, "driver": label_of(r["driver"]), "unit": unit_of(r["driver"]),
+                          "shown": format_number(r["value"])} for r in comparison_rows(city, b)])
     if not data.empty:
         chart = alt.Chart(data).mark_bar().encode(
-            x=alt.X("relative:Q", title="share of the larger value"), y=alt.Y("driver:N", title=None),
-            yOffset="city:N", color=alt.Color("city:N", title="city"),
-            tooltip=["driver", "city", alt.Tooltip("value:Q", format=",.4g"), "unit"])
+            x=alt.X("relative:Q", title="Share of the larger of the two values", axis=alt.Axis(format="%")),
+            y=alt.Y("driver:N", title=None, axis=alt.Axis(labelLimit=360)),
+            yOffset="city:N", color=alt.Color("city:N", title="City"),
+            tooltip=[alt.Tooltip("driver:N", title="What"), alt.Tooltip("city:N", title="City"),
+                     alt.Tooltip("shown:N", title="Value"), alt.Tooltip("unit:N", title="Unit")])
         st.altair_chart(chart, use_container_width=True)
 
 

@@ -25,14 +25,21 @@ from kb.views.estimate_hourly import (
     hourly_week_rows,
     provenance_lines,
 )
+from kb.views.fmt import format_number, in_sentence, label_of, label_with_unit, plain_unit
+from kb.views.messages import plain_reason
 from kb.views.replication import (
+    assumption_rows,
+    capitalized,
     cash_flow_rows,
     economics_rows,
     range_rows,
+    range_title,
     sensitivity_rows,
     sensitivity_verdict,
     side_by_side,
+    side_by_side_table,
     tornado_rows,
+    unavailable_lines,
 )
 
 
@@ -55,7 +62,8 @@ def render() -> None:
         src = si.source_scales.get(mt.id)
         if src is not None and src.value is not None:
             known: float | None = float(src.value)
-            hint = escape_markdown(f"At the source site: {src.value:g} {mt.scale_unit} ({src.evidence})")
+            hint = escape_markdown(f"At the source site: {format_number(float(src.value), mt.scale_unit)} "
+                                   f"({src.evidence})")
         else:
             known, hint = None, "The source record gives no scale: enter yours."
         if known is not None and known > MAX_SCALE:
@@ -67,15 +75,17 @@ def render() -> None:
         if v is not None:
             scales[mt.id] = v
     params: dict[str, float] = {}
+    titles = {mt.id: mt.title for mt in si.types}
     for mt_id, key in missing_params(si):
         bound = param_bound(key)
         name = key.replace("_", " ")
-        v = st.number_input(escape_markdown(f"{name.capitalize()} for {mt_id}") + " (no source gives it)",
+        measure = titles.get(mt_id, mt_id)
+        v = st.number_input(escape_markdown(f"{name.capitalize()} for {measure}") + " (no source gives it)",
                             min_value=bound.low, max_value=bound.high, value=None, key=f"param_{sol_id}_{mt_id}_{key}",
                             help="The measure-type record declares this parameter missing: enter your own "
                                  "assumption; it is labelled 'entered by the user' in the assumptions.")
         if v is None:
-            st.warning(f"Enter {escape_markdown(f'{name} for {mt_id}')}: no source in the knowledge base gives it.")
+            st.warning(f"Enter {escape_markdown(f'{name} for {measure}')}: no source in the knowledge base gives it.")
             return
         params[f"{mt_id}.{key}"] = v
     homes: float | None = None
@@ -86,7 +96,7 @@ def render() -> None:
         homes = entered or None  # blank or 0: sized automatically; below 1 the library refuses it with a message
     with st.expander("How the figures are counted"):
         c1, c2, c3 = st.columns(3)
-        co2_basis = c1.selectbox("CO2 of every carrier", list(CO2_BASES), key="est_co2_basis",
+        co2_basis = c1.selectbox("CO₂ of every carrier", list(CO2_BASES), key="est_co2_basis",
                                  format_func=lambda b: {"life-cycle": "life cycle (with upstream)",
                                                         "direct": "direct (combustion only)"}.get(b, b))
         pef_basis = c2.selectbox("Primary energy", list(PEF_BASES), key="est_pef_basis",
@@ -99,9 +109,13 @@ def render() -> None:
                                    max_value=DISCOUNT_RATE.high * 100, value=None, step=0.5, key="est_discount",
                                    placeholder="3–5 % (sourced)",
                                    help="Leave empty for the sourced range: 4 % central, 3 % and 5 % as bounds.")
-        samples = c2.number_input("Monte Carlo samples", 100, 50000, 5000, step=1000, key="est_samples")
-        seed = c3.number_input("Seed", 0, 10**6, 42, key="est_seed",
-                               help="The same seed gives the same ranges every time.")
+    with st.expander("Advanced"):
+        a1, a2 = st.columns(2)
+        samples = a1.number_input("Number of random draws", 100, 50000, 5000, step=1000, key="est_samples",
+                                  help="Each range is read from this many draws of the uncertain inputs; more draws "
+                                       "give steadier ranges and take longer.")
+        seed = a2.number_input("Repeatable draws (seed)", 0, 10**6, 42, key="est_seed",
+                               help="The same number gives the same ranges every time.")
     discount = None if rate_pct is None else rate_pct / 100
     missing = [mt for mt in si.types if mt.id not in scales]
     if missing:
@@ -118,16 +132,23 @@ def render() -> None:
     solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params, co2_basis=co2_basis,
                              pef_basis=pef_basis, discount_rate=discount, homes=homes)
     if est.unavailable:
-        reasons = "; ".join(f"{u['metric']} — {u['reason']}" for u in est.unavailable)
-        st.info("Not computed: " + escape_markdown(reasons))
+        st.info("Not computed: " + escape_markdown("; ".join(unavailable_lines(est))))
     for w in est.warnings:
-        st.caption(f"⚠ {escape_markdown(w)}")
+        st.caption(f"⚠ {escape_markdown(plain_reason(w))}")
     st.subheader("Source site vs my city")
-    st.dataframe(pd.DataFrame(side_by_side(engine, est, samples=min(int(samples), 2000), seed=int(seed))),
-                 hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(side_by_side_table(side_by_side(engine, est, samples=min(int(samples), 2000),
+                                                              seed=int(seed)))),
+                 hide_index=True, use_container_width=True,
+                 column_config={"output": st.column_config.TextColumn("Output", width="medium")})
     st.subheader("Assumptions")
-    st.dataframe(pd.DataFrame(est.assumptions)[["name", "value", "low", "high", "unit", "evidence", "source", "note"]],
-                 hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(assumption_rows(est)), hide_index=True, use_container_width=True, column_config={
+        "input": st.column_config.TextColumn("Input", width="large"),
+        "value": st.column_config.TextColumn("Value", width="small"),
+        "range": st.column_config.TextColumn("Low – high", width="small"),
+        "unit": st.column_config.TextColumn("Unit", width="small"),
+        "evidence": st.column_config.TextColumn("Evidence", width="small"),
+        "source": st.column_config.TextColumn("Source", width="large", help="Where the figure comes from"),
+        "note": st.column_config.TextColumn("Note", width="large")})
     _tornado(est)
 
 
@@ -137,20 +158,28 @@ def _ranges(est: Estimate) -> None:
         return
     st.caption("Every output is shown as a positive amount with its direction — saved, generated, avoided or "
                "added — never as a signed number.")
-    # one small panel per output (their units differ): the P10–P90 bar and the P50 dot, the name beside it
-    base = alt.Chart(rows)
-    chart = alt.layer(
-        base.mark_rule(strokeWidth=8, opacity=0.5).encode(x=alt.X("shown_p10:Q", title=None), x2="shown_p90:Q"),
-        base.mark_point(filled=True, size=110, color="black").encode(x="shown_p50:Q"),
-        data=rows,
-    ).encode(tooltip=[alt.Tooltip("metric:N", title="Output"), alt.Tooltip("in words:N", title="P50 (P10–P90)")]
-             ).properties(height=28, width=420).facet(
-        row=alt.Row("metric:N", title=None, sort=None,
-                    header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=320, labelFontSize=13))
-    ).resolve_scale(x="independent")
-    st.altair_chart(chart)
-    table = rows[["metric", "in words"]]
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    # one panel per output (their units differ), each with its own title (label and unit) and axis
+    panels = []
+    for _, row in rows.iterrows():
+        one = pd.DataFrame([row])
+        base = alt.Chart(one)
+        panels.append(alt.layer(
+            base.mark_rule(strokeWidth=10, opacity=0.5).encode(
+                x=alt.X("shown_p10:Q", title=None, scale=alt.Scale(nice=True),
+                        axis=alt.Axis(format=",.0f" if max(abs(row["shown_p10"]), abs(row["shown_p90"])) >= 100
+                                      else ",.3~g", tickCount=5, labelFlush=True)),
+                x2="shown_p90:Q"),
+            base.mark_point(filled=True, size=120, color="black").encode(x="shown_p50:Q"),
+        ).encode(tooltip=[alt.Tooltip("in words:N", title="P50 (P10–P90)")]).properties(
+            height=36, width=640,
+            title=alt.TitleParams(range_title(row.to_dict()), anchor="start", fontSize=14)))
+    # a fixed width: a container-wide concatenation cuts the last tick label off at the right edge
+    st.altair_chart(alt.vconcat(*panels, spacing=18).configure_view(stroke=None), use_container_width=False)
+    table = pd.DataFrame({"output": [range_title(r) for r in rows.to_dict("records")],
+                          "P50 (P10–P90)": rows["in words"]})
+    st.dataframe(table, hide_index=True, use_container_width=True, column_config={
+        "output": st.column_config.TextColumn("Output", width="medium"),
+        "P50 (P10–P90)": st.column_config.TextColumn("P50 (P10–P90)", width="large")})
 
 
 def _economics(est: Estimate) -> None:
@@ -180,7 +209,11 @@ def _economics(est: Estimate) -> None:
             f"Discount rate {rate:.1%} real; money in EUR of {econ.get('price_year') or 'the prices’ year'}."
             if rate is not None else ""]
     st.caption(escape_markdown(" ".join(b for b in bits if b)))
+    titles = {str(m["measure_type"]): str(m.get("title") or m["measure_type"]) for m in est.measures}
     for note in econ.get("notes", []):
+        for mt_id, title in titles.items():  # a note names the measure by its id: by its title on the page
+            note = note.replace(mt_id, title)
+        note = plain_reason(note)
         st.caption(escape_markdown(f"{note[:1].upper()}{note[1:]}."))
 
 
@@ -215,21 +248,26 @@ def _tornado(est: Estimate) -> None:
     if not options:
         st.caption("No uncertain input: the inputs given have no spread; nothing to rank.")
         return
-    metric = st.selectbox("Output", options, format_func=lambda m: f"{m} ({METRICS[m][0]})", key="tornado_metric")
+    metric = st.selectbox("Output", options, format_func=label_with_unit, key="tornado_metric")
     sentence, _ = sensitivity_verdict(est, metric)
-    st.write(escape_markdown(f"What moves {metric}: {sentence}."))
+    st.write(escape_markdown(f"What moves {in_sentence(label_of(metric))}: {plain_reason(sentence)}."))
     st.caption("Global sensitivity (Sobol indices over every input's low–high range): S1 is the share of the "
                "variance an input explains alone, ST with its interactions. An input is said to dominate when its "
                "ST is at least 50 % and at least twice the next input's.")
     table = pd.DataFrame(sensitivity_rows(est, metric))
     if not table.empty:
-        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.dataframe(table, hide_index=True, use_container_width=True, column_config={
+            "input": st.column_config.TextColumn("Input", width="large"),
+            "range": st.column_config.TextColumn("Its range", width="medium"),
+            "dominates": st.column_config.TextColumn("Dominates", width="small")})
     rows = pd.DataFrame(tornado_rows(est, metric))
     if rows.empty or not (rows["swing"].fillna(0) > 0).any():
         return
     chart = alt.Chart(rows).mark_bar().encode(
-        y=alt.Y("input:N", sort=alt.EncodingSortField("swing", order="descending"), title=None),
-        x=alt.X("at_low:Q", title=f"{metric} with the input at its low / high ({METRICS[metric][0]})"),
-        x2="at_high:Q", tooltip=["input", "in words", "s1", "st"])
+        y=alt.Y("input:N", sort=alt.EncodingSortField("swing", order="descending"), title=None,
+                axis=alt.Axis(labelLimit=420)),
+        x=alt.X("at_low:Q", title=capitalized(f"{label_of(metric)} with the input at its low / high "
+                                              f"({plain_unit(METRICS[metric][0])})")),
+        x2="at_high:Q", tooltip=[alt.Tooltip("input:N", title="Input"), alt.Tooltip("in words:N", title="Effect")])
     rule = alt.Chart(pd.DataFrame({"base": [rows["base"].iloc[0]]})).mark_rule(color="black").encode(x="base:Q")
     st.altair_chart(chart + rule, use_container_width=True)

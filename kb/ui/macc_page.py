@@ -13,6 +13,7 @@ from kb.replication.macc import MACC_SAMPLES, Macc, macc
 from kb.text import escape_markdown
 from kb.ui import state
 from kb.ui.widgets import city_picker
+from kb.views.fmt import format_number
 from kb.views.macc import bar_rows, refused_rows, scale_rows, stated_scales
 
 
@@ -41,7 +42,7 @@ def render() -> None:
     rows = _scale_rows(state.data_version())
     table = pd.DataFrame(rows)
     table["scale"] = table["source_scale"]
-    table["at_source"] = [f"{v:,.4g}" if v == v and v is not None else "not given" for v in table["source_scale"]]
+    table["at_source"] = [format_number(v, missing="not given") for v in table["source_scale"]]
     st.subheader("Scale of each solution")
     st.caption("Filled in where the lighthouse record gives the size built there; enter a scale for the others "
                "to put them on the curve.")
@@ -53,7 +54,7 @@ def render() -> None:
                        "unit": st.column_config.TextColumn("Unit", width="small"),
                        "at_source": st.column_config.TextColumn("At the source site", width="small"),
                        "scale": st.column_config.NumberColumn("Scale here ✎", min_value=0.0, max_value=1e9,
-                                                              format="%,.4g", width="small",
+                                                              format="localized", width="small",
                                                               help="Type a scale to put the solution on the curve")})
     typed = [{**r, "scale": v} for r, v in zip(rows, edited["scale"].tolist(), strict=True)]
     scales = stated_scales(typed)
@@ -66,21 +67,23 @@ def render() -> None:
     else:
         st.subheader(escape_markdown(f"Abatement cost curve, {city.name}"))
         chart = alt.Chart(bars).mark_rect(stroke="white").encode(
-            x=alt.X("start:Q", title="CO2 avoided, cumulative (tCO2 per year)"), x2="end:Q",
-            y=alt.Y("eur_per_tco2:Q", title="Net cost (EUR per tonne of CO2)"), y2=alt.datum(0),
+            x=alt.X("start:Q", title="CO₂ avoided, added up from the cheapest (tonnes per year)"), x2="end:Q",
+            y=alt.Y("eur_per_tco2:Q", title="Net cost (EUR per tonne of CO₂; below zero saves money)"),
+            y2=alt.datum(0),
             color=alt.Color("result:N", title=None,
                             scale=alt.Scale(domain=["saves money", "costs money"], range=["#2a9d8f", "#e76f51"])),
             tooltip=[alt.Tooltip("solution:N", title="Solution"), alt.Tooltip("scale:N", title="Scale"),
-                     alt.Tooltip("tco2_per_year:Q", title="tCO2 per year", format=",.1f"),
-                     alt.Tooltip("eur_per_tco2:Q", title="EUR per tCO2", format=",.0f"),
+                     alt.Tooltip("tco2_per_year:Q", title="CO₂ avoided, tonnes per year", format=",.3~r"),
+                     alt.Tooltip("eur_per_tco2:Q", title="Net cost, EUR per tonne of CO₂", format=",.0f"),
                      alt.Tooltip("npv_eur:Q", title="Net present value, EUR", format=",.0f")])
         st.altair_chart(chart, use_container_width=True)
         shown = bars[["solution", "scale", "tco2_per_year", "eur_per_tco2", "npv_eur"]]
         st.dataframe(shown, hide_index=True, use_container_width=True, column_config={
             "solution": st.column_config.TextColumn("Solution", width="large"),
             "scale": st.column_config.TextColumn("Scale", width="small"),
-            "tco2_per_year": st.column_config.NumberColumn("CO2 avoided (t per year)", format="%,.1f"),
-            "eur_per_tco2": st.column_config.NumberColumn("Net cost (EUR per tCO2)", format="%,.0f"),
+            "tco2_per_year": st.column_config.NumberColumn("CO₂ avoided (t per year)", format="localized"),
+            "eur_per_tco2": st.column_config.NumberColumn("Net cost (EUR per t CO₂; below zero saves money)",
+                                                          format="%,.0f"),
             "npv_eur": st.column_config.NumberColumn("Net present value (EUR)", format="%,.0f")})
     rate = curve.discount_rate
     st.caption(("Discount rate: " + (f"{rate:.1%} (entered)" if rate is not None else "the sourced range of the "
@@ -89,4 +92,6 @@ def render() -> None:
     left_out = refused_rows(curve, awaiting)
     if left_out:
         with st.expander(f"Not on the curve ({len(left_out)})"):
-            st.dataframe(pd.DataFrame(left_out), hide_index=True, use_container_width=True)
+            st.dataframe(pd.DataFrame(left_out), hide_index=True, use_container_width=True, column_config={
+                "solution": st.column_config.TextColumn("Solution", width="medium"),
+                "why not on the curve": st.column_config.TextColumn("Why it is not on the curve", width="large")})

@@ -10,6 +10,8 @@ from kb.replication.fit import FACTOR_MEANINGS, DroppedScheme, rank
 from kb.text import escape_markdown
 from kb.ui import routes, state
 from kb.ui.widgets import city_picker
+from kb.views.fmt import format_number
+from kb.views.messages import plain_reason
 
 
 def render() -> None:
@@ -30,22 +32,30 @@ def render() -> None:
         _dropped(ranking.dropped)
         return
     st.subheader(f"Best fit for {escape_markdown(city.name)}")
-    data = pd.DataFrame([{"solution": m.title, "fit": m.fit, **{f.name: f.score for f in m.factors}}
-                         for m in ranked])
+    data = pd.DataFrame([{"solution": m.title, "fit": m.fit, "shown": format_number(m.fit)} for m in ranked])
     chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X("fit:Q", scale=alt.Scale(domain=[0, 1]), title="transfer fit (0–1)"),
-        y=alt.Y("solution:N", sort="-x", title=None), color=alt.Color("fit:Q", legend=None),
-        tooltip=list(data.columns))
+        x=alt.X("fit:Q", scale=alt.Scale(domain=[0, 1]), title="How well it transfers to your city (0 to 1)"),
+        y=alt.Y("solution:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420)),
+        color=alt.Color("fit:Q", legend=None),
+        tooltip=[alt.Tooltip("solution:N", title="Solution"), alt.Tooltip("shown:N", title="Fit")])
     st.altair_chart(chart, use_container_width=True)
     for i, m in enumerate(ranked):
         with st.expander(f"{i + 1}. {escape_markdown(m.title)} — fit {m.fit:.2f}", expanded=i == 0):
-            fac = pd.DataFrame([f.to_dict() for f in m.factors])
-            st.altair_chart(alt.Chart(fac).mark_bar().encode(
-                x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1])), y=alt.Y("name:N", title=None),
-                tooltip=["name", "score", "explanation"]).properties(height=150), use_container_width=True)
+            fac = pd.DataFrame([{"factor": f.name[:1].upper() + f.name[1:], "score": f.score,
+                                 "shown": f"{f.score:.2f}", "why": plain_reason(f.explanation)} for f in m.factors])
+            # every factor's bar labelled (one band per factor, tall enough for its name), its score beside it
+            base = alt.Chart(fac).encode(
+                y=alt.Y("factor:N", title=None, sort=None, axis=alt.Axis(labelLimit=240, labelOverlap=False)))
+            bars = base.mark_bar().encode(
+                x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1]), title="Score (0 to 1)",
+                        axis=alt.Axis(values=[0, 0.25, 0.5, 0.75, 1])),
+                tooltip=[alt.Tooltip("factor:N", title="Factor"), alt.Tooltip("shown:N", title="Score"),
+                         alt.Tooltip("why:N", title="Why")])
+            text = base.mark_text(align="left", dx=4).encode(x="score:Q", text="shown:N")
+            st.altair_chart((bars + text).properties(height=34 * len(fac) + 30), use_container_width=True)
             for f in m.factors:
-                st.markdown(f"**{escape_markdown(f.name)}** ({f.score:.2f}): {escape_markdown(f.explanation)}",
-                            help=FACTOR_MEANINGS.get(f.name))
+                st.markdown(f"**{escape_markdown(f.name)}** ({f.score:.2f}): "
+                            f"{escape_markdown(plain_reason(f.explanation))}", help=FACTOR_MEANINGS.get(f.name))
             st.page_link(routes.page("estimate"), label=escape_markdown(f"Estimate {m.title} in {city.name}"),
                          icon="📈", query_params={"solution": m.id, "city": city.id})
 

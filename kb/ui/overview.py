@@ -7,6 +7,7 @@ import streamlit as st
 
 from kb.store import catalog
 from kb.ui import state
+from kb.views.fmt import BLANK, format_count
 
 
 def render() -> None:
@@ -25,7 +26,7 @@ def render() -> None:
     labels = {"solution": "Solutions", "city": "City profiles", "measure_type": "Measure types",
               "lesson": "Lessons learned"}
     for col, (kind, label) in zip(cols, labels.items(), strict=True):
-        col.metric(label, stats["records"].get(kind, 0))
+        col.metric(label, format_count(stats["records"].get(kind, 0)))
     left, right = st.columns(2)
     with left:
         st.subheader("Solutions and lessons by city")
@@ -38,6 +39,6 @@ def render() -> None:
     st.subheader("How well each number is known")
     if ov["evidence"]:
         st.bar_chart(pd.DataFrame({"numbers": ov["evidence"]}))
-    st.caption(f"{report.summary} {ov['missing_values']} figures are marked as not published by any source we read. "
-               f"{stats['chunks']} searchable sections · model {stats['model'] or '-'} · "
-               f"corpus version {stats.get('corpus_version') or '-'}")
+    st.caption(f"{report.summary} {format_count(ov['missing_values'])} figures are marked as not published by any "
+               f"source we read. {format_count(stats['chunks'])} searchable sections · search model "
+               f"{stats['model'] or BLANK} · corpus version {stats.get('corpus_version') or BLANK}")

@@ -13,6 +13,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from kb.errors import KbError
 from kb.text import escape_markdown
+from kb.views.messages import app_message
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def _dispatch(key: str) -> Callable[[], None]:
         except ScriptControlException:  # st.rerun, st.stop, st.switch_page: Streamlit's control flow
             raise
         except KbError as exc:
-            st.error(escape_markdown(str(exc)))  # messages can quote user text: shown as text
+            st.error(escape_markdown(app_message(exc)))  # keys as labels, no CLI flags; user text shown as text
         except Exception:
             if os.environ.get("KB_DEBUG") == "1":  # development: the traceback in the page, whatever
                 st.set_option("client.showErrorDetails", "full")  # .streamlit/config.toml hides for deployments

@@ -17,6 +17,7 @@ from kb.briefs.model import Brief
 from kb.replication.cities import CityProfile, list_cities
 from kb.text import escape_markdown
 from kb.ui import state
+from kb.views.fmt import plain_units_in
 from kb.views.hourly import MONTHS
 
 ICONS = {"md": "📝", "html": "🌐", "pdf": "📄", "docx": "📃"}
@@ -126,5 +127,6 @@ def monthly_exchange_chart(rows: list[dict[str, Any]]) -> None:
 
 def ped_table(rows: list[dict[str, Any]], boundary: str) -> None:
     """The PED definitions met or not (rows of :func:`kb.views.hourly.ped_definition_rows`), the boundary below."""
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    shown = [{k: plain_units_in(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+    st.dataframe(pd.DataFrame(shown), hide_index=True, use_container_width=True)
     st.caption(escape_markdown("Boundary: " + boundary))

@@ -12,6 +12,8 @@ from kb.replication.inputs import measure_types
 from kb.replication.macc import Macc
 from kb.replication.solution import NoImpactModel, solution_inputs
 from kb.store import catalog
+from kb.views.fmt import format_number, plain_unit
+from kb.views.messages import plain_reason
 
 
 def scale_rows(engine: Engine) -> list[dict[str, Any]]:
@@ -51,7 +53,7 @@ def bar_rows(curve: Macc) -> list[dict[str, Any]]:
     out = []
     for r in curve.rows:
         height = r.net_abatement_cost["central"] or 0.0
-        scale = ", ".join(f"{s['value']:,.4g} {s['unit']}" for s in r.scale)
+        scale = ", ".join(format_number(s["value"], plain_unit(s["unit"])) for s in r.scale)
         out.append({"solution": r.title, "id": r.solution, "start": r.start, "end": r.start + r.width,
                     "tco2_per_year": r.width, "eur_per_tco2": height, "npv_eur": r.npv["central"],
                     "scale": scale, "result": "saves money" if height < 0 else "costs money"})
@@ -64,4 +66,4 @@ def refused_rows(curve: Macc, awaiting_scale: set[str] | None = None) -> list[di
     awaiting = awaiting_scale or set()
     return [{"solution": r["title"],
              "why not on the curve": "no scale yet: enter one in the table above" if r["solution"] in awaiting
-             else r["reason"]} for r in curve.refused]
+             else plain_reason(r["reason"])} for r in curve.refused]

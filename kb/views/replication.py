@@ -7,6 +7,7 @@ signed figures of ``kb estimate --json`` beside a ``direction`` word and the val
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -17,10 +18,13 @@ from kb.replication.sensitivity import NO_SPREAD, summary
 from kb.replication.simulation import Estimate, Metric
 from kb.replication.solution import estimate_solution
 from kb.replication.words import cell, direction_of, generates, in_words, number, oriented, range_in_words, word
+from kb.views.fmt import BLANK, COUNT_UNITS, format_number, format_share, format_years, label_of, plain_unit
+from kb.views.messages import plain_reason
 
 __all__ = ["HEADLINE", "ESSENTIAL_DRIVERS", "driver_rows", "comparison_rows", "range_rows", "side_by_side",
            "tornado_rows", "sensitivity_rows", "sensitivity_verdict", "metric_in_words", "in_words", "range_in_words",
-           "word", "NO_SPREAD", "ECONOMICS", "economics_rows", "cash_flow_rows"]
+           "word", "NO_SPREAD", "ECONOMICS", "economics_rows", "cash_flow_rows", "range_title", "assumption_rows",
+           "unavailable_lines", "side_by_side_table", "capitalized"]
 
 HEADLINE: tuple[str, ...] = ("electricity", "natural_gas", "petrol", "co2_avoided", "primary_energy_saved",
                              "nox_avoided", "savings", "capex", "payback", "cost_per_tco2")
@@ -59,17 +63,31 @@ def comparison_rows(a: CityProfile, b: CityProfile, keys: tuple[str, ...] = ESSE
 def shown_name(name: str, heading_word: str, gen: bool = False) -> str:
     """A metric's name with its direction: ``electricity generated``, ``natural gas saved``, ``CO₂ avoided``."""
     d = direction_of(name, gen)
-    return f"{d.noun} {heading_word}" if d is not None and heading_word else name.replace("_", " ")
+    return f"{d.noun} {heading_word}" if d is not None and heading_word else label_of(name)
+
+
+def capitalized(text: str) -> str:
+    """``electricity generated`` → ``Electricity generated`` (a label at the start of a cell or a title)."""
+    return text[:1].upper() + text[1:]
+
+
+def range_title(row: Mapping[Any, Any]) -> str:
+    """The title of one output's panel in the range chart: ``Electricity generated (MWh/yr)``, ``CO₂ avoided
+    (t CO₂/yr)``, from a :func:`range_rows` row."""
+    name = shown_name(str(row["name"]), str(row["direction"]))
+    unit = plain_unit(str(row["unit"]))
+    return capitalized(f"{name} ({unit})" if unit else name)
 
 
 def metric_in_words(est: Estimate, name: str, m: Metric) -> str:
     """``317 MWh/yr electricity generated (P10–P90: between 303 and 338 MWh/yr electricity generated)``."""
     d = m.to_dict()
     gen = generates(est.measures)
+    unit = plain_unit(m.unit)
     if None in (d["p10"], d["p50"], d["p90"]):
-        return in_words(name, d["p50"], m.unit, gen) if d["p50"] is not None else "never"
-    return (f"{in_words(name, d['p50'], m.unit, gen)} (P10–P90: "
-            f"{range_in_words(name, d['p10'], d['p90'], m.unit, gen)})")
+        return in_words(name, d["p50"], unit, gen) if d["p50"] is not None else "never"
+    return (f"{in_words(name, d['p50'], unit, gen)} (P10–P90: "
+            f"{range_in_words(name, d['p10'], d['p90'], unit, gen)})")
 
 
 def range_rows(est: Estimate, names: tuple[str, ...] = HEADLINE) -> list[dict[str, Any]]:
@@ -153,7 +171,7 @@ def tornado_rows(est: Estimate, metric: str, top: int = 8) -> list[dict[str, Any
     rows = rows[:top]
     gen = generates(est.measures)
     unit = next((str(r.get("metric_unit") or "") for r in rows), "")
-    return [{"input": (f"{r['measure']}: " if len(est.measures) > 1 else "") + r["input"], "base": r["base"],
+    return [{"input": _input_label(est, r), "base": r["base"],
              "at_low": r["at_low"], "at_high": r["at_high"], "swing": r["swing"], "s1": r.get("s1"),
              "st": r.get("st"),
              "in words": f"{range_in_words(metric, r['at_low'], r['at_high'], unit, gen)} as the input goes "
@@ -166,8 +184,8 @@ def sensitivity_rows(est: Estimate, metric: str, top: int = 8) -> list[dict[str,
     """A table of the global sensitivity of one metric: input, share of variance alone (S1) and in total (ST)."""
     out = []
     for r in [r for r in est.sensitivity if r["metric"] == metric][:top]:
-        out.append({"input": (f"{r['measure']}: " if len(est.measures) > 1 else "") + r["input"],
-                    "range": f"{number(r['input_low'])} – {number(r['input_high'])} {r.get('input_unit') or ''}"
+        out.append({"input": _input_label(est, r),
+                    "range": f"{number(r['input_low'])} – {number(r['input_high'])} {plain_unit(r.get('input_unit'))}"
                              .strip() if "input_low" in r else "",
                     "S1 (alone)": _share(r.get("s1")), "ST (with interactions)": _share(r.get("st")),
                     "dominates": "yes" if r.get("dominant") else ""})
@@ -175,29 +193,39 @@ def sensitivity_rows(est: Estimate, metric: str, top: int = 8) -> list[dict[str,
 
 
 def _share(x: float | None) -> str:
-    return "—" if x is None else f"{x:.0%}"
+    return format_share(x)
+
+
+def _input_label(est: Estimate, r: dict[str, Any]) -> str:
+    """An input's name, with the measure's title in front where the estimate has several measures and the input
+    belongs to one (a city driver such as the PV yield belongs to none: no leading ``: ``)."""
+    titles = {str(m.get("measure_type")): str(m.get("title") or m.get("measure_type")) for m in est.measures}
+    measure = str(r.get("measure") or "")
+    if len(est.measures) > 1 and measure:
+        return f"{titles.get(measure, measure)}: {r['input']}"
+    return str(r["input"])
 
 
 ECONOMICS: tuple[tuple[str, str], ...] = (
     ("npv", "Net present value"), ("irr", "Internal rate of return"), ("discounted_payback", "Discounted payback"),
     ("lcoe", "Levelised cost of electricity"), ("lcoh", "Levelised cost of heat"),
-    ("net_abatement_cost", "Net cost per tonne of CO2 avoided"),
+    ("net_abatement_cost", "Net cost per tonne of CO₂ avoided"),
 )
 
 
 def _econ_value(name: str, v: float | None, say: bool = True) -> str:
     """A life-cycle figure as read (``233,059 EUR``); ``say`` adds what its sign means for NPV and €/tCO2."""
     if v is None:
-        return "never" if name == "discounted_payback" else "none"
+        return "never pays back" if name == "discounted_payback" else "none"
     if name == "irr":
         return f"{v:.1%} per year"
     if name == "discounted_payback":
-        return f"{v:,.1f} years"
+        return format_years(v)
     if name == "npv":
         return f"{v:,.0f} EUR" + ((" (gains more than it costs)" if v > 0 else " (costs more than it saves)")
                                   if say else "")
     if name == "net_abatement_cost":
-        return f"{v:,.0f} EUR/tCO2" + (" (saves money)" if v < 0 and say else "")
+        return f"{v:,.0f} EUR per t CO₂" + (" (saves money)" if v < 0 and say else "")
     return f"{v:,.1f} EUR/MWh"
 
 
@@ -210,7 +238,7 @@ def economics_rows(est: Estimate) -> list[dict[str, Any]]:
             continue
         d = m.to_dict()
         rows.append({"name": name, "metric": label, "P50": _econ_value(name, d["p50"]),
-                     "value": _econ_value(name, d["p50"], say=False),
+                     "value": _econ_value(name, d["p50"], say=name == "net_abatement_cost"),
                      "P10 – P90": f"{_econ_value(name, d['p10'])} – {_econ_value(name, d['p90'])}",
                      "p50": d["p50"], "unit": m.unit, "meaning": m.label})
     return rows
@@ -221,3 +249,44 @@ def cash_flow_rows(est: Estimate) -> list[dict[str, Any]]:
     table = (est.economics or {}).get("cash_flow_central") or {}
     return [{"year": int(y["year"]), "cumulative discounted cash flow (EUR)": float(y["cumulative"]),
              "net cash flow (EUR)": float(y["net"])} for y in table.get("years", [])]
+
+
+def side_by_side_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`side_by_side` rows for the page: the output's label capitalized with its plain unit, blanks as ``—``."""
+    out = []
+    for r in rows:
+        unit = plain_unit(str(r.get("unit") or ""))
+        shown = {k: (v if v not in (None, "") else BLANK) for k, v in r.items() if k not in ("metric", "unit",
+                                                                                           "direction")}
+        out.append({"output": capitalized(f"{r['metric']} ({unit})" if unit else str(r["metric"])), **shown})
+    return out
+
+
+def assumption_rows(est: Estimate) -> list[dict[str, str]]:
+    """The assumption table for a reader: every input's name (a measure's scale by its title), value and range
+    formatted, its unit in plain words, evidence, source and note; a missing value as ``—``, never ``None``."""
+    titles = {str(m.get("measure_type")): str(m.get("title") or m.get("measure_type")) for m in est.measures}
+    rows = []
+    for a in est.assumptions:
+        name = str(a.get("name") or "")
+        if name.startswith("scale of "):
+            name = "Scale of " + titles.get(name.removeprefix("scale of "), name.removeprefix("scale of "))
+        unit = str(a.get("unit") or "")
+        low, high = a.get("low"), a.get("high")
+        rows.append({"input": capitalized(name), "value": _num(a.get("value"), unit),
+                     "range": f"{_num(low, unit)} – {_num(high, unit)}" if low is not None and high is not None
+                     and low != high else BLANK,
+                     "unit": plain_unit(unit), "evidence": str(a.get("evidence") or BLANK),
+                     "source": str(a.get("source") or BLANK), "note": str(a.get("note") or "")})
+    return rows
+
+
+def _num(v: Any, unit: str) -> str:
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return format_number(float(v), whole=unit in COUNT_UNITS)
+    return BLANK if v is None else str(v)
+
+
+def unavailable_lines(est: Estimate) -> list[str]:
+    """The outputs not computed, each ``CO₂ avoided: no district-heat CO₂ factor for Kraków`` (plain words)."""
+    return [f"{label_of(str(u['metric']))}: {plain_reason(str(u['reason']))}" for u in est.unavailable]

@@ -39,7 +39,7 @@ def test_my_city_shows_drivers_and_fills_missing(rep_app: Path) -> None:
     at.selectbox(key="my_city_choice").set_value("testville").run()
     assert not at.exception, at.exception
     assert any("Tëstville" in s.value for s in at.subheader)
-    assert any("pef_electricity" in w.value for w in at.warning), "missing drivers are listed"
+    assert any("Primary energy factor of electricity" in w.value for w in at.warning), "missing drivers are listed"
     assert _charts(at) >= 1, "a comparison chart"
     at.number_input(key="fill_pef_electricity").set_value(2.2)
     at.button[0].click().run()
@@ -93,7 +93,7 @@ def test_estimate_missing_scale_and_driver_are_messages(rep_app: Path) -> None:
     assert any("Enter the scale" in w.value for w in at.warning)
     at = open_page("estimate", solution="test-pv-site", city="nosun")
     assert not at.exception, at.exception
-    assert any("pv_yield" in e.value for e in at.error)
+    assert any("solar PV yield" in e.value and "My city page" in e.value for e in at.error), [e.value for e in at.error]
 
 
 def _metric_value(at: AppTest, label: str) -> str:
