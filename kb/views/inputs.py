@@ -123,6 +123,8 @@ def entry_text(value: float) -> str:
         return ""
     if float(value).is_integer() and abs(value) < 1e15:
         return format_decimal(int(value), locale="en").replace(",", " ")
+    if abs(value) < 1e-6 or abs(value) >= 1e15:  # written out, these would be dozens of zeros
+        return repr(float(value))
     text = format_decimal(Decimal(repr(float(value))), locale="en", decimal_quantization=False)
     return text.replace(",", " ")
 
