@@ -19,8 +19,8 @@ from kb.plans.model import (
     PlanMeasure,
     PlanSpec,
     keep_or_enter,
-    share_sum_error,
     parse_plan_bytes,
+    share_sum_error,
     to_toml,
 )
 from kb.plans.saved import list_plans, load_plan, save_plan

@@ -380,5 +380,6 @@ def test_heat_shares_above_one_are_refused_naming_the_shares() -> None:
     spec.heating = {"natural_gas": Figure.of(0.9), "district_heat": Figure.of(0.9)}  # as a builder could make it
     with pytest.raises(PlanError, match=r"more than all of the heat: natural_gas 0\.9 \+ district_heat 0\.9 = 1\.8"):
         validate(spec)
-    assert share_sum_error({"gas": 0.9, "district heat": 0.9}).startswith("Shares of heat: gas 90 % + district heat 90 %")
+    sentence = share_sum_error({"gas": 0.9, "district heat": 0.9})
+    assert sentence.startswith("Shares of heat: gas 90 % + district heat 90 % = 180 %")
     assert share_sum_error({"gas": 0.5, "district heat": 0.5}) == ""
