@@ -162,7 +162,7 @@ def typical_scale_offer(typical: TypicalScale | None, key: str, where: Any = Non
     if typical is None:
         box.caption(NO_TYPICAL)
         return
-    box.button(f"Use the typical size ({typical.label()})", key=f"{key}_typical", on_click=_use,
+    box.button(escape_markdown(f"Use the typical size ({typical.label()})"), key=f"{key}_typical", on_click=_use,
                args=(key, typical.value),
                help=escape_markdown(f"From the measure type's sources: {typical.row} ({typical.evidence}; "
                                     f"{typical.source})."))
