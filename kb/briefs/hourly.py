@@ -10,8 +10,8 @@ from kb.briefs.plan import ped_sentence, week_charts
 
 Fmt = Callable[[float | int | None], str]
 
-HOMES_HELP = ("Leave empty (or 0) to size the district automatically: with PV, enough homes to use over the year as "
-              "much electricity as the PV generates in the central estimate (an annual net-zero-electricity "
+HOMES_HELP = ("Leave empty to size the district automatically: with PV, enough homes to use over the year as much "
+              "electricity as the PV generates in the central estimate (an annual net-zero-electricity "
               "district); with heat pumps and no PV, the heat pumps' homes. Each home uses the district-baseline "
               "record's electricity per dwelling.")
 

@@ -345,7 +345,7 @@ def plan_from_dict(data: dict[str, Any], name: str = "plan") -> PlanSpec:
         spec.heating[c] = f
     if spec.heating and abs(sum(f.mid for f in spec.heating.values()) - 1) > 1e-6:
         raise PlanError("district.heating: the shares must add up to 1 (mid values), got "
-                        f"{sum(f.mid for f in spec.heating.values()):g}")
+                        + _share_sum({c: f.mid for c, f in spec.heating.items()}))
     for k, raw in _table(d, "limits", "district").items():
         if k not in LIMIT_KEYS:
             raise PlanError(f"district.limits.{k}: unknown limit (one of {', '.join(LIMIT_KEYS)})")
@@ -423,6 +423,23 @@ def _offsite(raw: Any) -> list[OffsiteSupply]:
     return out
 
 
+def _share_sum(shares: Mapping[str, float]) -> str:
+    """``natural_gas 0.9 + district_heat 0.9 = 1.8``: the shares named, and their sum."""
+    terms = " + ".join(f"{k} {v:g}" for k, v in shares.items())
+    return f"{terms} = {sum(shares.values()):g}" if len(shares) > 1 else terms
+
+
+def share_sum_error(shares: Mapping[str, float]) -> str:
+    """Why heat shares (fractions by carrier) cannot be, when they add up to more than all of the heat ('' when
+    they do not): ``Shares of heat: gas 90 % + district heat 90 % = 180 %, more than 100 % ...``."""
+    total = sum(shares.values())
+    if total <= 1 + 1e-9:
+        return ""
+    terms = " + ".join(f"{k} {v * 100:.4g} %" for k, v in shares.items())
+    return (f"Shares of heat: {terms} = {total * 100:.4g} %, more than 100 % of the heat; lower one of them "
+            "(electricity heats the rest).")
+
+
 def _check_figure(fig: Figure, bound: Bound, where: str) -> None:
     if fig.low == fig.mid == fig.high:
         check(fig.mid, bound, where, PlanError)
@@ -441,6 +458,10 @@ def validate(spec: PlanSpec, measure_units: Mapping[str, str] | None = None) -> 
     for group, figs in (("floor_area", spec.floor_area), ("baseline", spec.baseline), ("heating", spec.heating)):
         for k, f in figs.items():
             _check_figure(f, BOUNDS[group], f"district.{group}.{k}")
+    shares = {c: f.mid for c, f in spec.heating.items()}
+    if sum(shares.values()) > 1 + 1e-6:
+        raise PlanError(f"district.heating: the shares add up to more than all of the heat: {_share_sum(shares)}; "
+                        "lower one of them")
     for k, f in spec.limits.items():
         _check_figure(f, BOUNDS.get(k, BOUNDS["floor_area"]), f"district.limits.{k}")
     for k, f in spec.factors.items():

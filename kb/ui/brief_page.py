@@ -10,10 +10,14 @@ import streamlit as st
 from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.render import to_markdown
 from kb.errors import KbError
+from kb.replication.bounds import scale_bound
+from kb.replication.inputs import MeasureType
+from kb.replication.solution import read_solution
 from kb.store import catalog
 from kb.text import escape_markdown, fold
 from kb.ui import state
-from kb.ui.widgets import download_buttons
+from kb.ui.widgets import download_buttons, number_field, typical_scale_offer
+from kb.views.inputs import entry_text, typical_scale
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -47,7 +51,7 @@ def render() -> None:
                "would bring to your city with honest ranges, what it costs, what got in the way — every figure "
                "with its evidence level and a numbered source.")
     engine = state.engine()
-    sols, cities, units = _options(str(catalog.stats(engine).get("corpus_version") or ""))
+    sols, cities, _ = _options(str(catalog.stats(engine).get("corpus_version") or ""))
     if not cities:
         st.warning("The knowledge base has no city profiles yet, so no brief can be made.")
         return
@@ -57,21 +61,13 @@ def render() -> None:
     city = st.selectbox("City", list(cities), index=city_index, format_func=lambda i: cities[i], key="brief_city")
     scales: dict[str, float | dict[str, float]] = {}
     seed = 42
+    ready = True
     if chosen:
-        with st.expander("Scale of each measure (0 = the source site's own scale)", expanded=False):
-            for sid in chosen:
-                per_type = {}
-                for mt, title, unit in units.get(sid, []):
-                    q = st.number_input(escape_markdown(f"{sols[sid]} — {title} ({unit})"), min_value=0.0, value=0.0,
-                                        key=f"brief_scale_{sid}_{mt}")
-                    if q > 0:
-                        per_type[mt] = float(q)
-                if per_type:
-                    scales[sid] = per_type
-        seed = int(st.number_input("Random seed", min_value=0, value=42, step=1, key="brief_seed"))
+        scales, ready = _scales(engine, chosen, sols)
+        seed = int(st.number_input("Seed", min_value=0, value=42, step=1, key="brief_seed", help=SEED_HELP))
     request = BriefRequest(solutions=list(chosen), city=city, scales=scales, date=dt.date.today().isoformat(),
                            seed=seed)
-    if st.button("Build brief", type="primary", disabled=not chosen, key="brief_build"):
+    if st.button("Build brief", type="primary", disabled=not chosen or not ready, key="brief_build"):
         _build(engine, request)
     built: dict[str, Any] | None = st.session_state.get("brief_built")
     if not built:
@@ -85,6 +81,57 @@ def render() -> None:
     st.subheader("Preview", anchor=False)
     with st.container(border=True):
         st.markdown(built["markdown"])  # raw HTML is not rendered: unsafe_allow_html stays off
+
+
+SEED_HELP = "The same seed gives the same ranges every time."
+SCALES_EXPANDER = "Scale of each measure (empty = the source site's own scale)"
+SOURCE_SCALE = "source site: {scale}"
+NO_SOURCE_SCALE = "The source site of {solution} gives no scale for {measure}: enter the scale to brief it."
+
+
+def _scales(engine: Any, chosen: list[str], sols: dict[str, str]) -> tuple[dict[str, float | dict[str, float]], bool]:
+    """The scale of each measure of each chosen solution: asked for inline, beside the solution, when its source
+    site gives none (the brief cannot be built without it); otherwise optional, the source site's own by default.
+    Returns the scales entered and whether every needed scale is given and every entry is accepted."""
+    scales: dict[str, float | dict[str, float]] = {}
+    ready = True
+    optional: list[tuple[str, MeasureType, str]] = []
+    for sid in chosen:
+        si = read_solution(engine, sid)  # a KbError here is shown by kb.ui.routes
+        per_type: dict[str, float] = {}
+        for mt in si.types:
+            src = si.source_scales.get(mt.id)
+            if src is not None and src.value is not None:
+                optional.append((sid, mt, f"{entry_text(float(src.value))} {mt.scale_unit}"))
+                continue
+            key = f"brief_scale_{sid}_{mt.id}"
+            typical = typical_scale(mt)
+            st.warning(escape_markdown(NO_SOURCE_SCALE.format(solution=sols[sid], measure=mt.title)))
+            c1, c2 = st.columns([2, 1])
+            entry = number_field(escape_markdown(f"{sols[sid]} — {mt.title} ({mt.scale_unit})"), key,
+                                 scale_bound(mt.scale_unit), what=f"Scale of {mt.title}", where=c1,
+                                 placeholder=f"typical: {typical.label()}" if typical else None)
+            typical_scale_offer(typical, key, where=c2)
+            if entry.value is None:
+                ready = False
+            else:
+                per_type[mt.id] = entry.value
+        if per_type:
+            scales[sid] = per_type
+    if optional:
+        with st.expander(SCALES_EXPANDER, expanded=False):
+            for sid, mt, at_source in optional:
+                entry = number_field(escape_markdown(f"{sols[sid]} — {mt.title} ({mt.scale_unit})"),
+                                     f"brief_scale_{sid}_{mt.id}", scale_bound(mt.scale_unit),
+                                     what=f"Scale of {mt.title}",
+                                     placeholder=SOURCE_SCALE.format(scale=at_source))
+                if entry.error:
+                    ready = False
+                elif entry.value is not None:
+                    per = scales.setdefault(sid, {})
+                    assert isinstance(per, dict)
+                    per[mt.id] = entry.value
+    return scales, ready
 
 
 def _build(engine: Any, request: BriefRequest) -> None:

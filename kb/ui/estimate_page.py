@@ -6,14 +6,21 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kb.replication.bounds import DISCOUNT_RATE, DISTRICT_HOMES, MAX_SCALE, param_bound
+from kb.replication.bounds import DISCOUNT_RATE, DISTRICT_HOMES, Bound, param_bound, scale_bound
 from kb.replication.factors import CO2_BASES, PEF_BASES, FactorBasis
 from kb.replication.fit import lighthouse_solutions
 from kb.replication.simulation import METRICS, Estimate
-from kb.replication.solution import estimate_solution, missing_params, read_solution
+from kb.replication.solution import SolutionInputs, estimate_solution, missing_params, read_solution
 from kb.text import escape_markdown
 from kb.ui import state
-from kb.ui.widgets import city_picker, ped_table, solution_brief_downloads, typical_weeks_chart
+from kb.ui.widgets import (
+    city_picker,
+    number_field,
+    ped_table,
+    solution_brief_downloads,
+    typical_scale_offer,
+    typical_weeks_chart,
+)
 from kb.views.estimate_hourly import (
     HOMES_HELP,
     battery_rows,
@@ -25,7 +32,8 @@ from kb.views.estimate_hourly import (
     hourly_week_rows,
     provenance_lines,
 )
-from kb.views.fmt import format_number, in_sentence, label_of, label_with_unit, plain_unit
+from kb.views.fmt import in_sentence, label_of, label_with_unit, plain_unit
+from kb.views.inputs import entry_text, typical_scale
 from kb.views.messages import plain_reason
 from kb.views.replication import (
     assumption_rows,
@@ -56,44 +64,7 @@ def render() -> None:
         st.info("Choose a solution and your city.")
         return
     si = read_solution(engine, sol_id)  # errors here and below are KbErrors: kb.ui.routes shows them
-    scales: dict[str, float] = {}
-    cols = st.columns(len(si.types))
-    for col, mt in zip(cols, si.types, strict=True):
-        src = si.source_scales.get(mt.id)
-        if src is not None and src.value is not None:
-            known: float | None = float(src.value)
-            hint = escape_markdown(f"At the source site: {format_number(float(src.value), mt.scale_unit)} "
-                                   f"({src.evidence})")
-        else:
-            known, hint = None, "The source record gives no scale: enter yours."
-        if known is not None and known > MAX_SCALE:
-            known = None  # out of range for the input; the library refuses it anyway
-        # the bounds are the library's (kb.replication.bounds); estimate_solution checks them again
-        v = col.number_input(escape_markdown(f"Scale of {mt.title} ({mt.scale_unit})"), min_value=0.0,
-                             max_value=MAX_SCALE, value=known,
-                             key=f"scale_{sol_id}_{mt.id}", help=hint)
-        if v is not None:
-            scales[mt.id] = v
-    params: dict[str, float] = {}
-    titles = {mt.id: mt.title for mt in si.types}
-    for mt_id, key in missing_params(si):
-        bound = param_bound(key)
-        name = key.replace("_", " ")
-        measure = titles.get(mt_id, mt_id)
-        v = st.number_input(escape_markdown(f"{name.capitalize()} for {measure}") + " (no source gives it)",
-                            min_value=bound.low, max_value=bound.high, value=None, key=f"param_{sol_id}_{mt_id}_{key}",
-                            help="The measure-type record declares this parameter missing: enter your own "
-                                 "assumption; it is labelled 'entered by the user' in the assumptions.")
-        if v is None:
-            st.warning(f"Enter {escape_markdown(f'{name} for {measure}')}: no source in the knowledge base gives it.")
-            return
-        params[f"{mt_id}.{key}"] = v
-    homes: float | None = None
-    if dispatched(si.types):
-        entered = st.number_input("Homes in the reference district", min_value=0.0, max_value=DISTRICT_HOMES.high,
-                                  value=None, step=10.0, key=f"est_homes_{sol_id}", placeholder="sized automatically",
-                                  help=HOMES_HELP)
-        homes = entered or None  # blank or 0: sized automatically; below 1 the library refuses it with a message
+    scales, params, homes, ok = _inputs(si, sol_id)
     with st.expander("How the figures are counted"):
         c1, c2, c3 = st.columns(3)
         co2_basis = c1.selectbox("CO₂ of every carrier", list(CO2_BASES), key="est_co2_basis",
@@ -105,10 +76,9 @@ def render() -> None:
         tariff = c3.selectbox("Energy prices", ["household", "non_household"], key="est_tariff",
                               format_func=lambda t: {"household": "households",
                                                      "non_household": "businesses (non-household)"}[t])
-        rate_pct = c1.number_input("Discount rate, % per year (real)", min_value=DISCOUNT_RATE.low * 100,
-                                   max_value=DISCOUNT_RATE.high * 100, value=None, step=0.5, key="est_discount",
-                                   placeholder="3–5 % (sourced)",
-                                   help="Leave empty for the sourced range: 4 % central, 3 % and 5 % as bounds.")
+        rate = number_field("Discount rate, % per year (real)", "est_discount", DISCOUNT_PCT, where=c1,
+                            placeholder="3–5 % (sourced)",
+                            help="Leave empty for the sourced range: 4 % central, 3 % and 5 % as bounds.")
     with st.expander("Advanced"):
         a1, a2 = st.columns(2)
         samples = a1.number_input("Number of random draws", 100, 50000, 5000, step=1000, key="est_samples",
@@ -116,12 +86,9 @@ def render() -> None:
                                        "give steadier ranges and take longer.")
         seed = a2.number_input("Repeatable draws (seed)", 0, 10**6, 42, key="est_seed",
                                help="The same number gives the same ranges every time.")
-    discount = None if rate_pct is None else rate_pct / 100
-    missing = [mt for mt in si.types if mt.id not in scales]
-    if missing:
-        st.warning("Enter the scale of " + escape_markdown(", ".join(f"{mt.title} ({mt.scale_unit})" for mt in missing))
-                   + ": the source record gives none.")
+    if not ok or rate.error:
         return
+    discount = None if rate.value is None else rate.value / 100
     est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed), params=params,
                             tariff=tariff, basis=FactorBasis(co2_basis, pef_basis), discount_rate=discount,
                             homes=homes)
@@ -150,6 +117,63 @@ def render() -> None:
         "source": st.column_config.TextColumn("Source", width="large", help="Where the figure comes from"),
         "note": st.column_config.TextColumn("Note", width="large")})
     _tornado(est)
+
+
+DISCOUNT_PCT = Bound(DISCOUNT_RATE.low * 100, DISCOUNT_RATE.high * 100, "% per year")
+SCALE_HELP_SOURCE = "At the source site: {value} {unit} ({evidence})."
+SCALE_HELP_NONE = "The source record gives no scale: enter yours."
+PARAM_HELP = ("The measure-type record declares this parameter missing: enter your own assumption; it is labelled "
+              "'entered by the user' in the assumptions.")
+
+
+def _inputs(si: SolutionInputs, sol_id: str) -> tuple[dict[str, float], dict[str, float], float | None, bool]:
+    """The scales, the missing parameters and the homes of the reference district, each typed into a number field
+    checked against the library's bound; ``ok`` is False while one is missing or refused (a message says which)."""
+    scales: dict[str, float] = {}
+    refused = False
+    cols = st.columns(len(si.types))
+    for col, mt in zip(cols, si.types, strict=True):
+        src = si.source_scales.get(mt.id)
+        known = float(src.value) if src is not None and src.value is not None else None
+        key = f"scale_{sol_id}_{mt.id}"
+        typical = typical_scale(mt) if known is None else None
+        if known is not None:
+            hint = SCALE_HELP_SOURCE.format(value=entry_text(known), unit=mt.scale_unit, evidence=src.evidence
+                                            if src is not None else "")
+        else:
+            hint = SCALE_HELP_NONE
+        entry = number_field(escape_markdown(f"Scale of {mt.title} ({mt.scale_unit})"), key,
+                             scale_bound(mt.scale_unit), what=f"Scale of {mt.title}", value=known,
+                             help=escape_markdown(hint), where=col,
+                             placeholder=f"typical: {typical.label()}" if typical else None)
+        if known is None:
+            typical_scale_offer(typical, key, where=col)
+        refused |= bool(entry.error)
+        if entry.value is not None:
+            scales[mt.id] = entry.value
+    titles = {mt.id: mt.title for mt in si.types}
+    params: dict[str, float] = {}
+    for mt_id, key in missing_params(si):
+        name = f"{key.replace('_', ' ')} for {titles.get(mt_id, mt_id)}"
+        entry = number_field(escape_markdown(f"{name[:1].upper()}{name[1:]}") + " (no source gives it)",
+                             f"param_{sol_id}_{mt_id}_{key}", param_bound(key), what=name[:1].upper() + name[1:],
+                             help=PARAM_HELP)
+        if entry.empty:
+            st.warning(f"Enter {escape_markdown(name)}: no source in the knowledge base gives it.")
+        refused |= entry.value is None
+        if entry.value is not None:
+            params[f"{mt_id}.{key}"] = entry.value
+    homes: float | None = None
+    if dispatched(si.types):
+        entry = number_field("Homes in the reference district", f"est_homes_{sol_id}", DISTRICT_HOMES,
+                             placeholder="sized automatically", help=HOMES_HELP)
+        refused |= bool(entry.error)
+        homes = entry.value  # blank: sized automatically
+    missing = [mt for mt in si.types if mt.id not in scales]
+    if missing and not refused:
+        st.warning("Enter the scale of " + escape_markdown(", ".join(f"{mt.title} ({mt.scale_unit})" for mt in missing))
+                   + ": the source record gives none.")
+    return scales, params, homes, not refused and not missing
 
 
 def _ranges(est: Estimate) -> None:

@@ -20,15 +20,24 @@ from kb.plans.model import (
     PlanSpec,
     keep_or_enter,
     parse_plan_bytes,
+    share_sum_error,
     to_toml,
 )
 from kb.plans.saved import list_plans, load_plan, save_plan
-from kb.replication.bounds import MAX_SCALE
+from kb.replication.bounds import DISTRICT_HOMES, Bound, scale_bound
 from kb.replication.cities import list_cities
 from kb.store import catalog
 from kb.text import escape_markdown, fold
 from kb.ui import state
-from kb.ui.widgets import current_city, download_buttons, monthly_exchange_chart, ped_table, typical_weeks_chart
+from kb.ui.widgets import (
+    current_city,
+    download_buttons,
+    monthly_exchange_chart,
+    number_field,
+    ped_table,
+    typical_weeks_chart,
+)
+from kb.views.inputs import entry_text
 from kb.views.plan import (
     SUGGESTIONS_NOTE,
     balance_reading,
@@ -55,6 +64,8 @@ STARTS = ("Example plan", "Saved plan", "Upload a TOML file", "New district")
 DISPLACES = {"": "the type's default", "natural_gas": "natural gas", "district_heat": "district heat",
              "electricity": "electricity", "petrol": "petrol"}
 
+PLAN_HOMES = DISTRICT_HOMES  # a district has at least one home: 0 is refused in words, never turned into "no homes"
+HEAT_SHARE = Bound(0.0, 100.0, "%")
 
 
 @st.cache_data(show_spinner=False, ttl=300)
@@ -128,15 +139,17 @@ def _reset(spec: PlanSpec) -> None:
     ss["plan_measures"] = list(spec.measures)
     ss["plan_name"] = spec.name
     ss["plan_city"] = spec.city
-    ss["plan_homes"] = spec.homes.mid if spec.homes else None
-    area = spec.floor_area.get("residential")
-    ss["plan_floor"] = area.mid if area else None
-    ss["plan_share_gas"] = spec.heating["natural_gas"].mid if "natural_gas" in spec.heating else 0.0
-    ss["plan_share_dh"] = spec.heating["district_heat"].mid if "district_heat" in spec.heating else 0.0
-    roof = spec.limits.get("roof_area")
-    ss["plan_roof"] = roof.mid if roof else None
-    pef = spec.factors.get("pef_district_heat")
-    ss["plan_pef_dh"] = pef.mid if pef else None
+    ss["plan_homes"] = _text(spec.homes)
+    ss["plan_floor"] = _text(spec.floor_area.get("residential"))
+    ss["plan_share_gas"] = _text(spec.heating.get("natural_gas"), 100) or "0"
+    ss["plan_share_dh"] = _text(spec.heating.get("district_heat"), 100) or "0"
+    ss["plan_roof"] = _text(spec.limits.get("roof_area"))
+    ss["plan_pef_dh"] = _text(spec.factors.get("pef_district_heat"))
+
+
+def _text(fig: Figure | None, times: float = 1.0) -> str:
+    """A loaded figure as the text of its field ('' when the plan has none); shares are shown in percent."""
+    return "" if fig is None else entry_text(round(fig.mid * times, 10))
 
 
 def _entered(fig: Figure | None, value: float, unit: str) -> Figure:
@@ -146,8 +159,9 @@ def _entered(fig: Figure | None, value: float, unit: str) -> Figure:
     return kept
 
 
-def _district(base: PlanSpec) -> PlanSpec:
-    """The district fields as widgets; unchanged values keep their source and evidence."""
+def _district(base: PlanSpec) -> PlanSpec | None:
+    """The district fields as widgets; unchanged values keep their source and evidence. ``None`` while an entry is
+    refused (the message is shown beside it)."""
     ss = st.session_state
     cities = _cities()
     c1, c2 = st.columns(2)
@@ -157,28 +171,33 @@ def _district(base: PlanSpec) -> PlanSpec:
         ss["plan_city"] = city_ids[0] if city_ids else None
     city = c2.selectbox("City", city_ids, format_func=lambda i: cities.get(i, i), key="plan_city")
     c1, c2, c3 = st.columns(3)
-    # An empty field (None in the session state, see _reset) reads back as None: the figure is left out.
-    homes: float | None = c1.number_input("Homes", min_value=0.0, max_value=BOUNDS["homes"].high, step=10.0,
-                                          key="plan_homes")
-    floor: float | None = c2.number_input("Residential floor area (m²)", min_value=0.0,
-                                          max_value=BOUNDS["floor_area"].high, step=1000.0, key="plan_floor")
-    roof: float | None = c3.number_input("Usable roof area for PV (m²)", min_value=0.0,
-                                         max_value=BOUNDS["roof_area"].high, step=500.0, key="plan_roof")
+    # An empty field ('' in the session state, see _reset) reads back as None: the figure is left out.
+    homes_in = number_field("Homes", "plan_homes", PLAN_HOMES, where=c1)
+    floor_in = number_field("Residential floor area (m²)", "plan_floor", BOUNDS["floor_area"].with_unit("m²"),
+                            where=c2)
+    roof_in = number_field("Usable roof area for PV (m²)", "plan_roof", BOUNDS["roof_area"].with_unit("m²"), where=c3)
     c1, c2, c3 = st.columns(3)
-    gas = c1.number_input("Share of heat from gas", 0.0, 1.0, step=0.05, key="plan_share_gas")
-    dh = c2.number_input("Share of heat from district heat", 0.0, 1.0, step=0.05, key="plan_share_dh")
+    gas_in = number_field("Share of heat from gas (%)", "plan_share_gas", HEAT_SHARE, where=c1)
+    dh_in = number_field("Share of heat from district heat (%)", "plan_share_dh", HEAT_SHARE, where=c2)
+    gas, dh = (gas_in.value or 0.0) / 100, (dh_in.value or 0.0) / 100
+    too_much = share_sum_error({"gas": gas, "district heat": dh})
+    if too_much:
+        st.error(escape_markdown(too_much))
     el = round(max(0.0, 1.0 - gas - dh), 6)
     c3.metric("Share of heat from electricity", f"{el:.0%}")
+    refused = any(e.error for e in (homes_in, floor_in, roof_in, gas_in, dh_in)) or bool(too_much)
+    homes, floor, roof = homes_in.value, floor_in.value, roof_in.value
     heating: dict[str, Figure] = {}
     for carrier, v in (("natural_gas", gas), ("district_heat", dh), ("electricity", el)):
         if v > 0:
             heating[carrier] = _entered(base.heating.get(carrier), v, "-")
     factors = dict(base.factors)
     if dh > 0:
-        pef: float | None = st.number_input(
-            "Primary energy factor of the district heat (kWh/kWh; ask the heat company)", min_value=0.0,
-            max_value=BOUNDS["pef"].high, step=0.05,
-            key="plan_pef_dh", help="No sourced factor for district heat is in the knowledge base.")
+        pef_in = number_field("Primary energy factor of the district heat (kWh/kWh; ask the heat company)",
+                              "plan_pef_dh", BOUNDS["pef"],
+                              help="No sourced factor for district heat is in the knowledge base.")
+        refused |= bool(pef_in.error)
+        pef = pef_in.value
         if pef:
             factors["pef_district_heat"] = _entered(base.factors.get("pef_district_heat"), pef, "kWh/kWh")
     floor_area = dict(base.floor_area)
@@ -191,6 +210,8 @@ def _district(base: PlanSpec) -> PlanSpec:
         limits["roof_area"] = _entered(base.limits.get("roof_area"), roof, "m2")
     else:
         limits.pop("roof_area", None)
+    if refused:
+        return None
     return replace(base, name=name or "My district", city=city or base.city,
                    homes=keep_or_enter(base.homes, homes, "homes") if homes else None, floor_area=floor_area,
                    heating=heating, limits=limits, factors=factors, measures=list(ss["plan_measures"]))
@@ -226,10 +247,13 @@ def _measures(ctx: PlanContext) -> None:
         tid = c1.selectbox("Measure type", types,
                            format_func=lambda t: f"{ctx.types[t].title} ({ctx.types[t].scale_unit})",
                            key="plan_add_type")
-        scale = c2.number_input("Scale", min_value=0.0, max_value=MAX_SCALE, value=100.0, key="plan_add_scale")
+        unit = ctx.types[tid].scale_unit if tid in ctx.types else ""
+        scale = number_field("Scale", "plan_add_scale", scale_bound(unit), value=100.0, where=c2,
+                             what="Scale of the measure")
         disp = c3.selectbox("Replaces", list(DISPLACES), format_func=DISPLACES.__getitem__, key="plan_add_displaces")
-        if st.form_submit_button("Add measure") and tid is not None:  # no measure type to choose: nothing to add
-            ss["plan_measures"].append(PlanMeasure(tid, Figure.of(scale), disp))
+        # no measure type to choose, or no accepted scale: nothing to add (a refused scale says why above)
+        if st.form_submit_button("Add measure") and tid is not None and scale.value is not None:
+            ss["plan_measures"].append(PlanMeasure(tid, Figure.of(scale.value), disp))
             st.rerun()
 
 
@@ -249,6 +273,8 @@ def render() -> None:
         st.session_state["plan_token"] = token
         _reset(loaded)
     spec = _district(st.session_state["plan_base"])
+    if spec is None:
+        return
     _from_file(spec)
     ctx = _context(spec.city)  # an unknown city is a KbError: kb.ui.routes shows it
     _measures(ctx)

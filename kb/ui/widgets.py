@@ -14,11 +14,13 @@ from sqlalchemy import Engine
 from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.formats import FORMATS, file_name, render
 from kb.briefs.model import Brief
+from kb.replication.bounds import Bound
 from kb.replication.cities import CityProfile, list_cities
 from kb.text import escape_markdown
 from kb.ui import state
 from kb.views.fmt import plain_units_in
 from kb.views.hourly import MONTHS
+from kb.views.inputs import NO_TYPICAL, NUMBER_HELP, Entry, TypicalScale, entry_text, read_entry
 
 ICONS = {"md": "📝", "html": "🌐", "pdf": "📄", "docx": "📃"}
 
@@ -130,3 +132,41 @@ def ped_table(rows: list[dict[str, Any]], boundary: str) -> None:
     shown = [{k: plain_units_in(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
     st.dataframe(pd.DataFrame(shown), hide_index=True, use_container_width=True)
     st.caption(escape_markdown("Boundary: " + boundary))
+
+
+def number_field(label: str, key: str, bound: Bound, *, what: str | None = None, value: float | None = None,
+                 help: str | None = None, placeholder: str | None = None, where: Any = None) -> Entry:
+    """A text field for one number: a decimal comma or point, digit groups with spaces; checked against the
+    library's ``bound``. A refused entry is shown under the field with the allowed range and never changed.
+
+    ``value`` fills the field the first time it is shown; ``what`` names the field in a refusal (the label by
+    default); ``where`` is the container (a column) to draw in.
+    """
+    box: Any = where if where is not None else st
+    if key not in st.session_state and value is not None and bound.contains(value):
+        st.session_state[key] = entry_text(value)
+    hint = f"{help} {NUMBER_HELP}" if help else NUMBER_HELP
+    text = box.text_input(label, key=key, help=hint, placeholder=placeholder)
+    entry = read_entry(str(text or ""), bound, what or label)
+    if entry.error:
+        box.error(escape_markdown(entry.error))
+    return entry
+
+
+def _use(key: str, value: float) -> None:
+    st.session_state[key] = entry_text(value)
+
+
+def typical_scale_offer(typical: TypicalScale | None, key: str, where: Any = None) -> None:
+    """Below a scale field the source site leaves empty: the measure type's sourced typical size with a button
+    that enters it, or a plain line saying the sources give none."""
+    box: Any = where if where is not None else st
+    if typical is None:
+        box.caption(NO_TYPICAL)
+        return
+    box.button(escape_markdown(f"Use the typical size ({typical.label()})"), key=f"{key}_typical", on_click=_use,
+               args=(key, typical.value),
+               help=escape_markdown(f"From the measure type's sources: {typical.row} ({typical.evidence}; "
+                                    f"{typical.source})."))
+    box.caption(escape_markdown(f"Typical size in the sources: {typical.label()} ({typical.evidence}, "
+                                f"{typical.source})."))

@@ -91,3 +91,25 @@ def test_estimate_page_offers_brief_downloads(app_env: Path) -> None:
     assert labels == ["Download PDF", "Download HTML", "Download Markdown", "Download Word (DOCX)"], labels
     assert all(d.proto.deferred_file_id for d in at.download_button)
     assert any("stand-alone brief" in c.value for c in at.caption)
+
+
+def test_brief_page_with_defaults_asks_for_a_missing_scale_inline(app_env: Path) -> None:
+    """On the bundled corpus: a solution whose source site gives no scale is asked for beside it, in words."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["solution"] = "ams-schoonschip-pv-heatpumps"
+    at.run()
+    at._page_hash = calc_hash("brief")
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    key = "brief_scale_ams-schoonschip-pv-heatpumps_rooftop-pv"
+    assert at.text_input(key=key).value == "", "asked for, not hidden in a collapsed box"
+    assert any("gives no scale" in w.value for w in at.warning)
+    assert at.button(key="brief_build").disabled, "no brief without the scale"
+    shown = " ".join([w.value for w in at.warning] + [c.value for c in at.caption] + [t.label for t in at.text_input]
+                     + [str(t.help) for t in at.text_input])
+    assert "--scale" not in shown and "--param" not in shown
+    at.text_input(key=key).input("1,5").run()
+    at.text_input(key="brief_scale_ams-schoonschip-pv-heatpumps_battery-storage").input("-3").run()
+    assert any("more than 0 and at most 10,000,000 kWh" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.button(key="brief_build").disabled

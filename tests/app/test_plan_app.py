@@ -64,13 +64,13 @@ def test_build_a_small_plan_and_edit_it(app_env: Path) -> None:
     assert not at.exception, at.exception
     before = float(_metric(at, "Balance, P50").replace(",", ""))
     at.selectbox(key="plan_add_type").set_value("rooftop-pv")
-    at.number_input(key="plan_add_scale").set_value(200)
+    at.text_input(key="plan_add_scale").input("200")
     at.button(key="FormSubmitter:plan_add-Add measure").click().run()
     assert not at.exception, at.exception
     assert len(at.session_state["plan_measures"]) == 1
     after = float(_metric(at, "Balance, P50").replace(",", ""))
     assert after > before, "PV raises the balance"
-    at.number_input(key="plan_roof").set_value(100).run()
+    at.text_input(key="plan_roof").input("100").run()
     assert any("exceeds the roof" in w.value for w in at.warning), "stacking guard"
     at.button(key="plan_rm_0").click().run()
     assert at.session_state["plan_measures"] == []
@@ -153,3 +153,40 @@ def test_balance_bar_says_central_and_together_agrees_with_the_table(app_env: Pa
             assert len(alone) == 1, row
             assert row["added"] <= alone["suggested"].iloc[0], "within the limit the table gives"
         assert any(m.value.startswith("Together, added in this order") for m in at.markdown)
+
+
+def _new_district() -> AppTest:
+    at = open_page()
+    at.radio(key="plan_start").set_value("New district").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_heat_shares_above_all_of_the_heat_are_refused_with_the_sum(app_env: Path) -> None:
+    at = _new_district()
+    at.text_input(key="plan_share_gas").input("90")
+    at.text_input(key="plan_share_dh").input("90").run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert any("gas 90 % + district heat 90 % = 180 %" in e and "more than 100 %" in e for e in errors), errors
+    assert not any(s.value == "Primary-energy balance" for s in at.subheader), "no balance of an impossible district"
+    at.text_input(key="plan_share_dh").input("10").run()
+    assert not at.error and any(s.value == "Primary-energy balance" for s in at.subheader)
+
+
+def test_zero_homes_are_refused_in_plain_words(app_env: Path) -> None:
+    at = _new_district()
+    at.text_input(key="plan_homes").input("0").run()
+    assert not at.exception, at.exception
+    errors = [e.value.replace("&#58;", ":") for e in at.error]  # the Markdown source escapes the colon
+    assert errors == ["Homes: 0 is outside the allowed range (from 1 to 10,000,000 homes)."], errors
+    assert not any("TOML" in e or "district." in e for e in errors)
+
+
+def test_a_decimal_comma_scale_is_added_as_typed(app_env: Path) -> None:
+    at = _new_district()
+    at.selectbox(key="plan_add_type").set_value("rooftop-pv")
+    at.text_input(key="plan_add_scale").input("12,5")
+    at.button(key="FormSubmitter:plan_add-Add measure").click().run()
+    assert not at.exception, at.exception
+    assert [m.scale.mid for m in at.session_state["plan_measures"]] == [12.5]

@@ -77,12 +77,12 @@ def test_estimate_shows_ranges_side_by_side_assumptions_tornado(rep_app: Path) -
     at = open_page("estimate", solution="test-pv-site", city="sunville")
     assert not at.exception, at.exception
     assert at.selectbox(key="est_solution").value == "test-pv-site"
-    assert at.number_input(key="scale_test-pv-site_test-pv").value == 100
+    assert at.text_input(key="scale_test-pv-site_test-pv").value == "100"
     heads = [s.value for s in at.subheader]
     assert "Source site vs my city" in heads and "Assumptions" in heads and "What matters most" in heads
     assert _charts(at) >= 2, "range chart and tornado chart"
     assert len(at.dataframe) >= 3
-    at.number_input(key="scale_test-pv-site_test-pv").set_value(400).run()
+    at.text_input(key="scale_test-pv-site_test-pv").input("400").run()
     assert not at.exception, at.exception
     assert any("moves" in m.value for m in at.markdown)
 
@@ -103,14 +103,14 @@ def _metric_value(at: AppTest, label: str) -> str:
 def test_estimate_shows_lifetime_economics_and_the_discount_rate_moves_them(app_env: Path) -> None:
     # the bundled corpus: the carrier-factors record gives the sourced discount rate (3 / 4 / 5 % real)
     at = open_page("estimate", solution="ams-republica-pv", city="krakow")
-    at.number_input(key="scale_ams-republica-pv_rooftop-pv").set_value(400).run()
+    at.text_input(key="scale_ams-republica-pv_rooftop-pv").input("400").run()
     assert not at.exception, at.exception
     assert "Over its lifetime" in [s.value for s in at.subheader]
     npv_at_4 = float(_metric_value(at, "Net present value").split()[0].replace(",", ""))
     assert _metric_value(at, "Internal rate of return").endswith("% per year")
     assert "Levelised cost of electricity" in [m.label for m in at.metric]
     assert any("CO2 life-cycle, primary energy non-renewable" in c.value for c in at.caption)
-    at.number_input(key="est_discount").set_value(8.0).run()
+    at.text_input(key="est_discount").input("8.0").run()
     assert not at.exception, at.exception
     npv_at_8 = float(_metric_value(at, "Net present value").split()[0].replace(",", ""))
     assert npv_at_8 < npv_at_4, "a higher discount rate lowers the value of the savings to come"
@@ -124,8 +124,8 @@ def _schoonschip_in_krakow() -> AppTest:
     at = open_page("estimate", solution="ams-schoonschip-pv-heatpumps", city="krakow")
     assert not at.exception, at.exception
     at.number_input(key="est_samples").set_value(200)
-    at.number_input(key="scale_ams-schoonschip-pv-heatpumps_rooftop-pv").set_value(500)
-    at.number_input(key="scale_ams-schoonschip-pv-heatpumps_battery-storage").set_value(500).run()
+    at.text_input(key="scale_ams-schoonschip-pv-heatpumps_rooftop-pv").input("500")
+    at.text_input(key="scale_ams-schoonschip-pv-heatpumps_battery-storage").input("500").run()
     assert not at.exception, at.exception
     return at
 
@@ -145,7 +145,7 @@ def test_estimate_hour_by_hour_shows_the_reference_district_and_what_the_battery
     assert any(c.value.startswith("Boundary") for c in at.caption), "the PED table states its boundary"
     assert "How the hourly profiles are made" in [e.label for e in at.expander]
 
-    at.number_input(key="est_homes_ams-schoonschip-pv-heatpumps").set_value(50).run()
+    at.text_input(key="est_homes_ams-schoonschip-pv-heatpumps").input("50").run()
     assert not at.exception, at.exception
     sentence = next(m.value for m in at.markdown if m.value.startswith("Reference district"))
     assert "50 homes" in sentence and "entered by the user" in sentence, sentence
@@ -153,7 +153,46 @@ def test_estimate_hour_by_hour_shows_the_reference_district_and_what_the_battery
 
 def test_estimate_refuses_fewer_than_one_home_with_a_message(app_env: Path) -> None:
     at = _schoonschip_in_krakow()
-    at.number_input(key="est_homes_ams-schoonschip-pv-heatpumps").set_value(0.5).run()
+    at.text_input(key="est_homes_ams-schoonschip-pv-heatpumps").input("0.5").run()
     assert not at.exception, at.exception
     assert any("0.5 is outside the allowed range" in e.value for e in at.error), [e.value for e in at.error]
     assert not any("Traceback" in e.value or "went wrong" in e.value for e in at.error)
+
+
+def _estimate_heading(at: AppTest) -> bool:
+    return any(s.value.endswith(" in Kraków") for s in at.subheader)
+
+
+def test_estimate_reads_a_decimal_comma_scale(app_env: Path) -> None:
+    at = open_page("estimate", solution="ams-republica-pv", city="krakow")
+    at.text_input(key="scale_ams-republica-pv_rooftop-pv").input("1,5").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert _estimate_heading(at)
+    assumptions = next(df.value for df in at.dataframe if {"name", "evidence"} <= set(df.value.columns))
+    scale = next(r for r in assumptions.to_dict("records") if str(r["name"]).startswith("scale"))
+    assert float(scale["value"]) == 1.5, scale
+
+
+@pytest.mark.parametrize("typed", ["-3", "1e15", "abc"])
+def test_estimate_refuses_a_scale_out_of_range_with_the_range_and_shows_no_estimate(app_env: Path,
+                                                                                     typed: str) -> None:
+    at = open_page("estimate", solution="ams-republica-pv", city="krakow")
+    at.text_input(key="scale_ams-republica-pv_rooftop-pv").input(typed).run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert any("more than 0 and at most 10,000,000 kWp" in e and typed in e for e in errors), errors
+    assert not _estimate_heading(at), "no estimate on a refused scale"
+    assert not at.download_button
+
+
+def test_estimate_offers_the_sourced_typical_size_when_the_source_gives_no_scale(app_env: Path) -> None:
+    at = open_page("estimate", solution="ams-schoonschip-pv-heatpumps", city="krakow")
+    assert not at.exception, at.exception
+    assert at.text_input(key="scale_ams-schoonschip-pv-heatpumps_rooftop-pv").value == ""
+    assert any("No typical size in the sources" in c.value for c in at.caption), "battery: no sourced size"
+    button = at.button(key="scale_ams-schoonschip-pv-heatpumps_rooftop-pv_typical")
+    assert button.label == "Use the typical size (110 kWp)"
+    assert any("Typical size in the sources" in c.value and "110 kWp (reference" in c.value for c in at.caption)
+    button.click().run()
+    assert at.text_input(key="scale_ams-schoonschip-pv-heatpumps_rooftop-pv").value == "110"

@@ -57,7 +57,7 @@ def test_fellow_city_typo_search_record_krakow_estimate_pdf(live_app: str, page)
     page.keyboard.type("Kraków")
     page.keyboard.press("Enter")
     wait_for_app(page)
-    scale = page.locator("[data-testid=stNumberInput] input").first
+    scale = page.locator("[data-testid=stTextInput] input").first
     scale.wait_for(timeout=60_000)
     if not scale.input_value():  # the battery records publish no scale: the user enters theirs
         scale.fill("500")

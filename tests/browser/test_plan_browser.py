@@ -44,7 +44,7 @@ def test_build_a_small_plan_and_see_the_balance(live_app: str, page) -> None:  #
     form.locator("[data-testid=stSelectbox]").filter(has_text="Measure type").click()
     page.keyboard.type("Rooftop photovoltaics")
     page.keyboard.press("Enter")
-    scale = form.locator("[data-testid=stNumberInput] input")
+    scale = form.locator("[data-testid=stTextInput] input")
     scale.fill("250")
     form.get_by_role("button", name="Add measure").click()
     page.get_by_role("button", name="Remove").wait_for(timeout=60_000)

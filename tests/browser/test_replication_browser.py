@@ -27,7 +27,7 @@ def test_krakow_match_then_estimate(live_app: str, page) -> None:  # type: ignor
     page.get_by_text("What would it deliver here?").wait_for(timeout=60_000)
     wait_for_app(page)
     assert "solution=" in page.url
-    scale = page.locator("[data-testid=stNumberInput] input").first
+    scale = page.locator("[data-testid=stTextInput] input").first
     if not scale.input_value():
         scale.fill("400")
         scale.press("Enter")

@@ -14,7 +14,17 @@ from kb.briefs.plan import build_plan_brief
 from kb.cli import main
 from kb.embeddings import FakeEmbedder
 from kb.plans.evaluate import PlanContext, evaluate_plan, run_plan
-from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, parse_plan, read_plan, to_toml
+from kb.plans.model import (
+    Figure,
+    PlanError,
+    PlanMeasure,
+    PlanSpec,
+    parse_plan,
+    read_plan,
+    share_sum_error,
+    to_toml,
+    validate,
+)
 from kb.plans.saved import list_plans, load_plan, save_plan
 from kb.replication.cities import CityProfile, Driver
 from kb.replication.inputs import Input, MeasureType
@@ -418,3 +428,15 @@ def test_together_is_the_rerun_of_rows_from_the_table() -> None:
              for c in sf["combination"]]
     again = run_plan(replace(spec, measures=[*spec.measures, *extra]), ctx, suggest=False)
     assert sf["with_combination"]["balance"]["p50"] == pytest.approx(again.balance["p50"])
+
+
+def test_heat_shares_above_one_are_refused_naming_the_shares() -> None:
+    with pytest.raises(PlanError, match=r"natural_gas 0\.9 \+ district_heat 0\.9 = 1\.8"):
+        parse_plan(GOOD.replace("natural_gas = 1.0", "natural_gas = 0.9\ndistrict_heat = 0.9"))
+    spec = parse_plan(GOOD)
+    spec.heating = {"natural_gas": Figure.of(0.9), "district_heat": Figure.of(0.9)}  # as a builder could make it
+    with pytest.raises(PlanError, match=r"more than all of the heat: natural_gas 0\.9 \+ district_heat 0\.9 = 1\.8"):
+        validate(spec)
+    sentence = share_sum_error({"gas": 0.9, "district heat": 0.9})
+    assert sentence.startswith("Shares of heat: gas 90 % + district heat 90 % = 180 %")
+    assert share_sum_error({"gas": 0.5, "district heat": 0.5}) == ""
