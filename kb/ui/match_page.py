@@ -54,8 +54,10 @@ def render() -> None:
             text = base.mark_text(align="left", dx=4).encode(x="score:Q", text="shown:N")
             st.altair_chart((bars + text).properties(height=34 * len(fac) + 30), use_container_width=True)
             for f in m.factors:
+                meaning = FACTOR_MEANINGS.get(f.name)
                 st.markdown(f"**{escape_markdown(f.name)}** ({f.score:.2f}): "
-                            f"{escape_markdown(plain_reason(f.explanation))}", help=FACTOR_MEANINGS.get(f.name))
+                            f"{escape_markdown(plain_reason(f.explanation))}",
+                            help=escape_markdown(meaning) if meaning else None)
             st.page_link(routes.page("estimate"), label=escape_markdown(f"Estimate {m.title} in {city.name}"),
                          icon="📈", query_params={"solution": m.id, "city": city.id})
 

@@ -39,8 +39,8 @@ def leaks(at: AppTest) -> list[tuple[str, str]]:
 def test_estimate_of_schoonschip_in_krakow_is_in_plain_words(app_env: Path) -> None:
     at = open_page("estimate", solution="ams-schoonschip-pv-heatpumps", city="krakow")
     at.number_input(key="est_samples").set_value(200)
-    at.number_input(key="scale_ams-schoonschip-pv-heatpumps_rooftop-pv").set_value(500)
-    at.number_input(key="scale_ams-schoonschip-pv-heatpumps_battery-storage").set_value(500).run()
+    at.text_input(key="scale_ams-schoonschip-pv-heatpumps_rooftop-pv").input("500")
+    at.text_input(key="scale_ams-schoonschip-pv-heatpumps_battery-storage").input("500").run()
     assert not at.exception, at.exception
     assert not leaks(at), leaks(at)
     text = rendered_text(at)

@@ -169,9 +169,9 @@ def test_estimate_reads_a_decimal_comma_scale(app_env: Path) -> None:
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert _estimate_heading(at)
-    assumptions = next(df.value for df in at.dataframe if {"name", "evidence"} <= set(df.value.columns))
-    scale = next(r for r in assumptions.to_dict("records") if str(r["name"]).startswith("scale"))
-    assert float(scale["value"]) == 1.5, scale
+    assumptions = next(df.value for df in at.dataframe if {"input", "evidence"} <= set(df.value.columns))
+    scale = next(r for r in assumptions.to_dict("records") if str(r["input"]).startswith("Scale of"))
+    assert scale["value"] == "1.5", scale
 
 
 @pytest.mark.parametrize("typed", ["-3", "1e15", "abc"])
