@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kb.i18n import LANGUAGES, N_
 from kb.ui import (
     brief_page,
     city_page,
@@ -19,12 +20,13 @@ from kb.ui import (
     record_page,
     routes,
     search_page,
+    state,
 )
 
 MENU: dict[str, list[str]] = {
-    "Knowledge base": ["overview", "search", "record", "brief"],
-    "Lessons": ["lessons", "lesson-editor", "lesson-history", "login"],
-    "Replicate": ["city", "match", "estimate", "macc", "plan"],
+    N_("Knowledge base"): ["overview", "search", "record", "brief"],
+    N_("Lessons"): ["lessons", "lesson-editor", "lesson-history", "login"],
+    N_("Replicate"): ["city", "match", "estimate", "macc", "plan"],
 }
 
 
@@ -36,4 +38,12 @@ def all_pages() -> dict[str, list[st.Page]]:
         "match": match_page.render, "estimate": estimate_page.render, "macc": macc_page.render,
         "plan": plan_page.render,
     })
-    return {group: [routes.page(key) for key in keys] for group, keys in MENU.items()}
+    language_picker()
+    return {state.t(group): [routes.page(key) for key in keys] for group, keys in MENU.items()}
+
+
+def language_picker() -> None:
+    """The interface language, in the sidebar of every page (first the browser's, when it is offered)."""
+    state.language()  # sets the session's language before the widget reads it
+    st.sidebar.selectbox("Language · Język", list(LANGUAGES), format_func=lambda k: LANGUAGES[k], key="lang",
+                         help=state.t("The interface and the brief's frame; the records stay in English."))

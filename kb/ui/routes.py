@@ -12,7 +12,9 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from kb.errors import KbError
+from kb.i18n import N_
 from kb.text import escape_markdown
+from kb.ui import state
 from kb.views.messages import app_message
 
 log = logging.getLogger(__name__)
@@ -31,19 +33,19 @@ class Route:
 
 
 ROUTES: dict[str, Route] = {r.key: r for r in (
-    Route("overview", "Overview", "🏙️", "overview", default=True),
-    Route("search", "Search", "🔎", "search"),
-    Route("record", "Record", "📄", "record", hidden=True),
-    Route("brief", "Brief", "📑", "brief"),
-    Route("lessons", "Lessons", "💡", "lessons"),
-    Route("lesson-editor", "Write a lesson", "✏️", "lesson-editor"),
-    Route("lesson-history", "Lesson history", "🕘", "lesson-history", hidden=True),
-    Route("login", "Account", "🔑", "login"),
-    Route("city", "My city", "📍", "my-city"),
-    Route("match", "Match", "🧭", "match"),
-    Route("estimate", "Estimate", "📈", "estimate"),
-    Route("macc", "Abatement cost", "📉", "abatement-cost"),
-    Route("plan", "District plan", "🏘️", "district-plan"),
+    Route("overview", N_("Overview"), "🏙️", "overview", default=True),
+    Route("search", N_("Search"), "🔎", "search"),
+    Route("record", N_("Record"), "📄", "record", hidden=True),
+    Route("brief", N_("Brief"), "📑", "brief"),
+    Route("lessons", N_("Lessons"), "💡", "lessons"),
+    Route("lesson-editor", N_("Write a lesson"), "✏️", "lesson-editor"),
+    Route("lesson-history", N_("Lesson history"), "🕘", "lesson-history", hidden=True),
+    Route("login", N_("Account"), "🔑", "login"),
+    Route("city", N_("My city"), "📍", "my-city"),
+    Route("match", N_("Match"), "🧭", "match"),
+    Route("estimate", N_("Estimate"), "📈", "estimate"),
+    Route("macc", N_("Abatement cost"), "📉", "abatement-cost"),
+    Route("plan", N_("District plan"), "🏘️", "district-plan"),
 )}
 
 _renderers: dict[str, Callable[[], None]] = {}
@@ -61,7 +63,7 @@ def page(key: str) -> st.Page:
     """The ``st.Page`` of a route, for ``st.navigation`` and ``st.page_link``: Streamlit identifies a page by its
     ``url_path``, so a link made here reaches the registered page without importing its module."""
     route = ROUTES[key]
-    return st.Page(_dispatch(key), title=route.title, icon=route.icon, url_path=route.url_path,
+    return st.Page(_dispatch(key), title=state.t(route.title), icon=route.icon, url_path=route.url_path,
                    default=route.default, visibility="hidden" if route.hidden else "visible")
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 from sqlalchemy import Engine
 
-from kb import accounts
+from kb import accounts, i18n
 from kb.config import Settings
 from kb.embeddings import Embedder, make_embedder
 from kb.search.engine import SearchEngine
@@ -117,3 +117,22 @@ def current_actor() -> accounts.Actor:
     if actor.is_anonymous:
         st.session_state.pop(TOKEN_KEY, None)
     return actor
+
+
+def language() -> str:
+    """The interface language of this session: the sidebar's choice, at first the browser's when offered."""
+    lang = st.session_state.get("lang")
+    if lang not in i18n.LANGUAGES:
+        lang = i18n.language_from(st.context.locale)
+        st.session_state["lang"] = lang
+    return str(lang)
+
+
+def t(message: str) -> str:
+    """A text of the interface in the session's language (English where the catalogue has no entry)."""
+    return i18n.translator(language())(message)
+
+
+def locale() -> str:
+    """The Babel locale of the session's language, for numbers and dates (``pl_PL``: decimal comma)."""
+    return i18n.locale_of(language())
