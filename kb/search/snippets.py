@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kb.search.glossary_terms import FUNCTION_WORDS
 from kb.text import escape_markdown
 
 MAX_QUERY_CHARS = 2_000
@@ -13,16 +14,8 @@ STOPWORDS = frozenset(
     "a an and are as at be but by for from has have he her his i if in into is it its no not of on or our "
     "she so such that the their them then there these they this to was we were what when which who will "
     "with you your".split())
-FOREIGN_STOPWORDS = frozenset((
-    "dla nie jak się sie oraz przez czy lub ale jest są sa ten tak tym też tez jako przy bez pod nad "  # pl
-    "egy hogy nem és van meg csak mint vagy már "  # hu
-    "pre ako ale tak aby alebo bez pri pod nad "  # sk
-    "par arī ari kas kā vai bet uz "  # lv
-    "og til med fra det den som har ikke der kan "  # da
-    "para com dos das uma por que não nao mais como "  # pt
-    "con los las una por que del más mas como sin "  # es
-    "voor met het een van die dat niet ook aan bij"  # nl
-).split())
+FUNCTION_WORDS_ALL = frozenset(w for words in FUNCTION_WORDS.values() for w in words.split())
+"""The function words of every glossary language (Polish "dla", "jak", Danish "og", ...): never highlighted."""
 MIN_HIT_CHARS = 3
 """A highlighted term has at least this many characters: Polish "z", "w", "i" or English "of" are never marked."""
 _LIST_MARK = re.compile(r"(^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
@@ -31,7 +24,7 @@ _LIST_MARK = re.compile(r"(^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
 def highlightable(term: str) -> bool:
     """Whether a matched term is marked in a snippet: a whole word of 3+ characters that is not a stop-word."""
     t = term.strip().lower()
-    return len(t) >= MIN_HIT_CHARS and t not in STOPWORDS and t not in FOREIGN_STOPWORDS
+    return len(t) >= MIN_HIT_CHARS and t not in STOPWORDS and t not in FUNCTION_WORDS_ALL
 
 
 @dataclass(frozen=True)
