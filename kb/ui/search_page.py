@@ -26,8 +26,11 @@ NO_MATCH_TIPS = ["Check the spelling.",
                  "energy terms into English (for example “magazyn energii” is read as energy storage)."]
 RESULTS_COUNT = "The best {shown} of {total} related records"
 CARD_STYLE = ("<style>[class*='st-key-hit_'] [data-testid='stPageLink'] p "
-              "{font-size: 1.25rem; font-weight: 600; line-height: 1.4;}</style>")
-"""The result title at subheader size: scoped to result cards, so other page links keep their size."""
+              "{font-size: 1.25rem; font-weight: 600; line-height: 1.4;} "
+              "[class*='st-key-hit_'] [data-testid='stPageLink'] * "
+              "{white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%;}</style>")
+"""The result title at subheader size, wrapped rather than cut: scoped to result cards, so other page links keep
+their look."""
 EXAMPLES = ["store surplus solar power for the evening", "heat from canal water",
             "who dealt with a grid operator that said no"]
 
