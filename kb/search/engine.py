@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -18,12 +19,61 @@ from kb.search.snippets import Span, clean_query, drop_header, parse_marked, pla
 from kb.store import database
 from kb.store import fts as search_backend
 from kb.store.catalog import RecordNotFound
+from kb.store.write import KEYWORDS_SECTION
 from kb.text import fold
 
 log = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 2.0
 FACETS: tuple[str, ...] = ("city", "kind", "category", "measure_type", "barrier_type", "status", "evidence")
+
+DENSE_FLOORS: dict[str, float] = {"all-MiniLM-L6-v2": 0.36}
+"""Relevance floor per embedding model: when no chunk shares a word with the query, the best cosine similarity
+must reach this for any result to be shown. Measured on the bundled corpus (534 chunks; 2025 run, see the
+docstring of ``dense_floor``): 400 random letter strings reached at most 0.398 (99th percentile 0.350,
+"xqzvbnm" 0.236), while misspelt real words with no lexical match reached 0.395 ("batery") and 0.396 ("heatpum");
+real queries that do share words have their best chunk at 0.29 to 0.82. 0.36 rejects about 99 % of nonsense and
+keeps the common one-letter typos."""
+
+
+def dense_floor(model: str) -> float | None:
+    """The relevance floor for a model's similarities (None: not measured, no floor).
+
+    The hashing fake embedder (``fake*``) gives similarity to texts that share no word only by hash collisions
+    (random strings reached 0.27 to 0.86 on the bundled corpus), so without a shared word nothing is relevant:
+    its floor is infinite. Re-measure with a new model before adding it (random strings vs misspelt words).
+    """
+    if model.startswith("fake"):
+        return math.inf
+    return DENSE_FLOORS.get(model)
+
+
+STATUS_FACTORS: dict[str, float] = {"operational": 1.1, "completed": 1.1, "under-construction": 1.0,
+                                    "planned": 0.75, "concept": 0.75, "dropped": 0.8}
+PROVEN_EVIDENCE = frozenset({"measured", "installed"})
+PROVEN_FACTOR = 1.1      # a solution with at least one measured or installed figure
+NO_FIGURES_FACTOR = 0.9  # a solution that publishes no figure at all
+
+
+def evidence_factor(rec: Mapping[str, object]) -> float:
+    """How a solution record's status and evidence weigh its search score (1.0 for every other kind).
+
+    Judgement weights, not fitted: an operational or completed solution with measured or installed figures
+    counts 1.21 times its text-and-meaning score, a planned programme or concept without any figure 0.675 times,
+    so a built, measured solution comes first unless the planned one matches clearly better (by ~1.8x). Dropped
+    schemes are demoted less (0.8): they are lessons worth finding. Lessons, measure types, cities and any
+    document collection (the benchmarks) are never re-weighted.
+    """
+    if rec.get("kind") != "solution":
+        return 1.0
+    raw = rec.get("evidence")
+    evidence = {str(e) for e in raw} if isinstance(raw, list) else set()
+    factor = STATUS_FACTORS.get(str(rec.get("status") or ""), 1.0)
+    if evidence & PROVEN_EVIDENCE:
+        factor *= PROVEN_FACTOR
+    elif not evidence:
+        factor *= NO_FIGURES_FACTOR
+    return factor
 
 
 @dataclass(frozen=True)
@@ -38,6 +88,8 @@ class SearchConfig:
     fts_weights: tuple[float, float, float] = (2.0, 1.0, 1.0)  # title, section, text
     sections_per_hit: int = 3
     translate: bool = True          # read non-English queries with kb.search.glossary and search their English too
+    relevance_floor: bool = True    # hybrid: no lexical match and similarity under ``dense_floor`` → no results
+    evidence_order: bool = True     # weigh solution records by status and evidence (``evidence_factor``)
 
 
 @dataclass
@@ -99,6 +151,7 @@ class SearchResponse:
     mode: str
     language: str = "en"            # the language the query was read as (ISO 639-1)
     translation: str = ""           # its English terms, searched with it ("" for English or none found)
+    below_floor: bool = False       # nothing shares a word with the query and nothing is close enough in meaning
 
     @property
     def language_note(self) -> str:
@@ -193,23 +246,25 @@ class SearchEngine:
             return SearchResponse(q, [], counts, 0, mode)
         text_q, dense_q, reading = glossary.expand(q) if self.config.translate else (q, q, glossary.Reading())
         qvec = self._encode(dense_q, idx) if mode in ("hybrid", "dense") else None
-        fused, ranks = self._rank_chunks(idx, text_q, qvec, rmask, mode, max(limit, 1))
+        fused, ranks, floored = self._rank_chunks(idx, text_q, qvec, rmask, mode, max(limit, 1))
         grouped = self._group(idx, fused, ranks)
         hits = self._hits(idx, text_q, grouped[:limit], ranks, snippets)
         if rmask is None:
             cand = [r for r, _ in grouped]
             counts = _counts(idx, cand, None, self, filters)
         else:
-            fused_all, ranks_all = self._rank_chunks(idx, text_q, qvec, None, mode, max(limit, 1))
+            fused_all, ranks_all, _ = self._rank_chunks(idx, text_q, qvec, None, mode, max(limit, 1))
             cand = [r for r, _ in self._group(idx, fused_all, ranks_all)]
             counts = _counts(idx, cand, rmask, self, filters)
         used = mode if qvec is not None or mode == "bm25" else "bm25"
-        return SearchResponse(q, hits, counts, len(grouped), used, reading.language, reading.english)
+        return SearchResponse(q, hits, counts, len(grouped), used, reading.language, reading.english,
+                              below_floor=floored and not hits)
 
     def _rank_chunks(self, idx: search_backend.IndexData, q: str, qvec: np.ndarray | None,
                      rmask: np.ndarray | None, mode: str, limit: int
-                     ) -> tuple[list[tuple[int, float]], dict[int, tuple[int | None, int | None]]]:
-        """Fused ``[(row, score)]`` best first over chunk rows, and each row's (bm25 rank, dense rank)."""
+                     ) -> tuple[list[tuple[int, float]], dict[int, tuple[int | None, int | None]], bool]:
+        """Fused ``[(row, score)]`` best first over chunk rows, each row's (bm25 rank, dense rank), and whether
+        the relevance floor emptied the list (hybrid mode only, and only when no chunk matched a word)."""
         depth = max(self.config.depth, limit * self.config.sections_per_hit)
         cmask = rmask[idx.chunk_record] if rmask is not None else None
         bm25: list[tuple[int, float]] = []
@@ -223,30 +278,68 @@ class SearchEngine:
         dense: list[tuple[int, float]] = []
         if qvec is not None:
             dense = _dense_top(idx, qvec, cmask, depth)
-        return fuse(bm25, dense, self.config), _ranks(bm25, dense)
+        floored = False
+        if mode == "hybrid" and self.config.relevance_floor and not bm25 and dense and self.embedder is not None:
+            floor = dense_floor(self.embedder.name)
+            if floor is not None and dense[0][1] < floor and not self._matches_any_word(q, cmask):
+                dense, floored = [], True
+        return fuse(bm25, dense, self.config), _ranks(bm25, dense), floored
+
+    def _matches_any_word(self, q: str, cmask: np.ndarray | None) -> bool:
+        """Whether any chunk of the whole collection shares a word with the query (filters aside: a real query
+        narrowed to records without its words still shows the closest in meaning)."""
+        if cmask is None:
+            return False  # the caller ranked the whole collection and found no word
+        with database.read_session(self.engine) as s:
+            return bool(search_backend.fts_ranked(s, q, 1, self.config.fts_weights))
 
     def _group(self, idx: search_backend.IndexData, fused: list[tuple[int, float]],
                ranks: dict[int, tuple[int | None, int | None]]) -> list[tuple[int, list[tuple[int, float]]]]:
-        """Chunk rows grouped per record, records ordered by their best chunk."""
+        """Chunk rows grouped per record, records ordered by their best chunk (scores weighed by
+        ``evidence_factor`` when ``evidence_order`` is on; ties keep the fused order)."""
         by_rec: dict[int, list[tuple[int, float]]] = {}
         for row, score in fused:
             by_rec.setdefault(int(idx.chunk_record[row]), []).append((row, score))
-        return list(by_rec.items())
+        groups = list(by_rec.items())
+        if not self.config.evidence_order:
+            return groups
+        weighed = []
+        for rec_i, rows in groups:
+            f = evidence_factor(idx.records[rec_i])
+            weighed.append((rec_i, [(row, score * f) for row, score in rows] if f != 1.0 else rows))
+        return sorted(weighed, key=lambda g: -g[1][0][1])
+
+    def _shown(self, idx: search_backend.IndexData, rec_i: int, rows: list[tuple[int, float]]
+               ) -> list[tuple[int, float]]:
+        """The sections a hit shows, best first, never the keyword list. When the keyword list is the record's best
+        match, the record's summary (or first section) comes first, with its own score (0 if it did not match),
+        so a snippet always says what the record is in its own words."""
+        per = self.config.sections_per_hit
+        shown = [(row, sc) for row, sc in rows if idx.chunk_section[row] != KEYWORDS_SECTION]
+        if not rows or idx.chunk_section[rows[0][0]] != KEYWORDS_SECTION:
+            return shown[:per]
+        own = [int(r) for r in np.flatnonzero(idx.chunk_record == rec_i)
+               if idx.chunk_section[int(r)] != KEYWORDS_SECTION]
+        if not own:
+            return rows[:per]
+        best = next((r for r in own if idx.chunk_section[r] == "Summary"), own[0])
+        score = next((sc for row, sc in shown if row == best), 0.0)
+        return [(best, score), *[(row, sc) for row, sc in shown if row != best]][:per]
 
     def _hits(self, idx: search_backend.IndexData, q: str, groups: list[tuple[int, list[tuple[int, float]]]],
               ranks: dict[int, tuple[int | None, int | None]], snippets: bool = True) -> list[Hit]:
-        per = self.config.sections_per_hit
-        want = [idx.chunk_ids[row] for _, rows in groups for row, _ in rows[:per]] if snippets else []
+        shown = {rec_i: self._shown(idx, rec_i, rows) for rec_i, rows in groups}
+        want = [idx.chunk_ids[row] for rows in shown.values() for row, _ in rows] if snippets else []
         with database.read_session(self.engine) as s:
             texts = search_backend.chunk_texts(s, [int(c) for c in want])
             hits = []
             for rec_i, rows in groups:
                 rec = idx.records[rec_i]
                 sections = []
-                for row, score in rows[:per]:
+                for row, score in shown[rec_i]:
                     cid = int(idx.chunk_ids[row])
                     br, dr = ranks.get(row, (None, None))
-                    marked = search_backend.fts_snippet(s, q, cid) if br is not None and snippets else None
+                    marked = search_backend.fts_snippet(s, q, cid) if snippets else None
                     section = idx.chunk_section[row]
                     snippet = (parse_marked(drop_header(marked, section), search_backend.HIT_START,
                                             search_backend.HIT_END)
@@ -279,7 +372,7 @@ class SearchEngine:
                 fused = fuse([], dense, self.config)
                 ranks = _ranks([], dense)
                 return self._hits(idx, title, self._group(idx, fused, ranks)[:limit], ranks)
-        fused, ranks = self._rank_chunks(idx, title, None, rmask, "bm25", limit)
+        fused, ranks, _ = self._rank_chunks(idx, title, None, rmask, "bm25", limit)
         return self._hits(idx, title, self._group(idx, fused, ranks)[:limit], ranks)
 
 

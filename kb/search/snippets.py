@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kb.search.glossary_terms import FUNCTION_WORDS
 from kb.text import escape_markdown
 
 MAX_QUERY_CHARS = 2_000
@@ -13,6 +14,17 @@ STOPWORDS = frozenset(
     "a an and are as at be but by for from has have he her his i if in into is it its no not of on or our "
     "she so such that the their them then there these they this to was we were what when which who will "
     "with you your".split())
+FUNCTION_WORDS_ALL = frozenset(w for words in FUNCTION_WORDS.values() for w in words.split())
+"""The function words of every glossary language (Polish "dla", "jak", Danish "og", ...): never highlighted."""
+MIN_HIT_CHARS = 3
+"""A highlighted term has at least this many characters: Polish "z", "w", "i" or English "of" are never marked."""
+_LIST_MARK = re.compile(r"(^|\n)[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
+
+
+def highlightable(term: str) -> bool:
+    """Whether a matched term is marked in a snippet: a whole word of 3+ characters that is not a stop-word."""
+    t = term.strip().lower()
+    return len(t) >= MIN_HIT_CHARS and t not in STOPWORDS and t not in FUNCTION_WORDS_ALL
 
 
 @dataclass(frozen=True)
@@ -32,7 +44,9 @@ def clean_query(query: object) -> str:
 
 
 def parse_marked(marked: str, start: str = "\x02", end: str = "\x03") -> list[Span]:
-    """Split text with ``start``/``end`` markers into spans; stray markers are dropped."""
+    """Split text with ``start``/``end`` markers into spans; stray markers are dropped, list marks removed, and only
+    ``highlightable`` terms stay marked."""
+    marked = _LIST_MARK.sub(r"\1", marked)
     spans: list[Span] = []
     hit = False
     buf: list[str] = []
@@ -47,7 +61,7 @@ def parse_marked(marked: str, start: str = "\x02", end: str = "\x03") -> list[Sp
     if buf:
         spans.append(Span("".join(buf), hit))
     spans = [Span(" ".join(sp.text.split("\n")) if "\n" in sp.text else sp.text,
-                  sp.hit and sp.text.strip().lower() not in STOPWORDS) for sp in spans]
+                  sp.hit and highlightable(sp.text)) for sp in spans]
     return _merge(spans)
 
 
@@ -71,8 +85,8 @@ def _merge(spans: list[Span]) -> list[Span]:
 
 
 def plain_snippet(text: str, chars: int = 220) -> list[Span]:
-    """The opening of a text, cut at a word boundary, as one unhighlighted span."""
-    body = " ".join(text.split())
+    """The opening of a text (list marks removed), cut at a word boundary, as one unhighlighted span."""
+    body = " ".join(_LIST_MARK.sub(r"\1", text).split())
     if len(body) > chars:
         cut = body.rfind(" ", 0, chars)
         body = body[: cut if cut > chars // 2 else chars] + "…"

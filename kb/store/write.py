@@ -61,6 +61,10 @@ def plain_text(markdown: str) -> str:
     return "\n".join(out)
 
 
+KEYWORDS_SECTION = "Keywords"
+"""The section name of the chunk that holds a record's front-matter ``keywords`` (searched, never shown as text)."""
+
+
 def chunk_texts(rec: Record) -> list[ChunkText]:
     """One chunk per ``##`` section (tables rendered as sentences), plus one for the keywords."""
     chunks: list[ChunkText] = []
@@ -72,7 +76,7 @@ def chunk_texts(rec: Record) -> list[ChunkText]:
     kw = rec.front.get("keywords")
     if isinstance(kw, list) and kw:
         words = ", ".join(str(k) for k in kw)
-        chunks.append(ChunkText(len(chunks), "Keywords", f"{rec.title} — Keywords\n{words}"))
+        chunks.append(ChunkText(len(chunks), KEYWORDS_SECTION, f"{rec.title} — {KEYWORDS_SECTION}\n{words}"))
     if not chunks:
         chunks.append(ChunkText(0, "Title", rec.title))
     return chunks

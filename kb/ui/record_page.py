@@ -44,7 +44,7 @@ def render() -> None:
                 st.markdown(render_markdown_safe(text), unsafe_allow_html=True)
         numbers = rec.numbers_in(sec.title)
         if numbers:
-            st.dataframe(pd.DataFrame(number_rows(numbers)), hide_index=True)
+            numbers_table(number_rows(numbers))
     st.subheader("Sources", anchor=False)
     for s in view.sources:
         line = f"**{escape_markdown(s.id)}** {escape_markdown(s.title)}"
@@ -67,6 +67,20 @@ def render() -> None:
                          query_params={"id": hit.id})
 
 
+def numbers_table(rows: list[dict[str, object]]) -> None:
+    """A section's numbers as a static table that wraps its cells, so a long note or source is read whole (a
+    scrolling data grid cut the notes column); the item names the rows."""
+    cells = [{k: _cell(v) for k, v in row.items()} for row in rows]
+    st.table(pd.DataFrame(cells).set_index("item").rename_axis(None))  # st.table reads cells as Markdown
+
+
+def _cell(value: object) -> object:
+    """A table cell as Markdown that shows its text (a lone ``-`` unit would become a bullet: shown as a dash)."""
+    if not isinstance(value, str):
+        return value
+    return "—" if value.strip() == "-" else escape_markdown(value)
+
+
 def barriers(items: list[BarrierInfo]) -> None:
     for b in items:
         with st.container(border=True):
@@ -74,5 +88,5 @@ def barriers(items: list[BarrierInfo]) -> None:
                         + (f" · {escape_markdown(b.phase)}" if b.phase else ""), unsafe_allow_html=True)
             for label, text in (("What happened", b.what_happened), ("What was tried", b.what_was_tried),
                                 ("Outcome", b.outcome), ("Source", b.source)):
-                if text:
-                    st.markdown(f"*{label}:* {escape_markdown(text)}", unsafe_allow_html=True)
+                if text:  # record text, rendered safely (a `code` or **bold** in it is not shown raw)
+                    st.markdown(render_markdown_safe(f"*{label}:* {text}"), unsafe_allow_html=True)

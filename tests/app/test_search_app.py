@@ -70,8 +70,8 @@ def test_record_page_renders_whole_record(fixture_app: Path) -> None:
     subs = [s.value for s in at.subheader]
     assert {"Summary", "Measures", "Barriers", "Results", "Sources", "Lessons learned from this",
             "Similar records"} <= set(subs)
-    assert at.dataframe, "numbers are shown as tables"
-    df = at.dataframe[0].value
+    assert at.table, "numbers are shown as tables"
+    df = at.table[0].value
     assert set(df["evidence"]) == {"installed", "design"} and set(df["source"]) == {"S1"}
     text = " ".join(m.value for m in at.markdown)
     assert "Fixture news item" in text and "https://example.org/battery" in text
