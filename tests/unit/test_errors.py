@@ -84,8 +84,10 @@ def test_driver_missing_has_structured_fields_and_fit_uses_them(tmp_path: Path) 
     ranked = match(database.get_engine(build_db(tmp_path)), "nosun")
     pv = next(m for m in ranked if m.id == "test-pv-site")
     econ = next(f for f in pv.factors if f.name == "economics")
-    assert econ.explanation.startswith("Payback not computed: city 'Nosun' has no value for driver 'pv_yield'")
-    assert econ.explanation.endswith(".") and "Supply" not in econ.explanation
+    # the fit explains in plain words what is missing (the structured fields, not the key, reach the reader)
+    assert econ.explanation.startswith("Payback not computed: there is no figure for the PV specific yield")
+    assert econ.explanation.endswith("of Nosun.") and "Supply" not in econ.explanation
+    assert "pv_yield" not in econ.explanation
 
 
 def test_a_locked_database_is_storage_unavailable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
