@@ -88,7 +88,7 @@ def word(english: str) -> str:
 
 def directed(noun: str, english_word: str) -> str:
     """``electricity generated`` in the brief's language (the phrase whole: Polish agrees the word with its noun)."""
-    return t(f"{noun} {english_word}")
+    return t(" ".join((noun, english_word)))
 
 
 class _HasLang(Protocol):

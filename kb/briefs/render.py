@@ -8,6 +8,7 @@ from html import escape
 from kb.briefs import charts
 from kb.briefs.lang import in_its_language, t
 from kb.briefs.model import Brief, BriefSource, Bullets, Heading, Paragraph, RangeChart, Table, XYChart
+from kb.i18n import N_
 
 CSS = """
 body{font-family:"DejaVu Sans",Verdana,Arial,sans-serif;color:#222;max-width:52rem;margin:2rem auto;padding:0 1rem;
@@ -46,10 +47,10 @@ def source_line(s: BriefSource) -> str:
     return line
 
 
-RECORDS_LANGUAGE = "English (the knowledge-base records are written in English; quotes keep their own language)"
-RECORDS_IN_ENGLISH = ("The knowledge-base records are in English: the titles, summaries, barriers, lessons and "
-                      "sources quoted in this brief keep their original wording; the headings, labels and sentences "
-                      "around them are in the language of the brief.")
+RECORDS_LANGUAGE = N_("English (the knowledge-base records are written in English; quotes keep their own language)")
+RECORDS_IN_ENGLISH = N_("The knowledge-base records are in English: the titles, summaries, barriers, lessons and "
+                         "sources quoted in this brief keep their original wording; the headings, labels and "
+                         "sentences around them are in the language of the brief.")
 
 
 def records_note(brief: Brief) -> str:
