@@ -21,28 +21,32 @@ from kb.briefs.data import (
     replication_fit,
 )
 from kb.briefs.hourly import estimate_hour_by_hour
+from kb.briefs.lang import current, directed, language, localized, percent, t, term, word
 from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeBar, RangeChart, Section, Table, fmt, inert
 from kb.briefs.sources import SENTENCE, SourceBook
+from kb.i18n import N_
 from kb.lessons.format import Lesson
 from kb.replication.factors import DEFAULT_BASIS, FactorBasis
 from kb.replication.fit import Match
 from kb.replication.sensitivity import summary as sensitivity_summary
 from kb.replication.simulation import Estimate, Metric, finite_or_none
-from kb.replication.words import cell, direction_of, generates, oriented
+from kb.replication.words import direction_of, generates, oriented
 from kb.store import catalog
 from kb.store.readmodel import Number, StoredRecord
 
 __all__ = ["BriefError", "BriefRequest", "build_brief"]
 
 METRIC_LABELS: dict[str, str] = {  # the metric names of kb.replication.simulation.METRICS
-    "electricity": "electricity", "natural_gas": "natural gas", "district_heat": "district heat",
-    "petrol": "petrol/diesel", "co2_avoided": "CO₂ avoided", "primary_energy_saved": "primary energy saved",
-    "nox_avoided": "NOx avoided", "capex": "capital cost", "opex": "operating cost", "savings": "energy cost savings",
-    "payback": "simple payback", "cost_per_tco2": "gross cost per tonne of CO₂ (undiscounted, savings not deducted)",
-    "npv": "net present value (NPV)", "irr": "internal rate of return (IRR, per year)",
-    "discounted_payback": "discounted payback", "lcoe": "levelised cost of electricity (LCOE)",
-    "lcoh": "levelised cost of heat (LCOH)",
-    "net_abatement_cost": "net abatement cost (savings deducted, discounted)",
+    "electricity": N_("electricity"), "natural_gas": N_("natural gas"), "district_heat": N_("district heat"),
+    "petrol": N_("petrol/diesel"), "co2_avoided": N_("CO₂ avoided"),
+    "primary_energy_saved": N_("primary energy saved"), "nox_avoided": N_("NOx avoided"),
+    "capex": N_("capital cost"), "opex": N_("operating cost"), "savings": N_("energy cost savings"),
+    "payback": N_("simple payback"),
+    "cost_per_tco2": N_("gross cost per tonne of CO₂ (undiscounted, savings not deducted)"),
+    "npv": N_("net present value (NPV)"), "irr": N_("internal rate of return (IRR, per year)"),
+    "discounted_payback": N_("discounted payback"), "lcoe": N_("levelised cost of electricity (LCOE)"),
+    "lcoh": N_("levelised cost of heat (LCOH)"),
+    "net_abatement_cost": N_("net abatement cost (savings deducted, discounted)"),
 }
 MAIN_ORDER = ("co2_avoided", "electricity", "primary_energy_saved", "natural_gas", "district_heat", "petrol", "savings",
               "capex", "payback", "cost_per_tco2")
@@ -66,15 +70,33 @@ class BriefRequest:
     pef_basis: str = ""
     discount_rate: float | None = None  # None = the sourced range of the carrier-factors record
     homes: float | None = None  # homes of the reference district of the hourly dispatch; None = sized automatically
+    lang: str = "en"  # the language of the brief's frame (kb.i18n.LANGUAGES); the records' text stays English
 
 
 def metric_label(name: str) -> str:
-    return METRIC_LABELS.get(name, name.replace("_", " "))
+    """The metric's plain name in the brief's language."""
+    return t(METRIC_LABELS[name]) if name in METRIC_LABELS else name.replace("_", " ")
+
+
+def cell(metric: str, value: float, heading_word: str, gen: bool = False) -> str:
+    """A value under a heading oriented to ``heading_word`` (:func:`kb.replication.words.cell`), its word in the
+    brief's language: ``4 added`` in a *saved* column."""
+    d = direction_of(metric, gen)
+    if d is None or not heading_word or value >= 0:
+        return fmt(value)
+    other = d.loss if heading_word != d.loss else d.gain
+    return f"{fmt(-value)} {word(other)}"
 
 
 def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None = None, fit: FitFn | None = None,
                 lessons: LessonsFn | None = None) -> Brief:
-    """The brief; raises ``BriefError`` (unknown city, no estimate) or ``RecordNotFound``."""
+    """The brief, its frame in ``req.lang``; raises ``BriefError`` (unknown city, no estimate) or ``RecordNotFound``."""
+    with language(req.lang):
+        return _build(engine, req, estimate, fit, lessons)
+
+
+def _build(engine: Engine, req: BriefRequest, estimate: EstimateFn | None, fit: FitFn | None,
+           lessons: LessonsFn | None) -> Brief:
     if not req.solutions:
         raise BriefError("choose at least one solution")
     if not req.date:
@@ -109,12 +131,15 @@ def build_brief(engine: Engine, req: BriefRequest, estimate: EstimateFn | None =
     model = book.model(req.seed)
     version = str(catalog.stats(engine).get("corpus_version") or "unversioned")
     titles = [s.title for s in sols]
-    brief = Brief(title=f"Replication brief for {cname}: " + "; ".join(titles), city_id=city.id,
+    purpose = (t("What this is: an estimate of what these solutions would deliver if built in {city}, made from the "
+                 "ATELIER PED knowledge base; every figure carries its evidence level and a numbered source.")
+               if len(sols) > 1 else
+               t("What this is: an estimate of what this solution would deliver if built in {city}, made from the "
+                 "ATELIER PED knowledge base; every figure carries its evidence level and a numbered source."))
+    brief = Brief(title=t("Replication brief for {city}: ").format(city=cname) + "; ".join(titles), city_id=city.id,
                   city_name=cname, solutions=[(s.id, s.title) for s in sols], date=req.date,
-                  kb_version=version, seed=req.seed,
-                  purpose=f"What this is: an estimate of what {'these solutions' if len(sols) > 1 else 'this solution'}"
-                          f" would deliver if built in {cname}, made from the ATELIER PED knowledge base; every "
-                          "figure carries its evidence level and a numbered source.")
+                  kb_version=version, seed=req.seed, lang=current(),
+                  purpose=purpose.format(city=cname))
     source_names = {s.id: _source_city(engine, s) for s in sols}
     brief.sections = [
         _summary(sols, ests, fits, cname, book, model, source_names, engine),
@@ -162,14 +187,14 @@ def _shown(est: Estimate, k: str, m: Metric) -> tuple[str, list[str]]:
     if direction_of(k, gen) is None or None in (p10, p50, p90):
         return metric_label(k), [fmt(p10), fmt(p50), fmt(p90)]
     assert p10 is not None and p50 is not None and p90 is not None
-    word, s10, s50, s90 = oriented(k, p10, p50, p90, gen)
+    w, s10, s50, s90 = oriented(k, p10, p50, p90, gen)
     label = metric_label(k)
     d = direction_of(k, gen)
-    if k in METRIC_WORDLESS and d is not None and word == d.gain:
+    if k in METRIC_WORDLESS and d is not None and w == d.gain:
         pass  # "CO₂ avoided", "energy cost savings" already say which way
     elif d is not None:
-        label = f"{d.noun} {word}"
-    return label, [cell(k, v, word, gen, fmt) for v in (s10, s50, s90)]
+        label = directed(d.noun, w)
+    return label, [cell(k, v, w, gen) for v in (s10, s50, s90)]
 
 
 def _range(est: Estimate, k: str, m: Metric) -> tuple[str, str]:
@@ -187,9 +212,9 @@ def _scale_ref(est: Estimate, sol: StoredRecord, model: str, book: SourceBook) -
     scale_rows = [a for a in est.assumptions if str(a.get("name", "")).startswith("scale")
                   or a.get("role") == "scale"]
     if not scale_rows:
-        return f"{model} (input)"
+        return f"{model} ({t('input')})"
     refs = "; ".join(dict.fromkeys(n for a in scale_rows for n in book.assumption(a, sol).strip("[]").split("; ")))
-    evidence = ", ".join(dict.fromkeys(str(a.get("evidence") or "—") for a in scale_rows))
+    evidence = ", ".join(dict.fromkeys(evidence_word(a.get("evidence")) for a in scale_rows))
     return f"[{refs}] ({evidence})"
 
 
@@ -197,36 +222,54 @@ def _scale_text(est: Estimate, sol: StoredRecord, model: str, book: SourceBook) 
     model = _scale_ref(est, sol, model, book)
     measures = [m for m in est.measures if m["scale"] is not None]
     if len(measures) > 1:
-        parts = [f"{fmt(m['scale'])} {m['unit']} of {m['title'] or m['measure_type']}" for m in measures]
-        return f"at a scale of {', '.join(parts)} {model}"
+        parts = [_of_measure(m) for m in measures]
+        return t("at a scale of {scale} {ref}").format(scale=", ".join(parts), ref=model)
     scale = est.scale
     if scale["value"] is None:
-        return "at the scale of the source site"
-    return f"at a scale of {fmt(scale['value'])} {scale['unit']} {model}"
+        return t("at the scale of the source site")
+    return t("at a scale of {scale} {ref}").format(scale=f"{fmt(scale['value'])} {scale['unit']}", ref=model)
+
+
+def _of_measure(m: dict[str, Any]) -> str:
+    """``500 kWp of Rooftop photovoltaics`` (the measure's title stays as the record names it)."""
+    return t("{amount} {unit} of {measure}").format(amount=fmt(m["scale"]), unit=m["unit"],
+                                                     measure=m["title"] or m["measure_type"])
+
+
+EVIDENCE = (N_("measured"), N_("installed"), N_("design"), N_("target"), N_("estimate"), N_("reference"),
+            N_("missing"))
+
+
+def evidence_word(level: object) -> str:
+    """An evidence level in the brief's language (``—`` for none)."""
+    return t(str(level)) if level else "—"
 
 
 def _summary(sols: list[StoredRecord], ests: list[Estimate], fits: list[Match | None], cname: str, book: SourceBook,
              model: str, source_names: dict[str, str], engine: Engine) -> Section:
     """What the solutions would deliver (median and range), what they cost and earn back, and what the city must
     decide: every line derived from the estimate and the records."""
-    sec = Section("Executive summary")
+    sec = Section(t("Executive summary"))
     decide: list[str] = []
     for sol, est, fit in zip(sols, ests, fits, strict=True):
         rec = book.record(sol)
-        sec.blocks.append(Paragraph(
-            f"**{sol.title}** — built in {source_names[sol.id]} (status: {sol.status}) {rec} — "
-            f"replicated to {cname} {_scale_text(est, sol, model, book)}. Estimated yearly effect: the median, "
-            f"and the range from P10 to P90 within which most outcomes of the estimate fall:"))
-        items = [f"{label}: {text} {model} — estimate" for label, text in
+        sec.blocks.append(Paragraph(t(
+            "**{title}** — built in {place} (status: {status}) {ref} — replicated to {city} {scale}. Estimated yearly "
+            "effect: the median, and the range from P10 to P90 within which most outcomes of the estimate fall:"
+        ).format(title=sol.title, place=source_names[sol.id], status=t(sol.status), ref=rec, city=cname,
+                 scale=_scale_text(est, sol, model, book))))
+        estimate = t("estimate")
+        items = [f"{label}: {text} {model} — {estimate}" for label, text in
                  (_range(est, k, m) for k, m in _main_metrics(est) if not _is_cost(k))]
         money = _money(est, model)
         if money:
             items.append(money)
         if fit is not None:
-            items.append(f"transfer fit: **{fmt(_fit_value(fit.fit))}** of 1 {model} — estimate")
-        sec.blocks.append(Bullets(items or ["no estimated outputs"]))
+            items.append(t("transfer fit: **{score}** of 1 {ref} — estimate").format(
+                score=fmt(_fit_value(fit.fit)), ref=model))
+        sec.blocks.append(Bullets(items or [t("no estimated outputs")]))
         decide += _decisions(engine, sol, est, book, model, len(sols) > 1)
-    sec.blocks.append(Heading("What the city must decide"))
+    sec.blocks.append(Heading(t("What the city must decide")))
     sec.blocks.append(Bullets(decide))
     return sec
 
@@ -240,82 +283,84 @@ def _money(est: Estimate, model: str) -> str:
             continue
         p10, p50, p90 = _pct(m)
         if k == "payback" and p50 is None:
-            parts.append("simple payback: **never** at the median (the savings do not repay the cost)")
+            parts.append(t("simple payback: **never** at the median (the savings do not repay the cost)"))
         elif p50 is None:
             continue
         elif k == "irr":
-            lo, hi = (f"{v * 100:.1f} %" if v is not None else "—" for v in (p10, p90))
-            parts.append(f"{metric_label(k)}: **{p50 * 100:.1f} %** (P10 {lo} – P90 {hi})")
+            lo, hi = (percent(v, 1) if v is not None else "—" for v in (p10, p90))
+            parts.append(f"{metric_label(k)}: **{percent(p50, 1)}** (P10 {lo} – P90 {hi})")
         else:
             parts.append(f"{metric_label(k)}: **{fmt(p50)} {m.unit}** (P10 {fmt(p10)} – P90 {fmt(p90)})")
     if "payback" not in est.metrics and "npv" not in est.metrics:
-        parts.append("payback and net present value: not estimated (no savings or no cost in the model)")
-    return ("; ".join(parts) + f" {model} — estimate") if parts else ""
+        parts.append(t("payback and net present value: not estimated (no savings or no cost in the model)"))
+    return ("; ".join(parts) + f" {model} — {t('estimate')}") if parts else ""
 
 
 def _decisions(engine: Engine, sol: StoredRecord, est: Estimate, book: SourceBook, model: str, several: bool
                ) -> list[str]:
     """What the city must decide for one solution: the scale, the inputs the estimate lacks, the assumption that
     dominates (the Sobol verdict), and the barriers and lessons of the source — each derived from the brief's data."""
-    of = f" of {sol.title}" if several else ""
+    of = t(" of {title}").format(title=sol.title) if several else ""
     out: list[str] = []
-    scale = [f"{fmt(m['scale'])} {m['unit']} of {m['title'] or m['measure_type']}" for m in est.measures
-             if m["scale"] is not None]
+    scale = [_of_measure(m) for m in est.measures if m["scale"] is not None]
     if scale:
-        out.append(f"**The scale{of}:** this brief assumes {', '.join(scale)} {_scale_ref(est, sol, model, book)}; "
-                   "the effects and costs grow "
-                   "with it, so choose the site and the size and rerun the brief.")
+        out.append(t("**The scale{of}:** this brief assumes {scale} {ref}; the effects and costs grow with it, so "
+                     "choose the site and the size and rerun the brief.").format(
+            of=of, scale=", ".join(scale), ref=_scale_ref(est, sol, model, book)))
     else:
-        out.append(f"**The scale{of}:** none was given, so the source site's own scale is used; choose the site and "
-                   "the size and rerun the brief.")
+        out.append(t("**The scale{of}:** none was given, so the source site's own scale is used; choose the site and "
+                     "the size and rerun the brief.").format(of=of))
     missing = [f"{metric_label(u['metric'])} ({u['reason'].rstrip('.')})" for u in est.unavailable]
     unpublished = [q.item for q in sol.all_numbers() if q.missing]
     if missing:
-        out.append(f"**Inputs the estimate lacks{of}:** not estimated — {'; '.join(missing[:3])}. Supply local "
-                   "figures to complete it.")
+        out.append(t("**Inputs the estimate lacks{of}:** not estimated — {missing}. Supply local figures to complete "
+                     "it.").format(of=of, missing="; ".join(missing[:3])))
     if unpublished:
-        out.append(f"**Figures the source has not published{of}:** {', '.join(unpublished[:4])} {book.record(sol)}; "
-                   "ask the source site or measure them in a pilot.")
+        out.append(t("**Figures the source has not published{of}:** {items} {ref}; ask the source site or measure "
+                     "them in a pilot.").format(of=of, items=", ".join(unpublished[:4]), ref=book.record(sol)))
     metric, name, sentence, moving = _sensitivity(est)
     if name:
         st = next((r.get("st") for r in est.sensitivity if r["metric"] == metric and r.get("dominant")), None)
-        share = f" (it explains {st:.0%} of the variance, total Sobol index)" if isinstance(st, int | float) else ""
-        out.append(f"**The assumption that dominates{of}:** *{name}* drives {metric_label(metric)}{share} {model}; "
-                   "confirm it with local data before committing.")
+        share = t(" (it explains {share} of the variance, total Sobol index)").format(share=localized(f"{st:.0%}")) \
+            if isinstance(st, int | float) else ""
+        out.append(t("**The assumption that dominates{of}:** *{name}* drives {metric}{share} {ref}; confirm it with "
+                     "local data before committing.").format(of=of, name=name, metric=metric_label(metric),
+                                                              share=share, ref=model))
     elif moving:
         several_inputs = ", ".join(str(r["input"]) for r in moving[:3])
-        out.append(f"**The assumptions that matter{of}:** no single input dominates {metric_label(metric)}; pin down "
-                   f"{several_inputs} together {model}.")
+        out.append(t("**The assumptions that matter{of}:** no single input dominates {metric}; pin down {inputs} "
+                     "together {ref}.").format(of=of, metric=metric_label(metric), inputs=several_inputs, ref=model))
     hard = [b for b in sol.barriers if b.outcome in ("open", "failed", "partly")]
     lessons = corpus_lessons(engine, sol)
     if hard or sol.barriers or lessons:
         named = [b.title for b in (hard or sol.barriers)][:3]
-        text = f"**Barriers and lessons from the source{of}:** "
-        text += (f"{'not fully solved there' if hard else 'met there'}: {'; '.join(named)}" if named else "")
+        text = t("**Barriers and lessons from the source{of}:** ").format(of=of)
+        text += ((t("not fully solved there: {barriers}") if hard else t("met there: {barriers}")).format(
+            barriers="; ".join(named)) if named else "")
         if lessons:
-            text += ("; " if named else "") + ("one lesson" if len(lessons) == 1 else f"{len(lessons)} lessons") + \
-                " learned there"
-        out.append(text + " — plan for them with the grid operator, regulator and financiers (see Barriers and "
-                   "Lessons learned).")
-    return [book.prose(None, t, fallback=book.record(sol)) for t in out]
+            text += ("; " if named else "") + (t("one lesson learned there") if len(lessons) == 1 else
+                                               t("{n} lessons learned there").format(n=len(lessons)))
+        out.append(text + t(" — plan for them with the grid operator, regulator and financiers (see Barriers and "
+                            "Lessons learned)."))
+    return [book.prose(None, line, fallback=book.record(sol)) for line in out]
 
 
 def _number_table(qs: list[Number], rec: StoredRecord, book: SourceBook) -> Table:
     rows = []
     for q in qs:
         if q.missing:
-            rows.append([q.item, "not published", q.unit, "", "—", "—"])
+            rows.append([q.item, t("not published"), q.unit, "", "—", "—"])
             continue
         if q.low is not None or q.high is not None:
             value = " / ".join(fmt(v) for v in (q.low, q.mid, q.high) if v is not None)
         else:
             value = fmt(q.value)
-        rows.append([q.item, value, q.unit, q.year, q.evidence or "—", book.cite(rec, q.source)])
-    return Table(["item", "value", "unit", "year", "evidence", "source"], rows)
+        rows.append([q.item, value, q.unit, q.year, evidence_word(q.evidence), book.cite(rec, q.source)])
+    return Table([t("item"), t("value"), t("unit"), t("year"), t("evidence"), t("source")], rows)
 
 
 def _as_built(sols: list[StoredRecord], book: SourceBook, source_names: dict[str, str]) -> Section:
-    sec = Section("The solution as built at the source")
+    sec = Section(t("The solution as built at the source"))
     for sol in sols:
         sec.blocks.append(Heading(f"{sol.title} — {source_names[sol.id]}"))
         meta = [x for x in (sol.front.get("district"), sol.front.get("site")) if x]
@@ -323,18 +368,20 @@ def _as_built(sols: list[StoredRecord], book: SourceBook, source_names: dict[str
         summary = _section(sol, "Summary")
         if summary:
             sec.blocks.append(Paragraph(book.prose(sol, summary)))
-        facts = [f"status: {sol.status}"]
+        facts = [t("status: {status}").format(status=term(sol.status))]
         if meta:
-            facts.append("site: " + ", ".join(str(m) for m in meta) + f" {book.record(sol)}")
+            facts.append(t("site: {site}").format(site=", ".join(str(m) for m in meta)) + f" {book.record(sol)}")
         if years and years[0]:
-            facts.append(f"years: {years[0]}–{years[1] or 'ongoing'} {book.record(sol)}")
+            facts.append(t("years: {start}–{end}").format(start=years[0], end=years[1] or t("ongoing"))
+                         + f" {book.record(sol)}")
         if sol.front.get("partners"):
-            facts.append("partners: " + ", ".join(str(p) for p in sol.front["partners"]) + f" {book.record(sol)}")
+            facts.append(t("partners: {partners}").format(partners=", ".join(str(p) for p in sol.front["partners"]))
+                         + f" {book.record(sol)}")
         sec.blocks.append(Bullets(facts))
-        for title in ("Measures", "Results"):
+        for title in (N_("Measures"), N_("Results")):
             qs = sol.numbers_in(title)
             if qs:
-                sec.blocks.append(Paragraph(f"*{title}*"))
+                sec.blocks.append(Paragraph(f"*{t(title)}*"))
                 sec.blocks.append(_number_table(qs, sol, book))
         results = _section(sol, "Results")
         if results:
@@ -343,16 +390,17 @@ def _as_built(sols: list[StoredRecord], book: SourceBook, source_names: dict[str
 
 
 def _fit(sols: list[StoredRecord], fits: list[Match | None], cname: str, model: str) -> Section:
-    sec = Section(f"Fit for {cname}")
+    sec = Section(t("Fit for {city}").format(city=cname))
     for sol, fit in zip(sols, fits, strict=True):
         if len(sols) > 1:
             sec.blocks.append(Paragraph(f"*{sol.title}*"))
         if fit is None or not fit.factors:
-            sec.blocks.append(Paragraph("No transfer-fit breakdown is available for this solution."))
+            sec.blocks.append(Paragraph(t("No transfer-fit breakdown is available for this solution.")))
             continue
-        rows = [[f.name, fmt(_fit_value(f.score)), "estimate", model, f.explanation] for f in fit.factors]
-        rows.append(["overall fit", fmt(_fit_value(fit.fit)), "estimate", model, "weighted over the factors above"])
-        sec.blocks.append(Table(["factor", "score", "evidence", "source", "why"], rows))
+        rows = [[f.name, fmt(_fit_value(f.score)), t("estimate"), model, f.explanation] for f in fit.factors]
+        rows.append([t("overall fit"), fmt(_fit_value(fit.fit)), t("estimate"), model,
+                     t("weighted over the factors above")])
+        sec.blocks.append(Table([t("factor"), t("score"), t("evidence"), t("source"), t("why")], rows))
     return sec
 
 
@@ -362,51 +410,55 @@ def _metric_rows(est: Estimate, metrics: list[tuple[str, Metric]], model: str) -
         label, (p10, p50, p90) = _shown(est, k, m)
         unit = m.unit
         if k == "irr":  # a rate reads as a percentage
-            unit, (p10, p50, p90) = "%/yr", (f"{v * 100:.1f}" if v is not None else "–" for v in _pct(m))
-        rows.append([label, unit, p10, p50, p90, "estimate", model])
+            unit, (p10, p50, p90) = t("%/yr"), (localized(f"{v * 100:.1f}") if v is not None else "–" for v in _pct(m))
+        rows.append([label, unit, p10, p50, p90, t("estimate"), model])
     return rows
 
 
 def _impact(sols: list[StoredRecord], ests: list[Estimate], cname: str, model: str) -> Section:
-    sec = Section(f"Estimated impact in {cname}")
+    sec = Section(t("Estimated impact in {city}").format(city=cname))
     for sol, est in zip(sols, ests, strict=True):
         metrics = _metrics(est)
         title = sol.title if len(sols) > 1 else ""
         if title:
             sec.blocks.append(Paragraph(f"*{title}*"))
         if not metrics:
-            sec.blocks.append(Paragraph("The model gives no outputs for this solution."))
+            sec.blocks.append(Paragraph(t("The model gives no outputs for this solution.")))
             continue
-        sec.blocks.append(Table(["output", "unit", "P10", "P50", "P90", "evidence", "source"],
+        sec.blocks.append(Table([t("output"), t("unit"), "P10", "P50", "P90", t("evidence"), t("source")],
                                 _metric_rows(est, metrics, model)))
         bars = []
         for k, m in _main_metrics(est, 8):
             p10, p50, p90 = _pct(m)
             if not _is_cost(k) and p10 is not None and p50 is not None and p90 is not None:
-                word, s10, s50, s90 = oriented(k, p10, p50, p90, generates(est.measures))
+                _, s10, s50, s90 = oriented(k, p10, p50, p90, generates(est.measures))
                 label, _ = _shown(est, k, m)
                 bars.append(RangeBar(label, m.unit, s10, s50, s90, model))
         bars = bars[:5]
         if bars:
-            sec.blocks.append(RangeChart(f"Estimated yearly effect in {cname} (P10–P50–P90)", bars))
+            sec.blocks.append(RangeChart(t("Estimated yearly effect in {city} (P10–P50–P90)").format(city=cname), bars))
         sens = _sensitivity_rows(est, model)
         metric, top, sentence, _ = _sensitivity(est)
         if metric:
             if top:
-                lead = f"The input that moves {metric_label(metric)} most: **{top}** {model}"
+                lead = t("The input that moves {metric} most: **{name}** {ref}").format(
+                    metric=metric_label(metric), name=top, ref=model)
                 st = next((r.get("st") for r in est.sensitivity if r["metric"] == metric
                            and r.get("dominant")), None)
-                lead += f" (it explains {st:.0%} of the variance, total Sobol index)." if st is not None else "."
+                share = localized(f"{st:.0%}") if st is not None else ""
+                lead += t(" (it explains {share} of the variance, total Sobol index)").format(share=share) + "." \
+                    if st is not None else "."
             else:
                 lead = f"{sentence[:1].upper()}{sentence[1:]} {model}."
             sec.blocks.append(Paragraph(
-                lead + (" Each input at its low and at its high, all others at their mid value, with its share of "
-                        "the variance alone (S1) and with its interactions (ST):" if sens else "")))
+                lead + (t(" Each input at its low and at its high, all others at their mid value, with its share of "
+                          "the variance alone (S1) and with its interactions (ST):") if sens else "")))
             if sens:
-                sec.blocks.append(Table(["input", "output", "at input low", "at input high", "S1", "ST", "evidence",
-                                         "source"], sens))
+                sec.blocks.append(Table([t("input"), t("output"), t("at input low"), t("at input high"), "S1", "ST",
+                                         t("evidence"), t("source")], sens))
         for u in est.unavailable:
-            sec.blocks.append(Paragraph(f"Not estimated: {metric_label(u['metric'])} — {u['reason'].rstrip('.')}."))
+            sec.blocks.append(Paragraph(t("Not estimated: {metric} — {reason}.").format(
+                metric=metric_label(u["metric"]), reason=u["reason"].rstrip("."))))
     return sec
 
 
@@ -414,14 +466,14 @@ def _hour_by_hour(sols: list[StoredRecord], ests: list[Estimate], model: str) ->
     """The estimates dispatched hour by hour in a reference district (no section when none is)."""
     if not any(est.hourly for est in ests):
         return []
-    sec = Section("Hour by hour")
+    sec = Section(t("Hour by hour"))
     for sol, est in zip(sols, ests, strict=True):
         if len(sols) > 1:
             sec.blocks.append(Paragraph(f"*{sol.title}*"))
         if est.hourly:
             sec.blocks.extend(estimate_hour_by_hour(est.hourly, est.n_samples, model))
         else:
-            reason = est.hourly_unavailable or "no measure of this solution is dispatched hour by hour"
+            reason = est.hourly_unavailable or t("no measure of this solution is dispatched hour by hour")
             sec.blocks.append(Paragraph(inert(reason[:1].upper() + reason[1:].rstrip(".") + ".")))
     return [sec]
 
@@ -432,15 +484,19 @@ def _basis_paragraph(est: Estimate, model: str) -> str:
     parts = []
     label = (est.factor_basis or {}).get("label")
     if label:
-        parts.append(f"Factors on one basis for every carrier: {label} {model}.")
+        parts.append(t("Factors on one basis for every carrier: {basis} {ref}.").format(basis=label, ref=model))
     econ = est.economics or {}
     rate = econ.get("discount_rate") or {}
     if rate.get("mid") is not None:
-        span = (f"{rate['mid']:.1%} (range {rate['low']:.1%}–{rate['high']:.1%})" if rate.get("low") != rate.get("high")
-                else f"{rate['mid']:.1%}")
-        year = econ.get("price_year") or "the year of the energy prices"
-        parts.append(f"Life-cycle economics in real terms at a discount rate of {span} ({rate.get('evidence', '')}; "
-                     f"its sources are in the assumptions); money in EUR of {year}; {econ.get('horizon', '')} {model}.")
+        span = (t("{mid} (range {low}–{high})").format(mid=localized(f"{rate['mid']:.1%}"),
+                                                        low=localized(f"{rate['low']:.1%}"),
+                                                        high=localized(f"{rate['high']:.1%}"))
+                if rate.get("low") != rate.get("high") else localized(f"{rate['mid']:.1%}"))
+        year = econ.get("price_year") or t("the year of the energy prices")
+        parts.append(t("Life-cycle economics in real terms at a discount rate of {rate} ({evidence}; its sources are "
+                       "in the assumptions); money in EUR of {year}; {horizon} {ref}.").format(
+            rate=span, evidence=t(str(rate.get("evidence", ""))) if rate.get("evidence") else "", year=year,
+            horizon=econ.get("horizon", ""), ref=model))
     for note in econ.get("notes", []):
         parts.append(f"{note[:1].upper()}{note[1:]} {model}.")
     return " ".join(parts)
@@ -464,22 +520,23 @@ def _sensitivity(est: Estimate) -> tuple[str, str, str, list[dict[str, Any]]]:
 def _sensitivity_rows(est: Estimate, model: str) -> list[list[str]]:
     metric, _, _, rows = _sensitivity(est)
     gen = generates(est.measures)
-    word = ""
     if direction_of(metric, gen) is not None and rows and rows[0].get("base") is not None:
-        word = oriented(metric, 0.0, float(rows[0]["base"]), 0.0, gen)[0]
-    flip = -1.0 if word and _opposite(metric, word, gen) else 1.0
+        w = oriented(metric, 0.0, float(rows[0]["base"]), 0.0, gen)[0]
+    else:
+        w = ""
+    flip = -1.0 if w and _opposite(metric, w, gen) else 1.0
     out = []
     for s in rows:
         lo, hi = s["at_low"], s["at_high"]
         unit = f" ({s['metric_unit']})" if s.get("metric_unit") else ""
         name = metric_label(metric)
         d = direction_of(metric, gen)
-        if d is not None and word and not (metric in METRIC_WORDLESS and word == d.gain):
-            name = f"{d.noun} {word}"
+        if d is not None and w and not (metric in METRIC_WORDLESS and w == d.gain):
+            name = directed(d.noun, w)
         out.append([str(s["input"]), f"{name}{unit}",
-                    cell(metric, flip * lo, word, gen, fmt) if isinstance(lo, int | float) else "—",
-                    cell(metric, flip * hi, word, gen, fmt) if isinstance(hi, int | float) else "—",
-                    _share(s.get("s1")), _share(s.get("st")), "estimate", model])
+                    cell(metric, flip * lo, w, gen) if isinstance(lo, int | float) else "—",
+                    cell(metric, flip * hi, w, gen) if isinstance(hi, int | float) else "—",
+                    _share(s.get("s1")), _share(s.get("st")), t("estimate"), model])
     return out
 
 
@@ -490,7 +547,7 @@ def _opposite(metric: str, word: str, gen: bool) -> bool:
 
 
 def _share(x: object) -> str:
-    return f"{x:.0%}" if isinstance(x, int | float) else "—"
+    return localized(f"{x:.0%}") if isinstance(x, int | float) else "—"
 
 
 def _is_cost(name: str) -> bool:
@@ -498,19 +555,19 @@ def _is_cost(name: str) -> bool:
 
 
 def _costs(sols: list[StoredRecord], ests: list[Estimate], book: SourceBook, model: str) -> Section:
-    sec = Section("Costs and financing")
+    sec = Section(t("Costs and financing"))
     for sol, est in zip(sols, ests, strict=True):
         if len(sols) > 1:
             sec.blocks.append(Paragraph(f"*{sol.title}*"))
         costs = [(k, m) for k, m in _metrics(est) if _is_cost(k)]
         if costs:
-            sec.blocks.append(Table(["item", "unit", "P10", "P50", "P90", "evidence", "source"],
+            sec.blocks.append(Table([t("item"), t("unit"), "P10", "P50", "P90", t("evidence"), t("source")],
                                     _metric_rows(est, costs, model)))
         else:
-            sec.blocks.append(Paragraph("The model gives no cost figures for this solution."))
+            sec.blocks.append(Paragraph(t("The model gives no cost figures for this solution.")))
         site = sol.numbers_in("Costs")
         if site:
-            sec.blocks.append(Paragraph("At the source site:"))
+            sec.blocks.append(Paragraph(t("At the source site:")))
             sec.blocks.append(_number_table(site, sol, book))
         text = _section(sol, "Costs")
         if text:
@@ -519,59 +576,64 @@ def _costs(sols: list[StoredRecord], ests: list[Estimate], book: SourceBook, mod
 
 
 def _barriers(sols: list[StoredRecord], fits: list[Match | None], book: SourceBook, model: str) -> Section:
-    sec = Section("Barriers")
+    sec = Section(t("Barriers"))
     met: list[str] = []
     likely: list[str] = []
     for sol, fit in zip(sols, fits, strict=True):
         for b in sol.barriers:
             ref = book.cite(sol, b.source)
             ref = book.record(sol) if ref == "—" else ref
-            parts = [f"**{b.title}** ({b.type}{', ' + b.phase if b.phase else ''}) {ref}: "
+            parts = [f"**{b.title}** ({term(b.type)}{', ' + term(b.phase) if b.phase else ''}) {ref}: "
                      f"{book.prose(sol, b.what_happened)}"]
             if b.what_was_tried:
-                parts.append(f"Tried: {book.prose(sol, b.what_was_tried)}")
-            parts.append(f"Outcome: {b.outcome or 'not reported'} {ref}")
+                parts.append(t("Tried: {text}").format(text=book.prose(sol, b.what_was_tried)))
+            parts.append(t("Outcome: {outcome}").format(outcome=term(b.outcome) if b.outcome else t("not reported"))
+                         + f" {ref}")
             met.append(". ".join(p.rstrip(".") for p in parts) + ".")
             if b.outcome in ("open", "failed", "partly"):
-                likely.append(f"{b.title} — not fully solved at the source ({b.outcome}) {ref}; expect it here.")
+                likely.append(t("{title} — not fully solved at the source ({outcome}) {ref}; expect it here.").format(
+                    title=b.title, outcome=term(b.outcome), ref=ref))
             elif b.type in ("regulatory", "market"):
-                likely.append(f"{b.title} — a {b.type} barrier that depends on national rules {ref}; "
-                              "check how they apply here.")
+                likely.append(t("{title} — a {type} barrier that depends on national rules {ref}; check how they "
+                                "apply here.").format(title=b.title, type=term(b.type), ref=ref))
         for f in fit.factors if fit is not None else []:
             score = _fit_value(f.score)
             if score < LOW_FIT:
-                likely.append(f"weak {f.name} (score {fmt(score)} {model}): {f.explanation}")
-    sec.blocks += [Heading("Met at the source"), Bullets(met or ["No barriers were recorded at the source."]),
-                   Heading("Likely here"),
-                   Bullets(likely or ["None identified from the records; check local rules and grid capacity."])]
+                likely.append(t("weak {factor} (score {score} {ref}): {why}").format(
+                    factor=f.name, score=fmt(score), ref=model, why=f.explanation))
+    sec.blocks += [Heading(t("Met at the source")), Bullets(met or [t("No barriers were recorded at the source.")]),
+                   Heading(t("Likely here")),
+                   Bullets(likely or [t("None identified from the records; check local rules and grid capacity.")])]
     return sec
 
 
 def _lessons(engine: Engine, sols: list[StoredRecord], book: SourceBook, lessons: LessonsFn) -> Section:
     """Each lesson as its own item: a bold title line (phase, outcome, source) and a summary of two or three
     sentences (the whole lesson is in its record)."""
-    sec = Section("Lessons learned")
+    sec = Section(t("Lessons learned"))
     for sol in sols:
         linked = corpus_lessons(engine, sol)
         for les in linked:
-            head = (f"**{les.title}** ({les.front.get('phase', '')}, outcome: {les.front.get('outcome', '')}) "
-                    f"{book.record(les)}")
+            head = t("**{title}** ({phase}, outcome: {outcome}) {ref}").format(
+                title=les.title, phase=term(str(les.front.get("phase", ""))),
+                outcome=term(str(les.front.get("outcome", ""))), ref=book.record(les))
             text = " ".join(_first_sentences(_section(les, name), 2) for name in ("Summary", "What happened")
                             if _section(les, name))
             sec.blocks += [Paragraph(head), Paragraph(book.prose(les, _sentences(text, 3)))]
             applies = _first_sentences(_section(les, "Applies when"), 1)
             if applies:
-                sec.blocks.append(Paragraph(f"*Applies when:* {book.prose(les, applies)}"))
+                sec.blocks.append(Paragraph(t("*Applies when:* {text}").format(text=book.prose(les, applies))))
         seen = {les.id for les in linked}
         for app in lessons(sol.id):
             if app.id not in seen:
                 sec.blocks += _app_lesson(app, book)
         own = _section(sol, "Lessons learned")
         if own:
-            sec.blocks += [Paragraph(f"**From the record of {sol.title}** {book.record(sol)}"),
+            sec.blocks += [Paragraph(t("**From the record of {title}** {ref}").format(title=sol.title,
+                                                                                      ref=book.record(sol))),
                            Paragraph(book.prose(sol, _sentences(own, 3)))]
     if not sec.blocks:
-        sec.blocks.append(Paragraph("No published lessons are linked to these solutions yet."))
+        sec.blocks.append(Paragraph(t("No published lessons are linked to these solutions yet.")))
     return sec
 
 
@@ -585,60 +647,62 @@ def _sentences(text: str, n: int) -> str:
 def _app_lesson(les: Lesson, book: SourceBook) -> list[Paragraph]:
     """One lesson written in the app: its text is user input, so every part is made inert."""
     ref = book.app_lesson(les)
-    head = f"**{inert(les.title or 'lesson')}** ({les.phase}, outcome: {les.outcome}) {ref}"
+    head = t("**{title}** ({phase}, outcome: {outcome}) {ref}").format(
+        title=inert(les.title or t("lesson")), phase=term(les.phase), outcome=term(les.outcome), ref=ref)
     text = " ".join(inert(v) for v in (les.summary, les.what_happened, les.what_was_tried) if v)
     out = [Paragraph(head)]
     if text:
         out.append(Paragraph(book.prose(None, _sentences(text, 3), fallback=ref)))
     if les.applies_when:
         applies = book.prose(None, _first_sentences(inert(les.applies_when), 1), fallback=ref)
-        out.append(Paragraph(f"*Applies when:* {applies}"))
+        out.append(Paragraph(t("*Applies when:* {text}").format(text=applies)))
     return out
 
 
 def _next_steps(sols: list[StoredRecord], ests: list[Estimate], cname: str, book: SourceBook) -> Section:
-    steps = [f"Check the assumptions marked `reference` against local quotes and data for {cname}; they are "
-             "generic figures, not from a site."]
+    steps = [t("Check the assumptions marked `reference` against local quotes and data for {city}; they are "
+               "generic figures, not from a site.").format(city=cname)]
     for sol, est in zip(sols, ests, strict=True):
         metric, name, sentence, moving = _sensitivity(est)
         if name:
-            steps.append(f"For {sol.title}: pin down *{name}* first — it dominates {metric_label(metric)}.")
+            steps.append(t("For {title}: pin down *{name}* first — it dominates {metric}.").format(
+                title=sol.title, name=name, metric=metric_label(metric)))
         elif moving:
             several = ", ".join(f"*{r['input']}*" for r in moving[:3])
-            steps.append(f"For {sol.title}: no single input dominates {metric_label(metric)}; pin down {several} "
-                         "together.")
+            steps.append(t("For {title}: no single input dominates {metric}; pin down {inputs} together.").format(
+                title=sol.title, metric=metric_label(metric), inputs=several))
         missing = [q.item for q in sol.all_numbers() if q.missing]
         if missing:
-            steps.append(f"Ask the source site for what it has not published ({', '.join(missing[:4])}) "
-                         f"{book.record(sol)}.")
+            steps.append(t("Ask the source site for what it has not published ({items}) {ref}.").format(
+                items=", ".join(missing[:4]), ref=book.record(sol)))
         if sol.barriers:
-            steps.append(f"Meet the grid operator, regulator and financiers early about the barriers met at the "
-                         f"source of {sol.title}.")
-    steps.append("Choose a site, set the scale, and rerun this brief with the chosen scale.")
-    steps.append("Agree monitoring from day one so that your results can be reported as `measured`.")
-    return Section("Next steps", [Bullets(steps)])
+            steps.append(t("Meet the grid operator, regulator and financiers early about the barriers met at the "
+                           "source of {title}.").format(title=sol.title))
+    steps.append(t("Choose a site, set the scale, and rerun this brief with the chosen scale."))
+    steps.append(t("Agree monitoring from day one so that your results can be reported as `measured`."))
+    return Section(t("Next steps"), [Bullets(steps)])
 
 
 def _assumptions(sols: list[StoredRecord], ests: list[Estimate], book: SourceBook, model: str, seed: int
                  ) -> Section:
     """The annex: how the estimate was made (samples, seed, factor basis, economics, model notes), then every
     input with its range, evidence and source."""
-    method: list[Any] = [Heading("Annex: methods"), Paragraph(
-        f"Ranges come from a Monte Carlo estimate: each input is drawn from a triangular distribution over its low, "
-        f"mid and high value ({', '.join(sorted({f'{e.n_samples:,}' for e in ests}))} samples, random seed {seed}, "
-        f"so the same inputs give the same figures) {model}. Figures from the source site keep their own evidence "
-        "level (measured, installed, design, target), and a target is never presented as a result. The sensitivity "
-        "is a variance-based (Sobol) analysis: S1 is an input's share of the variance alone, ST with its "
-        "interactions.")]
+    method: list[Any] = [Heading(t("Annex: methods")), Paragraph(t(
+        "Ranges come from a Monte Carlo estimate: each input is drawn from a triangular distribution over its low, "
+        "mid and high value ({samples} samples, random seed {seed}, so the same inputs give the same figures) {ref}. "
+        "Figures from the source site keep their own evidence level (measured, installed, design, target), and a "
+        "target is never presented as a result. The sensitivity is a variance-based (Sobol) analysis: S1 is an "
+        "input's share of the variance alone, ST with its interactions.").format(
+        samples=", ".join(sorted({localized(f"{e.n_samples:,}") for e in ests})), seed=seed, ref=model))]
     for sol, est in zip(sols, ests, strict=True):
         basis = _basis_paragraph(est, model)
-        notes = [f"Note from the model: {w}" for w in est.warnings]
+        notes = [t("Note from the model: {note}").format(note=w) for w in est.warnings]
         if (basis or notes) and len(sols) > 1:
             method.append(Paragraph(f"*{sol.title}*"))
         if basis:
             method.append(Paragraph(basis))
         method += [Paragraph(n) for n in notes]
-    method.append(Heading("Inputs"))
+    method.append(Heading(t("Inputs")))
     rows = []
     for sol, est in zip(sols, ests, strict=True):
         for a in est.assumptions:
@@ -649,14 +713,14 @@ def _assumptions(sols: list[StoredRecord], ests: list[Estimate], book: SourceBoo
                 and lo != hi else ""
             name = _measure_names(str(a.get("name", "")), est)
             if str(a.get("source") or "").startswith(USER):
-                name += f" ({USER})"
+                name += f" ({t(USER)})"
             rows.append(([sol.id] if len(sols) > 1 else []) + [
-                name, shown, spread, str(a.get("unit") or ""), str(a.get("evidence") or "—"),
+                name, shown, spread, str(a.get("unit") or ""), evidence_word(a.get("evidence")),
                 book.assumption(a, sol)])
-    header = (["solution"] if len(sols) > 1 else []) + ["input", "value", "low – high", "unit", "evidence",
-                                                          "source"]
-    blocks: list[Any] = [Table(header, rows)] if rows else [Paragraph("The model lists no assumptions.")]
-    return Section("Assumptions", method + blocks)
+    header = ([t("solution")] if len(sols) > 1 else []) + [t("input"), t("value"), t("low – high"), t("unit"),
+                                                             t("evidence"), t("source")]
+    blocks: list[Any] = [Table(header, rows)] if rows else [Paragraph(t("The model lists no assumptions."))]
+    return Section(t("Assumptions"), method + blocks)
 
 
 def _measure_names(name: str, est: Estimate) -> str:

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from html import escape
 
+from kb.briefs.lang import t
 from kb.briefs.model import RangeChart, XYChart, fmt
 
 WIDTH = 640.0
@@ -139,9 +140,9 @@ def layout_xy(chart: XYChart) -> tuple[float, float, list[Shape]]:
             return XY_X0 + (v + 0.5) * (XY_X1 - XY_X0) / n
         return XY_X0 + (v - x_lo) / ((x_hi - x_lo) or 1.0) * (XY_X1 - XY_X0)
 
-    for t in ticks:
-        shapes.append(Line(XY_X0, y(t), XY_X1, y(t), GRID if t else AXIS, 0.6))
-        shapes.append(Text(XY_X0 - 5, y(t) + 3, fmt(t), 8, "end"))
+    for tick in ticks:
+        shapes.append(Line(XY_X0, y(tick), XY_X1, y(tick), GRID if tick else AXIS, 0.6))
+        shapes.append(Text(XY_X0 - 5, y(tick) + 3, fmt(tick), 8, "end"))
     shapes.append(Line(XY_X0, XY_Y0, XY_X0, XY_Y1, AXIS, 0.6))
     slot = (XY_X1 - XY_X0) / n
     bw = slot * 0.8 / max(len(bars), 1)
@@ -237,6 +238,6 @@ def text_series(chart: XYChart, width: int = 56) -> list[str]:
             part = vals[b * len(vals) // buckets:(b + 1) * len(vals) // buckets] or [0.0]
             means.append(sum(part) / len(part))
         spark = "".join(SPARK[min(len(SPARK) - 1, int((m - lo) / span * len(SPARK)))] for m in means)
-        lines.append(f"{ser.label.ljust(label_w)}  {spark}  ({fmt(min(vals, default=0.0))} to "
-                     f"{fmt(max(vals, default=0.0))})")
+        lines.append(f"{ser.label.ljust(label_w)}  {spark}  (" + t("{low} to {high}").format(
+            low=fmt(min(vals, default=0.0)), high=fmt(max(vals, default=0.0))) + ")")
     return lines

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from kb.errors import InvalidInput
+from kb.i18n import N_
 from kb.lessons.format import Lesson
 from kb.lessons.service import list_lessons
 from kb.replication import cities
@@ -51,7 +52,7 @@ def corpus_lessons(engine: Engine, solution: StoredRecord) -> list[StoredRecord]
     return sorted(out, key=lambda r: r.id)
 
 
-USER = "entered by the user"  # the source of a parameter or driver a user typed (kb brief --param / --driver)
+USER = N_("entered by the user")  # the source of a parameter or driver a user typed (kb brief --param / --driver)
 
 
 def replication_estimate(engine: Engine, params: dict[str, dict[str, float]] | None = None,

@@ -10,8 +10,9 @@ from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from kb.briefs import charts
+from kb.briefs.lang import in_its_language, t
 from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeChart, Table, XYChart
-from kb.briefs.render import meta_lines, source_line, what_this_is
+from kb.briefs.render import meta_lines, records_note, source_line, what_this_is
 
 BOLD = re.compile(r"(\*\*.+?\*\*)")
 
@@ -87,6 +88,7 @@ def xy_png(chart: XYChart) -> bytes:
     return buf.getvalue()
 
 
+@in_its_language
 def to_docx(brief: Brief) -> bytes:
     """The brief as a Word document."""
     doc = Document()
@@ -98,6 +100,8 @@ def to_docx(brief: Brief) -> bytes:
     doc.add_paragraph(what_this_is(brief))
     for key, value in meta_lines(brief):
         _runs(doc.add_paragraph(), f"**{key}:** {value}")
+    if records_note(brief):
+        doc.add_paragraph(records_note(brief)).runs[0].italic = True
     for sec in brief.sections:
         doc.add_heading(sec.title, level=sec.level)
         for b in sec.blocks:
@@ -109,13 +113,13 @@ def to_docx(brief: Brief) -> bytes:
                 for item in b.items:
                     _runs(doc.add_paragraph(style="List Bullet"), item)
             elif isinstance(b, Table):
-                t = doc.add_table(rows=1, cols=len(b.header))
-                t.style = "Table Grid"
-                for cell, h in zip(t.rows[0].cells, b.header, strict=True):
+                tbl = doc.add_table(rows=1, cols=len(b.header))
+                tbl.style = "Table Grid"
+                for cell, h in zip(tbl.rows[0].cells, b.header, strict=True):
                     cell.text = ""
                     cell.paragraphs[0].add_run(h).bold = True
                 for row in b.rows:
-                    for cell, c in zip(t.add_row().cells, row, strict=True):
+                    for cell, c in zip(tbl.add_row().cells, row, strict=True):
                         _runs(cell.paragraphs[0], c)
             elif isinstance(b, RangeChart):
                 doc.add_picture(io.BytesIO(chart_png(b)), width=Cm(16))
@@ -123,7 +127,7 @@ def to_docx(brief: Brief) -> bytes:
                 doc.add_picture(io.BytesIO(xy_png(b)), width=Cm(16))
                 if b.caption:
                     _runs(doc.add_paragraph(), b.caption)
-    doc.add_heading("Sources", level=2)
+    doc.add_heading(t("Sources"), level=2)
     for s in brief.sources:
         doc.add_paragraph(f"{s.n}. {source_line(s)}")
     buf = io.BytesIO()

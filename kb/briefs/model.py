@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from kb.briefs.lang import localized
+
 
 @dataclass(frozen=True)
 class Paragraph:
@@ -106,6 +108,7 @@ class Brief:
     sources: list[BriefSource] = field(default_factory=list)
     kind: str = "replication brief"  # what the document is, in the page footer
     purpose: str = ""  # one line saying what this is, under the title
+    lang: str = "en"  # the language of the frame (kb.i18n.LANGUAGES); the records' text stays English
 
     def charts(self) -> list[RangeChart]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, RangeChart)]
@@ -120,7 +123,8 @@ class Brief:
 
 
 def fmt(value: float | int | None) -> str:
-    """A number for a reader: thousands separated, about three significant figures; ``—`` for none."""
+    """A number for a reader: thousands separated, about three significant figures; ``—`` for none. In the brief's
+    language (:mod:`kb.briefs.lang`): ``11 881`` and ``1,5`` in Polish."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     v = float(value)
@@ -135,7 +139,7 @@ def fmt(value: float | int | None) -> str:
         s = f"{v:.3g}"
         if "e" in s:
             s = f"{v:.6f}".rstrip("0").rstrip(".")
-    return s.replace("-", "−") if s.startswith("-") else s
+    return localized(s.replace("-", "−") if s.startswith("-") else s)
 
 
 INERT = str.maketrans({"<": "‹", ">": "›", "[": "(", "]": ")", "*": "∗", "`": "'", "|": "/"})

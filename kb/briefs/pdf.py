@@ -11,8 +11,9 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from kb.briefs import charts
+from kb.briefs.lang import in_its_language, t
 from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeChart, Table, XYChart
-from kb.briefs.render import meta_lines, what_this_is
+from kb.briefs.render import meta_lines, records_note, what_this_is
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 FONT = "DejaVu"
@@ -43,7 +44,8 @@ class _Pdf(FPDF):
         self.set_font(FONT, "", 7.5)
         self.set_text_color(110, 110, 110)
         b = self.brief
-        self.cell(0, 5, f"{b.city_name} — {b.kind} — {b.date} — page {self.page_no()}/{{nb}}", align="C")
+        self.cell(0, 5, t("{city} — {kind} — {date} — page {page}/{pages}").format(
+            city=b.city_name, kind=t(b.kind), date=b.date, page=self.page_no(), pages="{nb}"), align="C")
         self.set_text_color(0, 0, 0)
 
 
@@ -93,6 +95,9 @@ def _title_block(pdf: _Pdf, brief: Brief) -> None:
     pdf.ln(1)
     for key, value in meta_lines(brief, pdf=True):
         _rich(pdf, f"**{key}:** {value}", size=8.5, height=4.2)
+    if records_note(brief):
+        pdf.set_font(FONT, "", 8.5)
+        pdf.multi_cell(0, 4.2, records_note(brief), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_draw_color(*BLUE)
     pdf.set_line_width(0.4)
     pdf.line(pdf.l_margin, pdf.get_y() + 1.5, pdf.w - pdf.r_margin, pdf.get_y() + 1.5)
@@ -214,7 +219,7 @@ def _chart(pdf: _Pdf, chart: RangeChart | XYChart) -> None:
     pdf.set_y(y0 + h * k + 2)
     pdf.set_font(FONT, "", 8)
     caption = ((chart.caption or chart.title) if isinstance(chart, XYChart)
-               else "Band from P10 to P90, line at P50; each output on its own scale.")
+               else t("Band from P10 to P90, line at P50; each output on its own scale."))
     pdf.multi_cell(0, 3.8, keep_together(_plain(caption.replace("**", ""))), align="L", new_x=XPos.LMARGIN,
                    new_y=YPos.NEXT)
     pdf.ln(2)
@@ -222,7 +227,7 @@ def _chart(pdf: _Pdf, chart: RangeChart | XYChart) -> None:
 
 def _sources(pdf: _Pdf, brief: Brief) -> None:
     """Each source as one whole entry, its number hanging: title — publisher, year. URL (linked)."""
-    _heading(pdf, "Sources", 2)
+    _heading(pdf, t("Sources"), 2)
     left = pdf.l_margin
     for s in brief.sources:
         pdf.set_font(FONT, "", 8.5)
@@ -248,12 +253,13 @@ def _sources(pdf: _Pdf, brief: Brief) -> None:
         pdf.ln(1.2)
 
 
+@in_its_language
 def to_pdf(brief: Brief) -> bytes:
     """The brief as PDF bytes (deterministic for a given brief)."""
     pdf = _Pdf(brief)
     pdf.set_title(brief.title)
     pdf.set_author("ATELIER PED knowledge base")
-    pdf.set_lang("en")
+    pdf.set_lang(brief.lang)
     day = dt.datetime.strptime(brief.date, "%Y-%m-%d").replace(tzinfo=dt.UTC)
     pdf.set_creation_date(day)
     pdf.add_page()

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from kb.briefs.lang import current, directed, language, localized, t
 from kb.briefs.model import (
     Brief,
     BriefSource,
@@ -24,16 +25,38 @@ from kb.briefs.model import (
     inert,
 )
 from kb.briefs.sources import QUALIFIED
+from kb.i18n import N_
 from kb.plans.evaluate import PlanResult
-from kb.replication.words import GENERATING_MODELS, in_words
+from kb.replication.words import GENERATING_MODELS, direction_of
 from kb.store import catalog
 from kb.store.readmodel import StoredRecord
 
 CITED = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*)[ :/]+(S\d+)\b")
 INSTANCE = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*)#(\d+)\b")
 
-STATUS_TEXT = {"positive": "energy-positive", "neutral": "energy-neutral (exactly zero: not positive)",
-               "short": "not energy-positive"}
+STATUS_TEXT = {"positive": N_("energy-positive"), "neutral": N_("energy-neutral (exactly zero: not positive)"),
+               "short": N_("not energy-positive")}
+
+
+def in_words(metric: str, value: float, unit: str, gen: bool = False) -> str:
+    """``317 MWh/yr electricity generated`` (:func:`kb.replication.words.in_words`) in the brief's language."""
+    d = direction_of(metric, gen)
+    u = f" {unit}" if unit else ""
+    if d is None:
+        return f"{fmt(value)}{u}"
+    if value == 0:
+        return t("no change in {carrier}").format(carrier=t(d.noun))
+    return f"{fmt(abs(value))}{u} {directed(d.noun, d.word(value))}"
+
+
+CARRIER_NAMES = (N_("electricity"), N_("natural gas"), N_("district heat"), N_("petrol/diesel"), N_("heat pump"),
+                 N_("gas boiler"), N_("biomass"), N_("oil"), N_("coal"))
+STAGES = (N_("demand"), N_("supply"))
+
+
+def _carrier(key: str) -> str:
+    """A carrier or heat source (``natural_gas``) in words in the brief's language."""
+    return t(key.replace("_", " "))
 
 
 class _Sources:
@@ -74,7 +97,7 @@ class _Sources:
                                           str(src.year or ""), f"{rec.title}, source {sid}"))
 
     def ref(self, text: str, origin: str = "") -> str:
-        text = inert(text or "") or "not stated"
+        text = inert(text or "") or t("not stated")
         nums: list[int] = []
         for part in self._labels(text):
             m = QUALIFIED.match(part)
@@ -108,8 +131,8 @@ class _Sources:
 
 def _no_ids(text: str, titles: dict[str, str]) -> str:
     """``scale of deep-retrofit#1`` → ``scale of Deep retrofit (measure 1)``: a measure type's title, never its id."""
-    return INSTANCE.sub(lambda m: f"{titles.get(m.group(1), m.group(1).replace('-', ' '))} (measure {m.group(2)})",
-                        text)
+    return INSTANCE.sub(lambda m: t("{title} (measure {n})").format(
+        title=titles.get(m.group(1), m.group(1).replace("-", " ")), n=m.group(2)), text)
 
 
 def _rng(m: dict[str, Any] | None) -> str:
@@ -118,115 +141,134 @@ def _rng(m: dict[str, Any] | None) -> str:
     return f"**{fmt(m['p50'])}** ({fmt(m.get('p10'))} – {fmt(m.get('p90'))}) {m.get('unit', '')}"
 
 
-def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversioned", engine: Engine | None = None
-                     ) -> Brief:
+def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversioned", engine: Engine | None = None,
+                     lang: str = "en") -> Brief:
     """The brief of an evaluated plan: balance, carriers, measures, warnings, shortfall, assumptions, sources.
-    Given ``engine``, sources that name a record's source are listed whole, with their URLs."""
+    Given ``engine``, sources that name a record's source are listed whole, with their URLs. Its frame is in
+    ``lang``; the plan's own texts and the records stay as written."""
+    with language(lang):
+        return _build(result, date, kb_version, engine)
+
+
+def _build(result: PlanResult, date: str, kb_version: str, engine: Engine | None) -> Brief:
     spec = result.spec
     book = _Sources(engine)
     titles = {str(m["measure_type"]).split("#")[0]: str(m["title"] or m["measure_type"]) for m in result.measures}
-    model = book.ref(f"District-plan estimate made for this brief: seeded Monte Carlo over the inputs in the "
-                     f"Assumptions table ({result.samples} samples, seed {result.seed})", "kb.plans")
-    title = f"District plan for {result.city.name}: {inert(spec.name)}"
+    model = book.ref(t("District-plan estimate made for this brief: seeded Monte Carlo over the inputs in the "
+                       "Assumptions table ({samples} samples, seed {seed})").format(samples=result.samples,
+                                                                                    seed=result.seed), "kb.plans")
+    title = t("District plan for {city}: {name}").format(city=result.city.name, name=inert(spec.name))
     brief = Brief(title=title, city_id=result.city.id, city_name=result.city.name,
                   solutions=[("plan", inert(spec.name))], date=date, kb_version=kb_version, seed=result.seed,
-                  kind="district-plan brief",
-                  purpose=f"What this is: an estimate of the yearly energy balance, emissions and costs of a plan of "
-                          f"measures for a district in {result.city.name}, made from the ATELIER PED knowledge base; "
-                          "every figure carries its evidence level and a numbered source.")
+                  kind="district-plan brief", lang=current(),
+                  purpose=t("What this is: an estimate of the yearly energy balance, emissions and costs of a plan of "
+                            "measures for a district in {city}, made from the ATELIER PED knowledge base; every "
+                            "figure carries its evidence level and a numbered source.").format(city=result.city.name))
     bal = result.balance
-    summary = Section("Executive summary")
-    summary.blocks.append(Paragraph(
-        f"Annual primary-energy balance (generation − consumption): {_rng(bal)} {model} — estimate. The district "
-        f"is **{STATUS_TEXT[result.status]}** at the median; the balance is above zero in "
-        f"{result.probability_positive:.0%} of the samples."))
+    summary = Section(t("Executive summary"))
+    summary.blocks.append(Paragraph(t(
+        "Annual primary-energy balance (generation − consumption): {balance} {ref} — estimate. The district is "
+        "**{status}** at the median; the balance is above zero in {share} of the samples.").format(
+        balance=_rng(bal), ref=model, status=t(STATUS_TEXT[result.status]),
+        share=localized(f"{result.probability_positive:.0%}"))))
     if spec.description:
         summary.blocks.append(Paragraph(inert(spec.description)))
     mt = result.metrics
     summary.blocks.append(Bullets([
-        f"baseline balance (before the measures): {_rng(mt['baseline_balance'])} {model}",
-        f"CO₂ avoided: {_rng(mt['co2_avoided'])} {model}",
-        f"investment: {_rng(mt['capex'])} {model}; energy cost savings {_rng(mt['savings'])}; simple payback "
-        f"{_payback(mt['payback'])}; net present value and internal rate of return: not computed for district plans "
-        "(the replication brief of each measure gives them)",
+        t("baseline balance (before the measures): {range} {ref}").format(range=_rng(mt["baseline_balance"]),
+                                                                          ref=model),
+        t("CO₂ avoided: {range} {ref}").format(range=_rng(mt["co2_avoided"]), ref=model),
+        t("investment: {capex} {ref}; energy cost savings {savings}; simple payback {payback}; net present value and "
+          "internal rate of return: not computed for district plans (the replication brief of each measure gives "
+          "them)").format(capex=_rng(mt["capex"]), ref=model, savings=_rng(mt["savings"]),
+                          payback=_payback(mt["payback"])),
     ]))
-    summary.blocks.append(Heading("What the city must decide"))
+    summary.blocks.append(Heading(t("What the city must decide")))
     summary.blocks.append(Bullets(_decisions(result, titles, book, model)))
-    summary.blocks.append(RangeChart("Primary-energy balance and its parts", [
+    summary.blocks.append(RangeChart(t("Primary-energy balance and its parts"), [
         RangeBar(label, str(m.get("unit", "")), m["p10"], m["p50"], m["p90"], model)
-        for label, m in (("balance", bal), ("baseline", mt["baseline_balance"]), ("generation", mt["generation"]))
+        for label, m in ((t("balance"), bal), (t("baseline"), mt["baseline_balance"]),
+                         (t("generation"), mt["generation"]))
         if m.get("p50") is not None]))
-    district = Section("The district")
+    district = Section(t("The district"))
     rows = []
-    for label, fig in (("homes", spec.homes), *((f"floor area, {k}", f) for k, f in spec.floor_area.items()),
-                       *((f"baseline {k.replace('_', ' ')} (MWh/yr)", f) for k, f in spec.baseline.items()),
-                       *((f"share of heat from {k.replace('_', ' ')}", f) for k, f in spec.heating.items()),
-                       *((f"limit: {k.replace('_', ' ')}", f) for k, f in spec.limits.items()),
-                       *((f"factor: {k}", f) for k, f in spec.factors.items())):
+    for label, fig in ((t("homes"), spec.homes),
+                       *((t("floor area, {kind}").format(kind=k), f) for k, f in spec.floor_area.items()),
+                       *((t("baseline {carrier} (MWh/yr)").format(carrier=_carrier(k)), f)
+                         for k, f in spec.baseline.items()),
+                       *((t("share of heat from {source}").format(source=_carrier(k)), f)
+                         for k, f in spec.heating.items()),
+                       *((t("limit: {name}").format(name=k.replace("_", " ")), f) for k, f in spec.limits.items()),
+                       *((t("factor: {name}").format(name=k), f) for k, f in spec.factors.items())):
         if fig is None:
             continue
         value = fmt(fig.mid) if fig.low == fig.high else f"{fmt(fig.low)} / {fmt(fig.mid)} / {fmt(fig.high)}"
-        rows.append([label.replace("pef_", "primary energy factor, ").replace("_", " "), value, fig.unit,
-                     fig.evidence, book.ref(fig.source)])
-    district.blocks.append(Table(["item", "value", "unit", "evidence", "source"], rows))
-    carriers = Section("Balance by carrier")
+        rows.append([label.replace("pef_", t("primary energy factor, ")).replace("_", " "), value, fig.unit,
+                     t(fig.evidence), book.ref(fig.source)])
+    district.blocks.append(Table([t("item"), t("value"), t("unit"), t("evidence"), t("source")], rows))
+    carriers = Section(t("Balance by carrier"))
     gen = any(m.get("model") in GENERATING_MODELS for m in result.measures)
     carriers.blocks.append(Table(
-        ["carrier", "baseline (MWh/yr)", "after the plan (MWh/yr)", "change (central)", "primary energy (MWh_PE/yr)",
-         "PEF"],
-        [[c.replace("_", " "), _rng(v["baseline"]), _rng(v["net"]),
-          in_words(c, (v["net"].get("central") or 0.0) - (v["baseline"].get("central") or 0.0), "MWh/yr", gen, fmt)
+        [t("carrier"), t("baseline (MWh/yr)"), t("after the plan (MWh/yr)"), t("change (central)"),
+         t("primary energy (MWh_PE/yr)"), t("PEF")],
+        [[_carrier(c), _rng(v["baseline"]), _rng(v["net"]),
+          in_words(c, (v["net"].get("central") or 0.0) - (v["baseline"].get("central") or 0.0), "MWh/yr", gen)
           + f" {model}", _rng(v["primary_energy"]), f"{fmt(v['pef'])} ({inert(v['pef_source'] or '—')})"]
          for c, v in result.by_carrier.items()]))
-    measures = Section("Measures, in the order they are applied")
+    measures = Section(t("Measures, in the order they are applied"))
     mrows = []
     for m in result.measures:
         name = inert(m["label"] or m["title"] or m["measure_type"])
-        scale = f"{fmt(m['scale'])} {m['unit']} ({m['scale_evidence']}) {book.ref(m['scale_source'])}"
+        scale = f"{fmt(m['scale'])} {m['unit']} ({t(m['scale_evidence'])}) {book.ref(m['scale_source'])}"
         if m["status"] == "error":
-            mrows.append([name, m["stage"], scale, "left out: " + inert(m["error"]), "—", "—"])
+            mrows.append([name, t(m["stage"]), scale, t("left out: ") + inert(m["error"]), "—", "—"])
         else:
-            by = "; ".join(in_words(c, v["p50"], "MWh/yr", m.get("model") in GENERATING_MODELS, fmt)
+            by = "; ".join(in_words(c, v["p50"], "MWh/yr", m.get("model") in GENERATING_MODELS)
                            for c, v in (m.get("by_carrier") or {}).items() if v.get("p50") is not None)
-            mrows.append([name, m["stage"], scale, _rng(m["primary_energy"]), f"{by or '—'} {model}",
+            mrows.append([name, t(m["stage"]), scale, _rng(m["primary_energy"]), f"{by or '—'} {model}",
                           _rng(m["capex"])])
-    measures.blocks.append(Table(["measure", "stage", "scale", "primary energy (MWh_PE/yr)", "by carrier (P50)",
-                                  "capex"], mrows))
-    warnings = Section("Warnings and what is not counted")
+    measures.blocks.append(Table([t("measure"), t("stage"), t("scale"), t("primary energy (MWh_PE/yr)"),
+                                  t("by carrier (P50)"), t("capex")], mrows))
+    warnings = Section(t("Warnings and what is not counted"))
     items = [_no_ids(inert(w), titles) for w in result.warnings] + \
         [_no_ids(inert(x), titles) for x in result.not_computed] + [_no_ids(inert(n), titles) for n in result.notes]
-    warnings.blocks.append(Bullets(items or ["none"]))
+    warnings.blocks.append(Bullets(items or [t("none")]))
     sections = [summary, district, carriers, measures, hour_by_hour(result, book.ref, model), warnings]
     sf = result.shortfall
     if sf.get("mwh_pe"):
-        gap = Section("What would close the gap")
-        gap.blocks.append(Paragraph(
-            f"Shortfall at the median: **{fmt(sf['mwh_pe'])} MWh_PE/yr** {model} (to be positive in 90 % of "
-            f"the samples: {fmt(sf['to_p10'])} MWh_PE/yr). Each measure alone, within the district's limits:"))
+        gap = Section(t("What would close the gap"))
+        gap.blocks.append(Paragraph(t(
+            "Shortfall at the median: **{gap} MWh_PE/yr** {ref} (to be positive in 90 % of the samples: {p10} "
+            "MWh_PE/yr). Each measure alone, within the district's limits:").format(
+            gap=fmt(sf["mwh_pe"]), ref=model, p10=fmt(sf["to_p10"]))))
         gap.blocks.append(Table(
-            ["measure type", "per unit (MWh_PE/yr)", "needed alone", "limit", "suggested", "capex (EUR)",
-             "used in"],
-            [[f"{s['title']} ({s['displaces'].replace('_', ' ')})", fmt(s["per_unit_mwh_pe"]),
+            [t("measure type"), t("per unit (MWh_PE/yr)"), t("needed alone"), t("limit"), t("suggested"),
+             t("capex (EUR)"), t("used in")],
+            [[f"{s['title']} ({_carrier(s['displaces'])})", fmt(s["per_unit_mwh_pe"]),
               f"{fmt(s['needed'])} {s['unit']}", f"{fmt(s['bound'])} ({inert(s['bound_reason'])})",
               f"{fmt(s['scale'])} {s['unit']}", fmt(s["capex"]),
               "; ".join(inert(x["title"]) for x in s["solutions"]) or "—"] for s in sf["suggestions"]]))
         if sf.get("combination"):
-            combo = "; ".join(f"{fmt(c['scale'])} {c['unit']} of {c['title']}" for c in sf["combination"])
+            combo = "; ".join(t("{amount} {unit} of {measure}").format(amount=fmt(c["scale"]), unit=c["unit"],
+                                                                         measure=c["title"])
+                              for c in sf["combination"])
             w = sf.get("with_combination") or {}
-            gap.blocks.append(Paragraph(
-                f"Together: {combo}. With them the balance would be {_rng(w.get('balance'))} at an investment of "
-                f"{_rng(w.get('capex'))} {model}."))
+            gap.blocks.append(Paragraph(t(
+                "Together: {combination}. With them the balance would be {balance} at an investment of {capex} "
+                "{ref}.").format(combination=combo, balance=_rng(w.get("balance")), capex=_rng(w.get("capex")),
+                                 ref=model)))
         sections.append(gap)
-    assumptions = Section("Assumptions")
-    assumptions.blocks += [Heading("Annex: methods"), Paragraph(
-        f"Ranges come from a Monte Carlo estimate: each input is drawn from a triangular distribution over its low, "
-        f"mid and high value ({result.samples:,} samples, random seed {result.seed}, so the same plan gives the same "
-        f"figures) {model}. The measures are applied in order (demand first, then supply); the balance is "
-        "primary energy, generation minus consumption."), Heading("Inputs")]
+    assumptions = Section(t("Assumptions"))
+    assumptions.blocks += [Heading(t("Annex: methods")), Paragraph(t(
+        "Ranges come from a Monte Carlo estimate: each input is drawn from a triangular distribution over its low, "
+        "mid and high value ({samples} samples, random seed {seed}, so the same plan gives the same figures) {ref}. "
+        "The measures are applied in order (demand first, then supply); the balance is primary energy, generation "
+        "minus consumption.").format(samples=localized(f"{result.samples:,}"), seed=result.seed, ref=model)),
+        Heading(t("Inputs"))]
     assumptions.blocks.append(Table(
-        ["input", "value", "low", "high", "unit", "evidence", "source"],
-        [[_no_ids(inert(a["name"]), titles), fmt(a["value"]), fmt(a["low"]), fmt(a["high"]), a["unit"], a["evidence"],
-          book.ref(a["source"])] for a in result.assumptions]))
+        [t("input"), t("value"), t("low"), t("high"), t("unit"), t("evidence"), t("source")],
+        [[_no_ids(inert(a["name"]), titles), fmt(a["value"]), fmt(a["low"]), fmt(a["high"]), a["unit"],
+          t(a["evidence"]), book.ref(a["source"])] for a in result.assumptions]))
     sections.append(assumptions)
     brief.sections = sections
     brief.sources = book.entries
@@ -234,17 +276,18 @@ def build_plan_brief(result: PlanResult, date: str, kb_version: str = "unversion
 
 
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"), N_("Aug"), N_("Sep"),
+          N_("Oct"), N_("Nov"), N_("Dec"))
+DAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 PV, LOAD, IMPORT, EXPORT, SOC = "#f2c94c", "#222222", "#c0392b", "#2e8b57", "#1f4e79"
 SUMMER_SOC = "#e67e22"
-WEEK_DATES = {"winter": "Monday 16 – Sunday 22 January", "summer": "Monday 17 – Sunday 23 July"}
+WEEK_DATES = {"winter": N_("Monday 16 – Sunday 22 January"), "summer": N_("Monday 17 – Sunday 23 July")}
 
 
 def _payback(m: dict[str, Any] | None) -> str:
     """The payback range, or ``never`` in words when the savings do not repay the investment at the median."""
     if m and m.get("p50") is not None and not math.isfinite(float(m["p50"])):
-        return "**never** at the median (the savings do not repay the investment)"
+        return t("**never** at the median (the savings do not repay the investment)")
     return _rng(m)
 
 
@@ -252,33 +295,35 @@ def _decisions(result: PlanResult, titles: dict[str, str], book: _Sources, model
     """What the city must decide, derived from the plan's result: the scale of the measures, what the plan left out
     or could not count, the gap to a positive balance, and the district's own limits."""
     out = []
-    scales = [f"{fmt(m['scale'])} {m['unit']} of {inert(m['title'] or m['measure_type'])}" for m in result.measures
-              if m["status"] != "error" and m.get("scale") is not None]
+    scales = [t("{amount} {unit} of {measure}").format(amount=fmt(m["scale"]), unit=m["unit"],
+                                                       measure=inert(m["title"] or m["measure_type"]))
+              for m in result.measures if m["status"] != "error" and m.get("scale") is not None]
     if scales:
-        out.append(f"**The scale of each measure:** {'; '.join(scales[:6])} {model}; each is the plan's assumption, "
-                   "so confirm it against the district's buildings, roofs and budget.")
+        out.append(t("**The scale of each measure:** {scales} {ref}; each is the plan's assumption, so confirm it "
+                     "against the district's buildings, roofs and budget.").format(scales="; ".join(scales[:6]),
+                                                                                   ref=model))
     left = [inert(m["title"] or m["measure_type"]) for m in result.measures if m["status"] == "error"]
     if left or result.not_computed:
-        what = "; ".join([f"{t} (an input is missing)" for t in left] + [
+        what = "; ".join([t("{measure} (an input is missing)").format(measure=x) for x in left] + [
             _no_ids(inert(re.sub(r"\s*\(add [^)]*\)", "", x)), titles).rstrip(".") for x in result.not_computed][:3])
-        out.append(f"**Inputs the estimate lacks:** {what} — supply them to complete the balance.")
+        out.append(t("**Inputs the estimate lacks:** {what} — supply them to complete the balance.").format(what=what))
     sf = result.shortfall
     if sf.get("mwh_pe"):
-        out.append(f"**The gap to a positive balance:** {fmt(sf['mwh_pe'])} MWh_PE/yr at the median {model}; decide "
-                   "which further measures to add (see What would close the gap) or accept a district that is not "
-                   "energy-positive.")
+        out.append(t("**The gap to a positive balance:** {gap} MWh_PE/yr at the median {ref}; decide which further "
+                     "measures to add (see What would close the gap) or accept a district that is not "
+                     "energy-positive.").format(gap=fmt(sf["mwh_pe"]), ref=model))
     limits = [k.replace("_", " ") for k in result.spec.limits]
     if limits:
-        out.append(f"**The district's limits:** {', '.join(limits)} — set from assumptions, not a survey; survey them "
-                   "before the plan is fixed.")
-    return out or ["No decision follows from the estimate alone; check each input in the annex."]
+        out.append(t("**The district's limits:** {limits} — set from assumptions, not a survey; survey them before the "
+                     "plan is fixed.").format(limits=", ".join(limits)))
+    return out or [t("No decision follows from the estimate alone; check each input in the annex.")]
 
 
 def _margin(d: dict[str, Any]) -> str:
     unit = str(d["unit"])
     if unit.startswith("hours"):
-        return f"{d['margin']:,.0f} {unit}"
-    return f"{d['margin']:+,.1f} {unit}".replace("-", "−")
+        return f"{localized(format(d['margin'], ',.0f'))} {unit}"
+    return f"{localized(format(d['margin'], '+,.1f'))} {unit}".replace("-", "−")
 
 
 def ped_sentence(ped: dict[str, Any]) -> str:
@@ -286,12 +331,12 @@ def ped_sentence(ped: dict[str, Any]) -> str:
     defs = ped["definitions"]
     met = [f"{inert(d['name'])} ({_margin(d)})" for d in defs if d["met"]]
     short = [f"{inert(d['name'])} ({_margin(d)})" for d in defs if not d["met"]]
-    text = (f"Hour by hour, the district **meets** {len(met)} of the {len(defs)} PED definitions tested: "
-            f"{'; '.join(met)}." if met else f"Hour by hour, the district meets **none** of the {len(defs)} PED "
-            "definitions tested.")
+    text = (t("Hour by hour, the district **meets** {n} of the {total} PED definitions tested: {met}.").format(
+        n=len(met), total=len(defs), met="; ".join(met)) if met else
+        t("Hour by hour, the district meets **none** of the {total} PED definitions tested.").format(total=len(defs)))
     if short:
-        text += f" It does **not meet**: {'; '.join(short)}."
-    return text + f" Boundary: {inert(ped['boundary'])}."
+        text += t(" It does **not meet**: {short}.").format(short="; ".join(short))
+    return text + t(" Boundary: {boundary}.").format(boundary=inert(ped["boundary"]))
 
 
 def duration_reading(duration: dict[str, list[float]], hours_of_net_import: float | None = None) -> str:
@@ -299,13 +344,14 @@ def duration_reading(duration: dict[str, list[float]], hours_of_net_import: floa
     (and, given the KPI, in how many hours the district imports at all)."""
     hours, kw = duration["hours"], duration["net_import_kw"]
     if not kw or kw[0] <= 0:
-        return "Read it across: the district does not import electricity on net in any hour of the year."
+        return t("Read it across: the district does not import electricity on net in any hour of the year.")
     level = _round_level(kw[0] / 2)
     above = _hours_at(hours, kw, level)
     at_all = ("" if hours_of_net_import is None
-              else f" and imports at all in {fmt(hours_of_net_import)} of the 8,760 hours")
-    return (f"Read it across: the district imports more than {fmt(level)} kW in about {fmt(above)} hours a "
-            f"year{at_all}; where the curve is below zero it exports.")
+              else t(" and imports at all in {hours} of the {year} hours").format(hours=fmt(hours_of_net_import),
+                                                                                   year=fmt(8760)))
+    return t("Read it across: the district imports more than {level} kW in about {hours} hours a year{at_all}; where "
+             "the curve is below zero it exports.").format(level=fmt(level), hours=fmt(above), at_all=at_all)
 
 
 def _round_level(v: float) -> float:
@@ -326,25 +372,28 @@ def _hours_at(hours: list[float], kw: list[float], level: float) -> float:
 
 
 def _kpi_rows(k: dict[str, float], battery: bool) -> list[list[str]]:
-    rows = [["Self-consumption", f"{k['self_consumption'] * 100:.0f}", "% of PV output", "PV used on site (directly "
-             "or through the battery)"],
-            ["Self-sufficiency", f"{k['self_sufficiency'] * 100:.0f}", "% of the electricity load", "load met on site"],
-            ["Degree of energetic self-supply", f"{k['degree_of_energetic_self_supply'] * 100:.0f}",
-             "% of the electricity load", "annual PV ÷ annual load"],
-            ["Peak import", fmt(k["peak_import_kw"]), "kW", "the largest hourly import"],
-            ["Peak export", fmt(k["peak_export_kw"]), "kW", "the largest hourly export"],
-            ["Hours of net import", fmt(k["hours_of_net_import"]), "h/yr", "of 8,760 hours"],
-            ["Electricity imported", fmt(k["annual_import_kwh"] / 1e3), "MWh/yr", "across the boundary"],
-            ["Electricity exported", fmt(k["annual_export_kwh"] / 1e3), "MWh/yr", "across the boundary"],
-            ["PV curtailed", fmt(k["annual_curtailed_kwh"] / 1e3), "MWh/yr", "neither used, stored nor exported"]]
+    rows = [[t("Self-consumption"), localized(f"{k['self_consumption'] * 100:.0f}"), t("% of PV output"),
+             t("PV used on site (directly or through the battery)")],
+            [t("Self-sufficiency"), localized(f"{k['self_sufficiency'] * 100:.0f}"), t("% of the electricity load"),
+             t("load met on site")],
+            [t("Degree of energetic self-supply"), localized(f"{k['degree_of_energetic_self_supply'] * 100:.0f}"),
+             t("% of the electricity load"), t("annual PV ÷ annual load")],
+            [t("Peak import"), fmt(k["peak_import_kw"]), "kW", t("the largest hourly import")],
+            [t("Peak export"), fmt(k["peak_export_kw"]), "kW", t("the largest hourly export")],
+            [t("Hours of net import"), fmt(k["hours_of_net_import"]), t("h/yr"),
+             t("of {year} hours").format(year=fmt(8760))],
+            [t("Electricity imported"), fmt(k["annual_import_kwh"] / 1e3), "MWh/yr", t("across the boundary")],
+            [t("Electricity exported"), fmt(k["annual_export_kwh"] / 1e3), "MWh/yr", t("across the boundary")],
+            [t("PV curtailed"), fmt(k["annual_curtailed_kwh"] / 1e3), "MWh/yr",
+             t("neither used, stored nor exported")]]
     if battery:
-        rows += [["Battery losses", fmt(k["battery_losses_kwh"] / 1e3), "MWh/yr", "round-trip losses"],
-                 ["Battery cycles", fmt(k["battery_cycles"]), "full cycles/yr", "from the dispatch"]]
+        rows += [[t("Battery losses"), fmt(k["battery_losses_kwh"] / 1e3), "MWh/yr", t("round-trip losses")],
+                 [t("Battery cycles"), fmt(k["battery_cycles"]), t("full cycles/yr"), t("from the dispatch")]]
     return rows
 
 
 def _week_ticks() -> list[tuple[float, str]]:
-    return [(24.0 * i + 12, d) for i, d in enumerate(DAYS)]
+    return [(24.0 * i + 12, t(d)) for i, d in enumerate(DAYS)]
 
 
 def week_charts(weeks: dict[str, dict[str, list[float]]], battery: bool) -> list[XYChart]:
@@ -356,56 +405,62 @@ def week_charts(weeks: dict[str, dict[str, list[float]]], battery: bool) -> list
         if not w:
             continue
         x = [float(i) for i in range(len(w["load"]))]
+        dates = t(WEEK_DATES.get(season, season))
         charts.append(XYChart(
-            f"A typical {season} week: PV and load, import and export", x,
-            [Series("PV", w["pv"], PV, "area"), Series("load", w["load"], LOAD), Series("import", w["import"], IMPORT),
-             Series("export", w["export"], EXPORT)], "kWh per hour, i.e. average kW",
-            f"{WEEK_DATES.get(season, season)}, hour by hour", _week_ticks(),
-            f"A typical {season} week ({WEEK_DATES.get(season, season)}): PV output (shaded) against the district's "
-            "electricity load; what PV and the battery cannot cover is imported, the surplus exported."))
+            (t("A typical winter week: PV and load, import and export") if season == "winter" else
+             t("A typical summer week: PV and load, import and export")), x,
+            [Series(t("PV"), w["pv"], PV, "area"), Series(t("load"), w["load"], LOAD),
+             Series(t("import"), w["import"], IMPORT), Series(t("export"), w["export"], EXPORT)],
+            t("kWh per hour, i.e. average kW"), t("{dates}, hour by hour").format(dates=dates), _week_ticks(),
+            (t("A typical winter week ({dates}): PV output (shaded) against the district's electricity load; what PV "
+               "and the battery cannot cover is imported, the surplus exported.") if season == "winter" else
+             t("A typical summer week ({dates}): PV output (shaded) against the district's electricity load; what PV "
+               "and the battery cannot cover is imported, the surplus exported.")).format(dates=dates)))
     if battery and "winter" in weeks and "summer" in weeks:
         x = [float(i) for i in range(len(weeks["winter"]["soc"]))]
         charts.append(XYChart(
-            "Battery state of charge in the typical weeks", x,
-            [Series("winter week", weeks["winter"]["soc"], SOC), Series("summer week", weeks["summer"]["soc"],
-                                                                         SUMMER_SOC)],
-            "kWh stored", "hour of the week", _week_ticks(),
-            "Battery state of charge hour by hour in the two typical weeks (charged only from PV surplus)."))
+            t("Battery state of charge in the typical weeks"), x,
+            [Series(t("winter week"), weeks["winter"]["soc"], SOC), Series(t("summer week"), weeks["summer"]["soc"],
+                                                                           SUMMER_SOC)],
+            t("kWh stored"), t("hour of the week"), _week_ticks(),
+            t("Battery state of charge hour by hour in the two typical weeks (charged only from PV surplus).")))
     return charts
 
 
 def hour_by_hour(result: PlanResult, ref: Any, model: str) -> Section:
     """The hourly balance of the central estimate: PED status, KPIs, typical weeks, monthly bars, duration curve."""
-    sec = Section("Hour by hour")
+    sec = Section(t("Hour by hour"))
     h = result.hourly
     if not h:
-        reason = inert(result.hourly_unavailable or "no hourly balance was computed for this plan").rstrip(".")
+        reason = inert(result.hourly_unavailable or t("no hourly balance was computed for this plan")).rstrip(".")
         sec.blocks.append(Paragraph(reason[:1].upper() + reason[1:] + "."))
         return sec
-    sec.blocks.append(Paragraph(f"The figures in this section are the central estimate, every input at its mid "
-                                f"({inert(h['note'])}) {model} — estimate."))
+    sec.blocks.append(Paragraph(t("The figures in this section are the central estimate, every input at its mid "
+                                  "({note}) {ref} — estimate.").format(note=inert(h["note"]), ref=model)))
     sec.blocks.append(Paragraph(ped_sentence(h["ped"])))
-    sec.blocks.append(Table(["definition", "met", "by how much", "why", "source"],
-                            [[inert(d["name"]), "met" if d["met"] else "not met", _margin(d), inert(d["explanation"]),
+    sec.blocks.append(Table([t("definition"), t("met"), t("by how much"), t("why"), t("source")],
+                            [[inert(d["name"]), t("met") if d["met"] else t("not met"), _margin(d),
+                              inert(d["explanation"]),
                               ref(d["source"])] for d in h["ped"]["definitions"]]))
     battery = "battery" in h["provenance"] or any(v > 0 for w in h["weeks"].values() for v in w["soc"])
-    sec.blocks.append(Table(["KPI", "value", "unit", "what it means"], _kpi_rows(h["kpis"], battery)))
+    sec.blocks.append(Table([t("KPI"), t("value"), t("unit"), t("what it means")], _kpi_rows(h["kpis"], battery)))
     sec.blocks.extend(week_charts(h["weeks"], battery))
     m = h["monthly_kwh"]
     sec.blocks.append(XYChart(
-        "Electricity imported and exported per month", [float(i) for i in range(12)],
-        [Series("import", [v / 1e3 for v in m["import"]], IMPORT, "bar"),
-         Series("export", [v / 1e3 for v in m["export"]], EXPORT, "bar")], "MWh per month",
-        "", [(float(i), name) for i, name in enumerate(MONTHS)],
-        "Monthly balance of electricity across the boundary: import (red) against export (green)."))
+        t("Electricity imported and exported per month"), [float(i) for i in range(12)],
+        [Series(t("import"), [v / 1e3 for v in m["import"]], IMPORT, "bar"),
+         Series(t("export"), [v / 1e3 for v in m["export"]], EXPORT, "bar")], t("MWh per month"),
+        "", [(float(i), t(name)) for i, name in enumerate(MONTHS)],
+        t("Monthly balance of electricity across the boundary: import (red) against export (green).")))
     dur = h.get("duration")
     if dur:
         sec.blocks.append(XYChart(
-            "Load-duration curve of net import", [float(v) for v in dur["hours"]],
-            [Series("net import", [float(v) for v in dur["net_import_kw"]], IMPORT)], "kW (import − export)",
-            "hours of the year, largest first", [(float(v), f"{v:,}") for v in (1, 2190, 4380, 6570, 8760)],
-            "Every hour of the year sorted by net import, largest first. "
+            t("Load-duration curve of net import"), [float(v) for v in dur["hours"]],
+            [Series(t("net import"), [float(v) for v in dur["net_import_kw"]], IMPORT)], t("kW (import − export)"),
+            t("hours of the year, largest first"),
+            [(float(v), localized(f"{v:,}")) for v in (1, 2190, 4380, 6570, 8760)],
+            t("Every hour of the year sorted by net import, largest first. ")
             + duration_reading(dur, h["kpis"].get("hours_of_net_import"))))
-    sec.blocks.append(Bullets([inert(f"{k.replace('_', ' ')} profile: {v}") + f" {model}"
+    sec.blocks.append(Bullets([inert(t("{name} profile: {text}").format(name=_carrier(k), text=v)) + f" {model}"
                                for k, v in h["provenance"].items()] + [inert(n) for n in h["notes"]]))
     return sec

@@ -6,7 +6,9 @@ import re
 from html import escape
 
 from kb.briefs import charts
+from kb.briefs.lang import in_its_language, t
 from kb.briefs.model import Brief, BriefSource, Bullets, Heading, Paragraph, RangeChart, Table, XYChart
+from kb.i18n import N_
 
 CSS = """
 body{font-family:"DejaVu Sans",Verdana,Arial,sans-serif;color:#222;max-width:52rem;margin:2rem auto;padding:0 1rem;
@@ -45,14 +47,22 @@ def source_line(s: BriefSource) -> str:
     return line
 
 
-RECORDS_LANGUAGE = "English (the knowledge-base records are written in English; quotes keep their own language)"
+RECORDS_LANGUAGE = N_("English (the knowledge-base records are written in English; quotes keep their own language)")
+RECORDS_IN_ENGLISH = N_("The knowledge-base records are in English: the titles, summaries, barriers, lessons and "
+                         "sources quoted in this brief keep their original wording; the headings, labels and "
+                         "sentences around them are in the language of the brief.")
+
+
+def records_note(brief: Brief) -> str:
+    """The line saying that the records stay in English: shown only in a brief whose frame is in another language."""
+    return t(RECORDS_IN_ENGLISH) if brief.lang != "en" else ""
 
 
 def what_this_is(brief: Brief) -> str:
     """The one line under the title saying what the document is."""
-    return brief.purpose or (f"What this is: an estimate of what the solutions below would deliver if replicated in "
-                             f"{brief.city_name}, made from the ATELIER PED knowledge base; every figure carries its "
-                             "evidence level and a numbered source.")
+    return brief.purpose or t("What this is: an estimate of what the solutions below would deliver if replicated in "
+                              "{city}, made from the ATELIER PED knowledge base; every figure carries its evidence "
+                              "level and a numbered source.").format(city=brief.city_name)
 
 
 def meta_lines(brief: Brief, pdf: bool = False) -> list[tuple[str, str]]:
@@ -60,16 +70,19 @@ def meta_lines(brief: Brief, pdf: bool = False) -> list[tuple[str, str]]:
     method are in the annex of every format."""
     sols = "; ".join(f"{title} ({sid})" for sid, title in brief.solutions)
     if pdf:
-        return [("City", brief.city_name), ("Date", brief.date), ("Knowledge-base version", brief.kb_version),
-                ("Language of the records", RECORDS_LANGUAGE)]
-    return [("City", f"{brief.city_name} ({brief.city_id})"), ("Solutions", sols), ("Date", brief.date),
-            ("Knowledge-base version", brief.kb_version), ("Language of the records", RECORDS_LANGUAGE)]
+        return [(t("City"), brief.city_name), (t("Date"), brief.date), (t("Knowledge-base version"), brief.kb_version),
+                (t("Language of the records"), t(RECORDS_LANGUAGE))]
+    return [(t("City"), f"{brief.city_name} ({brief.city_id})"), (t("Solutions"), sols), (t("Date"), brief.date),
+            (t("Knowledge-base version"), brief.kb_version), (t("Language of the records"), t(RECORDS_LANGUAGE))]
 
 
+@in_its_language
 def to_markdown(brief: Brief) -> str:
     """The canonical Markdown of the brief."""
     out = [f"# {_md(brief.title)}", "", _md(what_this_is(brief)), ""]
     out += [f"- **{k}:** {_md(v)}" for k, v in meta_lines(brief)]
+    if records_note(brief):
+        out += ["", f"*{_md(records_note(brief))}*"]
     for sec in brief.sections:
         out += ["", f"{'#' * sec.level} {_md(sec.title)}"]
         for b in sec.blocks:
@@ -85,14 +98,15 @@ def to_markdown(brief: Brief) -> str:
                 out.append("|" + "---|" * len(b.header))
                 out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in b.rows]
             elif isinstance(b, RangeChart):
-                out += [f"*Figure: {_md(b.title)}* (the figures are in the table above)", "", "```text",
+                out += [t("*Figure: {title}* (the figures are in the table above)").format(title=_md(b.title)), "",
+                        "```text",
                         *charts.text_bars(b), "```"]
             elif isinstance(b, XYChart):
-                out += [f"*Figure: {_md(b.title)}* ({_md(b.y_label)}; drawn in the HTML, PDF and DOCX briefs, "
-                        "sketched here)", "", "```text", *charts.text_series(b), "```"]
+                out += [t("*Figure: {title}* ({unit}; drawn in the HTML, PDF and DOCX briefs, sketched here)").format(
+                    title=_md(b.title), unit=_md(b.y_label)), "", "```text", *charts.text_series(b), "```"]
                 if b.caption:
                     out += ["", _md(b.caption)]
-    out += ["", "## Sources", ""]
+    out += ["", f"## {t('Sources')}", ""]
     out += [f"{s.n}. {_md(source_line(s))}" for s in brief.sources]
     return "\n".join(out) + "\n"
 
@@ -112,13 +126,16 @@ def inline_html(text: str) -> str:
                                               for n in m.group(1).split("; ")) + "]", html)
 
 
+@in_its_language
 def to_html(brief: Brief) -> str:
     """A self-contained HTML page: inline CSS and SVG, links only to the numbered sources."""
-    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+    out = ["<!DOCTYPE html>", f'<html lang="{escape(brief.lang, quote=True)}">', "<head>", '<meta charset="utf-8">',
            f"<title>{escape(brief.title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>", "<main>",
            f"<h1>{escape(brief.title)}</h1>", f"<p>{escape(what_this_is(brief))}</p>", '<ul class="meta">']
     out += [f"<li><strong>{escape(k)}:</strong> {escape(v)}</li>" for k, v in meta_lines(brief)]
     out.append("</ul>")
+    if records_note(brief):
+        out.append(f"<p><em>{escape(records_note(brief))}</em></p>")
     for sec in brief.sections:
         out.append(f"<section><h{sec.level}>{escape(sec.title)}</h{sec.level}>")
         for b in sec.blocks:
@@ -133,13 +150,14 @@ def to_html(brief: Brief) -> str:
                 rows = "".join("<tr>" + "".join(f"<td>{inline_html(c)}</td>" for c in row) + "</tr>" for row in b.rows)
                 out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
             elif isinstance(b, RangeChart):
-                out.append(f"<figure>{charts.to_svg(b)}<figcaption>{inline_html(b.title)}: band from P10 to P90, "
-                           "line at P50; each output on its own scale.</figcaption></figure>")
+                out.append(f"<figure>{charts.to_svg(b)}<figcaption>" + t(
+                    "{title}: band from P10 to P90, line at P50; each output on its own scale.").format(
+                    title=inline_html(b.title)) + "</figcaption></figure>")
             elif isinstance(b, XYChart):
                 out.append(f"<figure>{charts.to_svg(b)}<figcaption>{inline_html(b.caption or b.title)}"
                            "</figcaption></figure>")
         out.append("</section>")
-    out += ["<section><h2>Sources</h2>", '<ol class="sources">']
+    out += [f"<section><h2>{escape(t('Sources'))}</h2>", '<ol class="sources">']
     for s in brief.sources:
         extra = ", ".join(x for x in (s.publisher, s.year) if x)
         item = escape(s.title) + (f" — {escape(extra)}" if extra else "") + "."

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from kb.briefs.lang import t
 from kb.briefs.model import BriefSource, inert
 from kb.lessons.format import Lesson
 from kb.store import catalog
@@ -49,14 +50,14 @@ class SourceBook:
 
     def record(self, rec: StoredRecord) -> str:
         """``[n]`` for a knowledge-base record itself (its text and figures as filed)."""
-        n = self._add(f"record:{rec.id}", f"Knowledge-base record “{rec.title}”",
-                      publisher="ATELIER PED knowledge base", origin=f"record {rec.id}")
+        n = self._add(f"record:{rec.id}", t("Knowledge-base record “{title}”").format(title=rec.title),
+                      publisher="ATELIER PED knowledge base", origin=t("record {id}").format(id=rec.id))
         return f"[{n}]"
 
     def model(self, seed: int) -> str:
         """``[n]`` for the replication model's own arithmetic (evidence: estimate)."""
-        n = self._add("model", "Replication estimate made for this brief: seeded Monte Carlo over the inputs in "
-                      f"the Assumptions table (seed {seed}), and the transfer-fit scores",
+        n = self._add("model", t("Replication estimate made for this brief: seeded Monte Carlo over the inputs in "
+                                 "the Assumptions table (seed {seed}), and the transfer-fit scores").format(seed=seed),
                       publisher="ATELIER PED knowledge base", origin="kb.replication")
         return f"[{n}]"
 
@@ -100,7 +101,7 @@ class SourceBook:
             if n is None and rec is not None and not re.fullmatch(r"S\w+", sid):
                 n = int(self.record(rec)[1:-1])
             if n is None:
-                n = self.note(token, "an input of the replication model; no published source")
+                n = self.note(token, t("an input of the replication model; no published source"))
             nums.append(n)
         return "[" + "; ".join(str(n) for n in dict.fromkeys(nums)) + "]"
 
@@ -125,7 +126,7 @@ class SourceBook:
 
     def app_lesson(self, les: Lesson) -> str:
         """``[n]`` for a lesson written in the app (its title and author are user input, made inert)."""
-        title = inert(f"Lesson “{les.title}” by {les.author or 'hub staff'}")
+        title = inert(t("Lesson “{title}” by {author}").format(title=les.title, author=les.author or t("hub staff")))
         n = self._add(f"lesson:{les.id}", title, publisher="ATELIER PED knowledge base (published lesson)",
                       origin=inert(f"lesson {les.id}"))
         return f"[{n}]"

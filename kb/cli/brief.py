@@ -12,6 +12,8 @@ from pathlib import Path
 from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.formats import FORMATS, render
 from kb.cli.common import CliError, add_db, settings
+from kb.i18n import DEFAULT as DEFAULT_LANGUAGE
+from kb.i18n import LANGUAGES
 from kb.records.vocab import DRIVER_KEYS
 from kb.replication.bounds import DISCOUNT_RATE, DISTRICT_HOMES, SCALE, SEED, check, driver_bound, param_bound
 from kb.replication.factors import CO2_BASES, DEFAULT_BASIS, PEF_BASES
@@ -46,6 +48,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--output", "-o", help="file to write (default: standard output for md and html)")
     p.add_argument("--date", help="date printed on the brief, YYYY-MM-DD (default: today)")
     p.add_argument("--seed", type=int, default=42, help="Monte Carlo seed (default 42)")
+    p.add_argument("--lang", choices=list(LANGUAGES), default=DEFAULT_LANGUAGE,
+                   help="language of the brief's headings, labels and sentences (the records stay in English; "
+                        "default en)")
     p.set_defaults(handler=cmd_brief)
 
 
@@ -141,7 +146,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
     engine = database.get_engine(settings(args).db_path, create=False)
     req = BriefRequest(solutions=args.solutions, city=args.city, scales=parse_scales(args.scale, args.solutions),
                        params=parse_params(args.param, args.solutions), drivers=parse_drivers(args.driver),
-                       date=date, seed=args.seed, co2_basis=args.co2_basis, pef_basis=args.pef_basis,
+                       date=date, seed=args.seed, co2_basis=args.co2_basis, pef_basis=args.pef_basis, lang=args.lang,
                        discount_rate=None if args.discount_rate is None
                        else check(args.discount_rate, DISCOUNT_RATE, "--discount-rate", CliError),
                        homes=None if args.homes is None else check(args.homes, DISTRICT_HOMES, "--homes", CliError))

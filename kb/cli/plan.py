@@ -10,6 +10,8 @@ from typing import Any
 
 from kb.cli.brief import check_output, write_output
 from kb.cli.common import CliError, add_db, print_json, settings
+from kb.i18n import DEFAULT as DEFAULT_LANGUAGE
+from kb.i18n import LANGUAGES
 from kb.plans.model import read_plan
 from kb.replication.bounds import MAX_SAMPLES, SAMPLES, SEED, check
 from kb.store import catalog, database
@@ -27,6 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=int, help="random seed (default: the plan's, else 42)")
     p.add_argument("--brief", metavar="OUT.(pdf|md|html|docx)", help="also write the plan as a brief")
     p.add_argument("--date", help="date printed on the brief (default: today)")
+    p.add_argument("--lang", choices=list(LANGUAGES), default=DEFAULT_LANGUAGE,
+                   help="language of the brief's frame (with --brief; the plan's and records' texts stay as written)")
     p.set_defaults(handler=cmd_plan)
 
 
@@ -64,7 +68,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         from kb.briefs.plan import build_plan_brief
 
         version = str(catalog.stats(engine).get("corpus_version") or "unversioned")
-        brief = build_plan_brief(result, args.date or dt.date.today().isoformat(), version, engine)
+        brief = build_plan_brief(result, args.date or dt.date.today().isoformat(), version, engine,
+                                 lang=args.lang)
         write_output(out, render(brief, fmt), "--brief")
     if args.json:
         print_json(data)

@@ -10,12 +10,14 @@ import streamlit as st
 from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.render import to_markdown
 from kb.errors import KbError
+from kb.i18n import N_
 from kb.replication.bounds import scale_bound
 from kb.replication.inputs import MeasureType
 from kb.replication.solution import read_solution
 from kb.store import catalog
 from kb.text import escape_markdown, fold
 from kb.ui import state
+from kb.ui.state import t
 from kb.ui.widgets import download_buttons, number_field, typical_scale_offer
 from kb.views.inputs import entry_text, typical_scale
 
@@ -46,47 +48,47 @@ def _defaults(sols: dict[str, str], cities: dict[str, str]) -> tuple[list[str], 
 
 
 def render() -> None:
-    st.title("Replication brief")
-    st.caption("A stand-alone document for a council or utility: what the solution is, where it worked, what it "
-               "would bring to your city with honest ranges, what it costs, what got in the way — every figure "
-               "with its evidence level and a numbered source.")
+    st.title(t("Replication brief"))
+    st.caption(t("A stand-alone document for a council or utility: what the solution is, where it worked, what it "
+                 "would bring to your city with honest ranges, what it costs, what got in the way — every figure "
+                 "with its evidence level and a numbered source."))
     engine = state.engine()
     sols, cities, _ = _options(str(catalog.stats(engine).get("corpus_version") or ""))
     if not cities:
-        st.warning("The knowledge base has no city profiles yet, so no brief can be made.")
+        st.warning(t("The knowledge base has no city profiles yet, so no brief can be made."))
         return
     wanted, city_index = _defaults(sols, cities)
-    chosen = st.multiselect("Solutions in the package", list(sols), default=wanted, format_func=lambda i: sols[i],
-                            key="brief_solutions", placeholder="Choose one or more solutions")
-    city = st.selectbox("City", list(cities), index=city_index, format_func=lambda i: cities[i], key="brief_city")
+    chosen = st.multiselect(t("Solutions in the package"), list(sols), default=wanted, format_func=lambda i: sols[i],
+                            key="brief_solutions", placeholder=t("Choose one or more solutions"))
+    city = st.selectbox(t("City"), list(cities), index=city_index, format_func=lambda i: cities[i], key="brief_city")
     scales: dict[str, float | dict[str, float]] = {}
     seed = 42
     ready = True
     if chosen:
         scales, ready = _scales(engine, chosen, sols)
-        seed = int(st.number_input("Seed", min_value=0, value=42, step=1, key="brief_seed", help=SEED_HELP))
+        seed = int(st.number_input(t("Seed"), min_value=0, value=42, step=1, key="brief_seed", help=t(SEED_HELP)))
     request = BriefRequest(solutions=list(chosen), city=city, scales=scales, date=dt.date.today().isoformat(),
-                           seed=seed)
-    if st.button("Build brief", type="primary", disabled=not chosen or not ready, key="brief_build"):
+                           seed=seed, lang=state.language())
+    if st.button(t("Build brief"), type="primary", disabled=not chosen or not ready, key="brief_build"):
         _build(engine, request)
     built: dict[str, Any] | None = st.session_state.get("brief_built")
     if not built:
-        st.info("Choose solutions and a city, then build the brief to preview and download it.")
+        st.info(t("Choose solutions and a city, then build the brief to preview and download it."))
         return
     if built["request"] != request:
-        st.caption("The choices changed since this brief was built; build it again to update it.")
+        st.caption(t("The choices changed since this brief was built; build it again to update it."))
     brief = built["brief"]
-    st.subheader("Download", anchor=False)
+    st.subheader(t("Download"), anchor=False)
     download_buttons(brief, key="brief_dl")
-    st.subheader("Preview", anchor=False)
+    st.subheader(t("Preview"), anchor=False)
     with st.container(border=True):
         st.markdown(built["markdown"])  # raw HTML is not rendered: unsafe_allow_html stays off
 
 
-SEED_HELP = "The same seed gives the same ranges every time."
-SCALES_EXPANDER = "Scale of each measure (empty = the source site's own scale)"
-SOURCE_SCALE = "source site: {scale}"
-NO_SOURCE_SCALE = "The source site of {solution} gives no scale for {measure}: enter the scale to brief it."
+SEED_HELP = N_("The same seed gives the same ranges every time.")
+SCALES_EXPANDER = N_("Scale of each measure (empty = the source site's own scale)")
+SOURCE_SCALE = N_("source site: {scale}")
+NO_SOURCE_SCALE = N_("The source site of {solution} gives no scale for {measure}: enter the scale to brief it.")
 
 
 def _scales(engine: Any, chosen: list[str], sols: dict[str, str]) -> tuple[dict[str, float | dict[str, float]], bool]:
@@ -106,11 +108,12 @@ def _scales(engine: Any, chosen: list[str], sols: dict[str, str]) -> tuple[dict[
                 continue
             key = f"brief_scale_{sid}_{mt.id}"
             typical = typical_scale(mt)
-            st.warning(escape_markdown(NO_SOURCE_SCALE.format(solution=sols[sid], measure=mt.title)))
+            st.warning(escape_markdown(t(NO_SOURCE_SCALE).format(solution=sols[sid], measure=mt.title)))
             c1, c2 = st.columns([2, 1])
             entry = number_field(escape_markdown(f"{sols[sid]} — {mt.title} ({mt.scale_unit})"), key,
-                                 scale_bound(mt.scale_unit), what=f"Scale of {mt.title}", where=c1,
-                                 placeholder=f"typical: {typical.label()}" if typical else None)
+                                 scale_bound(mt.scale_unit), what=t("Scale of {measure}").format(measure=mt.title),
+                                 where=c1,
+                                 placeholder=t("typical: {scale}").format(scale=typical.label()) if typical else None)
             typical_scale_offer(typical, key, where=c2)
             if entry.value is None:
                 ready = False
@@ -119,12 +122,12 @@ def _scales(engine: Any, chosen: list[str], sols: dict[str, str]) -> tuple[dict[
         if per_type:
             scales[sid] = per_type
     if optional:
-        with st.expander(SCALES_EXPANDER, expanded=False):
+        with st.expander(t(SCALES_EXPANDER), expanded=False):
             for sid, mt, at_source in optional:
                 entry = number_field(escape_markdown(f"{sols[sid]} — {mt.title} ({mt.scale_unit})"),
                                      f"brief_scale_{sid}_{mt.id}", scale_bound(mt.scale_unit),
-                                     what=f"Scale of {mt.title}",
-                                     placeholder=SOURCE_SCALE.format(scale=at_source))
+                                     what=t("Scale of {measure}").format(measure=mt.title),
+                                     placeholder=t(SOURCE_SCALE).format(scale=at_source))
                 if entry.error:
                     ready = False
                 elif entry.value is not None:
@@ -136,10 +139,10 @@ def _scales(engine: Any, chosen: list[str], sols: dict[str, str]) -> tuple[dict[
 
 def _build(engine: Any, request: BriefRequest) -> None:
     try:
-        with st.spinner("Building the brief…"):
+        with st.spinner(t("Building the brief…")):
             brief = build_brief(engine, request)
     except KbError as exc:  # BriefError, RecordNotFound ...: this page says what failed and drops the old brief
         st.session_state.pop("brief_built", None)
-        st.error(f"The brief could not be built: {escape_markdown(str(exc))}")
+        st.error(t("The brief could not be built: {reason}").format(reason=escape_markdown(str(exc))))
         return
     st.session_state["brief_built"] = {"request": request, "brief": brief, "markdown": to_markdown(brief)}

@@ -113,3 +113,20 @@ def test_brief_page_with_defaults_asks_for_a_missing_scale_inline(app_env: Path)
     at.text_input(key="brief_scale_ams-schoonschip-pv-heatpumps_battery-storage").input("-3").run()
     assert any("more than 0 and at most 10,000,000 kWh" in e.value for e in at.error), [e.value for e in at.error]
     assert at.button(key="brief_build").disabled
+
+
+def test_brief_page_in_polish_builds_a_polish_brief(brief_app: dict[str, int]) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "pl"
+    at.query_params["solution"] = "test-battery-site"
+    at.query_params["city"] = "Kraków"
+    at.run()
+    at._page_hash = calc_hash("brief")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Raport o powieleniu rozwiązania"
+    at.button(key="brief_build").click().run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    preview = [m.value for m in at.markdown if m.value.startswith("# Raport o powieleniu rozwiązania – Kraków")]
+    assert preview and "## Streszczenie dla decydentów" in preview[0] and "27,7" in preview[0]
+    assert "Rekordy bazy wiedzy są w języku angielskim" in preview[0]
