@@ -41,7 +41,7 @@ from kb.ui.widgets import (
     ped_table,
     typical_weeks_chart,
 )
-from kb.views.fmt import plain_units_in
+from kb.views.fmt import format_number, plain_units_in
 from kb.views.hourly import boundary_in_words
 from kb.views.inputs import entry_text
 from kb.views.plan import (
@@ -97,8 +97,12 @@ HEAT_SHARE = Bound(0.0, 100.0, "%")
 
 
 def _table(rows: list[dict[str, object]]) -> None:
-    """A table of the page with its headers in the reader's language."""
+    """A table of the page with its headers in the reader's language and its decimal numbers written out in the
+    session's locale (``2,949``; in Polish ``2 949``, ``0,25``), never a float's raw digits."""
     frame = pd.DataFrame(rows)
+    for c in frame.columns:
+        if pd.api.types.is_float_dtype(frame[c]):
+            frame[c] = [format_number(v, locale=state.locale()) for v in frame[c]]
     st.dataframe(frame.rename(columns={c: t(HEADERS[c]) for c in frame.columns if c in HEADERS}), hide_index=True,
                  use_container_width=True)
 

@@ -55,6 +55,7 @@ def test_the_ped_table_is_in_polish_with_the_shortfall_in_words(app_env: Path) -
     assert "Roczny dodatni bilans energii pierwotnej" in set(ped["definicja"])
     margins = " ".join(ped["o ile"])
     assert "brakuje" in margins and "MWh energii pierwotnej/rok" in margins, margins
+    assert re.search(r"\d,\d", margins), "a decimal comma"
     assert not any(m.startswith(("-", "+", "−")) for m in ped["o ile"]), "the sign is said in words"
     assert any("Granica bilansu" in c.value and "geograficzna granica dzielnicy" in c.value for c in at.caption)
     kpi = next(m for m in at.metric if m.label == "Autokonsumpcja")
