@@ -8,10 +8,13 @@ from dataclasses import replace
 import altair as alt
 import pandas as pd
 import streamlit as st
+from babel.numbers import format_decimal, format_percent
 
 from kb.accounts import PermissionDenied
 from kb.briefs.plan import build_plan_brief
+from kb.i18n import N_, translator
 from kb.plans.evaluate import PlanContext, PlanResult, load_context, run_plan
+from kb.plans.hourly import CENTRAL_NOTE
 from kb.plans.model import (
     BOUNDS,
     Figure,
@@ -29,6 +32,7 @@ from kb.replication.cities import list_cities
 from kb.store import catalog
 from kb.text import escape_markdown, fold
 from kb.ui import state
+from kb.ui.state import t
 from kb.ui.widgets import (
     current_city,
     download_buttons,
@@ -37,10 +41,14 @@ from kb.ui.widgets import (
     ped_table,
     typical_weeks_chart,
 )
+from kb.views.fmt import format_number, plain_units_in
+from kb.views.hourly import boundary_in_words
 from kb.views.inputs import entry_text
 from kb.views.plan import (
+    DISPLACED,
     SUGGESTIONS_NOTE,
     balance_reading,
+    carrier_name,
     carrier_rows,
     default_example,
     duration_caption,
@@ -51,6 +59,7 @@ from kb.views.plan import (
     load_example,
     measure_rows,
     monthly_exchange_rows,
+    mwh,
     offsite_rows,
     ped_rows,
     suggestion_rows,
@@ -60,12 +69,47 @@ from kb.views.plan import (
     week_rows,
 )
 
-STARTS = ("Example plan", "Saved plan", "Upload a TOML file", "New district")
-DISPLACES = {"": "the type's default", "natural_gas": "natural gas", "district_heat": "district heat",
-             "electricity": "electricity", "petrol": "petrol"}
+STARTS = (N_("Example plan"), N_("Saved plan"), N_("Upload a TOML file"), N_("New district"))
+DISPLACES = ("", "natural_gas", "district_heat", "electricity", "petrol")
+
+HEADERS: dict[str, str] = {
+    "carrier": N_("carrier"), "baseline MWh/yr": N_("baseline MWh/yr"), "after MWh/yr": N_("after MWh/yr"),
+    "change (central)": N_("change (central)"), "after, in words": N_("after, in words"),
+    "MWh_PE/yr": N_("MWh primary energy/yr"), "PEF": N_("primary energy factor"), "PEF source": N_("factor's source"),
+    "measure": N_("measure"), "type": N_("type"), "stage": N_("stage"), "scale": N_("scale"), "unit": N_("unit"),
+    "MWh_PE/yr P50": N_("MWh primary energy/yr, P50"), "by carrier (P50)": N_("by carrier (P50)"),
+    "capex EUR": N_("investment EUR"), "status": N_("status"), "measure type": N_("measure type"),
+    "replaces": N_("replaces"), "added": N_("added"), "suggested": N_("suggested"),
+    "closes MWh_PE/yr": N_("closes MWh primary energy/yr"), "closes it alone": N_("closes it alone"),
+    "limit": N_("limit"), "used in": N_("used in"), "off-site supply": N_("off-site supply"),
+    "credit MWh_PE/yr": N_("credit MWh primary energy/yr"), "at PEF": N_("at primary energy factor"),
+    "evidence": N_("evidence"), "source": N_("source"), "KPI": N_("KPI"), "central": N_("central"),
+}
+"""The plain header of each column of the page's tables (the rows keep their keys), shown translated."""
+WATERFALL_KINDS: dict[str, str] = {"baseline": N_("baseline"), "gain": N_("gain"), "loss": N_("loss"),
+                                   "balance": N_("balance")}
+PROFILES: dict[str, str] = {"electricity": N_("Electricity"), "pv": N_("PV"), "heat_pumps": N_("Heat pumps"),
+                            "battery": N_("Battery"), "offsite": N_("Off-site supply")}
+"""The hourly profiles whose provenance the page states."""
 
 PLAN_HOMES = DISTRICT_HOMES  # a district has at least one home: 0 is refused in words, never turned into "no homes"
 HEAT_SHARE = Bound(0.0, 100.0, "%")
+
+
+def _table(rows: list[dict[str, object]]) -> None:
+    """A table of the page with its headers in the reader's language and its decimal numbers written out in the
+    session's locale (``2,949``; in Polish ``2 949``, ``0,25``), never a float's raw digits."""
+    frame = pd.DataFrame(rows)
+    for c in frame.columns:
+        if pd.api.types.is_float_dtype(frame[c]):
+            frame[c] = [format_number(v, locale=state.locale()) for v in frame[c]]
+    st.dataframe(frame.rename(columns={c: t(HEADERS[c]) for c in frame.columns if c in HEADERS}), hide_index=True,
+                 use_container_width=True)
+
+
+def _num(v: float) -> str:
+    """A whole number in the session's locale (``-12,803``; in Polish ``-12 803``)."""
+    return format_decimal(round(v), format="#,##0", locale=state.locale())
 
 
 @st.cache_data(show_spinner=False, ttl=300)
@@ -109,23 +153,23 @@ def _new_district() -> PlanSpec:
 
 def _load(start: str) -> tuple[str, PlanSpec | None]:
     """The chosen starting plan and a token that changes when another plan is chosen."""
-    if start == "Example plan":
+    if start == STARTS[0]:
         examples = _examples()
         stems = list(examples)
         first = default_example(examples, _user_city())
-        stem = st.selectbox("Example", stems, index=stems.index(first) if first in stems else None,
+        stem = st.selectbox(t("Example"), stems, index=stems.index(first) if first in stems else None,
                             format_func=lambda s: examples[s][0] if s in examples else s, key="plan_example")
         return (f"ex:{stem}", load_example(stem, state.settings().solutions_dir)) if stem else ("ex:", None)
-    if start == "Saved plan":
+    if start == STARTS[1]:
         saved = list_plans(state.engine())
         if not saved:
-            st.info("No saved plans yet: hub staff save plans from this page.")
+            st.info(t("No saved plans yet: hub staff save plans from this page."))
             return "saved:", None
         names: dict[int, str] = {p["id"]: f"{p['name']} ({p['city']}, {p['author']})" for p in saved}
-        pid = st.selectbox("Saved plan", list(names), format_func=names.__getitem__, key="plan_saved")
+        pid = st.selectbox(t("Saved plan"), list(names), format_func=names.__getitem__, key="plan_saved")
         return f"saved:{pid}", load_plan(state.engine(), pid)
-    if start == "Upload a TOML file":
-        up = st.file_uploader("Plan file (.toml)", type=["toml"], key="plan_upload")
+    if start == STARTS[2]:
+        up = st.file_uploader(t("Plan file (.toml)"), type=["toml"], key="plan_upload")
         if up is None:
             return "up:", None
         # size, encoding, depth and every figure checked by the library: a PlanError is shown by render()
@@ -165,26 +209,27 @@ def _district(base: PlanSpec) -> PlanSpec | None:
     ss = st.session_state
     cities = _cities()
     c1, c2 = st.columns(2)
-    name = c1.text_input("District name", key="plan_name")
+    name = c1.text_input(t("District name"), key="plan_name")
     city_ids = list(cities)
     if ss.get("plan_city") not in city_ids:
         ss["plan_city"] = city_ids[0] if city_ids else None
-    city = c2.selectbox("City", city_ids, format_func=lambda i: cities.get(i, i), key="plan_city")
+    city = c2.selectbox(t("City"), city_ids, format_func=lambda i: cities.get(i, i), key="plan_city")
     c1, c2, c3 = st.columns(3)
     # An empty field ('' in the session state, see _reset) reads back as None: the figure is left out.
-    homes_in = number_field("Homes", "plan_homes", PLAN_HOMES, where=c1)
-    floor_in = number_field("Residential floor area (m²)", "plan_floor", BOUNDS["floor_area"].with_unit("m²"),
+    homes_in = number_field(t("Homes"), "plan_homes", PLAN_HOMES, where=c1)
+    floor_in = number_field(t("Residential floor area (m²)"), "plan_floor", BOUNDS["floor_area"].with_unit("m²"),
                             where=c2)
-    roof_in = number_field("Usable roof area for PV (m²)", "plan_roof", BOUNDS["roof_area"].with_unit("m²"), where=c3)
+    roof_in = number_field(t("Usable roof area for PV (m²)"), "plan_roof", BOUNDS["roof_area"].with_unit("m²"),
+                           where=c3)
     c1, c2, c3 = st.columns(3)
-    gas_in = number_field("Share of heat from gas (%)", "plan_share_gas", HEAT_SHARE, where=c1)
-    dh_in = number_field("Share of heat from district heat (%)", "plan_share_dh", HEAT_SHARE, where=c2)
+    gas_in = number_field(t("Share of heat from gas (%)"), "plan_share_gas", HEAT_SHARE, where=c1)
+    dh_in = number_field(t("Share of heat from district heat (%)"), "plan_share_dh", HEAT_SHARE, where=c2)
     gas, dh = (gas_in.value or 0.0) / 100, (dh_in.value or 0.0) / 100
     too_much = share_sum_error({"gas": gas, "district heat": dh})
     if too_much:
         st.error(escape_markdown(too_much))
     el = round(max(0.0, 1.0 - gas - dh), 6)
-    c3.metric("Share of heat from electricity", f"{el:.0%}")
+    c3.metric(t("Share of heat from electricity"), format_percent(el, format="#,##0%", locale=state.locale()))
     refused = any(e.error for e in (homes_in, floor_in, roof_in, gas_in, dh_in)) or bool(too_much)
     homes, floor, roof = homes_in.value, floor_in.value, roof_in.value
     heating: dict[str, Figure] = {}
@@ -193,9 +238,9 @@ def _district(base: PlanSpec) -> PlanSpec | None:
             heating[carrier] = _entered(base.heating.get(carrier), v, "-")
     factors = dict(base.factors)
     if dh > 0:
-        pef_in = number_field("Primary energy factor of the district heat (kWh/kWh; ask the heat company)",
-                              "plan_pef_dh", BOUNDS["pef"],
-                              help="No sourced factor for district heat is in the knowledge base.")
+        pef_in = number_field(t("Primary energy factor of the district heat (kWh of primary energy per kWh; ask the "
+                                "heat company)"), "plan_pef_dh", BOUNDS["pef"],
+                              help=t("No sourced factor for district heat is in the knowledge base."))
         refused |= bool(pef_in.error)
         pef = pef_in.value
         if pef:
@@ -212,7 +257,7 @@ def _district(base: PlanSpec) -> PlanSpec | None:
         limits.pop("roof_area", None)
     if refused:
         return None
-    return replace(base, name=name or "My district", city=city or base.city,
+    return replace(base, name=name or t("My district"), city=city or base.city,
                    homes=keep_or_enter(base.homes, homes, "homes") if homes else None, floor_area=floor_area,
                    heating=heating, limits=limits, factors=factors, measures=list(ss["plan_measures"]))
 
@@ -220,52 +265,62 @@ def _district(base: PlanSpec) -> PlanSpec | None:
 def _from_file(base: PlanSpec) -> None:
     """What the plan file gives beyond the widgets (kept as loaded, evaluated and saved with the plan)."""
     for o in base.offsite:
-        st.caption(escape_markdown(f"Off-site supply from the plan file (PEDvirtual): {o.name}, {o.supply.mid:,.0f} "
-                                   f"MWh/yr {o.carrier} · {o.supply.evidence}: {o.supply.source}"))
+        st.caption(escape_markdown(t("Off-site supply from the plan file (PEDvirtual): {name}, {amount} MWh/yr "
+                                     "{carrier} · {evidence}: {source}").format(
+            name=o.name, amount=_num(o.supply.mid), carrier=carrier_name(o.carrier, t), evidence=o.supply.evidence,
+            source=o.supply.source)))
     if base.services_share is not None:
         s = base.services_share
-        st.caption(escape_markdown(f"Electricity load from the plan file: {s.mid:.0%} on the services profile, the "
-                                   f"rest household · {s.evidence}: {s.source}"))
+        st.caption(escape_markdown(t("Electricity load from the plan file: {share} on the services profile, the rest "
+                                     "household · {evidence}: {source}").format(
+            share=format_percent(s.mid, format="#,##0%", locale=state.locale()), evidence=s.evidence,
+            source=s.source)))
 
 
 def _measures(ctx: PlanContext) -> None:
     ss = st.session_state
-    st.subheader("Measures")
+    st.subheader(t("Measures"))
     for i, m in enumerate(list(ss["plan_measures"])):
         mt = ctx.types.get(m.type)
         c1, c2 = st.columns([5, 1])
+        scale_text = format_decimal(m.scale.mid, format="#,##0.###", locale=state.locale())
+        replaces = (t(", replaces {what}").format(what=t(DISPLACED[m.displaces]) if m.displaces in DISPLACED
+                                                   else m.displaces) if m.displaces else "")
         c1.write(f"**{escape_markdown(m.label or (mt.title if mt else m.type))}** — "
-                 + escape_markdown(f"{m.scale.mid:g} {mt.scale_unit if mt else ''}"
-                                   + (f", replaces {DISPLACES.get(m.displaces, m.displaces)}" if m.displaces else "")
+                 + escape_markdown(f"{scale_text} {mt.scale_unit if mt else ''}" + replaces
                                    + f" · {m.scale.evidence}: {m.scale.source}"))
-        if c2.button("Remove", key=f"plan_rm_{i}"):
+        if c2.button(t("Remove"), key=f"plan_rm_{i}"):
             ss["plan_measures"].pop(i)
             st.rerun()
     with st.form("plan_add", clear_on_submit=False):
         c1, c2, c3 = st.columns([3, 1, 2])
-        types = sorted(ctx.types, key=lambda t: ctx.types[t].title)
-        tid = c1.selectbox("Measure type", types,
-                           format_func=lambda t: f"{ctx.types[t].title} ({ctx.types[t].scale_unit})",
+        types = sorted(ctx.types, key=lambda k: ctx.types[k].title)
+        tid = c1.selectbox(t("Measure type"), types,
+                           format_func=lambda k: f"{ctx.types[k].title} ({ctx.types[k].scale_unit})",
                            key="plan_add_type")
         unit = ctx.types[tid].scale_unit if tid in ctx.types else ""
-        scale = number_field("Scale", "plan_add_scale", scale_bound(unit), value=100.0, where=c2,
-                             what="Scale of the measure")
-        disp = c3.selectbox("Replaces", list(DISPLACES), format_func=DISPLACES.__getitem__, key="plan_add_displaces")
+        scale = number_field(t("Scale"), "plan_add_scale", scale_bound(unit), value=100.0, where=c2,
+                             what=t("Scale of the measure"))
+        tr = translator(state.language())
+        disp = c3.selectbox(t("Replaces"), list(DISPLACES), format_func=lambda d: tr(DISPLACED[d]),
+                            key="plan_add_displaces")
         # no measure type to choose, or no accepted scale: nothing to add (a refused scale says why above)
-        if st.form_submit_button("Add measure") and tid is not None and scale.value is not None:
+        if st.form_submit_button(t("Add measure")) and tid is not None and scale.value is not None:
             ss["plan_measures"].append(PlanMeasure(tid, Figure.of(scale.value), disp))
             st.rerun()
 
 
 def render() -> None:
-    st.title("District plan")
-    st.caption("Describe a district, stack measures on it and see whether it reaches a positive primary-energy "
-               "balance over a year — with ranges, warnings, and what would close the gap.")
-    start = st.radio("Start from", STARTS, horizontal=True, key="plan_start")
+    st.title(t("District plan"))
+    st.caption(t("Describe a district, stack measures on it and see whether it reaches a positive primary-energy "
+                 "balance over a year — with ranges, warnings, and what would close the gap."))
+    # a format function that does not read the session (Streamlit calls it outside the script run as well)
+    start = st.radio(t("Start from"), STARTS, horizontal=True, key="plan_start",
+                     format_func=translator(state.language()))
     try:
         token, loaded = _load(start)
     except PlanError as exc:
-        st.error(f"Invalid plan: {escape_markdown(str(exc))}")
+        st.error(t("Invalid plan: {why}").format(why=escape_markdown(str(exc))))
         return
     if loaded is None:
         return
@@ -281,7 +336,7 @@ def render() -> None:
     try:
         result = _evaluate(spec, state.data_version())
     except PlanError as exc:
-        st.error(f"Invalid plan: {escape_markdown(str(exc))}")
+        st.error(t("Invalid plan: {why}").format(why=escape_markdown(str(exc))))
         return
     _results(result)
     _hourly(result)
@@ -290,106 +345,135 @@ def render() -> None:
 
 def _results(result: PlanResult) -> None:
     bal = result.balance
-    st.subheader("Primary-energy balance")
+    loc = state.locale()
+    st.subheader(t("Primary-energy balance"))
     c1, c2 = st.columns(2)
-    c1.metric("Balance, P50 (MWh_PE/yr)", f"{bal['p50']:,.0f}",
-              help="generation − consumption in primary energy over a year; positive = energy-positive district")
-    c2.metric("Chance of being positive", f"{result.probability_positive:.0%}")
-    st.caption(f"P10 – P90: {bal['p10']:,.0f} – {bal['p90']:,.0f} MWh_PE/yr ({result.samples} samples, seed "
-               f"{result.seed}). Positive means a P50 above zero; exactly zero is energy-neutral.")
+    c1.metric(t("Balance, P50 (MWh primary energy/yr)"), _num(bal["p50"]),
+              help=t("Generation minus consumption in primary energy over a year; above zero the district is "
+                     "energy-positive."))
+    c2.metric(t("Chance of being positive"), format_percent(result.probability_positive, format="#,##0%", locale=loc))
+    st.caption(t("P10 – P90: {p10} – {p90} MWh primary energy/yr ({samples} draws, seed {seed}). Positive means a "
+                 "P50 above zero; exactly zero is energy-neutral.").format(
+        p10=mwh(bal["p10"], loc), p90=mwh(bal["p90"], loc),
+        samples=format_decimal(result.samples, format="#,##0", locale=loc), seed=result.seed))
     if result.status == "positive":
-        st.success("The district is energy-positive at the median.")
+        st.success(t("The district is energy-positive at the median."))
     elif result.status == "neutral":
-        st.info("The district is energy-neutral (exactly zero), not positive.")
+        st.info(t("The district is energy-neutral (exactly zero), not positive."))
     else:
-        st.warning(f"Short by {result.shortfall.get('mwh_pe', 0):,.0f} MWh_PE/yr at the median.")
-    rows = pd.DataFrame(waterfall_rows(result))
+        st.warning(t("Short by {amount} MWh primary energy/yr at the median.").format(
+            amount=_num(result.shortfall.get("mwh_pe", 0))))
+    rows = pd.DataFrame(waterfall_rows(result, t))
+    kinds = list(WATERFALL_KINDS)
+    rows["kind"] = [t(WATERFALL_KINDS[k]) for k in rows["kind"]]
     chart = alt.Chart(rows).mark_bar().encode(
         x=alt.X("step:N", sort=None, title=None, axis=alt.Axis(labelExpr="substring(datum.value, 3)", labelAngle=-30)),
-        y=alt.Y("start:Q", title="MWh_PE/yr (central estimate)"), y2="end:Q",
-        color=alt.Color("kind:N", scale=alt.Scale(domain=["baseline", "gain", "loss", "balance"],
+        y=alt.Y("start:Q", title=t("MWh primary energy/yr (central estimate)")), y2="end:Q",
+        color=alt.Color("kind:N", scale=alt.Scale(domain=[t(WATERFALL_KINDS[k]) for k in kinds],
                                                    range=["#8c8c8c", "#2e8b57", "#c0392b", "#1f4e79"]), title=None),
-        tooltip=["label", "stage", alt.Tooltip("change:Q", format=",.0f"), alt.Tooltip("end:Q", format=",.0f")])
+        tooltip=[alt.Tooltip("label:N", title=t("step")), alt.Tooltip("stage:N", title=t("stage")),
+                 alt.Tooltip("change:Q", format=",.0f", title=t("change")),
+                 alt.Tooltip("end:Q", format=",.0f", title=t("level after"))])
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black").encode(y="y:Q")
     st.altair_chart(chart + zero, use_container_width=True)
-    st.caption(escape_markdown(balance_reading(result)))
-    st.dataframe(pd.DataFrame(carrier_rows(result)), hide_index=True, use_container_width=True)
-    st.dataframe(pd.DataFrame(measure_rows(result)), hide_index=True, use_container_width=True)
+    st.caption(escape_markdown(balance_reading(result, t, loc)))
+    _table(carrier_rows(result, t, loc))
+    _table(measure_rows(result, t, loc))
     for w in result.warnings:
-        st.warning(escape_markdown(w))
+        st.warning(escape_markdown(plain_units_in(w)))
     for n in [*result.not_computed, *result.notes]:
-        st.caption(f"ℹ {escape_markdown(n)}")
-    sugg = suggestion_rows(result)
+        st.caption(f"ℹ {escape_markdown(plain_units_in(n))}")
+    sugg = suggestion_rows(result, t)
     if sugg:
-        st.subheader("What would close the gap")
-        st.caption(SUGGESTIONS_NOTE)
-        st.dataframe(pd.DataFrame(sugg), hide_index=True, use_container_width=True)
-        together = together_rows(result)
+        st.subheader(t("What would close the gap"))
+        st.caption(t(SUGGESTIONS_NOTE))
+        _table(sugg)
+        together = together_rows(result, t)
         if together:
-            st.markdown("**Together**")
-            st.dataframe(pd.DataFrame(together), hide_index=True, use_container_width=True)
-            st.write(escape_markdown(together_text(result)))
+            st.markdown("**" + t("Together") + "**")
+            _table(together)
+            st.write(escape_markdown(together_text(result, t, loc)))
 
 
 def _hourly(result: PlanResult) -> None:
-    st.subheader("Hour by hour")
+    loc = state.locale()
+    st.subheader(t("Hour by hour"))
     if not result.hourly:
-        st.info(escape_markdown(result.hourly_unavailable or "No hourly balance for this plan."))
+        st.info(escape_markdown(result.hourly_unavailable or t("No hourly balance for this plan.")))
         return
-    st.caption(escape_markdown(result.hourly["note"].capitalize() + "."))
+    note = result.hourly["note"]
+    st.caption(escape_markdown(t("Hourly balance of the central estimate; the annual balance keeps its P10–P90.")
+                               if note == CENTRAL_NOTE else note.capitalize() + "."))
     cols = st.columns(4)
-    for col, (label, value, why) in zip(cols, hourly_kpis(result), strict=True):
+    for col, (label, value, why) in zip(cols, hourly_kpis(result, t, loc), strict=True):
         col.metric(label, value, help=why)
     _hourly_ranges(result)
-    ped_table(ped_rows(result), result.hourly["ped"]["boundary"])
-    offsite = offsite_rows(result)
+    ped_table(ped_rows(result, t, loc), boundary_in_words(result.hourly["ped"]["boundary"], t))
+    offsite = offsite_rows(result, t, loc)
     if offsite:
-        st.caption("Off-site renewables the district owns or contracts, credited by PEDvirtual only (not in the "
-                   "balance within the boundary)")
-        st.dataframe(pd.DataFrame(offsite), hide_index=True, use_container_width=True)
+        st.caption(t("Off-site renewables the district owns or contracts, credited by PEDvirtual only (not in the "
+                     "balance within the boundary)"))
+        _table(offsite)
     monthly_exchange_chart(monthly_exchange_rows(result))
     typical_weeks_chart(week_rows(result))
     duration = duration_rows(result)
     if duration:
         curve = alt.Chart(pd.DataFrame(duration)).mark_line(color="#c0392b").encode(
-            x=alt.X("hours:Q", title="hours of the year, largest net import first", scale=alt.Scale(domain=[0, 8760])),
-            y=alt.Y("net import kW:Q", title="net import, kW (import − export)"),
-            tooltip=[alt.Tooltip("hours:Q", format=",.0f"), alt.Tooltip("net import kW:Q", format=",.0f")])
+            x=alt.X("hours:Q", title=t("hours of the year, largest net import first"),
+                    scale=alt.Scale(domain=[0, 8760])),
+            y=alt.Y("net import kW:Q", title=t("net import, kW (import − export)")),
+            tooltip=[alt.Tooltip("hours:Q", format=",.0f", title=t("hours")),
+                     alt.Tooltip("net import kW:Q", format=",.0f", title=t("net import, kW"))])
         zero_line = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black").encode(y="y:Q")
         st.altair_chart((curve + zero_line).properties(height=220), use_container_width=True)
-        st.caption(escape_markdown(duration_caption(result)))
+        st.caption(escape_markdown(duration_caption(result, t, loc)))
     for key, how in result.hourly["provenance"].items():
-        st.caption(escape_markdown(f"{key.replace('_', ' ')} profile: {how}"))
+        what = t(PROFILES[key]) if key in PROFILES else key.replace("_", " ")
+        st.caption(escape_markdown(t("{what} profile: {how}").format(what=what, how=plain_units_in(how))))
+
+
+RANGES_NOTE = N_("P10–P90 over {k} of the plan's {of} draws (the first {k} of the same seeded sample): each draw "
+                 "runs 8,760 hours, so the hourly part uses fewer draws than the annual balance; the hourly shapes "
+                 "are the central ones, shared, and only the annual figures vary per draw.")
+"""The hourly ranges' note in short, where the reader's language has it (the library's note in English)."""
 
 
 def _hourly_ranges(result: PlanResult) -> None:
     """The P10–P90 of the hourly KPIs over the draws the hourly part ran, and how many it ran."""
-    rows = hourly_range_rows(result)
+    loc = state.locale()
+    rows = hourly_range_rows(result, t, loc)
     if rows:
-        st.caption("Hourly KPIs, P10 – P90")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
-    note = (result.hourly or {}).get("ranges_note")
-    if note:
+        st.caption(t("Hourly KPIs, P10 – P90"))
+        _table(rows)
+    h = result.hourly or {}
+    note = h.get("ranges_note")
+    if not note:
+        return
+    if t(RANGES_NOTE) != RANGES_NOTE and h.get("kpi_ranges"):
+        st.caption(escape_markdown(t(RANGES_NOTE).format(
+            k=format_decimal(h.get("draws", 0), format="#,##0", locale=loc),
+            of=format_decimal(h.get("draws_of", 0), format="#,##0", locale=loc))))
+    else:
         st.caption(escape_markdown(note[0].upper() + note[1:] + "."))
 
 
 def _save_and_export(spec: PlanSpec, result: PlanResult) -> None:
-    st.subheader("Save and export")
+    st.subheader(t("Save and export"))
     stem = "plan-" + "".join(ch if ch.isalnum() else "-" for ch in fold(spec.name)).strip("-")[:60]
-    st.download_button("Download the plan (TOML)", data=to_toml(spec), file_name=f"{stem}.toml",
+    st.download_button(t("Download the plan (TOML)"), data=to_toml(spec), file_name=f"{stem}.toml",
                        mime="application/toml", key="plan_toml", on_click="ignore")
     actor = state.current_actor()
     if actor.at_least("staff"):
-        if st.button("Save to the knowledge base", key="plan_save"):
+        if st.button(t("Save to the knowledge base"), key="plan_save"):
             try:
                 pid = save_plan(state.engine(), spec, actor)
             except (PermissionDenied, PlanError) as exc:
                 st.error(escape_markdown(str(exc)))
             else:
-                st.success(f"Saved as plan {pid}.")
+                st.success(t("Saved as plan {id}.").format(id=pid))
     else:
-        st.caption("Log in as hub staff to save plans in the knowledge base; anyone can download the TOML.")
+        st.caption(t("Log in as hub staff to save plans in the knowledge base; anyone can download the TOML."))
     version = str(catalog.stats(state.engine()).get("corpus_version") or "unversioned")
-    st.caption("A stand-alone brief with every figure's source, generated when you click.")
+    st.caption(t("A stand-alone brief with every figure's source, generated when you click."))
     download_buttons(lambda: build_plan_brief(result, dt.date.today().isoformat(), version, state.engine()),
                      key="plan_brief", stem=stem)

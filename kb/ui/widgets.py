@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from kb.briefs.build import BriefRequest, build_brief
 from kb.briefs.formats import FORMATS, file_name, render
 from kb.briefs.model import Brief
+from kb.i18n import N_
 from kb.replication.bounds import Bound
 from kb.replication.cities import CityProfile, list_cities
 from kb.text import escape_markdown
@@ -100,6 +101,20 @@ FLOW_COLOURS: dict[str, str] = {"load": "#222222", "pv": "#e6a700", "import": "#
 """One colour per flow in every hourly chart: demand dark, PV yellow, import red, export green (as the monthly bars)."""
 
 
+FLOW_NAMES: dict[str, str] = {"load": N_("load"), "pv": N_("PV"), "import": N_("import"), "export": N_("export"),
+                              "battery": N_("battery"), "winter": N_("winter"), "summer": N_("summer")}
+"""The flows and seasons of the hourly charts in words, shown translated."""
+MONTH_NAMES: dict[str, str] = {"Jan": N_("Jan"), "Feb": N_("Feb"), "Mar": N_("Mar"), "Apr": N_("Apr"),
+                               "May": N_("May"), "Jun": N_("Jun"), "Jul": N_("Jul"), "Aug": N_("Aug"),
+                               "Sep": N_("Sep"), "Oct": N_("Oct"), "Nov": N_("Nov"), "Dec": N_("Dec")}
+PED_HEADERS: dict[str, str] = {"definition": N_("definition"), "met": N_("met"), "by how much": N_("by how much"),
+                               "met in draws": N_("met in draws"), "why": N_("why"), "source": N_("source")}
+
+
+def _word(names: dict[str, str], value: str) -> str:
+    return state.t(names[value]) if value in names else value
+
+
 def typical_weeks_chart(rows: list[dict[str, Any]]) -> None:
     """A typical winter and a summer week (rows of :func:`kb.views.hourly.typical_week_rows`): load, PV, import and
     export hour by hour, one panel per season."""
@@ -107,9 +122,14 @@ def typical_weeks_chart(rows: list[dict[str, Any]]) -> None:
         return
     present = {str(r["flow"]) for r in rows}
     flows = [f for f in FLOW_COLOURS if f in present] + sorted(present - set(FLOW_COLOURS))
-    colour = alt.Scale(domain=flows, range=[FLOW_COLOURS.get(f, "#7f7f7f") for f in flows])
-    weeks = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
-        x=alt.X("hour:Q", title="hour of the week (from Monday 00:00)"), y=alt.Y("kWh:Q", title="kWh per hour"),
+    colour = alt.Scale(domain=[_word(FLOW_NAMES, f) for f in flows],
+                       range=[FLOW_COLOURS.get(f, "#7f7f7f") for f in flows])
+    data = pd.DataFrame(rows)
+    data["flow"] = [_word(FLOW_NAMES, str(f)) for f in data["flow"]]
+    data["season"] = [_word(FLOW_NAMES, str(f)) for f in data["season"]]
+    weeks = alt.Chart(data).mark_line().encode(
+        x=alt.X("hour:Q", title=state.t("hour of the week (from Monday 00:00)")),
+        y=alt.Y("kWh:Q", title=state.t("kWh per hour")),
         color=alt.Color("flow:N", scale=colour, title=None),
         tooltip=["season", "flow", alt.Tooltip("hour:Q"), alt.Tooltip("kWh:Q", format=",.1f")],
     ).properties(height=180, width=760).facet(row=alt.Row("season:N", title=None))
@@ -120,18 +140,24 @@ def monthly_exchange_chart(rows: list[dict[str, Any]]) -> None:
     """Monthly electricity import (below zero) and export bars (rows of :func:`kb.views.hourly.monthly_rows`)."""
     if not rows:
         return
-    bars = alt.Chart(pd.DataFrame(rows)).mark_bar().encode(
-        x=alt.X("month:N", sort=list(MONTHS), title=None), y=alt.Y("MWh:Q", title="electricity, MWh per month"),
-        color=alt.Color("flow:N", scale=alt.Scale(domain=["import", "export"], range=["#c0392b", "#2e8b57"]),
+    data = pd.DataFrame(rows)
+    data["month"] = [_word(MONTH_NAMES, str(m)) for m in data["month"]]
+    data["flow"] = [_word(FLOW_NAMES, str(f)) for f in data["flow"]]
+    bars = alt.Chart(data).mark_bar().encode(
+        x=alt.X("month:N", sort=[_word(MONTH_NAMES, m) for m in MONTHS], title=None),
+        y=alt.Y("MWh:Q", title=state.t("electricity, MWh per month")),
+        color=alt.Color("flow:N", scale=alt.Scale(domain=[_word(FLOW_NAMES, "import"), _word(FLOW_NAMES, "export")],
+                                                  range=["#c0392b", "#2e8b57"]),
                         title=None), tooltip=["month", "flow", alt.Tooltip("MWh:Q", format=",.1f")])
     st.altair_chart(bars, use_container_width=True)
 
 
 def ped_table(rows: list[dict[str, Any]], boundary: str) -> None:
     """The PED definitions met or not (rows of :func:`kb.views.hourly.ped_definition_rows`), the boundary below."""
-    shown = [{k: plain_units_in(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+    shown = [{_word(PED_HEADERS, k): plain_units_in(v) if isinstance(v, str) else v for k, v in r.items()}
+             for r in rows]
     st.dataframe(pd.DataFrame(shown), hide_index=True, use_container_width=True)
-    st.caption(escape_markdown("Boundary: " + boundary))
+    st.caption(escape_markdown(state.t("Boundary: {boundary}").format(boundary=boundary)))
 
 
 def number_field(label: str, key: str, bound: Bound, *, what: str | None = None, value: float | None = None,
