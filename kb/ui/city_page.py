@@ -6,9 +6,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from kb.i18n import N_
 from kb.replication.cities import CityProfile, city_from_dict
 from kb.text import escape_markdown
 from kb.ui import state
+from kb.ui.state import t
 from kb.ui.widgets import STATE_KEY, city_list, current_city
 from kb.views.fmt import BLANK, format_number, label_of, label_with_unit, unit_of
 from kb.views.profiles import (
@@ -23,20 +25,21 @@ from kb.views.profiles import (
 from kb.views.replication import ESSENTIAL_DRIVERS, comparison_rows, driver_rows
 
 OWN = "➕ Define my own city"
+OWN_LABEL = N_("➕ Define my own city")
 
 
 def render() -> None:
-    st.title("My city")
-    st.caption("The drivers the estimates use: climate, sun, grid carbon, energy prices, district heating.")
+    st.title(t("My city"))
+    st.caption(t("The drivers the estimates use: climate, sun, grid carbon, energy prices, district heating."))
     cities = city_list()
     mine = current_city()
     options = [c.id for c in cities] + [OWN]
-    names = {c.id: c.name for c in cities}
+    names = {c.id: c.name for c in cities} | {OWN: t(OWN_LABEL)}
     default = options.index(mine.id) if mine is not None and mine.id in options else None
-    choice = st.selectbox("Pick your city", options, index=default, format_func=lambda i: names.get(i, i),
-                          placeholder="Choose a city", key="my_city_choice")
+    choice = st.selectbox(t("Pick your city"), options, index=default, format_func=lambda i: names.get(i, i),
+                          placeholder=t("Choose a city"), key="my_city_choice")
     if choice is None:
-        st.info("Pick a city, or define your own district's context.")
+        st.info(t("Pick a city, or define your own district's context."))
         return
     if choice == OWN:
         city = _define_own(mine)
@@ -50,70 +53,75 @@ def render() -> None:
 
 def _define_own(mine: CityProfile | None) -> CityProfile | None:
     with st.form("own_city"):
-        name = st.text_input("City or district name", value=mine.name if mine and mine.user_defined else "")
-        country = st.text_input("Country (ISO code)", value=mine.country if mine and mine.user_defined else "")
+        name = st.text_input(t("City or district name"), value=mine.name if mine and mine.user_defined else "")
+        country = st.text_input(t("Country (ISO code)"), value=mine.country if mine and mine.user_defined else "")
         values = {}
         cols = st.columns(2)
         for i, key in enumerate(ESSENTIAL_DRIVERS):
             prev = mine.value(key) if mine else None
-            values[key] = cols[i % 2].number_input(label_with_unit(key), value=prev,
+            values[key] = cols[i % 2].number_input(label_with_unit(key, t), value=prev,
                                                    min_value=0.0, format="%g", key=f"own_{key}")
-        if not st.form_submit_button("Use this city"):
+        if not st.form_submit_button(t("Use this city")):
             return mine if mine is not None and mine.user_defined else None
     if not name.strip():
-        st.error("Give the city a name.")
+        st.error(t("Give the city a name."))
         return None
     city = city_from_dict({"name": name, "country": country,
                            "drivers": {k: v for k, v in values.items() if v is not None}})
     st.session_state[STATE_KEY] = city
-    st.success(f"Using {escape_markdown(city.name)}; estimates will ask for any driver still missing.")
+    st.success(t("Using {city}; estimates will ask for any driver still missing.").format(
+        city=escape_markdown(city.name)))
     return city
 
 
 def _show(city: CityProfile, cities: list[CityProfile]) -> None:
-    label = "user-defined" if city.user_defined else f"{city.role} city, {city.country}"
+    loc = state.locale()
+    roles = {"lighthouse": t("lighthouse city"), "fellow": t("fellow city"), "other": t("other city")}
+    role = roles.get(city.role, f"{city.role} city")
+    label = t("user-defined") if city.user_defined else f"{role}, {city.country}"
     st.subheader(escape_markdown(f"{city.name} ({label})"))
-    rows = pd.DataFrame([{"driver": label_of(r["key"]), "value": format_number(r["value"]), "unit": unit_of(r["key"]),
-                          "year": str(r["year"] or ""), "evidence": r["evidence"], "source": r["source"] or BLANK}
+    rows = pd.DataFrame([{"driver": label_of(r["key"], t), "value": format_number(r["value"], locale=loc),
+                          "unit": unit_of(r["key"], t), "year": str(r["year"] or ""), "evidence": t(r["evidence"]),
+                          "source": r["source"] or BLANK}
                          for r in driver_rows(city)])
     st.dataframe(rows, hide_index=True, use_container_width=True, column_config={
-        "driver": st.column_config.TextColumn("What", width="medium"),
-        "value": st.column_config.TextColumn("Value", width="small"),
-        "unit": st.column_config.TextColumn("Unit", width="small"),
-        "year": st.column_config.TextColumn("Year", width="small"),
-        "evidence": st.column_config.TextColumn("Evidence", width="small"),
-        "source": st.column_config.TextColumn("Source", width="large", help="Where the figure comes from")})
+        "driver": st.column_config.TextColumn(t("What"), width="medium"),
+        "value": st.column_config.TextColumn(t("Value"), width="small"),
+        "unit": st.column_config.TextColumn(t("Unit"), width="small"),
+        "year": st.column_config.TextColumn(t("Year"), width="small"),
+        "evidence": st.column_config.TextColumn(t("Evidence"), width="small"),
+        "source": st.column_config.TextColumn(t("Source"), width="large", help=t("Where the figure comes from"))})
     if city.missing:
-        st.warning("Not known for this city yet: " + ", ".join(label_of(k) for k in city.missing)
-                   + ". Estimates that need one of them will ask for it.")
+        st.warning(t("Not known for this city yet: {drivers}. Estimates that need one of them will ask for it.")
+                   .format(drivers=", ".join(label_of(k, t) for k in city.missing)))
         with st.form("fill_missing"):
-            st.write("Fill in what you know; it is kept as your own version of this city for this session.")
-            vals = {k: st.number_input(label_with_unit(k), value=None, format="%g",
+            st.write(t("Fill in what you know; it is kept as your own version of this city for this session."))
+            vals = {k: st.number_input(label_with_unit(k, t), value=None, format="%g",
                                        key=f"fill_{k}") for k in city.missing}
-            if st.form_submit_button("Save my values"):
+            if st.form_submit_button(t("Save my values")):
                 given = {k: v for k, v in vals.items() if v is not None}
                 if given:
                     st.session_state[STATE_KEY] = city.with_drivers(given)
-                    st.success(f"Saved {len(given)} value(s) for {escape_markdown(city.name)} "
-                               "(labelled 'entered by the user').")
+                    st.success(t("Saved {count} value(s) for {city} (labelled 'entered by the user').").format(
+                        count=len(given), city=escape_markdown(city.name)))
                     st.rerun()
     _hourly(city)
-    st.subheader("Compare with another city")
+    st.subheader(t("Compare with another city"))
     others = [c for c in cities if c.id != city.id]
     if not others:
         return
-    other = st.selectbox("Compare with", [c.id for c in others], format_func=lambda i: next(
+    other = st.selectbox(t("Compare with"), [c.id for c in others], format_func=lambda i: next(
         c.name for c in others if c.id == i), key="compare_with")
     b = next(c for c in others if c.id == other)
-    data = pd.DataFrame([{**r, "driver": label_of(r["driver"]), "unit": unit_of(r["driver"]),
-                          "shown": format_number(r["value"])} for r in comparison_rows(city, b)])
+    data = pd.DataFrame([{**r, "driver": label_of(r["driver"], t), "unit": unit_of(r["driver"], t),
+                          "shown": format_number(r["value"], locale=loc)} for r in comparison_rows(city, b)])
     if not data.empty:
         chart = alt.Chart(data).mark_bar().encode(
-            x=alt.X("relative:Q", title="Share of the larger of the two values", axis=alt.Axis(format="%")),
+            x=alt.X("relative:Q", title=t("Share of the larger of the two values"), axis=alt.Axis(format="%")),
             y=alt.Y("driver:N", title=None, axis=alt.Axis(labelLimit=360)),
-            yOffset="city:N", color=alt.Color("city:N", title="City"),
-            tooltip=[alt.Tooltip("driver:N", title="What"), alt.Tooltip("city:N", title="City"),
-                     alt.Tooltip("shown:N", title="Value"), alt.Tooltip("unit:N", title="Unit")])
+            yOffset="city:N", color=alt.Color("city:N", title=t("City")),
+            tooltip=[alt.Tooltip("driver:N", title=t("What")), alt.Tooltip("city:N", title=t("City")),
+                     alt.Tooltip("shown:N", title=t("Value")), alt.Tooltip("unit:N", title=t("Unit"))])
         st.altair_chart(chart, use_container_width=True)
 
 
@@ -124,16 +132,20 @@ def _references() -> ProfileReferences:
 
 def _hourly(city: CityProfile) -> None:
     """The city's hourly profiles: a typical week of the chosen season, the monthly figures, how each is made."""
-    st.subheader("Hour by hour: the city's profiles")
+    st.subheader(t("Hour by hour: the city's profiles"))
+    loc = state.locale()
     result = city_profiles(city, _references())  # cached per climate in the view
     if not result.profiles:
         st.info(escape_markdown(result.reason))
         return
-    st.caption("Typical profiles of a year from the city's monthly climate; each one says below how it was made. "
-               f"Hours in {escape_markdown(result.time_zone)}.")
-    season = st.radio("Season", SEASONS, horizontal=True, key="city_hourly_season", format_func=str.capitalize)
+    st.caption(t("Typical profiles of a year from the city's monthly climate; each one says below how it was made. "
+                 "Hours in {zone}.").format(zone=escape_markdown(result.time_zone)))
+    season_names = {"winter": t("Winter"), "spring": t("Spring"), "summer": t("Summer"), "autumn": t("Autumn")}
+    season = st.radio(t("Season"), SEASONS, horizontal=True, key="city_hourly_season",
+                      format_func=lambda s: season_names.get(s, s.capitalize()))
     week = alt.Chart(pd.DataFrame(week_rows(result, season))).mark_line().encode(
-        x=alt.X("hour:Q", title=f"hour of a typical {season} week (from Monday 00:00)",
+        x=alt.X("hour:Q", title=t("hour of a typical {season} week (from Monday 00:00)").format(
+            season=season_names.get(season, season).lower()),
                 scale=alt.Scale(domain=[0, 168]), axis=alt.Axis(values=list(range(0, 169, 24)))),
         y=alt.Y("value:Q", title=None), color=alt.Color("profile:N", legend=None),
         tooltip=["profile", "hour", alt.Tooltip("value:Q", format=",.3g")],
@@ -141,18 +153,20 @@ def _hourly(city: CityProfile) -> None:
                                                                                           labelAnchor="start"))
                                    ).resolve_scale(y="independent")
     st.altair_chart(week, use_container_width=True)
-    st.caption("Monthly totals (temperature and COP: monthly means)")
-    bars = alt.Chart(pd.DataFrame(monthly_rows(result))).mark_bar().encode(
-        x=alt.X("month:N", sort=list(MONTHS), title=None), y=alt.Y("value:Q", title=None),
+    st.caption(t("Monthly totals (temperature and COP: monthly means)"))
+    months = pd.DataFrame([{**r, "month": t(str(r["month"]))} for r in monthly_rows(result)])
+    bars = alt.Chart(months).mark_bar().encode(
+        x=alt.X("month:N", sort=[t(m) for m in MONTHS], title=None), y=alt.Y("value:Q", title=None),
         color=alt.Color("profile:N", legend=None),
         tooltip=["profile", "month", alt.Tooltip("value:Q", format=",.3g")],
     ).properties(height=110).facet(row=alt.Row("profile:N", title=None, header=alt.Header(labelOrient="top",
                                                                                           labelAnchor="start"))
                                    ).resolve_scale(y="independent")
     st.altair_chart(bars, use_container_width=True)
-    with st.expander("How each profile is made"):
+    with st.expander(t("How each profile is made")):
         for p in result.profiles:
-            year = f"{p.annual:,.1f} {p.monthly_unit.replace(' per month', ' per year')}" if p.monthly_kind == "sum" \
-                else f"annual mean {p.annual:,.2f} {p.unit}"
+            year = (f"{format_number(p.annual, locale=loc)} {p.monthly_unit.replace(' per month', ' per year')}"
+                    if p.monthly_kind == "sum" else t("annual mean {value} {unit}").format(
+                        value=format_number(p.annual, locale=loc), unit=p.unit))
             st.markdown(f"**{escape_markdown(p.label)}** ({escape_markdown(year)}): {escape_markdown(p.provenance)}")
-            st.caption("Sources: " + escape_markdown("; ".join(p.sources)))
+            st.caption(t("Sources: ") + escape_markdown("; ".join(p.sources)))

@@ -19,6 +19,7 @@ from kb.replication.bounds import Bound
 from kb.replication.cities import CityProfile, list_cities
 from kb.text import escape_markdown
 from kb.ui import state
+from kb.ui.state import t
 from kb.views.fmt import plain_units_in
 from kb.views.hourly import MONTHS
 from kb.views.inputs import NO_TYPICAL, NUMBER_HELP, Entry, TypicalScale, entry_text, read_entry
@@ -40,7 +41,8 @@ def download_buttons(brief: Brief | Callable[[], Brief], key: str, stem: str | N
     for col, fmt in zip(cols, formats, strict=True):
         f = FORMATS[fmt]
         name = f"{stem or 'brief'}.{f.extension}" if stem or not isinstance(brief, Brief) else file_name(brief, fmt)
-        col.download_button(f"Download {escape_markdown(f.label)}", data=_deferred(make, fmt), file_name=name,
+        col.download_button(t("Download {format}").format(format=escape_markdown(f.label)), data=_deferred(make, fmt),
+                            file_name=name,
                             mime=f.mime, key=f"{key}_{fmt}", icon=ICONS[fmt], on_click="ignore")
 
 
@@ -52,13 +54,14 @@ def solution_brief_downloads(engine: Engine, solution_id: str, city: Any,
     """For the Estimate page: download a brief of one solution in one city (an id, a name or a city profile with
     ``id``/``user_defined``), built only when a button is clicked."""
     if getattr(city, "user_defined", False):
-        st.caption("Briefs are made for the city profiles in the knowledge base; add your city as a record to get one.")
+        st.caption(t("Briefs are made for the city profiles in the knowledge base; add your city as a record to get "
+                     "one."))
         return
     city_id = str(getattr(city, "id", city))
     req = BriefRequest(solutions=[solution_id], city=city_id, scales={solution_id: scale} if scale else {},
                        params={solution_id: dict(params)} if params else {}, date=dt.date.today().isoformat(),
                        seed=seed, co2_basis=co2_basis, pef_basis=pef_basis, discount_rate=discount_rate, homes=homes)
-    st.caption("Take this estimate to your council: a stand-alone brief with every figure's source.")
+    st.caption(t("Take this estimate to your council: a stand-alone brief with every figure's source."))
     download_buttons(lambda: build_brief(engine, req), key=key, stem=f"brief-{solution_id}-{city_id}")
 
 
@@ -82,11 +85,12 @@ def city_picker(label: str = "City", key: str = "city_pick") -> CityProfile | No
     options = [c.id for c in cities]
     if mine is not None and mine.user_defined and mine.id not in options:
         options.append(mine.id)
-    names = {c.id: c.name for c in cities} | ({mine.id: f"{mine.name} (mine)"} if mine and mine.user_defined else {})
+    names = {c.id: c.name for c in cities} | ({mine.id: t("{name} (mine)").format(name=mine.name)}
+                                              if mine and mine.user_defined else {})
     wanted = st.query_params.get("city") or (mine.id if mine else None)
     index = options.index(wanted) if wanted in options else None
     chosen = st.selectbox(label, options, index=index, format_func=lambda i: names.get(i, i), key=key,
-                          placeholder="Choose a city")
+                          placeholder=t("Choose a city"))
     if chosen is None:
         return None
     if mine is not None and chosen == mine.id:
@@ -96,23 +100,14 @@ def city_picker(label: str = "City", key: str = "city_pick") -> CityProfile | No
     return city
 
 
+FLOW_NAMES: dict[str, str] = {"load": N_("demand"), "pv": N_("PV"), "import": N_("import"), "export": N_("export"),
+                               "battery": N_("battery")}
+SEASON_NAMES: dict[str, str] = {"winter": N_("winter"), "spring": N_("spring"), "summer": N_("summer"),
+                                "autumn": N_("autumn")}
+
 FLOW_COLOURS: dict[str, str] = {"load": "#222222", "pv": "#e6a700", "import": "#c0392b", "export": "#2e8b57",
                                  "battery": "#6a3d9a"}
 """One colour per flow in every hourly chart: demand dark, PV yellow, import red, export green (as the monthly bars)."""
-
-
-FLOW_NAMES: dict[str, str] = {"load": N_("load"), "pv": N_("PV"), "import": N_("import"), "export": N_("export"),
-                              "battery": N_("battery"), "winter": N_("winter"), "summer": N_("summer")}
-"""The flows and seasons of the hourly charts in words, shown translated."""
-MONTH_NAMES: dict[str, str] = {"Jan": N_("Jan"), "Feb": N_("Feb"), "Mar": N_("Mar"), "Apr": N_("Apr"),
-                               "May": N_("May"), "Jun": N_("Jun"), "Jul": N_("Jul"), "Aug": N_("Aug"),
-                               "Sep": N_("Sep"), "Oct": N_("Oct"), "Nov": N_("Nov"), "Dec": N_("Dec")}
-PED_HEADERS: dict[str, str] = {"definition": N_("definition"), "met": N_("met"), "by how much": N_("by how much"),
-                               "met in draws": N_("met in draws"), "why": N_("why"), "source": N_("source")}
-
-
-def _word(names: dict[str, str], value: str) -> str:
-    return state.t(names[value]) if value in names else value
 
 
 def typical_weeks_chart(rows: list[dict[str, Any]]) -> None:
@@ -122,16 +117,16 @@ def typical_weeks_chart(rows: list[dict[str, Any]]) -> None:
         return
     present = {str(r["flow"]) for r in rows}
     flows = [f for f in FLOW_COLOURS if f in present] + sorted(present - set(FLOW_COLOURS))
-    colour = alt.Scale(domain=[_word(FLOW_NAMES, f) for f in flows],
-                       range=[FLOW_COLOURS.get(f, "#7f7f7f") for f in flows])
-    data = pd.DataFrame(rows)
-    data["flow"] = [_word(FLOW_NAMES, str(f)) for f in data["flow"]]
-    data["season"] = [_word(FLOW_NAMES, str(f)) for f in data["season"]]
-    weeks = alt.Chart(data).mark_line().encode(
-        x=alt.X("hour:Q", title=state.t("hour of the week (from Monday 00:00)")),
-        y=alt.Y("kWh:Q", title=state.t("kWh per hour")),
+    names = {f: t(FLOW_NAMES.get(f, f)) for f in flows}
+    colour = alt.Scale(domain=[names[f] for f in flows], range=[FLOW_COLOURS.get(f, "#7f7f7f") for f in flows])
+    shown = pd.DataFrame([{**r, "flow": names.get(str(r["flow"]), r["flow"]),
+                           "season": t(SEASON_NAMES.get(str(r["season"]), str(r["season"])))} for r in rows])
+    weeks = alt.Chart(shown).mark_line().encode(
+        x=alt.X("hour:Q", title=t("hour of the week (from Monday 00:00)")),
+        y=alt.Y("kWh:Q", title=t("kWh per hour")),
         color=alt.Color("flow:N", scale=colour, title=None),
-        tooltip=["season", "flow", alt.Tooltip("hour:Q"), alt.Tooltip("kWh:Q", format=",.1f")],
+        tooltip=[alt.Tooltip("season:N", title=t("Season")), alt.Tooltip("flow:N", title=t("Flow")),
+                 alt.Tooltip("hour:Q", title=t("Hour")), alt.Tooltip("kWh:Q", format=",.1f")],
     ).properties(height=180, width=760).facet(row=alt.Row("season:N", title=None))
     st.altair_chart(weeks)
 
@@ -140,24 +135,26 @@ def monthly_exchange_chart(rows: list[dict[str, Any]]) -> None:
     """Monthly electricity import (below zero) and export bars (rows of :func:`kb.views.hourly.monthly_rows`)."""
     if not rows:
         return
-    data = pd.DataFrame(rows)
-    data["month"] = [_word(MONTH_NAMES, str(m)) for m in data["month"]]
-    data["flow"] = [_word(FLOW_NAMES, str(f)) for f in data["flow"]]
-    bars = alt.Chart(data).mark_bar().encode(
-        x=alt.X("month:N", sort=[_word(MONTH_NAMES, m) for m in MONTHS], title=None),
-        y=alt.Y("MWh:Q", title=state.t("electricity, MWh per month")),
-        color=alt.Color("flow:N", scale=alt.Scale(domain=[_word(FLOW_NAMES, "import"), _word(FLOW_NAMES, "export")],
-                                                  range=["#c0392b", "#2e8b57"]),
-                        title=None), tooltip=["month", "flow", alt.Tooltip("MWh:Q", format=",.1f")])
+    shown = pd.DataFrame([{**r, "month": t(str(r["month"])), "flow": t(FLOW_NAMES.get(str(r["flow"]), r["flow"]))}
+                          for r in rows])
+    bars = alt.Chart(shown).mark_bar().encode(
+        x=alt.X("month:N", sort=[t(m) for m in MONTHS], title=None),
+        y=alt.Y("MWh:Q", title=t("electricity, MWh per month")),
+        color=alt.Color("flow:N", scale=alt.Scale(domain=[t("import"), t("export")], range=["#c0392b", "#2e8b57"]),
+                        title=None), tooltip=[alt.Tooltip("month:N", title=t("Month")),
+                                              alt.Tooltip("flow:N", title=t("Flow")),
+                                              alt.Tooltip("MWh:Q", format=",.1f")])
     st.altair_chart(bars, use_container_width=True)
 
 
 def ped_table(rows: list[dict[str, Any]], boundary: str) -> None:
     """The PED definitions met or not (rows of :func:`kb.views.hourly.ped_definition_rows`), the boundary below."""
-    shown = [{_word(PED_HEADERS, k): plain_units_in(v) if isinstance(v, str) else v for k, v in r.items()}
-             for r in rows]
-    st.dataframe(pd.DataFrame(shown), hide_index=True, use_container_width=True)
-    st.caption(escape_markdown(state.t("Boundary: {boundary}").format(boundary=boundary)))
+    shown = [{k: plain_units_in(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+    headers = {"definition": t("Definition"), "met": t("Met"), "by how much": t("By how much"),
+               "met in draws": t("Met in draws"), "why": t("Why"), "source": t("Source")}
+    st.dataframe(pd.DataFrame(shown), hide_index=True, use_container_width=True,
+                 column_config={k: st.column_config.TextColumn(v) for k, v in headers.items()})
+    st.caption(escape_markdown(t("Boundary: {boundary}").format(boundary=boundary)))
 
 
 def number_field(label: str, key: str, bound: Bound, *, what: str | None = None, value: float | None = None,
@@ -171,9 +168,11 @@ def number_field(label: str, key: str, bound: Bound, *, what: str | None = None,
     box: Any = where if where is not None else st
     if key not in st.session_state and value is not None and bound.contains(value):
         st.session_state[key] = entry_text(value)
-    hint = f"{help} {NUMBER_HELP}" if help else NUMBER_HELP
+    hint = f"{help} {t(NUMBER_HELP)}" if help else t(NUMBER_HELP)
     text = box.text_input(label, key=key, help=hint, placeholder=placeholder)
-    entry = read_entry(str(text or ""), bound, what or label)
+    # English keeps the rule of the fields (an unclear 1,500 refused); another language reads its own comma
+    lang_locale = None if state.language() == "en" else state.locale()
+    entry = read_entry(str(text or ""), bound, what or label, lang_locale, t)
     if entry.error:
         box.error(escape_markdown(entry.error))
     return entry
@@ -188,11 +187,11 @@ def typical_scale_offer(typical: TypicalScale | None, key: str, where: Any = Non
     that enters it, or a plain line saying the sources give none."""
     box: Any = where if where is not None else st
     if typical is None:
-        box.caption(NO_TYPICAL)
+        box.caption(t(NO_TYPICAL))
         return
-    box.button(escape_markdown(f"Use the typical size ({typical.label()})"), key=f"{key}_typical", on_click=_use,
-               args=(key, typical.value),
-               help=escape_markdown(f"From the measure type's sources: {typical.row} ({typical.evidence}; "
-                                    f"{typical.source})."))
-    box.caption(escape_markdown(f"Typical size in the sources: {typical.label()} ({typical.evidence}, "
-                                f"{typical.source})."))
+    box.button(escape_markdown(t("Use the typical size ({size})").format(size=typical.label())),
+               key=f"{key}_typical", on_click=_use, args=(key, typical.value),
+               help=escape_markdown(t("From the measure type's sources: {row} ({evidence}; {source}).").format(
+                   row=typical.row, evidence=t(typical.evidence), source=typical.source)))
+    box.caption(escape_markdown(t("Typical size in the sources: {size} ({evidence}, {source}).").format(
+        size=typical.label(), evidence=t(typical.evidence), source=typical.source)))

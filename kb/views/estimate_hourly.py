@@ -4,26 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.numbers import format_decimal, format_percent
+
 from kb.briefs.hourly import HOMES_HELP, battery_value_sentence, district_sentence
+from kb.i18n import N_
 from kb.replication.hourly import HOURLY_MODELS
 from kb.replication.inputs import MeasureType
 from kb.replication.simulation import Estimate
+from kb.views.fmt import Translate, format_number, identity
 from kb.views.hourly import kpi_metrics, ped_definition_rows, typical_week_rows
 
 __all__ = ["HOMES_HELP", "battery_rows", "battery_text", "dispatched", "district_text", "hourly_metrics",
            "hourly_ped_rows", "hourly_week_rows", "provenance_lines"]
 
 _GAIN_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("self_consumption", "Self-consumption", "share"), ("self_sufficiency", "Self-sufficiency", "share"),
-    ("peak_import_kw", "Peak import (kW)", "kw"), ("annual_import_kwh", "Import (MWh/yr)", "mwh"),
-    ("annual_export_kwh", "Export (MWh/yr)", "mwh"))
+    ("self_consumption", N_("Self-consumption"), "share"), ("self_sufficiency", N_("Self-sufficiency"), "share"),
+    ("peak_import_kw", N_("Peak import (kW)"), "kw"), ("annual_import_kwh", N_("Import (MWh/yr)"), "mwh"),
+    ("annual_export_kwh", N_("Export (MWh/yr)"), "mwh"))
 
 
-_PROFILE_NAMES = {"pv": "PV", "homes": "Homes", "electricity": "Electricity", "battery": "Battery",
-                  "heat_pumps": "Heat-pump"}
+_PROFILE_NAMES = {"pv": N_("PV"), "homes": N_("Homes"), "electricity": N_("Electricity"), "battery": N_("Battery"),
+                  "heat_pumps": N_("Heat-pump")}
 
 
-def _cell(kind: str, v: float) -> str:
+def _cell(kind: str, v: float, locale: str = "") -> str:
+    if locale:
+        if kind == "share":
+            return format_percent(v, format="#,##0%", locale=locale)
+        if kind == "mwh":
+            return format_decimal(v / 1e3, format="#,##0.0", locale=locale)
+        return format_decimal(round(v), format="#,##0", locale=locale)
     if kind == "share":
         return f"{v:.0%}"
     if kind == "mwh":
@@ -36,35 +46,59 @@ def dispatched(types: list[MeasureType]) -> bool:
     return any(mt.model in HOURLY_MODELS for mt in types)
 
 
-def district_text(est: Estimate) -> str:
+def district_text(est: Estimate, t: Translate = identity, locale: str = "en_GB") -> str:
     """The reference district in one or two sentences (homes, how they were sized, electricity per home), or ""."""
-    return district_sentence(est.hourly) if est.hourly else ""
+    if not est.hourly:
+        return ""
+    if t is identity:
+        return district_sentence(est.hourly)
+    d = est.hourly["district"]
+    return t("Reference district: {homes} homes, each using {kwh} kWh of electricity a year ({source}). Number of "
+             "homes: {how}.").format(homes=format_number(d["homes"], locale=locale, whole=True),
+                                     kwh=format_number(d["electricity_per_home_kwh"], locale=locale),
+                                     source=d["electricity_source"], how=d["homes_source"])
 
 
-def hourly_metrics(est: Estimate) -> list[tuple[str, str, str]]:
+def hourly_metrics(est: Estimate, t: Translate = identity, locale: str = "") -> list[tuple[str, str, str]]:
     """(label, value, help) of self-consumption, self-sufficiency, peak import and hours of net import."""
-    return kpi_metrics(est.hourly, est.n_samples)
+    return kpi_metrics(est.hourly, est.n_samples, t, locale)
 
 
-def battery_rows(est: Estimate) -> list[dict[str, Any]]:
+def battery_rows(est: Estimate, t: Translate = identity, locale: str = "") -> list[dict[str, Any]]:
     """What the battery changes: without → with it, for self-consumption, self-sufficiency, peak import, import and
     export (empty without a dispatched battery)."""
     gain = (est.hourly or {}).get("battery_gain")
     if not gain:
         return []
-    return [{"": label, "without battery": _cell(kind, gain[key][0]), "with battery": _cell(kind, gain[key][1])}
-            for key, label, kind in _GAIN_ROWS]
+    return [{"": t(label), "without battery": _cell(kind, gain[key][0], locale),
+             "with battery": _cell(kind, gain[key][1], locale)} for key, label, kind in _GAIN_ROWS]
 
 
-def battery_text(est: Estimate) -> str:
+def battery_text(est: Estimate, t: Translate = identity, locale: str = "en_GB") -> str:
     """The battery's cycles, losses and value in EUR per year, in one sentence (empty without a battery)."""
     gain = (est.hourly or {}).get("battery_gain")
-    return battery_value_sentence(gain) if gain else ""
+    if not gain:
+        return ""
+    if t is identity:
+        return battery_value_sentence(gain)
+
+    def n(x: float) -> str:
+        return format_number(x, locale=locale)
+
+    exported = (t("less {mwh} MWh charged that would otherwise be exported at {price} EUR/kWh").format(
+        mwh=n(gain["charged_kwh"] / 1e3), price=n(gain["export_value"])) if gain["export_value"] else
+        t("charged with {mwh} MWh of surplus that would otherwise be exported unpaid (no export value is "
+          "given)").format(mwh=n(gain["charged_kwh"] / 1e3)))
+    return t("The battery goes through {cycles} full cycles a year and loses {losses} MWh a year in its round trip; "
+             "its energy is worth about {value} EUR a year: {delivered} MWh delivered instead of imported at "
+             "{price} EUR/kWh, {exported}.").format(
+        cycles=n(gain["cycles"]), losses=n(gain["losses_kwh"] / 1e3), value=n(gain["value_eur"]),
+        delivered=n(gain["delivered_kwh"] / 1e3), price=n(gain["retail_price"]), exported=exported)
 
 
-def hourly_ped_rows(est: Estimate) -> list[dict[str, Any]]:
+def hourly_ped_rows(est: Estimate, t: Translate = identity, locale: str = "") -> list[dict[str, Any]]:
     """The PED definitions the reference district meets or not (:func:`kb.views.hourly.ped_definition_rows`)."""
-    return ped_definition_rows(est.hourly)
+    return ped_definition_rows(est.hourly, t, locale)
 
 
 def hourly_week_rows(est: Estimate) -> list[dict[str, Any]]:
@@ -72,10 +106,12 @@ def hourly_week_rows(est: Estimate) -> list[dict[str, Any]]:
     return typical_week_rows(est.hourly)
 
 
-def provenance_lines(est: Estimate) -> list[str]:
-    """How each hourly profile is made, one line each, then how the Monte Carlo draws read the dispatch."""
+def provenance_lines(est: Estimate, t: Translate = identity) -> list[str]:
+    """How each hourly profile is made, one line each, then how the Monte Carlo draws read the dispatch (the
+    library's own description stays English)."""
     h = est.hourly or {}
-    lines = [f"{_PROFILE_NAMES.get(key, key.replace('_', ' ').capitalize())} profile: {how}"
+    lines = [t("{name} profile: {how}").format(name=t(_PROFILE_NAMES.get(key, key.replace('_', ' ').capitalize())),
+                                               how=how)
              for key, how in (h.get("provenance") or {}).items()]
     if h.get("note"):
         lines.append(f"{h['note'][:1].upper()}{h['note'][1:]}.")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import Decimal, localcontext
 
 from babel.numbers import format_decimal, format_percent
 
+from kb.i18n import N_
 from kb.records.vocab import DRIVER_KEYS
 from kb.replication.cities import DRIVER_LABELS
 from kb.replication.simulation import METRICS
 
 __all__ = ["BLANK", "COUNT_UNITS", "format_number", "format_money", "format_share", "format_range", "format_years",
-           "format_count", "in_sentence", "plain_units_in", "label_of", "unit_of", "label_with_unit", "plain_unit"]
+           "format_count", "in_sentence", "identity", "Translate", "UNIT_TEXTS",
+           "plain_units_in", "label_of", "unit_of", "label_with_unit", "plain_unit"]
 
 BLANK = "—"
 """What a missing value (None, NaN) reads as."""
@@ -26,36 +29,40 @@ _SIGNIFICANT = 3
 
 # plain labels of every metric (kb.replication.simulation.METRICS) and every city driver (kb.records.vocab)
 _METRIC_LABELS: dict[str, str] = {
-    "electricity": "Electricity", "natural_gas": "Natural gas", "district_heat": "District heat",
-    "petrol": "Petrol and diesel", "co2_avoided": "CO₂ avoided", "primary_energy_saved": "Primary energy saved",
-    "nox_avoided": "NOx avoided", "savings": "Energy cost savings", "capex": "Investment", "opex": "Upkeep",
-    "payback": "Simple payback", "cost_per_tco2": "Gross cost per tonne of CO₂ avoided",
-    "npv": "Net present value", "irr": "Internal rate of return", "discounted_payback": "Discounted payback",
-    "lcoe": "Levelised cost of electricity", "lcoh": "Levelised cost of heat",
-    "net_abatement_cost": "Net cost per tonne of CO₂ avoided",
+    "electricity": N_("Electricity"), "natural_gas": N_("Natural gas"), "district_heat": N_("District heat"),
+    "petrol": N_("Petrol and diesel"), "co2_avoided": N_("CO₂ avoided"),
+    "primary_energy_saved": N_("Primary energy saved"), "nox_avoided": N_("NOx avoided"),
+    "savings": N_("Energy cost savings"), "capex": N_("Investment"), "opex": N_("Upkeep"),
+    "payback": N_("Simple payback"), "cost_per_tco2": N_("Gross cost per tonne of CO₂ avoided"),
+    "npv": N_("Net present value"), "irr": N_("Internal rate of return"),
+    "discounted_payback": N_("Discounted payback"),
+    "lcoe": N_("Levelised cost of electricity"), "lcoh": N_("Levelised cost of heat"),
+    "net_abatement_cost": N_("Net cost per tonne of CO₂ avoided"),
 }
 _DRIVER_LABELS: dict[str, str] = {
-    "population": "Population", "area": "Area", "latitude": "Latitude", "longitude": "Longitude",
-    "hdd": "Heating degree days", "cdd": "Cooling degree days", "hdd_local": "Heating degree days (local station)",
-    "cdd_local": "Cooling degree days (local station)", "ghi": "Solar irradiation on flat ground",
-    "pv_yield": "Solar PV yield (optimal tilt)", "grid_co2": "Grid electricity CO₂ intensity",
-    "grid_co2_consumption": "Grid electricity CO₂ intensity (consumption-based)",
-    "grid_co2_direct": "Grid electricity CO₂ intensity (combustion only)",
-    "pef_electricity": "Primary energy factor of electricity",
-    "pef_natural_gas": "Primary energy factor of natural gas",
-    "pef_electricity_nren": "Primary energy factor of electricity (non-renewable part)",
-    "pef_electricity_total": "Primary energy factor of electricity (total)",
-    "pef_natural_gas_nren": "Primary energy factor of natural gas (non-renewable part)",
-    "pef_natural_gas_total": "Primary energy factor of natural gas (total)",
-    "co2_district_heat": "District heat CO₂ intensity", "pef_district_heat_nren":
-        "Primary energy factor of district heat (non-renewable part)",
-    "pef_district_heat_total": "Primary energy factor of district heat (total)",
-    "district_heat_price": "District heat price", "electricity_price_household": "Electricity price for households",
-    "electricity_price_non_household": "Electricity price for businesses",
-    "gas_price_household": "Gas price for households", "gas_price_non_household": "Gas price for businesses",
-    "district_heating_share": "Homes on district heating (country)",
-    "district_heating_share_city": "Homes on district heating (city)",
-    "gdp_per_capita_index": "Income level (GDP per person, EU average = 100)",
+    "population": N_("Population"), "area": N_("Area"), "latitude": N_("Latitude"), "longitude": N_("Longitude"),
+    "hdd": N_("Heating degree days"), "cdd": N_("Cooling degree days"),
+    "hdd_local": N_("Heating degree days (local station)"),
+    "cdd_local": N_("Cooling degree days (local station)"), "ghi": N_("Solar irradiation on flat ground"),
+    "pv_yield": N_("Solar PV yield (optimal tilt)"), "grid_co2": N_("Grid electricity CO₂ intensity"),
+    "grid_co2_consumption": N_("Grid electricity CO₂ intensity (consumption-based)"),
+    "grid_co2_direct": N_("Grid electricity CO₂ intensity (combustion only)"),
+    "pef_electricity": N_("Primary energy factor of electricity"),
+    "pef_natural_gas": N_("Primary energy factor of natural gas"),
+    "pef_electricity_nren": N_("Primary energy factor of electricity (non-renewable part)"),
+    "pef_electricity_total": N_("Primary energy factor of electricity (total)"),
+    "pef_natural_gas_nren": N_("Primary energy factor of natural gas (non-renewable part)"),
+    "pef_natural_gas_total": N_("Primary energy factor of natural gas (total)"),
+    "co2_district_heat": N_("District heat CO₂ intensity"), "pef_district_heat_nren":
+        N_("Primary energy factor of district heat (non-renewable part)"),
+    "pef_district_heat_total": N_("Primary energy factor of district heat (total)"),
+    "district_heat_price": N_("District heat price"),
+    "electricity_price_household": N_("Electricity price for households"),
+    "electricity_price_non_household": N_("Electricity price for businesses"),
+    "gas_price_household": N_("Gas price for households"), "gas_price_non_household": N_("Gas price for businesses"),
+    "district_heating_share": N_("Homes on district heating (country)"),
+    "district_heating_share_city": N_("Homes on district heating (city)"),
+    "gdp_per_capita_index": N_("Income level (GDP per person, EU average = 100)"),
 }
 _UNITS: dict[str, str] = {
     "MWh_PE/yr": "MWh primary energy/yr", "kWh_PE": "kWh primary energy", "MWh_PE": "MWh primary energy",
@@ -63,15 +70,32 @@ _UNITS: dict[str, str] = {
     "km2": "km²", "m2": "m²", "kWh/m2/yr": "kWh/m²/yr", "kWh/kWh": "kWh primary energy per kWh",
     "EU27=100": "", "K·d": "K·days", "deg": "°", "persons": "people", "kg/yr": "kg/yr",
 }
+Translate = Callable[[str], str]
+
+
+def identity(text: str) -> str:
+    """The English text itself (the default translation of every view function)."""
+    return text
+
+
+UNIT_TEXTS: tuple[str, ...] = (
+    N_("MWh/yr"), N_("kWh/yr"), N_("t CO₂/yr"), N_("MWh primary energy/yr"), N_("kg/yr"), N_("EUR/yr"),
+    N_("EUR per t CO₂"), N_("years"), N_("people"), N_("K·days"), N_("kWh primary energy per kWh"),
+    N_("kWh/m²/yr"), N_("kWh/kWp/yr"), N_("homes"), N_("% per year"), N_("kWh primary energy"),
+    N_("MWh primary energy"), N_("yr"))
+"""Units that read differently in another language (``MWh/yr`` → ``MWh/rok``); others (kWh, EUR, kWp) stay."""
+
 _DRIVER_UNITS: dict[str, str] = {"grid_co2": "g CO₂/kWh", "grid_co2_consumption": "g CO₂/kWh",
                                  "grid_co2_direct": "g CO₂/kWh", "co2_district_heat": "g CO₂/kWh"}
 
 
-def plain_unit(unit: str | None) -> str:
-    """A unit as a reader writes it: ``MWh_PE/yr`` → ``MWh primary energy/yr``, ``tCO2`` → ``t CO₂``, ``-`` → ``""``."""
+def plain_unit(unit: str | None, t: Translate = identity) -> str:
+    """A unit as a reader writes it: ``MWh_PE/yr`` → ``MWh primary energy/yr``, ``tCO2`` → ``t CO₂``, ``-`` →
+    ``""`` (in the language of ``t``: ``MWh/rok``)."""
     if not unit:
         return ""
-    return _UNITS.get(unit, unit.replace("tCO2", "t CO₂").replace("CO2", "CO₂"))
+    text = _UNITS.get(unit, unit.replace("tCO2", "t CO₂").replace("CO2", "CO₂"))
+    return t(text) if text else text
 
 
 _UNIT_WORDS = (("EUR/tCO2", "EUR per t CO₂"), ("MWh_PE", "MWh primary energy"), ("kWh_PE", "kWh primary energy"),
@@ -86,23 +110,23 @@ def plain_units_in(text: str) -> str:
     return text
 
 
-def label_of(key: str) -> str:
+def label_of(key: str, t: Translate = identity) -> str:
     """The plain label of a metric or city-driver key (``co2_avoided`` → ``CO₂ avoided``); never the key itself."""
     if key in _METRIC_LABELS:
-        return _METRIC_LABELS[key]
+        return t(_METRIC_LABELS[key])
     if key in _DRIVER_LABELS:
-        return _DRIVER_LABELS[key]
+        return t(_DRIVER_LABELS[key])
     text = DRIVER_LABELS.get(key) or key.replace("_", " ")
     return text[:1].upper() + text[1:]
 
 
-def unit_of(key: str) -> str:
+def unit_of(key: str, t: Translate = identity) -> str:
     """The plain unit of a metric or driver key (``primary_energy_saved`` → ``MWh primary energy/yr``)."""
     if key in _DRIVER_UNITS:
         return _DRIVER_UNITS[key]
     if key in METRICS:
-        return plain_unit(METRICS[key][0])
-    return plain_unit(DRIVER_KEYS.get(key, ""))
+        return plain_unit(METRICS[key][0], t)
+    return plain_unit(DRIVER_KEYS.get(key, ""), t)
 
 
 def in_sentence(label: str) -> str:
@@ -110,10 +134,10 @@ def in_sentence(label: str) -> str:
     return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
-def label_with_unit(key: str) -> str:
+def label_with_unit(key: str, t: Translate = identity) -> str:
     """``CO₂ avoided (t CO₂/yr)``; the label alone where the key has no unit."""
-    unit = unit_of(key)
-    return f"{label_of(key)} ({unit})" if unit else label_of(key)
+    unit = unit_of(key, t)
+    return f"{label_of(key, t)} ({unit})" if unit else label_of(key, t)
 
 
 def _finite(x: float | None) -> float | None:
@@ -181,12 +205,13 @@ def format_share(x: float | None, *, locale: str = "en") -> str:
     return format_percent(Decimal(repr(v)), format=pattern, locale=locale)
 
 
-def format_years(x: float | None, *, locale: str = "en", never: str = "never pays back") -> str:
-    """A payback time: ``7.4 years``; None, infinity or a negative value → ``never pays back``."""
+def format_years(x: float | None, *, locale: str = "en", never: str | None = None, t: Translate = identity) -> str:
+    """A payback time: ``7.4 years``; None, infinity or a negative value → ``never pays back`` (in the language of
+    ``t``: ``7,4 lat``)."""
     v = _finite(x)
     if v is None or math.isinf(v) or v < 0:
-        return never
-    return format_number(v, "years", locale=locale)
+        return never if never is not None else t(N_("never pays back"))
+    return format_number(v, t(N_("years")), locale=locale)
 
 
 def format_range(p10: float | None, p90: float | None, unit: str | None = None, *, locale: str = "en") -> str:

@@ -15,7 +15,8 @@ def _same(message: str) -> str:
     return message
 
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"), N_("Aug"), N_("Sep"),
+          N_("Oct"), N_("Nov"), N_("Dec"))
 
 # How each hourly KPI is written: label and format ("share", "kw", "count", "mwh", "number").
 RANGE_KPIS: tuple[tuple[str, str, str], ...] = (
@@ -39,6 +40,14 @@ def kpi_text(key: str, value: float, locale: str = "en_GB") -> str:
     """One hourly KPI written out: a share as a percentage, energy in MWh, cycles to one decimal (numbers in the
     reader's ``locale``: ``96%``, ``1,234``; in Polish ``96%``, ``1 234``)."""
     fmt = _FORMAT.get(key, "number")
+    if locale:
+        if fmt == "share":
+            return format_percent(value, format="#,##0%", locale=locale)
+        if fmt == "mwh":
+            return format_decimal(round(value / 1e3), format="#,##0", locale=locale)
+        if fmt == "number":
+            return format_decimal(value, format="#,##0.0", locale=locale)
+        return format_decimal(round(value), format="#,##0", locale=locale)
     if fmt == "share":
         return format_percent(value, format="#,##0%", locale=locale)
     if fmt == "mwh":

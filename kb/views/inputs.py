@@ -10,13 +10,15 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 
 from kb.errors import InvalidInput
+from kb.i18n import N_
 from kb.replication.bounds import Bound
 from kb.replication.inputs import MeasureType
+from kb.views.fmt import Translate, format_number, identity
 
 __all__ = ["Entry", "EntryRefused", "NUMBER_HELP", "TypicalScale", "entry_text", "parse_number", "read_entry",
            "typical_scale"]
 
-NUMBER_HELP = ("Type a decimal comma or a decimal point (1,5 or 1.5) and group thousands with spaces (1 500). "
+NUMBER_HELP = N_("Type a decimal comma or a decimal point (1,5 or 1.5) and group thousands with spaces (1 500). "
                "A single comma before exactly three digits (1,500) is unclear and is refused: write 1500 or 1,5.")
 """How every number field reads its text (shown in each field's help)."""
 
@@ -30,7 +32,13 @@ _NBSP = "\u00a0"
 
 
 class EntryRefused(InvalidInput, ValueError):
-    """Text that is not a number, or is unclear (``1,500``): the message says why and what to type."""
+    """Text that is not a number, or is unclear (``1,500``): the message says why and what to type. ``template``
+    and ``values`` keep the sentence's catalogue form, for the page to show it in its language."""
+
+    def __init__(self, template: str, **values: str) -> None:
+        super().__init__(template.format(**values))
+        self.template = template
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -58,10 +66,10 @@ def parse_number(text: str, locale: str | None = None) -> float | None:
     if not raw:
         return None
     if len(raw) > MAX_CHARS:
-        raise EntryRefused(f"{raw[:20]}… is too long to be a number")
+        raise EntryRefused(N_("{start}… is too long to be a number"), start=raw[:20])
     s = _SPACES.sub(_NBSP, raw.translate(_MINUS))
     if not _SHAPE.fullmatch(s):
-        raise EntryRefused(f'"{raw}" is not a number')
+        raise EntryRefused(N_('"{text}" is not a number'), text=raw)
     s = s.lstrip("+")
     mantissa, _, exponent = s.lower().partition("e")
     try:
@@ -72,7 +80,7 @@ def parse_number(text: str, locale: str | None = None) -> float | None:
     except EntryRefused:
         raise
     except (NumberFormatError, InvalidOperation, OverflowError, ValueError):
-        raise EntryRefused(f'"{raw}" is not a number') from None
+        raise EntryRefused(N_('"{text}" is not a number'), text=raw) from None
     return out
 
 
@@ -81,38 +89,56 @@ def _babel(s: str, raw: str, locale: str | None) -> Decimal:
     commas, dots, spaces = s.count(","), s.count("."), s.count(_NBSP)
     if commas and dots:
         if spaces:
-            raise EntryRefused(f'"{raw}" mixes spaces, commas and points: write it as 1500.5 or 1 500,5')
+            raise EntryRefused(N_('"{text}" mixes spaces, commas and points: write it as 1500.5 or 1 500,5'),
+                               text=raw)
         return parse_decimal(s, locale="en" if s.rfind(".") > s.rfind(",") else "de", strict=True)
     if spaces:  # spaces group the digits; a comma or a point is the decimal separator
         if dots:
             return parse_decimal(s.replace(_NBSP, ","), locale="en", strict=True)
         return parse_decimal(s, locale="pl", strict=True)
     if dots > 1:
-        raise EntryRefused(f'"{raw}" has several points: group thousands with spaces (1 500 000) instead')
+        raise EntryRefused(N_('"{text}" has several points: group thousands with spaces (1 500 000) instead'),
+                           text=raw)
     if commas > 1:
         return parse_decimal(s, locale="en", strict=True)  # 1,500,000: only English groups digits that way
     if commas == 1:
         whole, _, frac = s.partition(",")
         grouped = len(frac) == 3 and whole.lstrip("-") not in ("", "0") and len(whole.lstrip("-")) <= 3
         if grouped and locale is None:
-            raise EntryRefused(f'"{raw}" is unclear (a thousands comma or a decimal comma?): write '
-                               f'{whole}{frac} for the whole number or {whole}.{frac} for the decimal')
+            raise EntryRefused(N_('"{text}" is unclear (a thousands comma or a decimal comma?): write {whole} for the '
+                                  'whole number or {decimal} for the decimal'), text=raw, whole=whole + frac,
+                               decimal=f"{whole}.{frac}")
         return parse_decimal(s, locale="en" if grouped and locale == "en" else "pl", strict=True)
     return parse_decimal(s, locale="en", strict=True)
 
 
-def read_entry(text: str, bound: Bound, what: str, locale: str | None = None) -> Entry:
+def describe(bound: Bound, t: Translate = identity, locale: str | None = None) -> str:
+    """The allowed range in words: the library's English (``from 0 to 1,000,000 kWp``), or in the language of
+    ``t`` with its number format (``od 0 do 1 000 000 kWp``)."""
+    if t is identity:
+        return bound.describe()
+    unit = f" {t(bound.unit)}" if bound.unit and bound.unit != "-" else ""
+    low, high = (format_number(x, locale=locale or "en_GB", whole=float(x).is_integer())
+                 for x in (bound.low, bound.high))
+    template = N_("more than {low} and at most {high}{unit}") if bound.low_open else N_("from {low} to {high}{unit}")
+    return t(template).format(low=low, high=high, unit=unit)
+
+
+def read_entry(text: str, bound: Bound, what: str, locale: str | None = None, t: Translate = identity) -> Entry:
     """The text of a number field as an :class:`Entry`: its value when it is a number within ``bound``; blank is
-    empty; else the refusal in one sentence naming the field (``what``), the text and the allowed range."""
+    empty; else the refusal in one sentence naming the field (``what``), the text and the allowed range (in the
+    language of ``t``)."""
     try:
         value = parse_number(text, locale)
     except EntryRefused as exc:
-        return Entry(error=f"{what}: {exc} (allowed: {bound.describe()}).")
+        return Entry(error=t("{what}: {reason} (allowed: {range}).").format(
+            what=what, reason=t(exc.template).format(**exc.values), range=describe(bound, t, locale)))
     if value is None:
         return Entry()
     if not math.isfinite(value) or not bound.contains(value):
         shown = text.strip()
-        return Entry(error=f"{what}: {shown} is outside the allowed range ({bound.describe()}).")
+        return Entry(error=t("{what}: {text} is outside the allowed range ({range}).").format(
+            what=what, text=shown, range=describe(bound, t, locale)))
     return Entry(value)
 
 
@@ -145,7 +171,7 @@ class TypicalScale:
         return f"{entry_text(self.value)} {self.unit}"
 
 
-NO_TYPICAL = "No typical size in the sources: enter your own."
+NO_TYPICAL = N_("No typical size in the sources: enter your own.")
 
 
 def typical_scale(mt: MeasureType) -> TypicalScale | None:

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from kb.i18n import N_
 from kb.replication.inputs import measure_types
 from kb.replication.macc import Macc
 from kb.replication.solution import NoImpactModel, solution_inputs
 from kb.store import catalog
-from kb.views.fmt import format_number, plain_unit
+from kb.views.fmt import Translate, format_number, identity, plain_unit
 from kb.views.messages import plain_reason
 
 
@@ -48,22 +49,25 @@ def stated_scales(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, floa
             if all(v is not None for v in scales.values())}
 
 
-def bar_rows(curve: Macc) -> list[dict[str, Any]]:
+SAVES, COSTS = N_("saves money"), N_("costs money")
+
+
+def bar_rows(curve: Macc, t: Translate = identity, locale: str = "en") -> list[dict[str, Any]]:
     """One rectangle per solution: x from ``start`` to ``end`` (cumulative tCO2/yr), height = net EUR/tCO2."""
     out = []
     for r in curve.rows:
         height = r.net_abatement_cost["central"] or 0.0
-        scale = ", ".join(format_number(s["value"], plain_unit(s["unit"])) for s in r.scale)
+        scale = ", ".join(format_number(s["value"], plain_unit(s["unit"], t), locale=locale) for s in r.scale)
         out.append({"solution": r.title, "id": r.solution, "start": r.start, "end": r.start + r.width,
                     "tco2_per_year": r.width, "eur_per_tco2": height, "npv_eur": r.npv["central"],
-                    "scale": scale, "result": "saves money" if height < 0 else "costs money"})
+                    "scale": scale, "result": t(SAVES) if height < 0 else t(COSTS)})
     return out
 
 
-def refused_rows(curve: Macc, awaiting_scale: set[str] | None = None) -> list[dict[str, str]]:
+def refused_rows(curve: Macc, awaiting_scale: set[str] | None = None, t: Translate = identity) -> list[dict[str, str]]:
     """The solutions that are not on the curve, each with why; those that only wait for a scale in the table
     (``awaiting_scale``) say so instead of naming a command-line option."""
     awaiting = awaiting_scale or set()
     return [{"solution": r["title"],
-             "why not on the curve": "no scale yet: enter one in the table above" if r["solution"] in awaiting
-             else plain_reason(r["reason"])} for r in curve.refused]
+             "why not on the curve": t("no scale yet: enter one in the table above") if r["solution"] in awaiting
+             else plain_reason(r["reason"], t)} for r in curve.refused]

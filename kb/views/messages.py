@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import re
 
+from kb.i18n import N_
 from kb.replication.cities import DriverMissing
 from kb.replication.inputs import ParameterMissing
 from kb.replication.simulation import METRICS, ScaleMissing
-from kb.views.fmt import in_sentence, label_of, plain_units_in, unit_of
+from kb.views.fmt import Translate, identity, in_sentence, label_of, plain_units_in, unit_of
 
 __all__ = ["app_message", "plain_reason"]
 
-_SCALE_MISSING = "The source record gives no scale for this measure: enter the scale in the box above."
-_PARAM_MISSING = ("No source in the knowledge base gives the {name} of {measure}: enter your own value in the box "
-                  "above (it is labelled 'entered by the user' in the assumptions).")
-_DRIVER_MISSING = ("{city} has no value for {label}{unit}, needed for {purpose}. Fill it in on the My city page "
-                   "(it is labelled 'entered by the user').")
+_SCALE_MISSING = N_("The source record gives no scale for this measure: enter the scale in the box above.")
+_PARAM_MISSING = N_("No source in the knowledge base gives the {name} of {measure}: enter your own value in the box "
+                    "above (it is labelled 'entered by the user' in the assumptions).")
+_DRIVER_MISSING = N_("{city} has no value for {label}{unit}, needed for {purpose}. Fill it in on the My city page "
+                     "(it is labelled 'entered by the user').")
 
 _KEY = re.compile(r"'([a-z][a-z0-9]*(?:_[a-z0-9]+)+|hdd|cdd|ghi|capex|opex)'")
 _CLI_BITS = (
@@ -41,26 +42,28 @@ _SPACED_KEY = re.compile(r"\b(" + "|".join(re.escape(k) for k in _SPACED) + r")\
 _BARE_KEY = re.compile(r"\b([a-z]+(?:_[a-z0-9]+)+)\b")
 
 
-def plain_reason(text: str) -> str:
+def plain_reason(text: str, t: Translate = identity) -> str:
     """A library reason, note or warning for a reader: command-line hints dropped, keys (quoted, bare or with
-    spaces for underscores: ``co2 avoided``) as plain labels, units written plainly."""
+    spaces for underscores: ``co2 avoided``) as plain labels, units written plainly. With ``t``, a fixed sentence
+    the catalogue has is translated; any other stays English (the library speaks English)."""
     for pattern in _CLI_BITS:
         text = pattern.sub("", text)
     text = _labels(text)
     text = _SPACED_KEY.sub(lambda m: in_sentence(label_of(_SPACED[m.group(1)])), text)
     text = _BARE_KEY.sub(lambda m: in_sentence(label_of(m.group(1))), text)
-    return plain_units_in(text).replace("CO2", "CO₂")
+    return t(plain_units_in(text).replace("CO2", "CO₂"))
 
 
-def app_message(exc: BaseException) -> str:
+def app_message(exc: BaseException, t: Translate = identity) -> str:
     """What the app says for a library error: the remedy on the page for the errors that name a key or a
     command-line option; any other message with its keys as labels and CLI hints dropped."""
     if isinstance(exc, ScaleMissing):
-        return _SCALE_MISSING
+        return t(_SCALE_MISSING)
     if isinstance(exc, ParameterMissing):
-        return _PARAM_MISSING.format(name=exc.key.replace("_", " "), measure=exc.measure)
+        return t(_PARAM_MISSING).format(name=exc.key.replace("_", " "), measure=exc.measure)
     if isinstance(exc, DriverMissing):
-        unit = unit_of(exc.key)
-        return _DRIVER_MISSING.format(city=exc.city, label=in_sentence(label_of(exc.key)),
-                                      unit=f" (in {unit})" if unit else "", purpose=plain_reason(exc.purpose))
-    return plain_reason(str(exc))
+        unit = unit_of(exc.key, t)
+        return t(_DRIVER_MISSING).format(city=exc.city, label=in_sentence(label_of(exc.key, t)),
+                                         unit=t(" (in {unit})").format(unit=unit) if unit else "",
+                                         purpose=plain_reason(exc.purpose, t))
+    return plain_reason(str(exc), t)
