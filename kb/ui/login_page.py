@@ -19,13 +19,15 @@ _DISABLED = re.compile(r"^the account '(.*)' is disabled; ask an admin$", re.DOT
 
 
 def refusal(message: str) -> str:
-    """Why a login was refused, in the reader's language (the library's two sentences; any other as it is)."""
+    """Why a login was refused, in the reader's language (the library's two sentences; any other as it is), as
+    Markdown with the library's text escaped."""
     if message == WRONG:
         return t("Not logged in: wrong user name or password.")
     m = _DISABLED.match(message)
     if m:
-        return t("Not logged in: the account {name} is disabled; ask an administrator.").format(name=m[1])
-    return message
+        return t("Not logged in: the account {name} is disabled; ask an administrator.").format(
+            name=escape_markdown(m[1]))
+    return escape_markdown(message)
 
 
 def render() -> None:
@@ -52,7 +54,7 @@ def render() -> None:
             st.session_state[state.TOKEN_KEY] = accounts.login(state.engine(), name.strip(), password)
         except accounts.LoginFailed as exc:  # a read-only or busy database: the route shows the store's sentence
             backoff.failed(client)
-            st.error(escape_markdown(refusal(str(exc))))
+            st.error(refusal(str(exc)))
         else:
             backoff.succeeded(client)
             st.rerun()
