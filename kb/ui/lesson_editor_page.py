@@ -2,20 +2,48 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC
 from typing import Any
 
 import streamlit as st
+from babel.dates import format_datetime
 
 from kb import accounts
+from kb.i18n import N_
 from kb.lessons import service as lessons
 from kb.lessons.format import Lesson
 from kb.lessons.input import LABELS, LessonInvalid, parse_source_lines, source_lines
 from kb.records import vocab
 from kb.text import escape_markdown
 from kb.ui import lesson_view, routes, state
+from kb.ui.state import t
+from kb.views.words import LESSON_FIELDS, word
 
 FLASH = "lesson_flash"
 
+PROBLEMS: dict[str, str] = {m: m for m in (
+    N_("must not be empty"), N_("is required"), N_("choose the city the lesson comes from"),
+    N_("link at least one solution"), N_("must be a single line"),
+    N_("must be plain text (no HTML tags or javascript: links)"),
+    N_("a source url must start with http:// or https:// and contain no spaces"))}
+"""The library's fixed validation sentences, shown in the reader's language; others stay as the library says."""
+_LENGTH = re.compile(r"^is (\d+) characters long; at most (\d+) are allowed$")
+_SOURCE_LINE = re.compile(r"^line (\d+): write 'S1 \| title \| url' \(id and title required\)$")
+
+
+def problem_text(message: str) -> str:
+    """A validation message of the lesson library in the reader's language (fixed sentences and the two with
+    numbers; any other stays in English)."""
+    if message in PROBLEMS:
+        return t(PROBLEMS[message])
+    m = _LENGTH.match(message)
+    if m:
+        return t("is {length} characters long; at most {limit} are allowed").format(length=m[1], limit=m[2])
+    m = _SOURCE_LINE.match(message)
+    if m:
+        return t("line {n}: write 'S1 | title | url' (id and title required)").format(n=m[1])
+    return message
 
 
 def _version_key(lesson_id: str) -> str:
@@ -23,12 +51,12 @@ def _version_key(lesson_id: str) -> str:
 
 
 def render() -> None:
-    st.title("Write a lesson")
+    st.title(t("Write a lesson"))
     actor = state.current_actor()
     if not actor.at_least("staff"):
-        st.warning("Only hub staff can write lessons. Log in with a staff account; visitors and viewers can "
-                   "read published lessons on the Lessons page.")
-        st.page_link(routes.page("login"), label="Log in", icon="🔑")
+        st.warning(t("Only hub staff can write lessons. Log in with a staff account; visitors and viewers can "
+                     "read published lessons on the Lessons page."))
+        st.page_link(routes.page("login"), label=t("Log in"), icon="🔑")
         return
     flash = st.session_state.pop(FLASH, None)
     if flash:
@@ -39,14 +67,15 @@ def render() -> None:
         try:
             lesson = lessons.get_lesson(state.engine(), lesson_id, actor)
         except lessons.LessonNotFound:
-            st.warning(f"There is no lesson with the id {escape_markdown(lesson_id)}.")
+            st.warning(t("There is no lesson with the id {id}.").format(id=escape_markdown(lesson_id)))
             return
         version = st.session_state.setdefault(_version_key(lesson.id), lesson.version)
-        st.caption(f"{escape_markdown(lesson.id)} · {lesson.status} · version {version}")
+        st.caption(f"{escape_markdown(lesson.id)} · {word(lesson.status, t)} · "
+                   + t("version {version}").format(version=version))
         if version != lesson.version:
-            st.warning(f"This lesson was changed by someone else (now version {lesson.version}) after you "
-                       "opened it. Saving your form will be refused.")
-            if st.button("Reload the current version", key="lesson_reload"):
+            st.warning(t("This lesson was changed by someone else (now version {version}) after you opened it. "
+                         "Saving your form will be refused.").format(version=lesson.version))
+            if st.button(t("Reload the current version"), key="lesson_reload"):
                 st.session_state[_version_key(lesson.id)] = lesson.version
                 st.rerun()
     else:
@@ -54,13 +83,12 @@ def render() -> None:
     form(actor, lesson, version)
     if lesson is not None:
         workflow(actor, lesson, version)
-        st.page_link(routes.page("lesson-history"), label="History of this lesson", icon="🕘",
+        st.page_link(routes.page("lesson-history"), label=t("History of this lesson"), icon="🕘",
                      query_params={"id": lesson.id})
-        with st.expander("Preview as readers see it"):
+        with st.expander(t("Preview as readers see it")):
             st.markdown(f"#### {escape_markdown(lesson.title)}")
             st.caption(lesson_view.facts(lesson))
             lesson_view.body(lesson)
-
 
 
 def form(actor: accounts.Actor, lesson: Lesson | None, version: int) -> None:
@@ -73,31 +101,36 @@ def form(actor: accounts.Actor, lesson: Lesson | None, version: int) -> None:
         return list(options).index(cur[field]) if cur.get(field) in options else None
 
     with st.form(k + "form"):
-        data: dict[str, Any] = {"title": st.text_input("Title", cur.get("title", ""), key=k + "title",
+        data: dict[str, Any] = {"title": st.text_input(t("Title"), cur.get("title", ""), key=k + "title",
                                                        max_chars=200)}
         c1, c2, c3, c4 = st.columns(4)
         cities = [c for c, _ in opts["city"]]
-        data["city"] = c1.selectbox("City", cities, index=pick(cities, "city"), key=k + "city",
-                                    format_func=lambda c: titles["city"].get(c, c))
-        data["phase"] = c2.selectbox("Phase", vocab.PHASES, index=pick(vocab.PHASES, "phase"), key=k + "phase")
-        data["barrier_type"] = c3.selectbox("Barrier type", vocab.BARRIER_TYPES,
-                                            index=pick(vocab.BARRIER_TYPES, "barrier_type"), key=k + "barrier")
-        data["outcome"] = c4.selectbox("Outcome", vocab.OUTCOMES, index=pick(vocab.OUTCOMES, "outcome"),
-                                       key=k + "outcome")
-        data["solutions"] = st.multiselect("Solutions this lesson is about", [s for s, _ in opts["solution"]],
+        data["city"] = c1.selectbox(t("City"), cities, index=pick(cities, "city"), key=k + "city",
+                                    format_func=lambda c: titles["city"].get(c, c), placeholder=t("Choose"))
+        data["phase"] = c2.selectbox(t("Phase"), vocab.PHASES, index=pick(vocab.PHASES, "phase"), key=k + "phase",
+                                     format_func=_word, placeholder=t("Choose"))
+        data["barrier_type"] = c3.selectbox(t("Barrier type"), vocab.BARRIER_TYPES,
+                                            index=pick(vocab.BARRIER_TYPES, "barrier_type"), key=k + "barrier",
+                                            format_func=_word, placeholder=t("Choose"))
+        data["outcome"] = c4.selectbox(t("Outcome"), vocab.OUTCOMES, index=pick(vocab.OUTCOMES, "outcome"),
+                                       key=k + "outcome", format_func=_word, placeholder=t("Choose"))
+        data["solutions"] = st.multiselect(t("Solutions this lesson is about"), [s for s, _ in opts["solution"]],
                                            default=cur.get("solutions") or [], key=k + "solutions",
-                                           format_func=lambda s: f"{titles['solution'].get(s, s)} ({s})")
-        data["measure_types"] = st.multiselect("Measure types", [m for m, _ in opts["measure_type"]],
+                                           format_func=lambda s: f"{titles['solution'].get(s, s)} ({s})",
+                                           placeholder=t("Choose"))
+        data["measure_types"] = st.multiselect(t("Measure types"), [m for m, _ in opts["measure_type"]],
                                                default=cur.get("measure_types") or [], key=k + "measure_types",
-                                               format_func=lambda m: titles["measure_type"].get(m, m))
-        help_md = "Markdown is allowed; HTML is shown as text."
-        for field, label in (("summary", "Summary"), ("what_happened", "What happened (the barrier)"),
-                             ("what_was_tried", "What was tried"), ("outcome_note", "Outcome in detail (optional)"),
-                             ("applies_when", "Applies when")):
-            data[field] = st.text_area(label, cur.get(field, ""), key=k + field, help=help_md)
-        sources = st.text_area("Sources, one per line: S1 | title | url | publisher | year",
+                                               format_func=lambda m: titles["measure_type"].get(m, m),
+                                               placeholder=t("Choose"))
+        help_md = t("Markdown is allowed; HTML is shown as text.")
+        for field, label in (("summary", N_("Summary")), ("what_happened", N_("What happened (the barrier)")),
+                             ("what_was_tried", N_("What was tried")),
+                             ("outcome_note", N_("Outcome in detail (optional)")),
+                             ("applies_when", N_("Applies when"))):
+            data[field] = st.text_area(t(label), cur.get(field, ""), key=k + field, help=help_md)
+        sources = st.text_area(t("Sources, one per line: S1 | title | url | publisher | year"),
                                source_lines(cur.get("sources") or []), key=k + "sources")
-        submitted = st.form_submit_button("Save draft" if not lesson or lesson.status == "draft" else "Save")
+        submitted = st.form_submit_button(t("Save draft") if not lesson or lesson.status == "draft" else t("Save"))
     if submitted:
         save(actor, lesson, version, data, sources)
 
@@ -110,16 +143,46 @@ def save(actor: accounts.Actor, lesson: Lesson | None, version: int, data: dict[
         if lesson is None:
             new = lessons.create_lesson(state.engine(), actor, data)
             st.query_params["id"] = new.id
-            done(new, f"Saved the draft '{escape_markdown(new.title)}'.")
+            done(new, t("Saved the draft '{title}'.").format(title=escape_markdown(new.title)))
         else:
             new = lessons.update_lesson(state.engine(), actor, lesson.id, {"version": version, **data},
                                         state.embedder())
-            done(new, "Saved." if new.version != version else "Nothing changed.")
+            done(new, t("Saved.") if new.version != version else t("Nothing changed."))
     except LessonInvalid as exc:
-        st.error("Not saved. Please fix:\n\n" + "\n".join(
-            f"- **{escape_markdown(LABELS.get(f, f))}**: {escape_markdown(m)}" for f, m in exc.problems))
+        st.error(t("Not saved. Please fix:") + "\n\n" + "\n".join(
+            f"- **{escape_markdown(_label(f))}**: {escape_markdown(_problem(m))}" for f, m in exc.problems))
     except (lessons.LessonError, accounts.PermissionDenied) as exc:
-        st.error(escape_markdown(str(exc)))
+        st.error(escape_markdown(refusal(exc)))
+
+
+def _label(field: str) -> str:
+    return t(LESSON_FIELDS[field]) if field in LESSON_FIELDS else LABELS.get(field, field)
+
+
+_STALE = re.compile(r"^'.*' was changed by (.*) at \d{4}-\d\d-\d\d \d\d:\d\d UTC ", re.DOTALL)
+_SOURCE_N = re.compile(r"^source #(\d+): (.*)$", re.DOTALL)
+
+
+def _problem(message: str) -> str:
+    m = _SOURCE_N.match(message)
+    if m:
+        return t("source #{n}: {problem}").format(n=m[1], problem=problem_text(m[2]))
+    return problem_text(message)
+
+
+def refusal(exc: Exception) -> str:
+    """Why a save or a workflow step was refused, in the reader's language where the library's sentence is one
+    the page knows (a stale form, a missing permission); else the library's sentence."""
+    stale = _STALE.match(str(exc)) if isinstance(exc, lessons.StaleEdit) else None
+    if isinstance(exc, lessons.StaleEdit) and stale:
+        when = format_datetime(exc.current.updated_at, format="short", locale=state.locale(), tzinfo=UTC)
+        return t("'{title}' was changed by {who} at {when} UTC (now version {now}; your form has version "
+                 "{loaded}). Nothing was saved: reload the lesson and apply your changes again.").format(
+            title=exc.current.title, who=t("someone") if stale[1] == "someone" else stale[1], when=when,
+            now=exc.current.version, loaded=exc.loaded)
+    if isinstance(exc, accounts.PermissionDenied):
+        return t("Only hub staff can do this; your account may only read.")
+    return str(exc)
 
 
 def done(new: Lesson, message: str) -> None:
@@ -133,13 +196,17 @@ def workflow(actor: accounts.Actor, lesson: Lesson, version: int) -> None:
     engine = state.engine()
     cols = st.columns(3)
     try:
-        if lesson.status == "draft" and cols[0].button("Publish", key="lesson_publish", type="primary"):
+        if lesson.status == "draft" and cols[0].button(t("Publish"), key="lesson_publish", type="primary"):
             done(lessons.publish_lesson(engine, actor, lesson.id, version, state.embedder()),
-                 "Published: the lesson is now in search and on its solutions' pages.")
-        if lesson.status in ("draft", "published") and cols[1].button("Archive", key="lesson_archive"):
+                 t("Published: the lesson is now in search and on its solutions' pages."))
+        if lesson.status in ("draft", "published") and cols[1].button(t("Archive"), key="lesson_archive"):
             done(lessons.archive_lesson(engine, actor, lesson.id, version),
-                 "Archived: the lesson left search; its history is kept.")
-        if lesson.status == "archived" and cols[2].button("Restore as draft", key="lesson_restore"):
-            done(lessons.restore_lesson(engine, actor, lesson.id, version), "Restored as a draft.")
+                 t("Archived: the lesson left search; its history is kept."))
+        if lesson.status == "archived" and cols[2].button(t("Restore as draft"), key="lesson_restore"):
+            done(lessons.restore_lesson(engine, actor, lesson.id, version), t("Restored as a draft."))
     except (lessons.LessonError, accounts.PermissionDenied) as exc:
-        st.error(escape_markdown(str(exc)))
+        st.error(escape_markdown(refusal(exc)))
+
+
+def _word(value: str) -> str:
+    return word(value, t)

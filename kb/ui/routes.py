@@ -84,7 +84,7 @@ def _dispatch(key: str) -> Callable[[], None]:
                 raise
             incident = secrets.token_hex(4)
             log.exception("page %r failed; shown to the user as %s", key, incident)
-            st.error(f"Something went wrong; it was logged as {incident}.")
+            st.error(state.t("Something went wrong; it was logged as {incident}.").format(incident=incident))
 
     run.__name__ = key.replace("-", "_")
     return run

@@ -45,6 +45,8 @@ class StartupReport:
 
     summary: str
     problems: tuple[str, ...] = ()
+    records: int | None = None  # the records loaded (None: not refreshed), for the summary in other languages
+    embedded: int = 0
 
 
 @st.cache_resource(show_spinner="Preparing the knowledge base (the first start embeds every record: about a minute)…")
@@ -61,7 +63,7 @@ def startup() -> StartupReport:
         return StartupReport("Records not refreshed at start-up.", (str(exc),))
     summary = (f"Knowledge base ready: {result.records} records"
                + (f", {result.chunks_embedded} sections embedded" if result.chunks_embedded else "") + ".")
-    return StartupReport(summary, tuple(str(e) for e in result.errors[:20]))
+    return StartupReport(summary, tuple(str(e) for e in result.errors[:20]), result.records, result.chunks_embedded)
 
 
 def engine() -> Engine:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from decimal import Decimal, localcontext
 from typing import Any, Literal
 
+from babel.numbers import format_decimal
 from sqlalchemy import Engine
 
 from kb.records.vocab import EVIDENCE_LEVELS
@@ -13,6 +16,7 @@ from kb.search.engine import Hit, SearchEngine
 from kb.store import catalog
 from kb.store.readmodel import Number, SourceInfo, StoredRecord
 from kb.text import safe_url
+from kb.views.words import identity
 
 BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray"]
 """The colours a page may give an evidence badge (a subset of Streamlit's badge colours; no Streamlit import)."""
@@ -49,17 +53,27 @@ def evidence_levels(record: StoredRecord) -> list[str]:
     return [e for e in EVIDENCE_LEVELS if e in found]
 
 
-def number_rows(quantities: list[Number]) -> list[dict[str, Any]]:
-    """Table rows for a section's numbers: item, value, unit, year, evidence, source, note."""
+def record_number(value: float, locale: str = "en_GB") -> str:
+    """A record's figure with every digit it was given, grouped for the locale (never an exponent):
+    ``1819870.4`` → ``1,819,870.4`` (``1 819 870,4`` in Polish)."""
+    with localcontext() as ctx:
+        ctx.prec = 400
+        return format_decimal(Decimal(repr(float(value))), format="#,##0.##########", locale=locale)
+
+
+def number_rows(quantities: list[Number], t: Callable[[str], str] = identity,
+                locale: str = "en_GB") -> list[dict[str, Any]]:
+    """Table rows for a section's numbers: item, value, unit, year, evidence, source, note (the keys stay; the
+    page names the columns). Values in the locale's format; "not published" in the reader's language."""
     rows = []
     for q in quantities:
         if q.missing:
-            value = "not published"
+            value = t("not published")
         elif q.value is not None and q.low is None and q.high is None:
-            value = f"{q.value:g}"
+            value = record_number(q.value, locale)
         else:
-            value = " / ".join(f"{v:g}" for v in (q.low, q.mid, q.high) if v is not None)
-        rows.append({"item": q.item, "value": value, "unit": q.unit or "", "year": q.year or "",
+            value = " / ".join(record_number(v, locale) for v in (q.low, q.mid, q.high) if v is not None)
+        rows.append({"item": q.item, "value": value, "unit": q.unit or "", "year": str(q.year or ""),
                      "evidence": q.evidence or "—", "source": q.source or "—", "note": q.note or ""})
     return rows
 
