@@ -60,7 +60,8 @@ def solution_brief_downloads(engine: Engine, solution_id: str, city: Any,
     city_id = str(getattr(city, "id", city))
     req = BriefRequest(solutions=[solution_id], city=city_id, scales={solution_id: scale} if scale else {},
                        params={solution_id: dict(params)} if params else {}, date=dt.date.today().isoformat(),
-                       seed=seed, co2_basis=co2_basis, pef_basis=pef_basis, discount_rate=discount_rate, homes=homes)
+                       seed=seed, co2_basis=co2_basis, pef_basis=pef_basis, discount_rate=discount_rate, homes=homes,
+                       lang=state.language())
     st.caption(t("Take this estimate to your council: a stand-alone brief with every figure's source."))
     download_buttons(lambda: build_brief(engine, req), key=key, stem=f"brief-{solution_id}-{city_id}")
 

@@ -61,7 +61,7 @@ def test_overview_search_and_record_in_polish(bundled: Path) -> None:
     at = page("overview").run()
     texts = clean(at)
     assert "Baza wiedzy ATELIER o dzielnicach dodatniego bilansu energetycznego" in texts
-    assert {m.label for m in at.metric} == {"Rozwiązania", "Profile miast", "Rodzaje działań", "Wnioski z doświadczeń"}
+    assert {m.label for m in at.metric} == {"Rozwiązania", "Profile miast", "Rodzaje działań", "Wnioski z realizacji"}
     assert any(c.startswith("Baza wiedzy gotowa: rekordy: ") for c in texts)
 
     at = page("search_page").run()
@@ -75,7 +75,7 @@ def test_overview_search_and_record_in_polish(bundled: Path) -> None:
     assert any(re.fullmatch(r"Najlepsze wyniki: \d+ z \d+ powiązanych rekordów", c.value) for c in at.caption)
     assert any("Zapytanie rozpoznane jako język polski" in c.value for c in at.caption)
     badges = " ".join(m.value for m in at.markdown)
-    assert ":green-badge[działające]" in badges and ":blue-badge[zainstalowane]" in badges
+    assert ":green-badge[w eksploatacji]" in badges and ":blue-badge[zainstalowane]" in badges
     assert any(t.startswith("rozwiązanie (") for t in texts), "facet options in Polish, with counts"
     assert at.multiselect(key="facet_kind").label == "Rodzaj"
     at.text_input(key="q").input("xqzvbnm").run()
@@ -120,7 +120,7 @@ def token(db: Path, name: str) -> str:
 def test_lessons_editor_history_and_account_in_polish(lessons_app: Path) -> None:
     at = page("lessons_page").run()
     texts = clean(at)
-    assert at.title[0].value == "Wnioski z doświadczeń"
+    assert at.title[0].value == "Wnioski z realizacji"
     assert "Znalezione wnioski: 1" in texts
     facts = [html.unescape(c) for c in texts]  # the facts line is escaped Markdown (':' as an entity)
     assert any("bariera: prawna" in c and "rezultat: częściowo" in c and "autor: ann" in c for c in facts), facts

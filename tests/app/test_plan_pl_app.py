@@ -8,6 +8,9 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+from kb.i18n import translator
+
+T = translator("pl")
 ROOT = Path(__file__).resolve().parents[2]
 RAW = ("MWh_PE", "co2_", "None", "e+0")
 
@@ -49,15 +52,16 @@ def test_the_krakow_example_reads_in_polish_with_polish_numbers(app_env: Path) -
 
 def test_the_ped_table_is_in_polish_with_the_shortfall_in_words(app_env: Path) -> None:
     at = _krakow_in_polish()
-    ped = next(df.value for df in at.dataframe if "definicja" in df.value.columns)
-    assert {"definicja", "spełniona", "o ile"} <= set(ped.columns)
-    assert set(ped["spełniona"]) <= {"spełniona", "niespełniona"}
-    assert "Roczny dodatni bilans energii pierwotnej" in set(ped["definicja"])
-    margins = " ".join(ped["o ile"])
+    # the table keeps its column keys; the headers are shown translated (column_config), the cells are Polish
+    ped = next(df.value for df in at.dataframe if {"definition", "met", "by how much"} <= set(df.value.columns))
+    assert set(ped["met"]) <= {"spełniona", "niespełniona"}
+    assert "Roczny dodatni bilans energii pierwotnej" in set(ped["definition"])
+    margins = " ".join(ped["by how much"])
     assert "brakuje" in margins and "MWh energii pierwotnej/rok" in margins, margins
     assert re.search(r"\d,\d", margins), "a decimal comma"
-    assert not any(m.startswith(("-", "+", "−")) for m in ped["o ile"]), "the sign is said in words"
-    assert any("Granica bilansu" in c.value and "geograficzna granica dzielnicy" in c.value for c in at.caption)
+    assert not any(m.startswith(("-", "+", "−")) for m in ped["by how much"]), "the sign is said in words"
+    boundary = T("Boundary: {boundary}").split(":")[0]
+    assert any(boundary in c.value and "geograficzna granica dzielnicy" in c.value for c in at.caption)
     kpi = next(m for m in at.metric if m.label == "Autokonsumpcja")
     assert kpi.value.endswith("%") and "P10–P90 z" in (kpi.help or "")
 
@@ -69,8 +73,8 @@ def test_no_raw_key_or_developer_number_in_polish(app_env: Path) -> None:
         hits = [t for t in shown if raw in t]
         assert not hits, (raw, hits[:3])
     tables = [df.value for df in at.dataframe]
-    assert any("typ działania" in df.columns and "samo domyka lukę" in df.columns for df in tables), "suggestions"
-    assert any("nośnik energii" in df.columns for df in tables)
+    assert any("rodzaj działania" in df.columns and "samo domyka lukę" in df.columns for df in tables), "suggestions"
+    assert any(T("carrier") in df.columns for df in tables)
 
 
 def test_english_is_still_the_default(app_env: Path) -> None:

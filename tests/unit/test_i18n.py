@@ -60,3 +60,16 @@ def test_the_browser_locale_picks_an_offered_language() -> None:
     assert i18n.language_from(None) == "en"
     assert i18n.language_from("not a locale!") == "en"
     assert i18n.locale_of("pl") == "pl_PL" and i18n.locale_of("??") == "en_GB"
+
+
+def test_one_translation_per_text_across_the_catalogues() -> None:
+    """The catalogues are merged into one table: a text translated two ways would show whichever file loads last,
+    so the same English text must read the same everywhere (one terminology)."""
+    seen: dict[str, dict[str, str]] = {}
+    for path in sorted(i18n.LOCALE_DIR.glob("*/LC_MESSAGES/*.po")):
+        with path.open("rb") as fh:
+            for m in read_po(fh):
+                if m.id and isinstance(m.id, str) and isinstance(m.string, str):
+                    seen.setdefault(f"{path.parent.parent.name}:{m.id}", {})[path.name] = m.string
+    clashes = {k: v for k, v in seen.items() if len(set(v.values())) > 1}
+    assert not clashes, clashes
