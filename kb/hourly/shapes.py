@@ -7,8 +7,9 @@ is read through ``value``/``country``/``name`` and the monthly driver rows (duck
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -18,12 +19,14 @@ from kb.hourly.profiles import (
     heat_profile,
     hourly_temperature,
     kwh_text,
+    monthly_climate,
+    monthly_diffuse,
     pv_profile,
     source_temperature,
 )
 
-__all__ = ["PV_TILT", "PV_AZIMUTH", "HP_SUPPLY_C", "BATTERY_HOURS", "STANDARD_TIME", "WEEKS", "tz_offset",
-           "pv_shape", "hp_shape", "weeks"]
+__all__ = ["CityClimate", "city_climate", "PV_TILT", "PV_AZIMUTH", "HP_SUPPLY_C", "BATTERY_HOURS", "STANDARD_TIME",
+           "WEEKS", "tz_offset", "pv_shape", "hp_shape", "weeks"]
 
 PV_TILT = 35.0  # degrees; model assumption (the city records give no tilt; Kraków's modelled optimum is 32-35°)
 PV_AZIMUTH = 180.0  # south; model assumption
@@ -42,6 +45,38 @@ def tz_offset(city: Any) -> tuple[float, str]:
     lon = city.value("longitude") or 0.0
     off = float(round(lon / 15.0))
     return off, f"UTC{off:+g} (from the longitude: model assumption, the country's time zone is not recorded)"
+
+
+@dataclass(frozen=True)
+class CityClimate:
+    """What the hourly shapes read from a city record: coordinates, standard time, monthly GHI, temperature, DHI."""
+
+    lat: float
+    lon: float
+    tz: float
+    tz_how: str
+    ghi: tuple[float, ...]
+    temp: tuple[float, ...]
+    dhi: tuple[float, ...] | None
+
+    def pv(self) -> Profile:
+        """PV output at the model tilt and azimuth for this climate (cached by :func:`pv_shape`)."""
+        return pv_shape(self.lat, self.lon, self.tz, self.ghi, self.temp, self.dhi)
+
+
+def city_climate(city: Any) -> tuple[CityClimate | None, Literal["", "climate", "coordinates"]]:
+    """A city's climate for the hourly shapes, or ``(None, what is missing)``: ``"climate"`` without the monthly
+    ``ghi_``/``temp_`` drivers, ``"coordinates"`` without latitude and longitude (checked in that order)."""
+    climate = monthly_climate(city)
+    if climate is None:
+        return None, "climate"
+    lat, lon = city.value("latitude"), city.value("longitude")
+    if lat is None or lon is None:
+        return None, "coordinates"
+    ghi, temp = (tuple(float(x) for x in v) for v in climate)
+    dhi = monthly_diffuse(city)
+    tz, tz_how = tz_offset(city)
+    return CityClimate(float(lat), float(lon), tz, tz_how, ghi, temp, tuple(dhi) if dhi is not None else None), ""
 
 
 @lru_cache(maxsize=16)

@@ -20,8 +20,8 @@ import numpy as np
 from kb.errors import InvalidInput
 from kb.hourly.dispatch import HOURS_PER_YEAR, Battery, DispatchResult, dispatch, kpis
 from kb.hourly.ped import CarrierExchange, OffsiteRenewable, classify
-from kb.hourly.profiles import electricity_profile, monthly_climate, monthly_diffuse
-from kb.hourly.shapes import BATTERY_HOURS, PV_AZIMUTH, PV_TILT, hp_shape, pv_shape, tz_offset, weeks
+from kb.hourly.profiles import electricity_profile
+from kb.hourly.shapes import BATTERY_HOURS, PV_AZIMUTH, PV_TILT, city_climate, hp_shape, weeks
 from kb.replication.cities import CityProfile
 from kb.replication.simulation import percentiles
 
@@ -75,17 +75,12 @@ class HourlyInputs:
 def hourly_balance(h: HourlyInputs) -> tuple[dict[str, Any] | None, str]:
     """``(result, "")`` or ``(None, reason)`` when the city lacks what the hourly profiles need."""
     city = h.city
-    climate = monthly_climate(city)
-    if climate is None:
+    cl, missing = city_climate(city)
+    if missing == "climate":
         return None, (f"no hourly balance: {city.name} has no monthly climate (ghi_01…ghi_12 and temp_01…temp_12 "
                       "in its city record)")
-    lat, lon = city.value("latitude"), city.value("longitude")
-    if lat is None or lon is None:
+    if cl is None:
         return None, f"no hourly balance: {city.name} has no latitude and longitude in its city record"
-    ghi, temp = (tuple(float(x) for x in s) for s in climate)
-    dhi_list = monthly_diffuse(city)
-    dhi = tuple(dhi_list) if dhi_list is not None else None
-    tz, tz_how = tz_offset(city)
     elec_kwh = h.electricity_kwh
     notes = list(h.notes)
     if elec_kwh < 0:
@@ -96,17 +91,17 @@ def hourly_balance(h: HourlyInputs) -> tuple[dict[str, Any] | None, str]:
         load, how_elec = _electricity_load(elec_kwh, h.services_share, h.services_share_source)
         provenance: dict[str, str] = {"electricity": how_elec}
         if h.heat_pump_kwh > 0:
-            shape, how = hp_shape(temp, h.space_heating_share)
+            shape, how = hp_shape(cl.temp, h.space_heating_share)
             load = load + shape * h.heat_pump_kwh
             provenance["heat_pumps"] = how + f"; space-heating share {h.space_heating_share:g} " \
                                              f"({h.space_heating_share_source})"
         pv_vals = np.zeros_like(load)
         if h.pv_kwh > 0:
-            shape_pv = pv_shape(float(lat), float(lon), tz, ghi, temp, dhi)
+            shape_pv = cl.pv()
             pv_vals = shape_pv.values * (h.pv_kwh / shape_pv.annual)
             provenance["pv"] = (f"{shape_pv.provenance}; normalised to the annual model's generation "
                                 f"{h.pv_kwh / 1e3:,.1f} MWh/yr; tilt {PV_TILT:g}° facing south (model assumption: the "
-                                f"city record gives no tilt); time {tz_how}")
+                                f"city record gives no tilt); time {cl.tz_how}")
         battery = None
         if h.battery_kwh > 0:
             battery = Battery(h.battery_kwh, h.battery_kwh / BATTERY_HOURS, h.battery_round_trip)
@@ -234,17 +229,12 @@ class HourlyDraws:
 def _shapes(h: HourlyInputs) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The shared hourly shapes, each summing to 1 (zeros where the plan has none): household load, heat-pump
     electricity, PV. The same profiles as the central balance (cached), computed once for every draw."""
-    climate = monthly_climate(h.city)
-    lat, lon = h.city.value("latitude"), h.city.value("longitude")
-    if climate is None or lat is None or lon is None:
+    cl, _ = city_climate(h.city)
+    if cl is None:
         raise InvalidInput(f"{h.city.name} has no monthly climate or no coordinates")
-    ghi, temp = (tuple(float(x) for x in s) for s in climate)
-    dhi_list = monthly_diffuse(h.city)
-    dhi = tuple(dhi_list) if dhi_list is not None else None
-    tz, _ = tz_offset(h.city)
     elec = np.asarray(electricity_profile(1.0, "household").values, dtype=np.float64)
-    hp = hp_shape(temp, h.space_heating_share)[0]
-    pv = pv_shape(float(lat), float(lon), tz, ghi, temp, dhi)
+    hp = hp_shape(cl.temp, h.space_heating_share)[0]
+    pv = cl.pv()
     return elec, hp, np.asarray(pv.values / pv.annual, dtype=np.float64)
 
 

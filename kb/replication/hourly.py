@@ -23,8 +23,8 @@ from scipy.interpolate import RegularGridInterpolator
 from kb.errors import InvalidInput
 from kb.hourly.dispatch import Battery, DispatchResult, dispatch, kpis
 from kb.hourly.ped import CarrierExchange, classify
-from kb.hourly.profiles import electricity_profile, kwh_text, monthly_climate, monthly_diffuse
-from kb.hourly.shapes import BATTERY_HOURS, PV_TILT, hp_shape, pv_shape, tz_offset, weeks
+from kb.hourly.profiles import electricity_profile, kwh_text
+from kb.hourly.shapes import BATTERY_HOURS, PV_TILT, city_climate, hp_shape, weeks
 from kb.replication.bounds import DISTRICT_HOMES, check
 from kb.replication.cities import CityProfile
 from kb.replication.inputs import Input
@@ -224,9 +224,8 @@ def hourly_model(city: CityProfile, district: District, models: Sequence[tuple[s
     if "battery" in kinds and not has_pv:
         return None, ("no hourly dispatch: the battery charges only from PV surplus and this estimate has no PV; "
                       "it is counted with the cycles parameter of the annual model (add PV to see it dispatched)")
-    climate = monthly_climate(city)
-    lat, lon = city.value("latitude"), city.value("longitude")
-    if climate is None or lat is None or lon is None:
+    cl, _ = city_climate(city)
+    if cl is None:
         return None, (f"no hourly dispatch: {city.name} has no monthly climate (ghi_01…ghi_12, temp_01…temp_12) or "
                       "no latitude and longitude in its city record; PV self-consumption is the annual model's share")
     per_home = district.electricity_per_home.mid
@@ -244,13 +243,10 @@ def hourly_model(city: CityProfile, district: District, models: Sequence[tuple[s
         if hp_homes < 1:
             return None, "no hourly dispatch: enter the number of homes of the reference district"
         homes, how = float(round(hp_homes)), "the heat pumps' homes (the estimate's scale)"
-    ghi, temp = (tuple(float(x) for x in s) for s in climate)
-    dhi_list = monthly_diffuse(city)
-    tz, tz_how = tz_offset(city)
     try:
         hh = electricity_profile(1.0, "household")
-        pvp = pv_shape(float(lat), float(lon), tz, ghi, temp, tuple(dhi_list) if dhi_list is not None else None)
-        hp, hp_how = hp_shape(temp, SPACE_HEATING_SHARE)
+        pvp = cl.pv()
+        hp, hp_how = hp_shape(cl.temp, SPACE_HEATING_SHARE)
     except InvalidInput as exc:
         log.warning("hourly dispatch unavailable: %s", exc)
         return None, f"no hourly dispatch: {exc}"
@@ -260,7 +256,7 @@ def hourly_model(city: CityProfile, district: District, models: Sequence[tuple[s
         "electricity": hh.provenance.replace(f"; scaled to {kwh_text(1.0)} kWh/yr", "")
         + "; scaled to the homes' use; EV charging follows the same profile (model assumption)",
         "pv": f"{pvp.provenance}; normalised to the annual model's generation of each draw; tilt {PV_TILT:g}° facing "
-              f"south (model assumption); time {tz_how}",
+              f"south (model assumption); time {cl.tz_how}",
     }
     if kinds & {"heat_pump", "heat_recovery"}:
         provenance["heat_pumps"] = (hp_how + f"; space-heating share {SPACE_HEATING_SHARE:g} (deep-retrofit "

@@ -21,12 +21,10 @@ from kb.hourly.profiles import (
     heat_profile,
     hourly_temperature,
     kwh_text,
-    monthly_climate,
-    monthly_diffuse,
     pv_profile,
     source_temperature,
 )
-from kb.hourly.shapes import HP_SUPPLY_C, PV_AZIMUTH, PV_TILT, WEEKS, tz_offset
+from kb.hourly.shapes import HP_SUPPLY_C, PV_AZIMUTH, PV_TILT, WEEKS, city_climate
 from kb.plans.evaluate import REFERENCE_ID
 from kb.plans.hourly import HourlyInputs
 from kb.replication.cities import CityProfile, source_label
@@ -167,24 +165,19 @@ def city_profiles(city: CityProfile, refs: ProfileReferences | None = None) -> C
     """The city's hourly profiles from its monthly climate (``ghi_``/``temp_`` drivers, ``dhi_`` when given, and its
     coordinates), or the reason they cannot be made. The computation is cached per climate."""
     refs = refs or ProfileReferences()
-    climate = monthly_climate(city)
-    if climate is None:
+    cl, missing = city_climate(city)
+    if missing == "climate":
         return CityProfiles(city.name, reason=(
             f"No hourly profiles for {city.name}: its city record has no monthly climate (global horizontal "
             "irradiation ghi_01…ghi_12 and mean temperature temp_01…temp_12). The cities in the knowledge base "
             "with a typical-year climate have them; a city of your own would need them in a city record file."))
-    lat, lon = city.value("latitude"), city.value("longitude")
-    if lat is None or lon is None:
+    if cl is None:
         return CityProfiles(city.name, reason=f"No hourly profiles for {city.name}: its city record has no "
                                               "latitude and longitude.")
-    ghi, temp = (tuple(float(x) for x in s) for s in climate)
-    dhi_list = monthly_diffuse(city)
-    dhi = tuple(dhi_list) if dhi_list is not None else None
-    tz, tz_how = tz_offset(city)
     per_home = refs.home_kwh is not None and refs.home_kwh > 0
     home_kwh = float(refs.home_kwh) if per_home and refs.home_kwh is not None else PER_MWH
     try:
-        pv, household, services, heat, air, cop = _computed(float(lat), float(lon), tz, ghi, temp, dhi, home_kwh,
+        pv, household, services, heat, air, cop = _computed(cl.lat, cl.lon, cl.tz, cl.ghi, cl.temp, cl.dhi, home_kwh,
                                                             refs.space_heating_share)
     except InvalidInput as exc:
         return CityProfiles(city.name, reason=f"No hourly profiles for {city.name}: {exc}")
@@ -197,7 +190,7 @@ def city_profiles(city: CityProfile, refs: ProfileReferences | None = None) -> C
     profiles = (
         _shown("pv", f"PV output per kWp (tilt {PV_TILT:g}°, south)", "kWh per hour per kWp", pv, "sum",
                f"{pv.provenance}; tilt {PV_TILT:g}° facing south (model assumption: the city record gives no tilt); "
-               f"time {tz_how}", [*sun, *place, PVLIB]),
+               f"time {cl.tz_how}", [*sun, *place, PVLIB]),
         _shown("household", "Household electricity" + (" per home" if per_home else " per MWh/yr"), home_unit,
                household, "sum", household.provenance + home_how,
                [DEMANDLIB, *([refs.home_source] if per_home else [])]),
@@ -212,7 +205,7 @@ def city_profiles(city: CityProfile, refs: ProfileReferences | None = None) -> C
                f"{HP_SUPPLY_C:g} °C (radiators) is a model assumption, no source",
                [*temps, "heat-pump fact sheet of the knowledge base (rated COPs A2/W35, B0/W35)"]),
     )
-    return CityProfiles(city.name, profiles, time_zone=tz_how)
+    return CityProfiles(city.name, profiles, time_zone=cl.tz_how)
 
 
 def week_rows(result: CityProfiles, season: str) -> list[dict[str, object]]:
