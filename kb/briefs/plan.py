@@ -345,8 +345,8 @@ def duration_reading(duration: dict[str, list[float]], hours_of_net_import: floa
     hours, kw = duration["hours"], duration["net_import_kw"]
     if not kw or kw[0] <= 0:
         return t("Read it across: the district does not import electricity on net in any hour of the year.")
-    level = _round_level(kw[0] / 2)
-    above = _hours_at(hours, kw, level)
+    level = round_level(kw[0] / 2)
+    above = hours_at(hours, kw, level)
     at_all = ("" if hours_of_net_import is None
               else t(" and imports at all in {hours} of the {year} hours").format(hours=fmt(hours_of_net_import),
                                                                                    year=fmt(8760)))
@@ -354,12 +354,12 @@ def duration_reading(duration: dict[str, list[float]], hours_of_net_import: floa
              "the curve is below zero it exports.").format(level=fmt(level), hours=fmt(above), at_all=at_all)
 
 
-def _round_level(v: float) -> float:
+def round_level(v: float) -> float:
     mag = 10.0 ** math.floor(math.log10(v))
     return min((m * mag for m in (1.0, 2.0, 5.0, 10.0)), key=lambda c: abs(c - v))
 
 
-def _hours_at(hours: list[float], kw: list[float], level: float) -> float:
+def hours_at(hours: list[float], kw: list[float], level: float) -> float:
     """Hours of the year with net import above ``level``, interpolated on the sampled curve, to 10 h."""
     if kw[0] <= level:
         return 0.0

@@ -8,7 +8,7 @@ from typing import Any
 
 from babel.numbers import format_decimal, format_percent
 
-from kb.briefs.plan import _hours_at, _round_level
+from kb.briefs.plan import hours_at, round_level
 from kb.i18n import N_
 from kb.plans.evaluate import PlanResult
 from kb.plans.model import PlanSpec, read_plan
@@ -282,9 +282,9 @@ def duration_caption(result: PlanResult, t: Translate = _same, locale: str = "en
     hours, kw = dur["hours"], dur["net_import_kw"]
     if not kw or kw[0] <= 0:
         return t("Read it across: the district does not import electricity on net in any hour of the year.")
-    level = _round_level(kw[0] / 2)
+    level = round_level(kw[0] / 2)
     values = {"level": format_decimal(level, format="#,##0.###", locale=locale),
-              "above": format_decimal(round(_hours_at(hours, kw, level)), format="#,##0", locale=locale)}
+              "above": format_decimal(round(hours_at(hours, kw, level)), format="#,##0", locale=locale)}
     at_all = h["kpis"].get("hours_of_net_import")
     if at_all is None:
         return t("Read it across: the district imports more than {level} kW in about {above} hours a year; where the "
