@@ -193,7 +193,7 @@ def _reset(spec: PlanSpec) -> None:
 
 def _text(fig: Figure | None, times: float = 1.0) -> str:
     """A loaded figure as the text of its field ('' when the plan has none); shares are shown in percent."""
-    return "" if fig is None else entry_text(round(fig.mid * times, 10))
+    return "" if fig is None else entry_text(round(fig.mid * times, 10), state.locale())
 
 
 def _entered(fig: Figure | None, value: float, unit: str) -> Figure:

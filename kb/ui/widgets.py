@@ -168,7 +168,7 @@ def number_field(label: str, key: str, bound: Bound, *, what: str | None = None,
     """
     box: Any = where if where is not None else st
     if key not in st.session_state and value is not None and bound.contains(value):
-        st.session_state[key] = entry_text(value)
+        st.session_state[key] = entry_text(value, state.locale())
     hint = f"{help} {t(NUMBER_HELP)}" if help else t(NUMBER_HELP)
     text = box.text_input(label, key=key, help=hint, placeholder=placeholder)
     # English keeps the rule of the fields (an unclear 1,500 refused); another language reads its own comma
@@ -180,7 +180,7 @@ def number_field(label: str, key: str, bound: Bound, *, what: str | None = None,
 
 
 def _use(key: str, value: float) -> None:
-    st.session_state[key] = entry_text(value)
+    st.session_state[key] = entry_text(value, state.locale())
 
 
 def typical_scale_offer(typical: TypicalScale | None, key: str, where: Any = None) -> None:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+from babel.numbers import NumberFormatError, format_decimal, get_decimal_symbol, parse_decimal
 
 from kb.errors import InvalidInput
 from kb.i18n import N_
@@ -142,17 +142,18 @@ def read_entry(text: str, bound: Bound, what: str, locale: str | None = None, t:
     return Entry(value)
 
 
-def entry_text(value: float) -> str:
+def entry_text(value: float, locale: str | None = None) -> str:
     """A number as a field's text that reads back to the same float: every digit, groups separated by spaces
-    (``1 500``, ``0.125``), never the unclear ``1,500``."""
+    (``1 500``, ``0.125``), never the unclear ``1,500``; with a ``locale`` whose decimal sign is a comma, that
+    comma (``0,125`` in Polish, which :func:`parse_number` reads back in that locale)."""
     if not math.isfinite(value):
         return ""
     if float(value).is_integer() and abs(value) < 1e15:
         return format_decimal(int(value), locale="en").replace(",", " ")
     if abs(value) < 1e-6 or abs(value) >= 1e15:  # written out, these would be dozens of zeros
         return repr(float(value))
-    text = format_decimal(Decimal(repr(float(value))), locale="en", decimal_quantization=False)
-    return text.replace(",", " ")
+    text = format_decimal(Decimal(repr(float(value))), locale="en", decimal_quantization=False).replace(",", " ")
+    return text.replace(".", ",") if locale and get_decimal_symbol(locale) == "," else text
 
 
 # --- a typical size from the measure-type record ----------------------------------------------------------------

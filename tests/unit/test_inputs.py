@@ -102,3 +102,10 @@ def test_no_typical_size_is_invented() -> None:
     assert typical_scale(_mt(("capex per home (10 kW unit)", "capex"), unit="homes")) is None
     assert typical_scale(_mt(("lifetime", "lifetime"))) is None
     assert "enter your own" in NO_TYPICAL
+
+
+@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False).filter(lambda x: x == 0 or abs(x) >= 1e-6))
+def test_a_prefilled_field_in_polish_shows_a_decimal_comma_and_reads_back(x: float) -> None:
+    text = entry_text(x, "pl_PL")
+    assert "." not in text or "e" in text.lower(), text
+    assert parse_number(text, "pl_PL") == pytest.approx(x, rel=1e-12, abs=1e-12)
