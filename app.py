@@ -1,4 +1,10 @@
-"""Streamlit entry point: page configuration and navigation over the pages in kb/ui/."""
+"""Streamlit entry point: the pages (``st.navigation`` over kb/ui/) and, around them, the login routes (``st.App``).
+
+``streamlit run app.py`` finds ``app = st.App(...)`` below (it reads this file's syntax tree, whatever branch the
+line is in), imports this file as the module ``app`` and serves that ASGI app with uvicorn: Streamlit plus the
+routes of kb/web/auth.py, which keep a login in an HttpOnly cookie. The app then runs this same file as its page
+script, as ``__main__`` (so does ``AppTest.from_file``), which draws the pages.
+"""
 
 import os
 
@@ -6,7 +12,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import streamlit as st  # noqa: E402
 
-from kb.ui.pages import all_pages  # noqa: E402
+if __name__ == "__main__":  # the page script, run by Streamlit for every session (and by AppTest)
+    from kb.ui.pages import all_pages
 
-st.set_page_config(page_title="ATELIER PED knowledge base", page_icon="⚡", layout="wide")
-st.navigation(all_pages()).run()
+    st.set_page_config(page_title="ATELIER PED knowledge base", page_icon="⚡", layout="wide")
+    st.navigation(all_pages()).run()
+else:  # imported by `streamlit run` (or `uvicorn app:app`): the server
+    from kb.web import auth
+
+    app = st.App(__file__, routes=auth.routes(base=str(st.get_option("server.baseUrlPath") or "")))

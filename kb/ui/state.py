@@ -13,6 +13,7 @@ from kb.config import Settings
 from kb.embeddings import Embedder, make_embedder
 from kb.search.engine import SearchEngine
 from kb.store import database
+from kb.views import account
 
 
 @st.cache_resource(show_spinner=False)
@@ -98,24 +99,26 @@ def data_version() -> str:
         return repr(fts.signature(s))
 
 
-@st.cache_resource(show_spinner=False)
-def client_backoff() -> accounts.ClientBackoff:
-    """The per-client login delay of this server (in memory)."""
-    return accounts.ClientBackoff()
-
-
-def client_address() -> str | None:
-    """The visitor's address as Streamlit sees it (``None`` on localhost, in AppTest and behind a proxy that hides
-    it): the key of the per-client login delay."""
-    return st.context.ip_address
-
-
 TOKEN_KEY = "kb_token"
+"""Where an AppTest puts a session token: AppTest cannot send cookies (``st.context.cookies`` comes from the
+browser's websocket handshake), so a test logs in with ``kb.accounts.login`` and sets this key. The app itself
+never writes it: a login lives in the HttpOnly cookie that kb/web/auth.py sets."""
+
+
+def session_token() -> str | None:
+    """The token of this browser's login: the HttpOnly cookie ``kb_session`` the login route set (sent with the
+    websocket handshake, so it is the one of this page load), else a token a test put in the session state."""
+    cookie = st.context.cookies.get(account.COOKIE)
+    if isinstance(cookie, str) and cookie:  # AppTest's client is a mock whose cookies are no strings
+        return cookie
+    token = st.session_state.get(TOKEN_KEY)
+    return token if isinstance(token, str) and token else None
 
 
 def current_actor() -> accounts.Actor:
-    """The logged-in user, or anonymous (also when the session expired or the account was disabled)."""
-    actor = accounts.actor_for_token(engine(), st.session_state.get(TOKEN_KEY))
+    """The logged-in user, or anonymous: read from the database on every run, so a logout in another tab, an
+    expired session or a disabled account is anonymous at the next action."""
+    actor = accounts.actor_for_token(engine(), session_token())
     if actor.is_anonymous:
         st.session_state.pop(TOKEN_KEY, None)
     return actor

@@ -48,19 +48,26 @@ def all_markdown(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
-def test_login_form_wrong_then_right(lessons_app: Path) -> None:
+def test_account_page_posts_to_the_login_route_and_follows_the_session_row(lessons_app: Path) -> None:
+    """The form is the login route's (kb/web/auth.py, tested in tests/unit/test_auth_routes.py); the page reads the
+    session on every run, so a logout elsewhere (the row deleted) makes it anonymous at the next action."""
     at = app("login_page").run()
-    at.text_input(key="login_name").input("ann")
-    at.text_input(key="login_password").input("wrong-password")
-    at.button[0].click().run()
-    assert not at.exception and "wrong user name or password" in at.error[0].value
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button[0].click().run()
-    assert not at.exception and at.session_state["kb_token"]
+    assert not at.exception
+    form = at.get("html")[0].proto.body
+    assert '<form method="post" action="/kb-auth/login"' in form and 'name="next" value="/login"' in form
+    assert '<label for="kb-login-name">User name</label>' in form and 'type="password"' in form
+    assert "kb_session" not in form, "nothing about the token reaches the page"
+    engine = database.get_engine(lessons_app)
+    session = token(lessons_app, "ann")
+    at.session_state["kb_token"] = session  # AppTest cannot send the cookie; the page reads this key instead
+    at.run()
     assert "Logged in as ann" in at.success[0].value
-    at.button(key="logout").click().run()
+    assert 'action="/kb-auth/logout"' in at.get("html")[0].proto.body
+    assert "8 hours" in at.caption[0].value
+    accounts.logout(engine, session)  # another tab logs out
+    at.run()
+    assert not at.success and 'action="/kb-auth/login"' in at.get("html")[0].proto.body
     assert "kb_token" not in at.session_state
-    assert accounts.list_users(database.get_engine(lessons_app))[0]["last_login"] is not None
 
 
 def test_lessons_page_shows_published_only_and_payloads_inert(lessons_app: Path) -> None:

@@ -16,9 +16,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from sqlalchemy import Engine
 
 from ingest import cli as ingest_cli
 from ingest.loader import run_ingest
@@ -239,44 +240,31 @@ def test_ingest_outlasts_a_short_lock(db: Path, tmp_path: Path) -> None:
 
 # --- the app ------------------------------------------------------------------------------------------------
 
-LOGIN = """
-import streamlit as st
-from kb.ui import login_page, routes
-routes.register({"login": login_page.render})
-st.navigation([routes.page("login")]).run()
-"""
+def _login_route(engine: Engine, name: str, password: str) -> Any:
+    """POST the login form to the login routes (kb/web/auth.py) that the app mounts beside Streamlit."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
 
+    from kb.views import account
+    from kb.web import auth
 
-def _login_app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("KB_SOLUTIONS_DIR", str(FIXTURE_CORPUS))
-    monkeypatch.setenv("KB_DB", str(db))
-    monkeypatch.setenv("KB_MODEL", "fake-hash")
-    return AppTest.from_string(LOGIN, default_timeout=60).run()
-
-
-def _try_login(at: AppTest, name: str, password: str) -> AppTest:
-    at.text_input(key="login_name").input(name)
-    at.text_input(key="login_password").input(password)
-    return at.button[0].click().run()
+    with TestClient(Starlette(routes=auth.routes(engine=lambda: engine)), follow_redirects=False) as client:
+        return client.post(account.LOGIN, data={"username": name, "password": password, "next": "/login"},
+                           headers={"Origin": "http://testserver"})
 
 
 @pytest.mark.parametrize("name", ["ann", "nobody"])
-def test_login_page_on_a_read_only_database_shows_the_sentence(db: Path, app_env: Path, name: str,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    database.get_engine(db, read_only=True)  # the server's engine for this file: opened read-only
-    at = _try_login(_login_app(db, monkeypatch), name, PASSWORD)
-    assert not at.exception, at.exception
-    assert [e.value for e in at.error] == [READ_ONLY]
-    assert "kb_token" not in at.session_state
-    shown = " ".join(str(m.value) for m in (*at.markdown, *at.error, *at.caption))
-    assert "Traceback" not in shown and str(db) not in shown
+def test_login_on_a_read_only_database_shows_the_sentence(db: Path, name: str) -> None:
+    engine = database.get_engine(db, read_only=True)  # the server's engine for this file: opened read-only
+    response = _login_route(engine, name, PASSWORD)
+    assert response.status_code == 503 and READ_ONLY in response.text
+    assert not response.headers.get_list("set-cookie"), "no session: no cookie"
+    assert "Traceback" not in response.text and str(db) not in response.text
 
 
-def test_login_page_on_a_locked_database_says_busy_within_seconds(locked: Path, app_env: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _login_app(locked, monkeypatch)
+def test_login_on_a_locked_database_says_busy_within_seconds(locked: Path) -> None:
     t0 = time.monotonic()
-    at = _try_login(at, "ann", PASSWORD)
+    response = _login_route(database.get_engine(locked), "ann", PASSWORD)
     assert time.monotonic() - t0 < database.INTERACTIVE_BUSY_TIMEOUT_MS / 1000 + 8
-    assert not at.exception, at.exception
-    assert [e.value for e in at.error] == [BUSY]
+    assert response.status_code == 503 and BUSY in response.text
+    assert not response.headers.get_list("set-cookie")
