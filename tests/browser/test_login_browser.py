@@ -59,6 +59,21 @@ def test_streamlit_run_serves_the_pages_and_the_login_routes(login_app: str) -> 
             assert r.status == 200 and b"<noscript>" in r.read(), f"Streamlit's page at {path}"
 
 
+def test_every_page_of_the_menu_runs_under_st_app(login_app: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(login_app)
+    wait_for_app(page, timeout=240_000)
+    links = page.locator("[data-testid=stSidebarNav] a")
+    labels = [text.strip().split("\n")[-1].strip() for text in links.all_inner_texts()]
+    hrefs = [links.nth(i).get_attribute("href") or "" for i in range(links.count())]
+    assert len(labels) >= 10 and "Account" in labels, labels
+    for label, href in zip(labels, hrefs, strict=True):
+        sidebar(page, label)
+        page.wait_for_url(href.rstrip("/") or login_app, timeout=60_000)
+        wait_for_app(page)
+        assert page.locator("[data-testid=stMain] h1").count() >= 1, f"{label}: a title"
+        assert page.locator("[data-testid=stException]").count() == 0, f"{label}: no exception"
+
+
 def test_login_survives_a_reload_and_its_token_is_out_of_the_pages_reach(login_app: str, context, page) -> None:  # type: ignore[no-untyped-def]
     log_in(page, login_app)
     assert page.url == f"{login_app}/login", "back on the Account page; nothing added to the address"
