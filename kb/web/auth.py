@@ -24,7 +24,6 @@ import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import Engine
@@ -61,16 +60,15 @@ class _Refused(Exception):
         self.status, self.retry_after, self.form = status, retry_after, form
 
 
-@cache
 def _default_engine() -> Engine:
+    """The app's database (``KB_DB``): the same engine the pages use (``database.get_engine`` keeps one per file)."""
     return database.get_engine(Settings.from_env().db_path)
 
 
 @dataclass
 class AuthRoutes:
-    """The login routes of one server: its database engine (read from ``KB_DB`` on first use), its base path
-    (Streamlit's ``server.baseUrlPath``) and its per-client login delay (in memory, like the per-name lock's
-    companion in the old page)."""
+    """The login routes of one server: its database engine, its base path (Streamlit's ``server.baseUrlPath``)
+    and its per-client login delay (in memory, per server process; the per-name lock is in the database)."""
 
     base: str = ""
     engine: Callable[[], Engine] = _default_engine
@@ -119,7 +117,7 @@ class AuthRoutes:
         next_path = account.safe_next(form.get("next"), self.base)
         token = request.cookies.get(account.COOKIE)
         try:
-            await run_in_threadpool(accounts.logout, self.engine(), token)
+            await run_in_threadpool(lambda: accounts.logout(self.engine(), token))
         except errors.KbError as exc:  # the row could not be deleted: say so, never pretend the session ended
             log.info("logout not written: %s", exc)
             return self._page(lang, next_path, _Refused(503, account.refusal(exc, i18n.translator(lang)), form=False))
@@ -136,7 +134,7 @@ class AuthRoutes:
         if wait:  # a client that keeps failing waits longer before each attempt (never refused)
             await asyncio.sleep(wait)
         try:
-            token: str = await run_in_threadpool(accounts.login, self.engine(), name, password)
+            token: str = await run_in_threadpool(lambda: accounts.login(self.engine(), name, password))
         except accounts.LoginFailed as exc:
             self.backoff.failed(client)
             if isinstance(exc, accounts.AccountLocked):
