@@ -52,8 +52,9 @@ _HEADERS = {
 }
 
 
-class _Refused(Exception):
-    """A request the routes answer with the login page and a sentence (status ``status``)."""
+class _Refused(errors.Forbidden):
+    """A request the routes refuse: answered with the login page, a sentence and the HTTP status ``status`` (which
+    says why: 401 wrong, 403 foreign form, 413/415 not our form, 429 locked, 503 the database)."""
 
     def __init__(self, status: int, sentence: str, retry_after: int = 0, form: bool = True) -> None:
         super().__init__(sentence)
