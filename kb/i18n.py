@@ -23,7 +23,8 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 
 __all__ = ["LANGUAGES", "DEFAULT", "translator", "locale_of", "language_from", "N_", "LOCALE_DIR", "Msg", "Num",
-           "NumberFormat", "Param", "english_number", "joined", "AND"]
+           "NumberFormat", "Param", "english_number", "joined", "AND", "OR",
+           "Said"]
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,24 @@ class Msg:
                    bool(data.get("capital", False)))
 
 
+class Said(str):
+    """A library sentence that stays a plain English ``str`` (lists of warnings, reasons and notes keep their type for
+    the CLI, JSON and briefs) and carries its structured :class:`Msg` for the app (``said.msg``). Any change to the
+    text (``+``, ``replace``) gives a plain ``str`` again: the app then shows the English."""
+
+    msg: Msg
+
+    def __new__(cls, msg: Msg) -> Said:
+        obj = super().__new__(cls, str(msg))
+        obj.msg = msg
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Said, (self.msg,))
+
+
 AND = N_(" and ")
+OR = N_(" or ")
 
 
 def joined(items: Sequence[Param], sep: str = ", ", last: Param | None = None) -> Msg:
@@ -126,6 +144,8 @@ def _same(text: str) -> str:
 
 
 def _param_text(v: Param, t: Callable[[str], str], number: NumberFormat) -> str:
+    if isinstance(v, Said):
+        return v.msg.text(t, number)
     if isinstance(v, Msg):
         return v.text(t, number)
     if isinstance(v, Num):
@@ -136,6 +156,8 @@ def _param_text(v: Param, t: Callable[[str], str], number: NumberFormat) -> str:
 
 
 def _param_dict(v: Param) -> Any:
+    if isinstance(v, Said):
+        return {"msg": v.msg.to_dict()}
     if isinstance(v, Msg):
         return {"msg": v.to_dict()}
     if isinstance(v, Num):

@@ -107,7 +107,7 @@ class DefinitionResult:
     margin: float
     unit: str
     explanation: str
-    message: Msg | None = None
+    message: Msg | None = field(default=None, compare=False)
     """The explanation as a structured message (translated by the app); ``explanation`` is its English."""
 
     def to_dict(self) -> dict[str, object]:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kb.errors import InvalidInput
+from kb.i18n import N_, Msg
 from kb.replication.cities import CityProfile, Driver
 from kb.replication.inputs import Input
 
@@ -67,6 +68,15 @@ class FactorBasis:
 
     def describe(self) -> str:
         return f"CO2 {self.co2}, primary energy {self.pef}"
+
+    def said(self) -> Msg:
+        """:meth:`describe` as a message (translated by the app)."""
+        return Msg(N_("CO₂ {co2}, primary energy {pef}"), {"co2": Msg(_BASIS_WORDS[self.co2]),
+                                                            "pef": Msg(_BASIS_WORDS[self.pef])})
+
+
+_BASIS_WORDS = {"life-cycle": N_("life-cycle"), "direct": N_("direct (combustion only)"),
+                "non-renewable": N_("non-renewable"), "total": N_("total")}
 
 
 DEFAULT_BASIS = FactorBasis()
@@ -102,7 +112,8 @@ class CarrierFactors:
 
     def summary(self) -> dict[str, Any]:
         """The declared basis and every fallback or exclusion, for ``Estimate.factor_basis``."""
-        return {**self.basis.to_dict(), "label": self.basis.describe(), "notes": list(self.notes)}
+        return {**self.basis.to_dict(), "label": self.basis.describe(), "label_message": self.basis.said().to_dict(),
+                "notes": list(self.notes)}
 
 
 def driver_input(d: Driver, name: str) -> Input:

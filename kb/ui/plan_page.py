@@ -41,7 +41,7 @@ from kb.ui.widgets import (
     ped_table,
     typical_weeks_chart,
 )
-from kb.views.fmt import format_number, plain_units_in
+from kb.views.fmt import format_number, plain_unit, plain_units_in
 from kb.views.hourly import boundary_in_words
 from kb.views.inputs import entry_text
 from kb.views.plan import (
@@ -287,8 +287,8 @@ def _measures(ctx: PlanContext) -> None:
         replaces = (t(", replaces {what}").format(what=t(DISPLACED[m.displaces]) if m.displaces in DISPLACED
                                                    else m.displaces) if m.displaces else "")
         c1.write(f"**{escape_markdown(m.label or (mt.title if mt else m.type))}** — "
-                 + escape_markdown(f"{scale_text} {mt.scale_unit if mt else ''}" + replaces
-                                   + f" · {m.scale.evidence}: {m.scale.source}"))
+                 + escape_markdown(f"{scale_text} {plain_unit(mt.scale_unit, t) if mt else ''}" + replaces
+                                   + f" · {t(m.scale.evidence)}: {m.scale.source}"))
         if c2.button(t("Remove"), key=f"plan_rm_{i}"):
             ss["plan_measures"].pop(i)
             st.rerun()
@@ -296,7 +296,7 @@ def _measures(ctx: PlanContext) -> None:
         c1, c2, c3 = st.columns([3, 1, 2])
         types = sorted(ctx.types, key=lambda k: ctx.types[k].title)
         tid = c1.selectbox(t("Measure type"), types,
-                           format_func=lambda k: f"{ctx.types[k].title} ({ctx.types[k].scale_unit})",
+                           format_func=lambda k: f"{ctx.types[k].title} ({plain_unit(ctx.types[k].scale_unit, t)})",
                            key="plan_add_type")
         unit = ctx.types[tid].scale_unit if tid in ctx.types else ""
         scale = number_field(t("Scale"), "plan_add_scale", scale_bound(unit), value=100.0, where=c2,

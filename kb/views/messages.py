@@ -13,7 +13,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
-from kb.i18n import N_, Msg, Num
+from kb.i18n import N_, Msg, Num, Said
 from kb.replication.cities import DriverMissing
 from kb.replication.inputs import ParameterMissing
 from kb.replication.simulation import METRICS, ScaleMissing
@@ -75,11 +75,13 @@ def app_message(exc: BaseException, t: Translate = identity) -> str:
 
 
 def say(message: Msg | Mapping[str, Any] | str | None, t: Translate = identity, locale: str = "en_GB") -> str:
-    """A library sentence for a reader: a structured :class:`~kb.i18n.Msg` (or its dictionary) translated with
-    ``t`` and its numbers written in ``locale`` (decimal comma in Polish); a plain string through
-    :func:`plain_reason`; None → ``""``."""
+    """A library sentence for a reader: a structured :class:`~kb.i18n.Msg` (or its dictionary, or a
+    :class:`~kb.i18n.Said` string) translated with ``t`` and its numbers written in ``locale`` (decimal comma in
+    Polish); any other string through :func:`plain_reason`; None → ``""``."""
     if message is None:
         return ""
+    if isinstance(message, Said):
+        message = message.msg
     if isinstance(message, str):
         return plain_reason(message, t)
     msg = message if isinstance(message, Msg) else Msg.from_dict(message)
