@@ -295,13 +295,13 @@ def _measures(ctx: PlanContext) -> None:
     with st.form("plan_add", clear_on_submit=False):
         c1, c2, c3 = st.columns([3, 1, 2])
         types = sorted(ctx.types, key=lambda k: ctx.types[k].title)
+        tr = translator(state.language())  # bound now: a format function may run outside the script run
         tid = c1.selectbox(t("Measure type"), types,
-                           format_func=lambda k: f"{ctx.types[k].title} ({plain_unit(ctx.types[k].scale_unit, t)})",
+                           format_func=lambda k: f"{ctx.types[k].title} ({plain_unit(ctx.types[k].scale_unit, tr)})",
                            key="plan_add_type")
         unit = ctx.types[tid].scale_unit if tid in ctx.types else ""
         scale = number_field(t("Scale"), "plan_add_scale", scale_bound(unit), value=100.0, where=c2,
                              what=t("Scale of the measure"))
-        tr = translator(state.language())
         disp = c3.selectbox(t("Replaces"), list(DISPLACES), format_func=lambda d: tr(DISPLACED[d]),
                             key="plan_add_displaces")
         # no measure type to choose, or no accepted scale: nothing to add (a refused scale says why above)
