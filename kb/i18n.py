@@ -108,18 +108,19 @@ class Msg:
 
 class Said(str):
     """A library sentence that stays a plain English ``str`` (lists of warnings, reasons and notes keep their type for
-    the CLI, JSON and briefs) and carries its structured :class:`Msg` for the app (``said.msg``). Any change to the
-    text (``+``, ``replace``) gives a plain ``str`` again: the app then shows the English."""
+    the CLI, JSON and briefs) and carries its structured :class:`Msg` for the app (``said.msg``). ``english`` is the
+    CLI's text where it differs from the message's English (a command-line hint the page does not give). Any change
+    to the text (``+``, ``replace``) gives a plain ``str`` again: the app then shows the English."""
 
     msg: Msg
 
-    def __new__(cls, msg: Msg) -> Said:
-        obj = super().__new__(cls, str(msg))
+    def __new__(cls, msg: Msg, english: str | None = None) -> Said:
+        obj = super().__new__(cls, str(msg) if english is None else english)
         obj.msg = msg
         return obj
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Said, (self.msg,))
+        return (Said, (self.msg, str(self)))
 
 
 AND = N_(" and ")

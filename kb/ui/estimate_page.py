@@ -104,7 +104,7 @@ def render() -> None:
     solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params, co2_basis=co2_basis,
                              pef_basis=pef_basis, discount_rate=discount, homes=homes)
     if est.unavailable:
-        st.info(t("Not computed: ") + escape_markdown("; ".join(unavailable_lines(est, t))))
+        st.info(t("Not computed: ") + escape_markdown("; ".join(unavailable_lines(est, t, state.locale()))))
     for w in est.warnings:
         st.caption(f"⚠ {escape_markdown(say(w, t, state.locale()))}")
     st.subheader(t("Source site vs my city"))

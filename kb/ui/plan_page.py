@@ -44,6 +44,7 @@ from kb.ui.widgets import (
 from kb.views.fmt import format_number, plain_unit, plain_units_in
 from kb.views.hourly import boundary_in_words
 from kb.views.inputs import entry_text
+from kb.views.messages import say
 from kb.views.plan import (
     DISPLACED,
     SUGGESTIONS_NOTE,
@@ -380,9 +381,9 @@ def _results(result: PlanResult) -> None:
     _table(carrier_rows(result, t, loc))
     _table(measure_rows(result, t, loc))
     for w in result.warnings:
-        st.warning(escape_markdown(plain_units_in(w)))
+        st.warning(escape_markdown(plain_units_in(say(w, t, loc))))
     for n in [*result.not_computed, *result.notes]:
-        st.caption(f"ℹ {escape_markdown(plain_units_in(n))}")
+        st.caption(f"ℹ {escape_markdown(plain_units_in(say(n, t, loc)))}")
     sugg = suggestion_rows(result, t)
     if sugg:
         st.subheader(t("What would close the gap"))

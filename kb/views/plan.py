@@ -22,7 +22,7 @@ from kb.views.hourly import (
     typical_week_rows,
 )
 from kb.views.hourly import kpi_range_text as range_text
-from kb.views.messages import plain_reason
+from kb.views.messages import say
 
 Translate = Callable[[str], str]
 
@@ -174,7 +174,7 @@ def measure_rows(result: PlanResult, t: Translate = _same, locale: str = "en_GB"
         cap = m.get("capex") or {}
         clipped = float(m.get("clipped_share") or 0.0)
         if m["status"] != "ok":
-            status = t("left out: {why}").format(why=plain_reason(str(m.get("error", "")), t))
+            status = t("left out: {why}").format(why=say(m.get("error", ""), t, locale))
         elif clipped:
             status = t("clipped in {share} of samples (see warnings)").format(
                 share=format_percent(clipped, format="#,##0%", locale=locale))

@@ -465,6 +465,6 @@ def economics_notes(econ: Mapping[str, Any], titles: Mapping[str, str], t: Trans
     return notes
 
 
-def unavailable_lines(est: Estimate, t: Translate = identity) -> list[str]:
+def unavailable_lines(est: Estimate, t: Translate = identity, locale: str = "en_GB") -> list[str]:
     """The outputs not computed, each ``CO₂ avoided: no district-heat CO₂ factor for Kraków`` (plain words)."""
-    return [f"{label_of(str(u['metric']), t)}: {plain_reason(str(u['reason']), t)}" for u in est.unavailable]
+    return [f"{label_of(str(u['metric']), t)}: {say(u['reason'], t, locale)}" for u in est.unavailable]

@@ -174,9 +174,18 @@ def test_plan_ped_reasons_and_units_in_polish(app_env: Path) -> None:
     measures = [m for m in plain([m.value for m in at.markdown]) if m.startswith("**")]
     assert any("— 200 mieszkań" in m for m in measures) and any("— 40 punktów ładowania" in m for m in measures)
     assert any("— 10 samochodów" in m for m in measures) and any("· założenie: " in m for m in measures)
-    assert not english_left(text, ("Over the year the district", "Trading with the grids", "It imports",
-                                   "Its exchanges across", "No named off-site", " homes ·", " points ·",
-                                   " cars ·")), english_left(text, ("Over the year", " homes ·"))
+    notes = plain([c.value for c in at.caption if c.value.startswith("ℹ")])
+    assert "ℹ CO₂ pomija nośnik „ciepło systemowe”: brak wskaźnika emisji CO₂" in notes, notes
+    assert any(n.startswith("ℹ stan wyjściowy ciepła oszacowany: powierzchnia mieszkalna") for n in notes), notes
+    warnings = plain([w.value for w in at.warning])
+    assert any("– pominięte w bilansie: żadne źródło w bazie wiedzy nie podaje dla niego wartości „km per shared car”"
+               in w for w in warnings), warnings
+    assert any(re.search(r": zastąpiłoby [\d ]+ MWh/rok \(nośnik: gaz ziemny\).* \d+% losowań", w) for w in warnings)
+    english = ("Over the year the district", "Trading with the grids", "It imports", "Its exchanges across",
+               "No named off-site", " homes ·", " points ·", " cars ·", "left out of the balance", "would displace",
+               "CO2 leaves out", "savings leave out", "baseline estimated", "heat measures use", "exported PV",
+               "add a row with key", "--param")
+    assert not english_left(text, english), english_left(text, english)
 
 
 # --- My city: Kraków's hourly profiles ---------------------------------------------------------------------------
