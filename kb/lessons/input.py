@@ -260,7 +260,7 @@ def _source_id(s: Any) -> str:
 def cited_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Inline citations ``[S1]`` in the text fields that no declared source matches; duplicate source ids."""
     declared = {_source_id(s) for s in data.get("sources") or []}
-    out = []
+    out: list[tuple[str, str]] = []
     for field in (*TEXT_FIELDS, "outcome_note"):
         for m in _CITE.finditer(data.get(field) or ""):
             for sid in re.split(r"[;,]", m.group(1)):

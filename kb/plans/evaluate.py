@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Engine
 
 from kb.hourly.ped import CARRIER_WORDS
-from kb.i18n import N_, Msg, Num, Said
+from kb.i18n import N_, Msg, Num, Param, Said
 from kb.plans.hourly import HOURLY_DRAWS, HourlyDraws, HourlyInputs, OffsiteInput, hourly_balance, hourly_ranges
 from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, validate
 from kb.records.vocab import CARRIERS
@@ -575,8 +575,10 @@ def _clip_warning(title: str, carrier: str, wanted: float, available: float, cli
     """The clipping warning: what the measure would displace and what remains of the carrier (central, MWh/yr)."""
     where = Msg(N_("mobility outside the district baseline is not counted") if stage == "mobility" else
                 N_("it cannot displace more than what remains"))
-    values = {"title": title, "wanted": Num(wanted, ",.0f"), "carrier": Msg(CARRIER_WORDS.get(carrier, carrier)),
-              "available": Num(available, ",.0f"), "share": Num(round(clipped * 100), "d"), "where": where}
+    values: dict[str, Param] = {"title": title, "wanted": Num(wanted, ",.0f"),
+                                "carrier": Msg(CARRIER_WORDS.get(carrier, carrier)),
+                                "available": Num(available, ",.0f"), "share": Num(round(clipped * 100), "d"),
+                                "where": where}
     if wanted > available:
         return Said(Msg(N_("{title}: would displace {wanted} MWh/yr of {carrier} but only {available} MWh/yr of it "
                            "remains after earlier measures (central); clipped in {share}% of samples — {where}"),

@@ -236,7 +236,10 @@ def hourly_model(city: CityProfile, district: District, models: Sequence[tuple[s
     if cl is None:
         return None, Said(Msg(N_("no hourly dispatch: {city} has no monthly climate or no latitude and longitude in "
                                  "its city record; PV self-consumption is the annual model's share"),
-                              {"city": city.name}))
+                              {"city": city.name}),
+                          f"no hourly dispatch: {city.name} has no monthly climate (ghi_01…ghi_12, temp_01…temp_12) "
+                          "or no latitude and longitude in its city record; PV self-consumption is the annual "
+                          "model's share")
     per_home = district.electricity_per_home.mid
     if not per_home > 0:
         return None, Said(Msg(N_("no hourly dispatch: the electricity per home of the reference district is not "
