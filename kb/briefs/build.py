@@ -21,7 +21,7 @@ from kb.briefs.data import (
     replication_fit,
 )
 from kb.briefs.hourly import estimate_hour_by_hour
-from kb.briefs.lang import current, directed, language, localized, percent, t, term, word
+from kb.briefs.lang import current, directed, language, localized, percent, said, t, term, word
 from kb.briefs.model import Brief, Bullets, Heading, Paragraph, RangeBar, RangeChart, Section, Table, fmt, inert
 from kb.briefs.sources import SENTENCE, SourceBook
 from kb.i18n import N_
@@ -397,7 +397,8 @@ def _fit(sols: list[StoredRecord], fits: list[Match | None], cname: str, model: 
         if fit is None or not fit.factors:
             sec.blocks.append(Paragraph(t("No transfer-fit breakdown is available for this solution.")))
             continue
-        rows = [[f.name, fmt(_fit_value(f.score)), t("estimate"), model, f.explanation] for f in fit.factors]
+        rows = [[t(f.name), fmt(_fit_value(f.score)), t("estimate"), model, said(f.message, f.explanation)]
+                for f in fit.factors]
         rows.append([t("overall fit"), fmt(_fit_value(fit.fit)), t("estimate"), model,
                      t("weighted over the factors above")])
         sec.blocks.append(Table([t("factor"), t("score"), t("evidence"), t("source"), t("why")], rows))
@@ -600,7 +601,7 @@ def _barriers(sols: list[StoredRecord], fits: list[Match | None], book: SourceBo
             score = _fit_value(f.score)
             if score < LOW_FIT:
                 likely.append(t("weak {factor} (score {score} {ref}): {why}").format(
-                    factor=f.name, score=fmt(score), ref=model, why=f.explanation))
+                    factor=t(f.name), score=fmt(score), ref=model, why=said(f.message, f.explanation)))
     sec.blocks += [Heading(t("Met at the source")), Bullets(met or [t("No barriers were recorded at the source.")]),
                    Heading(t("Likely here")),
                    Bullets(likely or [t("None identified from the records; check local rules and grid capacity.")])]

@@ -9,18 +9,19 @@ The records' own text (titles, summaries, barriers, sources) is never translated
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from kb import i18n
-from kb.i18n import N_
+from kb.i18n import N_, Msg, Said, english_number
 
-__all__ = ["language", "current", "t", "localized", "percent", "word", "directed", "term", "in_its_language"]
+__all__ = ["language", "current", "t", "localized", "percent", "word", "directed", "term", "in_its_language",
+           "said"]
 
 _LANG: ContextVar[str] = ContextVar("brief_language", default=i18n.DEFAULT)
 
@@ -53,6 +54,19 @@ def localized(english: str) -> str:
     loc = i18n.locale_of(lang)
     table = {",": get_group_symbol(loc), ".": get_decimal_symbol(loc)}
     return "".join(table.get(ch, ch) for ch in english)
+
+
+def said(message: Msg | Mapping[str, Any] | str | None, english: str = "") -> str:
+    """A library sentence in the brief's language: a structured message (a :class:`~kb.i18n.Msg`, its dictionary or
+    a :class:`~kb.i18n.Said`) translated, its numbers written the English way then in the brief's locale; else
+    ``english`` (or the string itself) unchanged."""
+    if isinstance(message, Said):
+        message = message.msg
+    if isinstance(message, Mapping):
+        message = Msg.from_dict(message)
+    if isinstance(message, Msg):
+        return message.text(t, lambda n: localized(english_number(n)))
+    return message or english
 
 
 def percent(x: float, digits: int = 0) -> str:

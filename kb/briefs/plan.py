@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from kb.briefs.lang import current, directed, language, localized, t
+from kb.briefs.lang import current, directed, language, localized, said, t
 from kb.briefs.model import (
     Brief,
     BriefSource,
@@ -440,7 +440,7 @@ def hour_by_hour(result: PlanResult, ref: Any, model: str) -> Section:
     sec.blocks.append(Paragraph(ped_sentence(h["ped"])))
     sec.blocks.append(Table([t("definition"), t("met"), t("by how much"), t("why"), t("source")],
                             [[inert(d["name"]), t("met") if d["met"] else t("not met"), _margin(d),
-                              inert(d["explanation"]),
+                              inert(said(d.get("message"), d["explanation"])),
                               ref(d["source"])] for d in h["ped"]["definitions"]]))
     battery = "battery" in h["provenance"] or any(v > 0 for w in h["weeks"].values() for v in w["soc"])
     sec.blocks.append(Table([t("KPI"), t("value"), t("unit"), t("what it means")], _kpi_rows(h["kpis"], battery)))

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kb.errors import InvalidInput
+from kb.i18n import N_, Msg, Num, Param, joined
 
 __all__ = ["CarrierExchange", "OffsiteRenewable", "DefinitionResult", "PedStatus", "PedInvalid", "classify",
            "BOUNDARY", "DEFINITIONS"]
@@ -55,6 +56,9 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
 """key → (name, source) of each definition ``classify`` tests."""
 
 _EPS = 1e-9
+CARRIER_WORDS: dict[str, str] = {"electricity": N_("electricity"), "natural_gas": N_("natural gas"),
+                                 "district_heat": N_("district heat"), "petrol": N_("petrol and diesel")}
+"""The carriers in words, inside a sentence."""
 
 
 class PedInvalid(InvalidInput, ValueError):
@@ -103,10 +107,15 @@ class DefinitionResult:
     margin: float
     unit: str
     explanation: str
+    message: Msg | None = field(default=None, compare=False)
+    """The explanation as a structured message (translated by the app); ``explanation`` is its English."""
 
-    def to_dict(self) -> dict[str, str | bool | float]:
-        return {"key": self.key, "name": self.name, "source": self.source, "met": self.met, "margin": self.margin,
-                "unit": self.unit, "explanation": self.explanation}
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"key": self.key, "name": self.name, "source": self.source, "met": self.met,
+                                  "margin": self.margin, "unit": self.unit, "explanation": self.explanation}
+        if self.message is not None:
+            out["message"] = self.message.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -213,54 +222,64 @@ def classify(exchanges: list[CarrierExchange], offsite: list[OffsiteRenewable] |
                      hours_with_net_import=net_hours, offsite_credit_mwh=credit_mwh, results=results)
 
 
-def _result(key: str, met: bool, margin: float, unit: str, explanation: str) -> DefinitionResult:
+def _result(key: str, met: bool, margin: float, unit: str, message: Msg) -> DefinitionResult:
     name, source = DEFINITIONS[key]
     return DefinitionResult(key=key, name=name, source=source, met=met, margin=margin, unit=unit,
-                            explanation=explanation)
+                            explanation=str(message), message=message)
 
 
-def _mwh(x: float) -> str:
-    return f"{abs(x):,.1f} MWh_PE/yr"
+def _mwh(x: float) -> Num:
+    return Num(abs(x), ",.1f")
 
 
 def _annual(pe: float) -> DefinitionResult:
     if pe >= 0:
-        text = f"Over the year the district exports {_mwh(pe)} more primary energy than it imports."
+        text = Msg(N_("Over the year the district exports {amount} MWh primary energy/yr more primary energy than it "
+                      "imports."), {"amount": _mwh(pe)})
     else:
-        text = f"Over the year the district imports {_mwh(pe)} more primary energy than it exports."
+        text = Msg(N_("Over the year the district imports {amount} MWh primary energy/yr more primary energy than it "
+                      "exports."), {"amount": _mwh(pe)})
     return _result("annual_primary_energy", pe >= 0, pe, "MWh_PE/yr", text)
 
 
 def _co2(co2: float) -> DefinitionResult:
-    verb = "avoid" if co2 >= 0 else "cause"
-    text = f"Its exchanges across the boundary {verb} a net {abs(co2):,.1f} tCO2/yr."
-    return _result("annual_net_zero_co2", co2 >= 0, co2, "tCO2/yr", text)
+    template = (N_("Its exchanges across the boundary avoid a net {amount} t CO₂/yr.") if co2 >= 0 else
+                N_("Its exchanges across the boundary cause a net {amount} t CO₂/yr."))
+    return _result("annual_net_zero_co2", co2 >= 0, co2, "tCO2/yr",
+                   Msg(template, {"amount": Num(abs(co2), ",.1f")}))
 
 
 def _dynamic(pe: float, hours: int | None, net_hours: int) -> DefinitionResult:
     if hours is None:
         return _result("dynamic", False, pe, "MWh_PE/yr",
-                       "Without hourly exchanges it cannot be shown how the balance holds across the boundary.")
+                       Msg(N_("Without hourly exchanges it cannot be shown how the balance holds across the "
+                              "boundary.")))
     if pe >= 0:
-        text = (f"The annual balance is positive by {_mwh(pe)} while the district imports in {net_hours} of "
-                f"{hours} hours and exports in others.")
+        text = Msg(N_("The annual balance is positive by {amount} MWh primary energy/yr while the district imports in "
+                      "{net_hours} of {hours} hours and exports in others."),
+                   {"amount": _mwh(pe), "net_hours": net_hours, "hours": hours})
     else:
-        text = f"Trading with the grids hour by hour, the district still falls {_mwh(pe)} short over the year."
+        text = Msg(N_("Trading with the grids hour by hour, the district still falls {amount} MWh primary energy/yr "
+                      "short over the year."), {"amount": _mwh(pe)})
     return _result("dynamic", pe >= 0, pe, "MWh_PE/yr", text)
 
 
 def _autonomous(hours: int | None, net_hours: int, annual_only: list[str]) -> DefinitionResult:
     if annual_only:
-        text = (f"It imports {', '.join(annual_only)}, known only as an annual figure, so it is not self-sufficient "
-                f"in every hour ({net_hours} hours with net import among the hourly carriers).")
+        carriers = joined([Msg(CARRIER_WORDS.get(c, c)) for c in annual_only])
+        text = Msg(N_("It imports {carriers}, known only as an annual figure, so it is not self-sufficient in every "
+                      "hour ({net_hours} hours with net import among the hourly carriers)."),
+                   {"carriers": carriers, "net_hours": net_hours})
         return _result("autonomous", False, float(net_hours), "hours with net import", text)
     if hours is None:
         return _result("autonomous", False, 0.0, "hours with net import",
-                       "Without hourly exchanges autonomy in every hour cannot be shown.")
+                       Msg(N_("Without hourly exchanges autonomy in every hour cannot be shown.")))
     if net_hours == 0:
-        text = f"It meets its own demand in every one of the {hours} hours without net import."
+        text = Msg(N_("It meets its own demand in every one of the {hours} hours without net import."),
+                   {"hours": hours})
     else:
-        text = f"It needs net import in {net_hours} of {hours} hours, so it is not self-sufficient at every hour."
+        text = Msg(N_("It needs net import in {net_hours} of {hours} hours, so it is not self-sufficient at every "
+                      "hour."), {"net_hours": net_hours, "hours": hours})
     return _result("autonomous", net_hours == 0, float(net_hours), "hours with net import", text)
 
 
@@ -268,12 +287,16 @@ def _virtual(pe: float, credit: float, names: list[str]) -> DefinitionResult:
     total = pe + credit
     if not names:
         return _result("virtual", False, total, "MWh_PE/yr",
-                       "No named off-site renewable supply is counted, so a virtual balance does not apply.")
-    listed = ", ".join(names)
+                       Msg(N_("No named off-site renewable supply is counted, so a virtual balance does not apply.")))
+    values: dict[str, Param] = {"supplies": ", ".join(names), "credit": _mwh(credit), "shortfall": _mwh(pe),
+                                "total": _mwh(total)}
     if pe >= 0:
-        text = f"It is positive without off-site supply; counting {listed} adds {_mwh(credit)}."
+        template = N_("It is positive without off-site supply; counting {supplies} adds {credit} MWh primary "
+                      "energy/yr.")
     elif total >= 0:
-        text = f"Counting {listed} ({_mwh(credit)}) turns a shortfall of {_mwh(pe)} into a surplus of {_mwh(total)}."
+        template = N_("Counting {supplies} ({credit} MWh primary energy/yr) turns a shortfall of {shortfall} MWh "
+                      "primary energy/yr into a surplus of {total} MWh primary energy/yr.")
     else:
-        text = f"Even counting {listed} ({_mwh(credit)}) it falls {_mwh(total)} short over the year."
-    return _result("virtual", total >= 0, total, "MWh_PE/yr", text)
+        template = N_("Even counting {supplies} ({credit} MWh primary energy/yr) it falls {total} MWh primary "
+                      "energy/yr short over the year.")
+    return _result("virtual", total >= 0, total, "MWh_PE/yr", Msg(template, values))

@@ -11,6 +11,7 @@ from pydantic import ValidationError, field_validator
 from sqlmodel import Field, SQLModel
 
 from kb.errors import InvalidInput
+from kb.i18n import N_, Msg, Said
 from kb.records import vocab
 
 TITLE_MAX = 200
@@ -55,10 +56,10 @@ def _text(value: str, required: bool) -> str:
     if len(value) > TEXT_MAX:
         raise ValueError(f"is {len(value)} characters long; at most {TEXT_MAX} are allowed")
     if "\x00" in value:
-        raise ValueError("contains a NUL character")
+        raise ValueError(Said(Msg(N_("contains a NUL character"))))
     if any(t.type == "heading_open" and t.tag in ("h1", "h2") for t in _MD.parse(value)):
-        raise ValueError("headings of level 1 or 2 ('#', '##', or a line underlined with '---' or '===') "
-                         "would start a new section; use '###' or **bold** instead")
+        raise ValueError(Said(Msg(N_("headings of level 1 or 2 ('#', '##', or a line underlined with '---' or '===') "
+                                     "would start a new section; use '###' or **bold** instead"))))
     return value
 
 
@@ -67,20 +68,22 @@ def _ids(values: list[str], what: str) -> list[str]:
     for v in values:
         v = str(v).strip()
         if not vocab.ID_PATTERN.match(v):
-            raise ValueError(f"'{v[:60]}' is not a valid {what} id (lowercase letters, digits and '-')")
+            raise ValueError(Said(Msg(N_("'{value}' is not a valid {what} id (lowercase letters, digits and '-')"),
+                                      {"value": v[:60], "what": Msg(what)})))
         if v not in out:
             out.append(v)
     if len(out) > LIST_MAX:
-        raise ValueError(f"at most {LIST_MAX} {what}s can be linked")
+        raise ValueError(Said(Msg(N_("at most {n} {what} can be linked"), {"n": LIST_MAX, "what": Msg(what + "s")})))
     return out
 
 
 def _choice(value: str, allowed: tuple[str, ...]) -> str:
     value = str(value).strip().lower()
     if not value:
-        raise ValueError(f"choose one of {', '.join(allowed)}")
+        raise ValueError(Said(Msg(N_("choose one of {allowed}"), {"allowed": ", ".join(allowed)})))
     if value not in allowed:
-        raise ValueError(f"'{value}' is not one of {', '.join(allowed)}")
+        raise ValueError(Said(Msg(N_("'{value}' is not one of {allowed}"),
+                                  {"value": value, "allowed": ", ".join(allowed)})))
     return value
 
 
@@ -99,7 +102,7 @@ class SourceIn(SQLModel):
     def _id(cls, v: Any) -> str:
         sid = str(v or "").strip()
         if not vocab.SOURCE_ID_PATTERN.match(sid):
-            raise ValueError(f"source id '{sid}' must be short letters and digits such as S1")
+            raise ValueError(Said(Msg(N_("source id '{id}' must be short letters and digits such as S1"), {"id": sid})))
         return sid
 
     @field_validator("title", "publisher", "year", "accessed", mode="before")
@@ -189,7 +192,7 @@ class _Checks(SQLModel):
         if v is None:
             return v
         if len(v) > SOURCES_MAX:
-            raise ValueError(f"at most {SOURCES_MAX} sources")
+            raise ValueError(Said(Msg(N_("at most {n} sources"), {"n": SOURCES_MAX})))
         return v
 
 
@@ -257,14 +260,16 @@ def _source_id(s: Any) -> str:
 def cited_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Inline citations ``[S1]`` in the text fields that no declared source matches; duplicate source ids."""
     declared = {_source_id(s) for s in data.get("sources") or []}
-    out = []
+    out: list[tuple[str, str]] = []
     for field in (*TEXT_FIELDS, "outcome_note"):
         for m in _CITE.finditer(data.get(field) or ""):
             for sid in re.split(r"[;,]", m.group(1)):
                 if sid.strip() not in declared:
-                    out.append((field, f"cites [{sid.strip()}] but no source with this id is declared"))
+                    out.append((field, Said(Msg(N_("cites [{id}] but no source with this id is declared"),
+                                                {"id": sid.strip()}))))
     ids = [_source_id(s) for s in data.get("sources") or []]
-    out += [("sources", f"source id '{s}' is declared twice") for s in sorted({i for i in ids if ids.count(i) > 1})]
+    out += [("sources", Said(Msg(N_("source id '{id}' is declared twice"), {"id": s})))
+            for s in sorted({i for i in ids if ids.count(i) > 1})]
     return out
 
 
@@ -273,11 +278,14 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
     for e in exc.errors():
         loc = [str(x) for x in e["loc"]]
         field = loc[0] if loc else "lesson"
-        msg = str(e["msg"]).removeprefix("Value error, ")
+        error = (e.get("ctx") or {}).get("error")
+        said = error.args[0] if isinstance(error, ValueError) and error.args else None
+        msg = said if isinstance(said, Said) else str(e["msg"]).removeprefix("Value error, ")
         if e["type"] == "missing":
             msg = "is required"
         if len(loc) > 1 and field == "sources":
-            msg = f"source #{int(loc[1]) + 1 if loc[1].isdigit() else loc[1]}: {msg}"
+            msg = Said(Msg(N_("source #{n}: {problem}"), {"n": int(loc[1]) + 1 if loc[1].isdigit() else loc[1],
+                                                           "problem": msg}))
         out.append((field, msg))
     return out
 

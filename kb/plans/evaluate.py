@@ -23,6 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Engine
 
+from kb.hourly.ped import CARRIER_WORDS
+from kb.i18n import N_, Msg, Num, Param, Said
 from kb.plans.hourly import HOURLY_DRAWS, HourlyDraws, HourlyInputs, OffsiteInput, hourly_balance, hourly_ranges
 from kb.plans.model import Figure, PlanError, PlanMeasure, PlanSpec, validate
 from kb.records.vocab import CARRIERS
@@ -190,15 +192,18 @@ def _baseline(spec: PlanSpec, ctx: PlanContext, inputs: list[Input], notes: list
     for c, fig in spec.baseline.items():
         uid = add(_input(fig, f"baseline demand, {c.replace('_', ' ')}", f"baseline_{c}"))
         terms[c].append(entered(uid))
-        notes.append(f"{c} baseline entered: {fig.mid:g} MWh/yr ({fig.evidence}; {fig.source})")
+        notes.append(Said(Msg(N_("{carrier} baseline entered: {value} MWh/yr ({evidence}; {source})"),
+                              {"carrier": Msg(CARRIER_WORDS.get(c, c)), "value": Num(fig.mid),
+                               "evidence": Msg(fig.evidence), "source": fig.source}),
+                          f"{c} baseline entered: {fig.mid:g} MWh/yr ({fig.evidence}; {fig.source})"))
     homes_uid = add(_input(spec.homes, "homes in the district", "homes")) if spec.homes is not None else None
     if "electricity" not in spec.baseline:
         if homes_uid is None:
             raise PlanError("give district.baseline.electricity (MWh/yr) or district.homes to estimate it")
         eu = add(_ref(ctx, "electricity_use", "household electricity per home"))
         terms["electricity"].append(lambda v: v[homes_uid] * v[eu])
-        notes.append("electricity baseline estimated: homes × household electricity use per home "
-                     f"({REFERENCE_ID})")
+        notes.append(Said(Msg(N_("electricity baseline estimated: homes × household electricity use per home "
+                                 "({record})"), {"record": REFERENCE_ID})))
     heat_entered = any(c in spec.baseline for c in ("natural_gas", "district_heat"))
     area = spec.floor_area.get("residential")
     if not heat_entered and area is not None:
@@ -227,12 +232,13 @@ def _baseline(spec: PlanSpec, ctx: PlanContext, inputs: list[Input], notes: list
                 terms[c].append(burnt(s, eff))
             elif c == "electricity":
                 terms[c].append(supplied(s))
-                notes.append("electric heating counted as direct electric heating (1 kWh of electricity per kWh "
-                             "of heat): an assumption")
+                notes.append(Said(Msg(N_("electric heating counted as direct electric heating (1 kWh of electricity "
+                                         "per kWh of heat): an assumption"))))
             else:
                 terms[c].append(supplied(s))
-        notes.append("heat baseline estimated: residential floor area × delivered heat per m² × city HDD ÷ "
-                     f"reference HDD ({REFERENCE_ID}), split by the heating shares; gas ÷ boiler efficiency")
+        notes.append(Said(Msg(N_("heat baseline estimated: residential floor area × delivered heat per m² × city HDD "
+                                 "÷ reference HDD ({record}), split by the heating shares; gas ÷ boiler efficiency"),
+                              {"record": REFERENCE_ID})))
     elif not heat_entered:
         warnings.append("no heat demand in the baseline: neither district.baseline.natural_gas / district_heat "
                         "nor district.floor_area.residential is given")
@@ -290,8 +296,8 @@ def resolve(spec: PlanSpec, ctx: PlanContext) -> _Resolved:
     linked = _heat_basis(spec, ctx)
     heat = linked[1] if linked else None
     if linked and any(mt.model in HEAT_MODELS for pm in spec.measures if (mt := ctx.types.get(pm.type))):
-        notes.append("heat measures use the district's heat per home (floor area ÷ homes × delivered heat per m², "
-                     f"{REFERENCE_ID}), the same basis as the heat baseline")
+        notes.append(Said(Msg(N_("heat measures use the district's heat per home (floor area ÷ homes × delivered heat "
+                                 "per m², {record}), the same basis as the heat baseline"), {"record": REFERENCE_ID})))
     for i, pm in enumerate(spec.measures):
         mt = ctx.types.get(pm.type)
         if mt is None:
@@ -307,7 +313,14 @@ def resolve(spec: PlanSpec, ctx: PlanContext) -> _Resolved:
             prepare([_portfolio_item(mt, pm, heat)], ctx.city, ctx.general, spec.tariff)
         except (ParameterMissing, DriverMissing, ValueError) as exc:
             item.error = str(exc)
-            warnings.append(f"{mt.title} ({mt.id}) left out of the balance: {exc}")
+            english = f"{mt.title} ({mt.id}) left out of the balance: {exc}"
+            if isinstance(exc, ParameterMissing):
+                item.error = Said(Msg(N_("no source in the knowledge base gives its {name}; the Estimate page asks for "
+                                         "a value of your own"), {"name": exc.key.replace("_", " ")}), item.error)
+                warnings.append(Said(Msg(N_("{title} left out of the balance: {reason}"),
+                                         {"title": mt.title, "reason": item.error}), english))
+            else:
+                warnings.append(english)
         items.append(item)
     valid = [it for it in items if not it.error]
     district_inputs: list[Input] = []
@@ -560,15 +573,19 @@ def _guards(spec: PlanSpec, items: list[_Item], kwp_per_m2: float | None) -> lis
 
 def _clip_warning(title: str, carrier: str, wanted: float, available: float, clipped: float, stage: str) -> str:
     """The clipping warning: what the measure would displace and what remains of the carrier (central, MWh/yr)."""
-    name = carrier.replace("_", " ")
-    where = "mobility outside the district baseline is not counted" if stage == "mobility" else (
-        "it cannot displace more than what remains")
+    where = Msg(N_("mobility outside the district baseline is not counted") if stage == "mobility" else
+                N_("it cannot displace more than what remains"))
+    values: dict[str, Param] = {"title": title, "wanted": Num(wanted, ",.0f"),
+                                "carrier": Msg(CARRIER_WORDS.get(carrier, carrier)),
+                                "available": Num(available, ",.0f"), "share": Num(round(clipped * 100), "d"),
+                                "where": where}
     if wanted > available:
-        return (f"{title}: would displace {wanted:,.0f} MWh/yr of {name} but only {available:,.0f} MWh/yr of it "
-                f"remains after earlier measures (central); clipped in {clipped:.0%} of samples — {where}")
-    return (f"{title}: would displace {wanted:,.0f} MWh/yr of {name} and {available:,.0f} MWh/yr of it remains "
-            f"after earlier measures (central), but in {clipped:.0%} of samples it would displace more than "
-            f"remains and is clipped there — {where}")
+        return Said(Msg(N_("{title}: would displace {wanted} MWh/yr of {carrier} but only {available} MWh/yr of it "
+                           "remains after earlier measures (central); clipped in {share}% of samples — {where}"),
+                        values))
+    return Said(Msg(N_("{title}: would displace {wanted} MWh/yr of {carrier} and {available} MWh/yr of it remains "
+                       "after earlier measures (central), but in {share}% of samples it would displace more than "
+                       "remains and is clipped there — {where}"), values))
 
 
 @dataclass
@@ -748,19 +765,23 @@ def run_plan(spec: PlanSpec, ctx: PlanContext, samples: int | None = None, seed:
         "payback": _pct(sims.payback, "yr", cen.payback),
     }
     used = set(by_carrier)
-    not_computed = [f"CO2 leaves out {c.replace('_', ' ')}: no CO2 factor (add [factors] co2_{c})"
-                    for c in sorted(used) if c not in sims.co2_carriers]
-    not_computed += [f"savings leave out {c.replace('_', ' ')}: no price (add [factors] price_{c})"
-                     for c in sorted(used) if c not in sims.price_carriers]
+    not_computed: list[str] = [
+        Said(Msg(N_("CO₂ leaves out {carrier}: no CO₂ factor"), {"carrier": Msg(CARRIER_WORDS.get(c, c))}),
+             f"CO2 leaves out {c.replace('_', ' ')}: no CO2 factor (add [factors] co2_{c})")
+        for c in sorted(used) if c not in sims.co2_carriers]
+    not_computed += [
+        Said(Msg(N_("savings leave out {carrier}: no price"), {"carrier": Msg(CARRIER_WORDS.get(c, c))}),
+             f"savings leave out {c.replace('_', ' ')}: no price (add [factors] price_{c})")
+        for c in sorted(used) if c not in sims.price_carriers]
     notes = list(r.notes)
     pef_e = r.factors.pef.get("electricity")
     if pef_e is not None and "FALLBACK" in pef_e.input.name:
         notes.append(f"primary energy factor of electricity: EU default {pef_e.input.mid:g} used as a FALLBACK "
                      f"(no national factor for {ctx.city.name})")
-    notes.append("exported PV electricity counts at the electricity primary energy factor; in the annual savings PV's "
-                 "self-consumed share is the measure type's (25–30 %, valued at the retail price, the rest at the "
-                 "export value) — the hour-by-hour balance below shows the district's own self-consumption, which "
-                 "the annual savings do not yet use")
+    notes.append(Said(Msg(N_("exported PV electricity counts at the electricity primary energy factor; in the annual "
+                             "savings PV's self-consumed share is the measure type's (25–30 %, valued at the retail "
+                             "price, the rest at the export value) — the hour-by-hour balance below shows the "
+                             "district's own self-consumption, which the annual savings do not yet use"))))
     waterfall: list[dict[str, Any]] = [{"step": "baseline", "kind": "baseline",
                                         "value": float(cen.baseline_balance[0])}]
     for it in sorted((it for it in r.items if not it.error), key=lambda it: (STAGES.index(it.stage), it.index)):

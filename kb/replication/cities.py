@@ -11,6 +11,7 @@ import yaml
 from sqlalchemy import Engine
 
 from kb.errors import InvalidInput, NotFound
+from kb.i18n import N_
 from kb.records.vocab import DRIVER_KEYS
 from kb.replication.bounds import check, driver_bound
 from kb.store import catalog
@@ -18,29 +19,29 @@ from kb.store.readmodel import StoredRecord
 from kb.text import fold
 
 DRIVER_LABELS: dict[str, str] = {
-    "population": "population", "area": "area", "latitude": "latitude", "longitude": "longitude",
-    "hdd": "heating degree-days (Eurostat country mean 2018-2022)", "cdd": "cooling degree-days (country)",
-    "hdd_local": "heating degree-days (local station)", "cdd_local": "cooling degree-days (local station)",
-    "ghi": "global horizontal irradiation", "pv_yield": "PV specific yield, optimal tilt",
-    "grid_co2": "grid CO2 intensity (life cycle, production)",
-    "grid_co2_consumption": "grid CO2 intensity (consumption-based)",
-    "pef_electricity": "primary energy factor, electricity (national)",
-    "pef_natural_gas": "primary energy factor, natural gas (national)",
-    "grid_co2_direct": "grid CO2 intensity (direct, combustion only)",
-    "pef_electricity_nren": "primary energy factor, electricity (national, non-renewable)",
-    "pef_electricity_total": "primary energy factor, electricity (national, total)",
-    "pef_natural_gas_nren": "primary energy factor, natural gas (national, non-renewable)",
-    "pef_natural_gas_total": "primary energy factor, natural gas (national, total)",
-    "co2_district_heat": "district heat CO2 intensity (operator)",
-    "pef_district_heat_nren": "primary energy factor, district heat (non-renewable)",
-    "pef_district_heat_total": "primary energy factor, district heat (total)",
-    "district_heat_price": "district heat price (operator tariff)",
-    "electricity_price_household": "electricity price, households",
-    "electricity_price_non_household": "electricity price, non-households",
-    "gas_price_household": "gas price, households", "gas_price_non_household": "gas price, non-households",
-    "district_heating_share": "district heating share (country)",
-    "district_heating_share_city": "district heating share (city)",
-    "gdp_per_capita_index": "GDP per capita index (PPS)",
+    "population": N_("population"), "area": N_("area"), "latitude": N_("latitude"), "longitude": N_("longitude"),
+    "hdd": N_("heating degree-days (Eurostat country mean 2018-2022)"), "cdd": N_("cooling degree-days (country)"),
+    "hdd_local": N_("heating degree-days (local station)"), "cdd_local": N_("cooling degree-days (local station)"),
+    "ghi": N_("global horizontal irradiation"), "pv_yield": N_("PV specific yield, optimal tilt"),
+    "grid_co2": N_("grid CO2 intensity (life cycle, production)"),
+    "grid_co2_consumption": N_("grid CO2 intensity (consumption-based)"),
+    "pef_electricity": N_("primary energy factor, electricity (national)"),
+    "pef_natural_gas": N_("primary energy factor, natural gas (national)"),
+    "grid_co2_direct": N_("grid CO2 intensity (direct, combustion only)"),
+    "pef_electricity_nren": N_("primary energy factor, electricity (national, non-renewable)"),
+    "pef_electricity_total": N_("primary energy factor, electricity (national, total)"),
+    "pef_natural_gas_nren": N_("primary energy factor, natural gas (national, non-renewable)"),
+    "pef_natural_gas_total": N_("primary energy factor, natural gas (national, total)"),
+    "co2_district_heat": N_("district heat CO2 intensity (operator)"),
+    "pef_district_heat_nren": N_("primary energy factor, district heat (non-renewable)"),
+    "pef_district_heat_total": N_("primary energy factor, district heat (total)"),
+    "district_heat_price": N_("district heat price (operator tariff)"),
+    "electricity_price_household": N_("electricity price, households"),
+    "electricity_price_non_household": N_("electricity price, non-households"),
+    "gas_price_household": N_("gas price, households"), "gas_price_non_household": N_("gas price, non-households"),
+    "district_heating_share": N_("district heating share (country)"),
+    "district_heating_share_city": N_("district heating share (city)"),
+    "gdp_per_capita_index": N_("GDP per capita index (PPS)"),
 }
 
 

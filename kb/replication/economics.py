@@ -42,6 +42,8 @@ import numpy as np
 import numpy_financial as npf
 from numpy.typing import NDArray
 
+from kb.i18n import N_, Msg, Param
+from kb.i18n import Num as Figure
 from kb.replication.inputs import Input
 
 Array = NDArray[np.float64] | float
@@ -54,6 +56,8 @@ INDEX_PREFIX = "price_index_"
 SELF_CONSUMPTION_KEY = "self_consumption_share"
 REPLACEMENT_KEYS: tuple[str, str] = ("replacement_interval", "replacement_capex")
 COST_KEYS: tuple[str, ...] = ("capex", "opex", "replacement_capex")
+COST_WORDS: dict[str, str] = {"capex": N_("capex"), "opex": N_("opex"), "replacement_capex": N_("replacement capex")}
+"""The cost keys in words, inside a sentence."""
 LATE_KEYS = frozenset({DISCOUNT_KEY, EXPORT_KEY, SELF_CONSUMPTION_KEY, *REPLACEMENT_KEYS})
 """Inputs drawn after all others, so that adding them leaves the draws of the older inputs unchanged."""
 LCOE_MODELS = frozenset({"pv"})
@@ -89,6 +93,7 @@ class EconomicInputs:
     factors: dict[tuple[str, str], float] = field(default_factory=dict)  # (measure, cost key) -> price factor
     notes: list[str] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
+    messages: list[Msg] = field(default_factory=list)  # the notes as structured messages (translated by the app)
 
     def inputs(self) -> list[Input]:
         rows = [i for i in (self.discount, self.export) if i is not None]
@@ -101,7 +106,7 @@ class EconomicInputs:
                 "price_year": self.price_year, "horizon": "each measure over its own lifetime (whole years), "
                 "no renewal, no residual value; components replaced within it",
                 "price_factors": {f"{m}.{k}": v for (m, k), v in sorted(self.factors.items())},
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "note_messages": [m.to_dict() for m in self.messages]}
 
 
 def unit_year(unit: str) -> int | None:
@@ -126,6 +131,7 @@ def prepare_economics(general: Mapping[str, Input], price_year: int | None,
                       discount_rate: float | None = None) -> EconomicInputs:
     """The economic inputs for measures given as (measure id, resolved parameters)."""
     notes: list[str] = []
+    messages: list[Msg] = []
     unavailable: dict[str, str] = {}
     if discount_rate is not None:
         disc: Input | None = Input.fixed("real discount rate", DISCOUNT_KEY, float(discount_rate), "-", "estimate",
@@ -156,12 +162,24 @@ def prepare_economics(general: Mapping[str, Input], price_year: int | None,
                 continue
             year = unit_year(inp.unit)
             f = price_factor(year, price_year, all_idx)
+            values: dict[str, Param] = {"measure": mid, "cost": Msg(COST_WORDS.get(key, key)), "unit": inp.unit,
+                                        "year": str(year), "price_year": str(price_year)}
             if year is None:
                 notes.append(f"{mid} {key} ({inp.unit}): the unit states no price year; used as it is, "
                              f"not converted to {price_year or 'the energy prices’ year'}")
+                messages.append(Msg(N_("{measure} {cost} ({unit}): the unit states no price year; used as it is, not "
+                                       "converted to {price_year}"), values)
+                                if price_year else
+                                Msg(N_("{measure} {cost} ({unit}): the unit states no price year; used as it is, not "
+                                       "converted to the energy prices’ year"), values))
             elif f is None:
                 notes.append(f"{mid} {key} in EUR{year}, energy prices in {price_year or 'an unknown year'}: "
                              f"not converted (no sourced price index for both years)")
+                messages.append(Msg(N_("{measure} {cost} in EUR{year}, energy prices in {price_year}: not converted "
+                                       "(no sourced price index for both years)"), values)
+                                if price_year else
+                                Msg(N_("{measure} {cost} in EUR{year}, energy prices in an unknown year: not converted "
+                                       "(no sourced price index for both years)"), values))
             elif price_year is not None:
                 factors[(mid, key)] = f
                 if f != 1.0:
@@ -169,7 +187,12 @@ def prepare_economics(general: Mapping[str, Input], price_year: int | None,
                     used[price_year] = all_idx[price_year]
                     notes.append(f"{mid} {key}: EUR{year} × {f:.4f} = EUR{price_year} (price index "
                                  f"{all_idx[price_year].mid:g} ÷ {all_idx[year].mid:g})")
-    return EconomicInputs(disc, export, price_year, used, factors, notes, unavailable)
+                    messages.append(Msg(N_("{measure} {cost}: EUR{year} × {factor} = EUR{price_year} (price index "
+                                           "{index} ÷ {base})"),
+                                        {**values, "factor": Figure(f, ".4f"),
+                                         "index": Figure(all_idx[price_year].mid, ".2f"),
+                                         "base": Figure(all_idx[year].mid, ".2f")}))
+    return EconomicInputs(disc, export, price_year, used, factors, notes, unavailable, messages)
 
 
 # --- the arithmetic --------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kb.errors import InvalidInput
+from kb.i18n import N_, Msg, Said
 from kb.replication.cities import CityProfile, Driver
 from kb.replication.inputs import Input
 
@@ -67,6 +68,15 @@ class FactorBasis:
 
     def describe(self) -> str:
         return f"CO2 {self.co2}, primary energy {self.pef}"
+
+    def said(self) -> Msg:
+        """:meth:`describe` as a message (translated by the app)."""
+        return Msg(N_("CO2 {co2}, primary energy {pef}"), {"co2": Msg(_BASIS_WORDS[self.co2]),
+                                                            "pef": Msg(_BASIS_WORDS[self.pef])})
+
+
+_BASIS_WORDS = {"life-cycle": N_("life-cycle"), "direct": N_("direct (combustion only)"),
+                "non-renewable": N_("non-renewable"), "total": N_("total")}
 
 
 DEFAULT_BASIS = FactorBasis()
@@ -102,7 +112,8 @@ class CarrierFactors:
 
     def summary(self) -> dict[str, Any]:
         """The declared basis and every fallback or exclusion, for ``Estimate.factor_basis``."""
-        return {**self.basis.to_dict(), "label": self.basis.describe(), "notes": list(self.notes)}
+        return {**self.basis.to_dict(), "label": self.basis.describe(), "label_message": self.basis.said().to_dict(),
+                "notes": list(self.notes)}
 
 
 def driver_input(d: Driver, name: str) -> Input:
@@ -278,18 +289,22 @@ def _district_heat(cf: CarrierFactors, city: CityProfile) -> None:
                          "used (its basis is not stated by the source)")
         cf.co2["district_heat"] = Factor(_labelled(driver_input(co2, ""), f"district heat CO2 — {note}", note), 1e-3)
     else:
-        _gap(cf, "co2_avoided", f"no district-heat CO2 factor for {city.name} (city driver 'co2_district_heat')")
+        _gap(cf, "co2_avoided", Said(Msg(N_("no district-heat CO₂ factor for {city}"), {"city": city.name}),
+                                     f"no district-heat CO2 factor for {city.name} (city driver 'co2_district_heat')"))
     pef = _pef_driver(cf, city, "district_heat", "district heat")
     if pef is not None:
         cf.pef["district_heat"] = Factor(pef)
     else:
-        _gap(cf, "primary_energy_saved", f"no district-heat primary energy factor for {city.name} (city driver "
-                                         "'pef_district_heat_nren' or 'pef_district_heat_total')")
+        _gap(cf, "primary_energy_saved", Said(
+            Msg(N_("no district-heat primary energy factor for {city}"), {"city": city.name}),
+            f"no district-heat primary energy factor for {city.name} (city driver 'pef_district_heat_nren' or "
+            "'pef_district_heat_total')"))
     price = _driver(city, "district_heat_price")
     if price is not None:
         cf.price["district_heat"] = Factor(driver_input(price, f"district heat price, {city.name}"))
     else:
-        _gap(cf, "savings", f"no district-heat price for {city.name} (city driver 'district_heat_price')")
+        _gap(cf, "savings", Said(Msg(N_("no district-heat price for {city}"), {"city": city.name}),
+                                 f"no district-heat price for {city.name} (city driver 'district_heat_price')"))
 
 
 def _factor(f: Input) -> Input:

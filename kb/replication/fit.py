@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from kb.embeddings import Embedder, from_blob
+from kb.i18n import AND, N_, Msg, Num, Param, joined
 from kb.replication.cities import DRIVER_LABELS, CityProfile, DriverMissing, find_city
 from kb.replication.inputs import Input, MeasureType, load_factors, measure_types
 from kb.replication.needs import Topic, answers, heat_role, named_in, topics_in
@@ -57,6 +58,8 @@ class FitFactor:
     name: str
     score: float
     explanation: str
+    message: Msg | None = None
+    """The explanation as a structured message (translated by the app); ``explanation`` is its English."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "score": round(self.score, 3), "explanation": self.explanation}
@@ -80,6 +83,19 @@ class Match:
                 "fit": round(self.fit, 3), "factors": [f.to_dict() for f in self.factors]}
 
 
+def _factor(name: str, score: float, message: Msg) -> FitFactor:
+    return FitFactor(name, score, str(message), message)
+
+
+_CLIMATE_PARTS: dict[tuple[str, bool], str] = {
+    ("hdd", True): N_("{change} % more heating degree-days ({city} vs {source} K·d)"),
+    ("hdd", False): N_("{change} % fewer heating degree-days ({city} vs {source} K·d)"),
+    ("pv_yield", True): N_("{change} % more PV yield ({city} vs {source} kWh/kWp/yr)"),
+    ("pv_yield", False): N_("{change} % less PV yield ({city} vs {source} kWh/kWp/yr)"),
+}
+_CLIMATE_LABELS = {"hdd": N_("heating degree-days"), "pv_yield": N_("PV yield")}
+
+
 def _closeness(a: float, b: float) -> float:
     """1 when equal, falling with the log ratio: 0.5 at a factor of about 1.65, 0 at a factor of e."""
     if a <= 0 or b <= 0:
@@ -88,41 +104,47 @@ def _closeness(a: float, b: float) -> float:
 
 
 def climate_factor(city: CityProfile, source: CityProfile, types: list[MeasureType]) -> FitFactor:
-    keys: list[tuple[str, str, str]] = []
+    keys: list[str] = []
     models = {mt.model for mt in types}
     if models & HEAT_MODELS:
-        keys.append(("hdd", "heating degree-days", "K·d"))
+        keys.append("hdd")
     if "pv" in models:
-        keys.append(("pv_yield", "PV yield", "kWh/kWp/yr"))
+        keys.append("pv_yield")
     if not keys:
-        keys = [("hdd", "heating degree-days", "K·d"), ("pv_yield", "PV yield", "kWh/kWp/yr")]
-    scores, parts, unknown = [], [], []
-    for key, label, unit in keys:
+        keys = ["hdd", "pv_yield"]
+    scores: list[float] = []
+    parts: list[Param] = []
+    unknown: list[Param] = []
+    for key in keys:
         a, b = city.value(key), source.value(key)
         if a is None or b is None:
-            unknown.append(label)
+            unknown.append(Msg(_CLIMATE_LABELS[key]))
             continue
         scores.append(_closeness(a, b))
         change = (a / b - 1) * 100
-        parts.append(f"{abs(change):.0f} % {'more' if change >= 0 else 'fewer' if key == 'hdd' else 'less'} "
-                     f"{label} ({a:g} vs {b:g} {unit})")
+        parts.append(Msg(_CLIMATE_PARTS[key, change >= 0],
+                         {"change": Num(abs(change), ".0f"), "city": Num(a), "source": Num(b)}))
     if not scores:
-        return FitFactor("climate", 0.5, f"Climate not compared: the {' and '.join(unknown)} of "
-                                         f"{city.name} or {source.name} is not known.")
-    text = f"{city.name} has " + " and ".join(parts) + f" than {source.name}"
+        return _factor("climate", 0.5, Msg(N_("Climate not compared: the {what} of {city} or {source} is not known."),
+                                           {"what": joined(unknown, ", ", Msg(AND)),
+                                            "city": city.name, "source": source.name}))
+    values: dict[str, Param] = {"city": city.name, "differences": joined(parts, ", ", Msg(AND)),
+                                "source": source.name}
     if unknown:
-        text += f"; {', '.join(unknown)} unknown"
-    return FitFactor("climate", float(np.mean(scores)), text + ".")
+        values["unknown"] = joined(unknown)
+        return _factor("climate", float(np.mean(scores)),
+                       Msg(N_("{city} has {differences} than {source}; {unknown} unknown."), values))
+    return _factor("climate", float(np.mean(scores)), Msg(N_("{city} has {differences} than {source}."), values))
 
 
 def preconditions_factor(city: CityProfile, types: list[MeasureType]) -> FitFactor:
     """Preconditions of the measure types checked against the city's drivers where a driver speaks to them."""
     share = city.value("district_heating_share_city")
-    label = "city"
+    label = Msg(N_("city figure"))
     if share is None:
-        share, label = city.value("district_heating_share"), "country"
+        share, label = city.value("district_heating_share"), Msg(N_("country figure"))
     scores: list[float] = []
-    notes: list[str] = []
+    notes: list[Msg] = []
     unchecked: list[str] = []
     for mt in types:
         for pre in mt.preconditions:
@@ -130,14 +152,16 @@ def preconditions_factor(city: CityProfile, types: list[MeasureType]) -> FitFact
             if "district heating" in low and ("less attractive" in low or "compet" in low):
                 if share is not None:
                     scores.append(1 - min(share, 100) / 100)
-                    notes.append(f"district heating already serves {share:g} % ({label} figure), which competes with "
-                                 f"{mt.title.lower()}")
+                    notes.append(Msg(N_("district heating already serves {share} % ({where}), which competes "
+                                        "with {measure}"),
+                                     {"share": Num(share), "where": label, "measure": mt.title.lower()}))
                 else:
                     unchecked.append(pre)
             elif "heat network" in low:
                 if share is not None:
                     scores.append(0.4 + 0.6 * min(share, 100) / 100)
-                    notes.append(f"needs a heat network; district heating serves {share:g} % ({label} figure)")
+                    notes.append(Msg(N_("needs a heat network; district heating serves {share} % ({where})"),
+                                     {"share": Num(share), "where": label}))
                 else:
                     unchecked.append(pre)
             else:
@@ -145,13 +169,24 @@ def preconditions_factor(city: CityProfile, types: list[MeasureType]) -> FitFact
     if not scores:
         score = 0.7 if unchecked else 0.8
         n = len(unchecked)
-        first = f", for example: {unchecked[0].rstrip('.')}" if unchecked else ""
-        what = "its one precondition" if n == 1 else f"its {n} preconditions"
-        return FitFactor("preconditions", score, f"Nothing known about {city.name} contradicts {what}; check "
-                                                 f"{'it' if n == 1 else 'them'} locally{first}.")
-    tail = f"; {len(unchecked)} more to check locally" if unchecked else ""
-    return FitFactor("preconditions", float(np.mean(scores)) * (0.9 if unchecked else 1.0),
-                     "; ".join(dict.fromkeys(notes)).capitalize() + tail + ".")
+        values: dict[str, Param] = {"city": city.name, "n": n,
+                                    "example": unchecked[0].rstrip(".") if unchecked else ""}
+        if n == 0:
+            template = N_("Nothing known about {city} contradicts its {n} preconditions; check them locally.")
+        elif n == 1:
+            template = N_("Nothing known about {city} contradicts its one precondition; check it locally, for "
+                          "example: {example}.")
+        else:
+            template = N_("Nothing known about {city} contradicts its {n} preconditions; check them locally, for "
+                          "example: {example}.")
+        return _factor("preconditions", score, Msg(template, values))
+    said: dict[str, Param] = {"notes": joined(list({str(n): n for n in notes}.values()), "; ")}
+    if unchecked:
+        said["more"] = len(unchecked)
+        message = Msg(N_("{notes}; {more} more to check locally."), said, capital=True)
+    else:
+        message = Msg(N_("{notes}."), said, capital=True)
+    return _factor("preconditions", float(np.mean(scores)) * (0.9 if unchecked else 1.0), message)
 
 
 def economics_factor(si: SolutionInputs, city: CityProfile, source: CityProfile | None, general: dict[str, Input],
@@ -167,39 +202,48 @@ def economics_factor(si: SolutionInputs, city: CityProfile, source: CityProfile 
         central = plan.central()
     except (DriverMissing, LookupError, ValueError) as exc:  # the fix is for the estimate, not here
         log.info("fit: payback of %s in %s not computed: %s", si.record.id, city.name, exc)
-        reason = (f"there is no figure for the {DRIVER_LABELS.get(exc.key, 'input it needs')} of {exc.city}"
-                  if isinstance(exc, DriverMissing) else "an input the estimate needs is missing")
-        return FitFactor("economics", 0.5, f"Payback not computed: {reason}."), None, None
+        if isinstance(exc, DriverMissing):
+            what = Msg(DRIVER_LABELS[exc.key]) if exc.key in DRIVER_LABELS else Msg(N_("input it needs"))
+            reason = Msg(N_("Payback not computed: there is no figure for the {what} of {city}."),
+                         {"what": what, "city": exc.city})
+        else:
+            reason = Msg(N_("Payback not computed: an input the estimate needs is missing."))
+        return _factor("economics", 0.5, reason), None, None
     pb = central.get("payback")
     life = float(np.mean([m.params["lifetime"].mid for m in plan.measures]))
     capex = central["capex"] if si.source_scales else None
     if pb is None:
-        return FitFactor("economics", 0.5, "Payback not computed: a price factor is missing."), None, capex
+        return _factor("economics", 0.5, Msg(N_("Payback not computed: a price factor is missing."))), None, capex
     if not math.isfinite(pb):
-        score, text = 0.0, (f"Does not pay back on energy savings in {city.name}: the energy saved is worth no more "
-                            "than the running costs")
+        score, text = 0.0, Msg(N_("Does not pay back on energy savings in {city}: the energy saved is worth no more "
+                                  "than the running costs"), {"city": city.name})
     else:
         score = max(0.0, min(1.0, (life - pb) / life))
-        text = f"Simple payback about {pb:.1f} years in {city.name} (lifetime about {life:.0f} years)"
+        text = Msg(N_("Simple payback about {payback} years in {city} (lifetime about {lifetime} years)"),
+                   {"payback": Num(pb, ".1f"), "city": city.name, "lifetime": Num(life, ".0f")})
+    values: dict[str, Param] = {"text": text}
+    template = N_("{text}.")
     if budget is not None and capex:
+        values |= {"capex": Num(capex, ",.0f"), "budget": Num(budget, ",.0f")}
         if capex > budget:
             score *= math.sqrt(budget / capex)
-            text += f"; at the source scale it costs about {capex:,.0f} EUR, above the budget of {budget:,.0f} EUR"
+            template = N_("{text}; at the source scale it costs about {capex} EUR, above the budget of {budget} EUR.")
         else:
-            text += f"; the source scale (about {capex:,.0f} EUR) fits the budget of {budget:,.0f} EUR"
-    return FitFactor("economics", score, text + "."), (pb if math.isfinite(pb) else None), capex
+            template = N_("{text}; the source scale (about {capex} EUR) fits the budget of {budget} EUR.")
+    return _factor("economics", score, Msg(template, values)), (pb if math.isfinite(pb) else None), capex
 
 
 def evidence_factor(rec: StoredRecord) -> FitFactor:
     nums = [q for q in rec.all_numbers() if not q.missing]
     if not nums:
-        return FitFactor("evidence", 0.0, "The record holds no figures, measured or otherwise.")
+        return _factor("evidence", 0.0, Msg(N_("The record holds no figures, measured or otherwise.")))
     strong = sum(1 for q in nums if q.evidence in STRONG_EVIDENCE)
     measured = sum(1 for q in nums if q.evidence == "measured")
-    rest = "; the rest are design, target, estimate or reference figures" if strong < len(nums) else ""
-    return FitFactor("evidence", strong / len(nums),
-                     f"{strong} of {len(nums)} figures in the record are measured or installed ({measured} measured)"
-                     f"{rest}.")
+    template = (N_("{strong} of {n} figures in the record are measured or installed ({measured} measured); the rest "
+                   "are design, target, estimate or reference figures.") if strong < len(nums) else
+                N_("{strong} of {n} figures in the record are measured or installed ({measured} measured)."))
+    return _factor("evidence", strong / len(nums), Msg(template, {"strong": strong, "n": len(nums),
+                                                                  "measured": measured}))
 
 
 def _chunk_vectors(engine: Engine, record_ids: list[str], embedder: Embedder
@@ -220,10 +264,6 @@ def _chunk_vectors(engine: Engine, record_ids: list[str], embedder: Embedder
     return out
 
 
-def _share_of(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def needs_factor(qvec: np.ndarray, chunks: list[tuple[str, np.ndarray]], topics: list[Topic] | None = None,
                  types: list[MeasureType] | None = None, text: str = "") -> FitFactor:
     """Relevance to the stated needs: the topics they name (gas, district heating, heat, apartment blocks, ...) that
@@ -232,27 +272,37 @@ def needs_factor(qvec: np.ndarray, chunks: list[tuple[str, np.ndarray]], topics:
         sims = [(float(np.dot(v, qvec)), sec) for sec, v in chunks]
         best, sec = max(sims)
         sim = max(0.0, min(1.0, best))
-        close = f"its {sec} section is the closest in meaning to your needs (similarity {sim:.2f} on a 0–1 scale)"
+        close = Msg(N_("its {section} section is the closest in meaning to your needs (similarity {similarity} on a "
+                       "0–1 scale)"), {"section": sec, "similarity": Num(sim, ".2f")})
     else:
-        sim, close = 0.0, "the record has no text to compare with your needs"
+        sim, close = 0.0, Msg(N_("the record has no text to compare with your needs"))
     if not topics:
-        return FitFactor("needs", sim, close[0].upper() + close[1:] + ".")
+        return _factor("needs", sim, Msg(N_("{text}."), {"text": close}, capital=True))
     met = [(t, answers(t, types or [], text)) for t in topics]
     topic_score = sum(a for _, a in met) / len(met)
-    named = _share_of([t.name for t in topics])
-    hit = [f"{t.name} ({t.answer})" for t, a in met if a > 0]
-    said = (f"it answers {len(hit)} of them: {'; '.join(hit)}" if hit else "it answers none of them")
-    return FitFactor("needs", TOPIC_SHARE * topic_score + (1 - TOPIC_SHARE) * sim,
-                     f"Your needs name {named}; {said}. Also, {close}.")
+    named = joined([Msg(t.name) for t in topics], ", ", Msg(AND))
+    hit: list[Param] = [Msg(N_("{topic} ({answer})"), {"topic": Msg(t.name), "answer": Msg(t.answer)})
+                        for t, a in met if a > 0]
+    said = (Msg(N_("it answers {n} of them: {topics}"), {"n": len(hit), "topics": joined(hit, "; ")}) if hit else
+            Msg(N_("it answers none of them")))
+    return _factor("needs", TOPIC_SHARE * topic_score + (1 - TOPIC_SHARE) * sim,
+                   Msg(N_("Your needs name {named}; {answered}. Also, {closest}."),
+                       {"named": named, "answered": said, "closest": close}))
 
 
 def district_heating_share(city: CityProfile) -> tuple[float | None, str]:
     """The city's district heating share (%) and where it comes from, in words: the city figure, else the country's."""
+    share, where = district_heating_share_said(city)
+    return share, str(where)
+
+
+def district_heating_share_said(city: CityProfile) -> tuple[float | None, Msg]:
+    """:func:`district_heating_share` with where it comes from as a message (translated by the app)."""
     share = city.value("district_heating_share_city")
     if share is not None:
-        return share, "city figure"
+        return share, Msg(N_("city figure"))
     share = city.value("district_heating_share")
-    return share, "national figure; no city figure on record"
+    return share, Msg(N_("national figure; no city figure on record"))
 
 
 def district_heating_factor(city: CityProfile, types: list[MeasureType]) -> FitFactor | None:
@@ -264,19 +314,21 @@ def district_heating_factor(city: CityProfile, types: list[MeasureType]) -> FitF
     role = heat_role(types)
     if role not in ("network", "individual"):
         return None
-    share, where = district_heating_share(city)
+    share, where = district_heating_share_said(city)
     if share is None:
-        return FitFactor("district heating", 0.5, f"There is no district heating share for {city.name}, so how its "
-                                                    "homes are heated was not weighed.")
+        return _factor("district heating", 0.5, Msg(N_("There is no district heating share for {city}, so how its "
+                                                       "homes are heated was not weighed."), {"city": city.name}))
     s = min(max(share, 0.0), 100.0) / 100
-    serves = f"District heating serves about {share:g} % of {city.name} ({where})"
+    values: dict[str, Param] = {"share": Num(share), "city": city.name, "where": where}
     if role == "network":
-        return FitFactor("district heating", 0.5 + 0.5 * s,
-                         f"{serves}: heat-network solutions such as this one fit better the larger that share, as they "
-                         "can supply or decarbonise the network.")
-    return FitFactor("district heating", 1.0 - s,
-                     f"{serves}: this measure replaces gas boilers building by building, and the larger that share, "
-                     "the fewer buildings have one to replace.")
+        return _factor("district heating", 0.5 + 0.5 * s,
+                       Msg(N_("District heating serves about {share} % of {city} ({where}): heat-network solutions "
+                              "such as this one fit better the larger that share, as they can supply or decarbonise "
+                              "the network."), values))
+    return _factor("district heating", 1.0 - s,
+                   Msg(N_("District heating serves about {share} % of {city} ({where}): this measure replaces gas "
+                          "boilers building by building, and the larger that share, the fewer buildings have one to "
+                          "replace."), values))
 
 
 def lighthouse_solutions(engine: Engine) -> list[RecordSummary]:
@@ -296,6 +348,7 @@ class DroppedScheme:
     reason: str
     city_name: str = ""    # the city's name as written (``city`` is its id)
     score: float = 0.0     # relevance to the stated needs (topics named), for the order only
+    message: Msg | None = None  # the reason as a structured message (translated by the app)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "city": self.city, "city_name": self.city_name,
@@ -324,14 +377,21 @@ def _first_sentence(text: str) -> str:
 
 def dropped_reason(rec: StoredRecord) -> str:
     """Why a dropped scheme is a lesson: what became of it (its Results) and the barriers it failed on."""
+    return str(dropped_reason_said(rec))
+
+
+def dropped_reason_said(rec: StoredRecord) -> Msg:
+    """:func:`dropped_reason` as a message: the frame translated by the app, the record's words kept."""
     results = rec.section("Results")
-    parts = [f"Recorded as {rec.status}, so it is shown for its lessons, not ranked as a solution to replicate."]
+    parts: list[Param] = [Msg(N_("Recorded as {status}, so it is shown for its lessons, not ranked as a solution to "
+                                 "replicate."), {"status": Msg(rec.status or "")})]
     if results and results.text.strip():
         parts.append(_first_sentence(results.text))
     failed = [b.title.rstrip(".") for b in rec.barriers if b.outcome == "failed"]
     if failed:
-        parts.append(f"It failed on: {'; '.join(b[0].lower() + b[1:] for b in failed)}.")
-    return " ".join(parts)
+        barriers = "; ".join(b[0].lower() + b[1:] for b in failed)
+        parts.append(Msg(N_("It failed on: {barriers}."), {"barriers": barriers}))
+    return joined(parts, " ")
 
 
 def dropped_schemes(engine: Engine, topics: list[Topic] | None = None) -> list[DroppedScheme]:
@@ -348,7 +408,8 @@ def dropped_schemes(engine: Engine, topics: list[Topic] | None = None) -> list[D
             name = find_city(engine, rec.city).name
         except LookupError:
             name = rec.city
-        out.append(DroppedScheme(rec.id, rec.title, rec.city, rec.status, dropped_reason(rec), name, score))
+        said = dropped_reason_said(rec)
+        out.append(DroppedScheme(rec.id, rec.title, rec.city, rec.status, str(said), name, score, said))
     out.sort(key=lambda d: (-d.score, d.title))
     return out
 
@@ -391,8 +452,8 @@ def rank(engine: Engine, city: CityProfile | str, needs: str | None = None, budg
         src = cities[rec.city]
         factors: list[FitFactor] = []
         factors.append(climate_factor(target, src, si.types) if src else
-                       FitFactor("climate", 0.5, f"Climate not compared: the knowledge base has no profile of "
-                                                 f"the source city ({rec.city})."))
+                       _factor("climate", 0.5, Msg(N_("Climate not compared: the knowledge base has no profile of "
+                                                      "the source city ({city})."), {"city": rec.city})))
         factors.append(preconditions_factor(target, si.types))
         econ, payback, capex = economics_factor(si, target, src, general, budget)
         factors.append(econ)

@@ -25,6 +25,7 @@ from kb.hourly.dispatch import Battery, DispatchResult, dispatch, kpis
 from kb.hourly.ped import CarrierExchange, classify
 from kb.hourly.profiles import electricity_profile, kwh_text
 from kb.hourly.shapes import BATTERY_HOURS, PV_TILT, city_climate, hp_shape, weeks
+from kb.i18n import N_, Msg, Num, Said
 from kb.replication.bounds import DISTRICT_HOMES, check
 from kb.replication.cities import CityProfile
 from kb.replication.inputs import Input
@@ -40,12 +41,13 @@ HOURLY_MODELS = frozenset({"pv", "battery", "heat_pump", "heat_recovery", "ev_ch
 """Models whose electricity the reference district dispatches hour by hour."""
 GRID_POINTS: dict[str, int] = {"pv": 5, "heat_pumps": 3, "charging": 3, "round_trip": 3}
 """Grid points per varying scalar (PV output, heat-pump and charging electricity, battery efficiency)."""
-HOURLY_NOTE = ("PV self-consumption and the battery come out of an 8,760-hour dispatch in the reference district: "
-               "the central estimate is one exact run; each Monte Carlo draw is read off a grid of {runs} dispatch "
-               "runs over the scalars that vary between draws (linear interpolation; the hourly shapes are shared)")
-BOUNDARY = ("the reference district's electricity connection: its homes' use, the estimate's heat pumps and EV "
-            "charging, PV and battery; heat and fuels lie outside this boundary (their changes are in the annual "
-            "figures)")
+HOURLY_NOTE = N_("PV self-consumption and the battery come out of an 8,760-hour dispatch in the reference "
+                 "district: the central estimate is one exact run; each Monte Carlo draw is read off a grid of {runs} "
+                 "dispatch runs over the scalars that vary between draws (linear interpolation; the hourly shapes "
+                 "are shared)")
+BOUNDARY = N_("the reference district's electricity connection: its homes' use, the estimate's heat pumps and EV "
+              "charging, PV and battery; heat and fuels lie outside this boundary (their changes are in the annual "
+              "figures)")
 SPACE_HEATING_SHARE = 0.817  # the deep-retrofit measure type's EU household share, as the district plans use it
 
 
@@ -86,6 +88,8 @@ class HourlyModel:
     provenance: dict[str, str]
     battery: bool
     grid: _Grid | None = field(default=None, repr=False)
+    said: dict[str, Msg] = field(default_factory=dict)
+    """Structured messages (translated by the app) of ``homes_source`` and of some provenance lines."""
 
     @property
     def household_kwh(self) -> float:
@@ -176,6 +180,8 @@ class HourlyModel:
                "definitions": [{**r.to_dict(), "boundary": BOUNDARY} for r in status.results]}
         out: dict[str, Any] = {
             "district": {"homes": self.homes, "homes_source": self.homes_source,
+                         **({"homes_source_message": self.said["homes_source"].to_dict()}
+                            if "homes_source" in self.said else {}),
                          "electricity_per_home_kwh": self.electricity_per_home.mid,
                          "electricity_source": f"{self.electricity_per_home.name} "
                                                f"({self.electricity_per_home.evidence}; "
@@ -186,6 +192,7 @@ class HourlyModel:
             "monthly_kwh": monthly,
             "ped": ped,
             "provenance": self.provenance,
+            "provenance_messages": {k: m.to_dict() for k, m in self.said.items() if k in self.provenance},
             "weeks": weeks(final.load[0], final.pv[0], final.grid_import[0], final.grid_export[0], final.soc[0]),
         }
         if with_b is not None:
@@ -222,27 +229,38 @@ def hourly_model(city: CityProfile, district: District, models: Sequence[tuple[s
         return None, ""
     has_pv = "pv" in kinds
     if "battery" in kinds and not has_pv:
-        return None, ("no hourly dispatch: the battery charges only from PV surplus and this estimate has no PV; "
-                      "it is counted with the cycles parameter of the annual model (add PV to see it dispatched)")
+        return None, Said(Msg(N_("no hourly dispatch: the battery charges only from PV surplus and this estimate has "
+                                 "no PV; it is counted with the cycles parameter of the annual model (add PV to see "
+                                 "it dispatched)")))
     cl, _ = city_climate(city)
     if cl is None:
-        return None, (f"no hourly dispatch: {city.name} has no monthly climate (ghi_01…ghi_12, temp_01…temp_12) or "
-                      "no latitude and longitude in its city record; PV self-consumption is the annual model's share")
+        return None, Said(Msg(N_("no hourly dispatch: {city} has no monthly climate or no latitude and longitude in "
+                                 "its city record; PV self-consumption is the annual model's share"),
+                              {"city": city.name}),
+                          f"no hourly dispatch: {city.name} has no monthly climate (ghi_01…ghi_12, temp_01…temp_12) "
+                          "or no latitude and longitude in its city record; PV self-consumption is the annual "
+                          "model's share")
     per_home = district.electricity_per_home.mid
     if not per_home > 0:
-        return None, "no hourly dispatch: the electricity per home of the reference district is not positive"
+        return None, Said(Msg(N_("no hourly dispatch: the electricity per home of the reference district is not "
+                                 "positive")))
     if district.homes is not None:
         homes = check(district.homes, DISTRICT_HOMES, "homes in the reference district", InvalidInput)
         how = "entered by the user"
+        how_said = Msg(N_("entered by the user"))
     elif has_pv and central_pv_kwh > 0:
         homes = float(max(1, round(central_pv_kwh / per_home)))
         how = (f"model assumption: sized so that its homes use as much electricity in a year as the PV generates "
                f"in the central estimate ({central_pv_kwh / 1e3:,.0f} MWh ÷ {per_home:,.0f} kWh per home)")
+        how_said = Msg(N_("model assumption: sized so that its homes use as much electricity in a year as the PV "
+                          "generates in the central estimate ({pv} MWh ÷ {per_home} kWh per home)"),
+                       {"pv": Num(central_pv_kwh / 1e3, ",.0f"), "per_home": Num(per_home, ",.0f")})
     else:
         hp_homes = sum(s for m, s in models if m == "heat_pump")
         if hp_homes < 1:
-            return None, "no hourly dispatch: enter the number of homes of the reference district"
+            return None, Said(Msg(N_("no hourly dispatch: enter the number of homes of the reference district")))
         homes, how = float(round(hp_homes)), "the heat pumps' homes (the estimate's scale)"
+        how_said = Msg(N_("the heat pumps' homes (the estimate's scale)"))
     try:
         hh = electricity_profile(1.0, "household")
         pvp = cl.pv()
@@ -261,10 +279,17 @@ def hourly_model(city: CityProfile, district: District, models: Sequence[tuple[s
     if kinds & {"heat_pump", "heat_recovery"}:
         provenance["heat_pumps"] = (hp_how + f"; space-heating share {SPACE_HEATING_SHARE:g} (deep-retrofit "
                                              "measure type, EU households)")
+    said = {"homes_source": how_said,
+            "homes": Msg(N_("{homes} homes × {per_home} kWh/yr each ({source}): {how}"),
+                         {"homes": Num(homes, ",.0f"), "per_home": Num(per_home, ",.0f"),
+                          "source": district.electricity_per_home.source, "how": how_said})}
     if "battery" in kinds:
         provenance["battery"] = (f"power = capacity ÷ {BATTERY_HOURS:g} h (the measure type's capex is for a 2-hour "
                                  "battery; model assumption); charged only from PV surplus, discharged only into "
                                  "the district's own deficit, empty on 1 January")
+        said["battery"] = Msg(N_("power = capacity ÷ {hours} h (the measure type's capex is for a 2-hour battery; "
+                                 "model assumption); charged only from PV surplus, discharged only into the "
+                                 "district's own deficit, empty on 1 January"), {"hours": Num(BATTERY_HOURS)})
     model = HourlyModel(city, homes, how, district.electricity_per_home, hh.values / float(hh.values.sum()),
-                        pvp.values / float(pvp.values.sum()), hp, provenance, "battery" in kinds)
+                        pvp.values / float(pvp.values.sum()), hp, provenance, "battery" in kinds, said=said)
     return model, ""

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb.errors import NotFound
+from kb.i18n import Msg
 from kb.records.vocab import MODEL_KEYS
 from kb.replication.cities import source_label
 from kb.store import catalog
@@ -52,6 +53,8 @@ class Input:
     role: str = "parameter"  # parameter | driver | factor | scale | calibration
     measure: str = ""
     note: str = ""
+    note_said: Msg | None = field(default=None, compare=False)
+    """The note as a structured message (translated by the app) where the library wrote it."""
 
     @property
     def uid(self) -> str:
@@ -68,7 +71,8 @@ class Input:
     def to_row(self) -> dict[str, Any]:
         return {"name": self.name, "value": self.mid, "low": self.low, "high": self.high, "unit": self.unit,
                 "evidence": self.evidence, "source": self.source, "role": self.role, "measure": self.measure,
-                "key": self.key, "note": self.note}
+                "key": self.key, "note": self.note,
+                **({"note_message": self.note_said.to_dict()} if self.note_said is not None else {})}
 
 
 @dataclass(frozen=True)

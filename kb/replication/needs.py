@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kb.i18n import N_
 from kb.replication.inputs import MeasureType
 from kb.text import fold
 
@@ -30,20 +31,22 @@ class Topic:
 
 # English and a few Polish forms (folded: no diacritics, ł as l); phrases are matched word by word.
 TOPICS: tuple[Topic, ...] = (
-    Topic("gas", ("gas", "gases", "boiler", "boilers", "fossil", "gaz*", "kociol", "kotl*"), "it replaces gas"),
-    Topic("district heating", ("district heating", "district heat", "heat network", "heat networks",
+    Topic(N_("gas"), ("gas", "gases", "boiler", "boilers", "fossil", "gaz*", "kociol", "kotl*"),
+          N_("it replaces gas")),
+    Topic(N_("district heating"), ("district heating", "district heat", "heat network", "heat networks",
                                "heating network", "heating networks", "dh", "mpec", "cieplownic*",
-                               "siec cieplownicza", "sieci cieplowniczej"), "it supplies a heat network"),
-    Topic("heat", ("heat", "heating", "heated", "warmth", "hot water", "ciepl*", "ogrzew*", "grzew*"),
-          "it supplies or saves heat"),
-    Topic("apartment blocks", BUILDING_WORDS + ("blok*", "mieszk*", "osiedl*", "kamienic*"), "it serves housing"),
-    Topic("electricity", ("electricity", "electric", "power", "solar", "pv", "photovoltaic", "photovoltaics",
-                          "fotowolt*", "slonecz*", "prad*", "elektr*"), "it produces or manages electricity"),
-    Topic("storage", ("storage", "battery", "batteries", "magazyn*"), "it stores energy"),
-    Topic("mobility", ("mobility", "transport", "car", "cars", "ev", "evs", "charging", "traffic", "samochod*",
-                       "transport*", "mobilnosc*", "ladowa*"), "it changes how people travel"),
-    Topic("greenery and rain water", ("green roof", "green roofs", "greenery", "rain", "rainwater", "flood",
-                                      "flooding", "heat island", "zielen*", "deszcz*"), "it adds greenery"),
+                               "siec cieplownicza", "sieci cieplowniczej"), N_("it supplies a heat network")),
+    Topic(N_("heat"), ("heat", "heating", "heated", "warmth", "hot water", "ciepl*", "ogrzew*", "grzew*"),
+          N_("it supplies or saves heat")),
+    Topic(N_("apartment blocks"), BUILDING_WORDS + ("blok*", "mieszk*", "osiedl*", "kamienic*"),
+          N_("it serves housing")),
+    Topic(N_("electricity"), ("electricity", "electric", "power", "solar", "pv", "photovoltaic", "photovoltaics",
+                          "fotowolt*", "slonecz*", "prad*", "elektr*"), N_("it produces or manages electricity")),
+    Topic(N_("storage"), ("storage", "battery", "batteries", "magazyn*"), N_("it stores energy")),
+    Topic(N_("mobility"), ("mobility", "transport", "car", "cars", "ev", "evs", "charging", "traffic", "samochod*",
+                       "transport*", "mobilnosc*", "ladowa*"), N_("it changes how people travel")),
+    Topic(N_("greenery and rain water"), ("green roof", "green roofs", "greenery", "rain", "rainwater", "flood",
+                                      "flooding", "heat island", "zielen*", "deszcz*"), N_("it adds greenery")),
 )
 
 

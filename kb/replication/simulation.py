@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kb.errors import InvalidInput
+from kb.i18n import N_, Msg, joined
 from kb.records.vocab import CARRIERS, MODEL_KEYS
 from kb.replication import economics
 from kb.replication.bounds import DISCOUNT_RATE, MAX_SAMPLES, check, param_bound
@@ -554,11 +555,14 @@ def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFA
             seen.add(ident)
             assumptions.append(row)
     for metric, k in plan.calibration.items():
-        assumptions.append({"name": f"site calibration of {metric}", "value": k, "low": k, "high": k, "unit": "-",
-                            "evidence": "estimate", "source": "source-site figure ÷ model at the source site",
+        assumptions.append({"name": f"site calibration of {metric}",
+                            "name_message": Msg(N_("site calibration of {metric}"),
+                                                {"metric": Msg(metric.replace("_", " "))}).to_dict(),
+                            "value": k, "low": k, "high": k, "unit": "-",
+                            "evidence": "estimate", "source": N_("source-site figure ÷ model at the source site"),
                             "role": "calibration", "measure": "", "key": metric,
-                            "note": "multiplies the model so that the source city at the source scale gives back "
-                                    "the source figure"})
+                            "note": N_("multiplies the model so that the source city at the source scale gives "
+                                       "back the source figure")})
     unavailable = [{"metric": m, "reason": r} for m, r in plan.factors.unavailable.items()]
     econ = plan.economics
     if econ is not None:
@@ -576,9 +580,9 @@ def estimate(plan: Plan, samples: int = DEFAULT_SAMPLES, seed: int | None = DEFA
 
 
 REPLACED_BY_DISPATCH: dict[str, str] = {
-    "self_consumption_share": "not used: the self-consumed share comes out of the hourly dispatch in the reference "
-                              "district",
-    "cycles_per_year": "not used: the battery's cycles come out of the hourly dispatch in the reference district",
+    "self_consumption_share": N_("not used: the self-consumed share comes out of the hourly dispatch in the "
+                                 "reference district"),
+    "cycles_per_year": N_("not used: the battery's cycles come out of the hourly dispatch in the reference district"),
 }
 
 
@@ -595,19 +599,23 @@ def _add_hourly(plan: Plan, est: Estimate) -> None:
     grid = model.grid
     runs = grid.runs if grid is not None else 1
     report["note"] = HOURLY_NOTE.format(runs=runs)
+    report["note_message"] = Msg(HOURLY_NOTE, {"runs": runs}).to_dict()
     ranges = plan.hourly_ranges(est.n_samples, est.seed)
     report["kpi_ranges"] = {k: dict(zip(("p10", "p50", "p90"), percentiles(v), strict=True))
                             for k, v in ranges.items()}
     est.hourly = report
     for row in est.assumptions:
         if row["key"] in REPLACED_BY_DISPATCH and row["role"] == "parameter":
+            said = Msg(REPLACED_BY_DISPATCH[row["key"]])
+            row["note_message"] = (joined([said, row["note"]], "; ") if row["note"] else said).to_dict()
             row["note"] = REPLACED_BY_DISPATCH[row["key"]] + (f"; {row['note']}" if row["note"] else "")
     d = report["district"]
     est.assumptions.append({"name": "homes in the reference district (hourly dispatch)", "value": d["homes"],
                             "low": d["homes"], "high": d["homes"], "unit": "homes",
                             "evidence": "design" if d["homes_source"] == "entered by the user" else "estimate",
                             "source": d["homes_source"], "role": "district", "measure": "", "key": "homes",
-                            "note": "sets the load the PV and the battery serve hour by hour"})
+                            "note": "sets the load the PV and the battery serve hour by hour",
+                            **({"source_message": d["homes_source_message"]} if "homes_source_message" in d else {})})
     e = model.electricity_per_home
     est.assumptions.append({**e.to_row(), "role": "district"})
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from kb.errors import InvalidInput, NotFound
+from kb.i18n import N_, OR, Msg, Param, Said, joined
 from kb.records.vocab import (
     CALIBRATING_OUTPUT_KEYS,
     CALIBRATION_EVIDENCE,
@@ -82,18 +83,23 @@ CALIBRATED_METRICS = frozenset({*CARRIERS, "capex"})
 """The model outputs a site figure may calibrate: carrier flows and capex (rule 1)."""
 
 
+def _metric(metric: str) -> Msg:
+    return Msg(metric.replace("_", " "))
+
+
 def calibration_refusal(metric: str, fig: SiteFigure) -> str:
     """Why a source-site figure for ``metric`` may not calibrate the estimate ('' when it may)."""
     if fig.key == NON_ENERGY_TOTAL_KEY:
-        return "a total that includes non-energy works is not the capex of the modelled energy works"
+        return Said(Msg(N_("a total that includes non-energy works is not the capex of the modelled energy works")))
     if fig.key in REPORTED_OUTPUT_KEYS or metric not in CALIBRATED_METRICS:
-        return (f"{metric.replace('_', ' ')} is reported at the source and shown beside the model; a derived "
-                "metric or a budget never scales the estimate")
+        return Said(Msg(N_("{metric} is reported at the source and shown beside the model; a derived metric or a "
+                           "budget never scales the estimate"), {"metric": _metric(metric)}, capital=False))
     if fig.key not in CALIBRATING_OUTPUT_KEYS:
         return f"key '{fig.key}' is not a model output"
     if fig.evidence not in CALIBRATION_EVIDENCE:
-        return (f"its evidence is '{fig.evidence or 'none'}': only a {' or '.join(CALIBRATION_EVIDENCE)} figure "
-                "calibrates")
+        return Said(Msg(N_("its evidence is '{evidence}': only a {allowed} figure calibrates"),
+                        {"evidence": Msg(fig.evidence or "none"),
+                         "allowed": joined([Msg(e) for e in CALIBRATION_EVIDENCE], ", ", Msg(OR))}))
     return ""
 
 
@@ -162,36 +168,45 @@ def solution_inputs(rec: StoredRecord, measure_types: Mapping[str, MeasureType])
         for mt in targets:
             if fig.key == "scale":
                 if norm_unit(fig.unit) != norm_unit(mt.scale_unit):
-                    warnings.append(f"scale row '{fig.item}' is in {fig.unit}, not {mt.scale_unit}: ignored")
+                    warnings.append(Said(Msg(N_("scale row '{item}' is in {unit}, not {scale_unit}: ignored"),
+                                             {"item": fig.item, "unit": fig.unit, "scale_unit": mt.scale_unit})))
                 elif mt.id not in scales:
                     scales[mt.id] = fig
             elif fig.key in (*MODEL_KEYS[mt.model], *OPTIONAL_KEYS.get(mt.model, ())):
                 ref = mt.params.get(fig.key)
                 if ref is not None and norm_unit(ref.unit) != norm_unit(fig.unit):
-                    warnings.append(f"site figure '{fig.item}' ({fig.unit}) does not match the unit of parameter "
-                                    f"'{fig.key}' ({ref.unit}): not used")
+                    warnings.append(Said(Msg(N_("site figure '{item}' ({unit}) does not match the unit of {name} "
+                                                "({ref_unit}): not used"),
+                                             {"item": fig.item, "unit": fig.unit, "name": ref.name,
+                                              "ref_unit": ref.unit})))
                     continue
                 overrides[mt.id][fig.key] = Input.fixed(
                     f"{ref.name if ref else fig.key} — site figure: {fig.item}", fig.key, float(fig.value),
-                    fig.unit, fig.evidence, fig.source, measure=mt.id, note=f"site figure of {rec.id}")
+                    fig.unit, fig.evidence, fig.source, measure=mt.id, note=f"site figure of {rec.id}",
+                    note_said=Msg(N_("site figure of {record}"), {"record": rec.id}))
         if fig.key == NON_ENERGY_TOTAL_KEY:
             not_used.append(_not_used(fig, calibration_refusal("capex", fig)))
         elif fig.key in OUTPUT_KEYS:
             if fig.measure and not single:
-                not_used.append(_not_used(fig, f"a figure of one measure type ({fig.measure}) cannot be compared "
-                                               "with the model of the whole solution"))
+                not_used.append(_not_used(fig, Said(Msg(N_("a figure of one measure type ({measure}) cannot be "
+                                                            "compared with the model of the whole solution"),
+                                                         {"measure": fig.measure}))))
                 continue
             metric = OUTPUT_KEYS[fig.key]
             value = convert(float(fig.value), fig.unit, METRICS[metric][0])
             reason = calibration_refusal(metric, fig)
             if value is None:
-                warnings.append(f"site figure '{fig.item}' in {fig.unit} cannot be converted to "
-                                f"{METRICS[metric][0]}: shown, not used")
-                not_used.append(_not_used(fig, f"its unit {fig.unit} cannot be converted to {METRICS[metric][0]}"))
+                values: dict[str, Param] = {"item": fig.item, "unit": fig.unit, "target": METRICS[metric][0]}
+                warnings.append(Said(Msg(N_("site figure '{item}' in {unit} cannot be converted to {target}: shown, "
+                                            "not used"), values)))
+                not_used.append(_not_used(fig, Said(Msg(N_("its unit {unit} cannot be converted to {target}"),
+                                                        values))))
             elif metric in outputs or metric in reported:
                 first = (outputs.get(metric) or reported[metric])[1]
-                warnings.append(f"two site figures for {metric}: the first ('{first.item}') is used")
-                not_used.append(_not_used(fig, f"a second figure for {metric}; the first ('{first.item}') is used"))
+                two: dict[str, Param] = {"metric": _metric(metric), "item": first.item}
+                warnings.append(Said(Msg(N_("two site figures for {metric}: the first ('{item}') is used"), two)))
+                not_used.append(_not_used(fig, Said(Msg(N_("a second figure for {metric}; the first ('{item}') is "
+                                                           "used"), two))))
             elif reason:
                 reported[metric] = (value, fig)
                 not_used.append(_not_used(fig, reason))
@@ -275,8 +290,9 @@ def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, I
     """
 
     usable = {m: (v, f) for m, (v, f) in si.outputs.items() if not calibration_refusal(m, f)}
-    warnings = [f"site figure '{f.item}' not used for calibration: {calibration_refusal(m, f)}"
-                for m, (_v, f) in si.outputs.items() if m not in usable]
+    warnings: list[str] = [Said(Msg(N_("site figure '{item}' not used for calibration: {reason}"),
+                                    {"item": f.item, "reason": calibration_refusal(m, f)}))
+                           for m, (_v, f) in si.outputs.items() if m not in usable]
     if not usable:
         return {}, {}, warnings
     unsized = [mt.id for mt in si.types if mt.id not in si.source_scales]
@@ -291,9 +307,11 @@ def calibrate(si: SolutionInputs, source_city: CityProfile, general: dict[str, I
     k: dict[str, float] = {}
     for metric, (value, _fig) in usable.items():
         if metric not in model:
-            warnings.append(f"the site figure for {metric} has no model counterpart here: shown, not used")
+            warnings.append(Said(Msg(N_("the site figure for {metric} has no model counterpart here: shown, not used"),
+                                     {"metric": _metric(metric)})))
         elif model[metric] == 0:
-            warnings.append(f"the model gives 0 for {metric} at the source: site figure not used")
+            warnings.append(Said(Msg(N_("the model gives 0 for {metric} at the source: site figure not used"),
+                                     {"metric": _metric(metric)})))
         else:  # carrier flows are signed in the model (saved or generated < 0); figures are magnitudes
             k[metric] = abs(value) / abs(model[metric])
     return k, model, warnings
@@ -360,8 +378,10 @@ def estimate_solution(engine: Engine, solution_id: str, city: CityProfile | str,
             row["source"] = (f"site figure '{fig['item']}' {fig['value']:g} {fig['unit']} ({fig['evidence']}; "
                              f"{fig['source']}) ÷ model at the source site")
     est.warnings = si.warnings + cal_warnings + [
-        f"site figure '{n['item']}' ({n['key']}) not used to scale the model: {n['reason']}" for n in si.not_used
-    ] + est.warnings
+        Said(Msg(N_("site figure '{item}' not used to scale the model: {reason}"),
+                 {"item": str(n["item"]), "reason": str(n["reason"]) if not isinstance(n["reason"], Said)
+                  else n["reason"]}))
+        for n in si.not_used] + est.warnings
     return est
 
 

@@ -19,6 +19,8 @@ from kb.views.profiles import (
     ProfileReferences,
     city_profiles,
     monthly_rows,
+    profile_label,
+    profile_unit,
     reference_figures,
     week_rows,
 )
@@ -143,7 +145,7 @@ def _hourly(city: CityProfile) -> None:
     season_names = {"winter": t("Winter"), "spring": t("Spring"), "summer": t("Summer"), "autumn": t("Autumn")}
     season = st.radio(t("Season"), SEASONS, horizontal=True, key="city_hourly_season",
                       format_func=lambda s: season_names.get(s, s.capitalize()))
-    week = alt.Chart(pd.DataFrame(week_rows(result, season))).mark_line().encode(
+    week = alt.Chart(pd.DataFrame(week_rows(result, season, t))).mark_line().encode(
         x=alt.X("hour:Q", title=t("hour of a typical {season} week (from Monday 00:00)").format(
             season=season_names.get(season, season).lower()),
                 scale=alt.Scale(domain=[0, 168]), axis=alt.Axis(values=list(range(0, 169, 24)))),
@@ -154,7 +156,7 @@ def _hourly(city: CityProfile) -> None:
                                    ).resolve_scale(y="independent")
     st.altair_chart(week, use_container_width=True)
     st.caption(t("Monthly totals (temperature and COP: monthly means)"))
-    months = pd.DataFrame([{**r, "month": t(str(r["month"]))} for r in monthly_rows(result)])
+    months = pd.DataFrame([{**r, "month": t(str(r["month"]))} for r in monthly_rows(result, t)])
     bars = alt.Chart(months).mark_bar().encode(
         x=alt.X("month:N", sort=[t(m) for m in MONTHS], title=None), y=alt.Y("value:Q", title=None),
         color=alt.Color("profile:N", legend=None),
@@ -165,8 +167,9 @@ def _hourly(city: CityProfile) -> None:
     st.altair_chart(bars, use_container_width=True)
     with st.expander(t("How each profile is made")):
         for p in result.profiles:
-            year = (f"{format_number(p.annual, locale=loc)} {p.monthly_unit.replace(' per month', ' per year')}"
+            year = (f"{format_number(p.annual, locale=loc)} {profile_unit(p, 'year', t)}"
                     if p.monthly_kind == "sum" else t("annual mean {value} {unit}").format(
                         value=format_number(p.annual, locale=loc), unit=p.unit))
-            st.markdown(f"**{escape_markdown(p.label)}** ({escape_markdown(year)}): {escape_markdown(p.provenance)}")
+            st.markdown(f"**{escape_markdown(profile_label(p, t))}** ({escape_markdown(year)}): "
+                        f"{escape_markdown(p.provenance)}")
             st.caption(t("Sources: ") + escape_markdown("; ".join(p.sources)))

@@ -37,11 +37,12 @@ from kb.views.estimate_hourly import (
 )
 from kb.views.fmt import in_sentence, label_of, label_with_unit, plain_unit
 from kb.views.inputs import entry_text, typical_scale
-from kb.views.messages import plain_reason
+from kb.views.messages import say
 from kb.views.replication import (
     assumption_rows,
     capitalized,
     cash_flow_rows,
+    economics_notes,
     economics_rows,
     range_rows,
     range_title,
@@ -103,9 +104,9 @@ def render() -> None:
     solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params, co2_basis=co2_basis,
                              pef_basis=pef_basis, discount_rate=discount, homes=homes)
     if est.unavailable:
-        st.info(t("Not computed: ") + escape_markdown("; ".join(unavailable_lines(est, t))))
+        st.info(t("Not computed: ") + escape_markdown("; ".join(unavailable_lines(est, t, state.locale()))))
     for w in est.warnings:
-        st.caption(f"⚠ {escape_markdown(plain_reason(w, t))}")
+        st.caption(f"⚠ {escape_markdown(say(w, t, state.locale()))}")
     st.subheader(t("Source site vs my city"))
     name = city.name
     side = {"output": t("Output"), "source city, same scale (P50)": t("source city, same scale (P50)"),
@@ -242,16 +243,15 @@ def _economics(est: Estimate) -> None:
     basis = (est.factor_basis or {}).get("label", "")
     econ = est.economics or {}
     rate = (econ.get("discount_rate") or {}).get("mid")
+    if (est.factor_basis or {}).get("label_message"):
+        basis = say(est.factor_basis["label_message"], t, loc)
     bits = [t("Factors: {basis}.").format(basis=basis) if basis else "",
             t("Discount rate {rate} real; money in EUR of {year}.").format(
                 rate=format_percent(rate, format="#,##0.0%", locale=loc),
                 year=econ.get("price_year") or t("the prices’ year")) if rate is not None else ""]
     st.caption(escape_markdown(" ".join(b for b in bits if b)))
     titles = {str(m["measure_type"]): str(m.get("title") or m["measure_type"]) for m in est.measures}
-    for note in econ.get("notes", []):
-        for mt_id, title in titles.items():  # a note names the measure by its id: by its title on the page
-            note = note.replace(mt_id, title)
-        note = plain_reason(note, t)
+    for note in economics_notes(econ, titles, t, loc):
         st.caption(escape_markdown(f"{note[:1].upper()}{note[1:]}."))
 
 
@@ -260,7 +260,7 @@ def _hourly(est: Estimate) -> None:
     if est.hourly is None:
         if est.hourly_unavailable:
             st.subheader(t("Hour by hour in a reference district"))
-            why = plain_reason(est.hourly_unavailable.rstrip("."), t)
+            why = say(est.hourly_unavailable, t, state.locale()).rstrip(".")
             st.info(escape_markdown(why[:1].upper() + why[1:] + "."))
         return
     loc = state.locale()
@@ -277,9 +277,9 @@ def _hourly(est: Estimate) -> None:
             "with battery": st.column_config.TextColumn(t("with battery"))})
         st.write(escape_markdown(battery_text(est, t, loc)))
     typical_weeks_chart(hourly_week_rows(est))
-    ped_table(hourly_ped_rows(est, t, loc), est.hourly["ped"]["boundary"])
+    ped_table(hourly_ped_rows(est, t, loc), t(est.hourly["ped"]["boundary"]))
     with st.expander(t("How the hourly profiles are made")):
-        for line in provenance_lines(est, t):
+        for line in provenance_lines(est, t, loc):
             st.write(escape_markdown(line))
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from babel.dates import format_datetime
 
 from kb import accounts
-from kb.i18n import N_
+from kb.i18n import N_, Said, translator
 from kb.lessons import service as lessons
 from kb.lessons.format import Lesson
 from kb.lessons.input import LABELS, LessonInvalid, parse_source_lines, source_lines
@@ -18,6 +18,7 @@ from kb.records import vocab
 from kb.text import escape_markdown
 from kb.ui import lesson_view, routes, state
 from kb.ui.state import t
+from kb.views.messages import say
 from kb.views.words import LESSON_FIELDS, word
 
 FLASH = "lesson_flash"
@@ -100,6 +101,11 @@ def form(actor: accounts.Actor, lesson: Lesson | None, version: int) -> None:
     def pick(options: tuple[str, ...] | list[str], field: str) -> int | None:
         return list(options).index(cur[field]) if cur.get(field) in options else None
 
+    tr = translator(state.language())  # bound now: a format function may run outside the script run
+
+    def _word(value: str) -> str:
+        return word(value, tr)
+
     with st.form(k + "form"):
         data: dict[str, Any] = {"title": st.text_input(t("Title"), cur.get("title", ""), key=k + "title",
                                                        max_chars=200)}
@@ -164,6 +170,8 @@ _SOURCE_N = re.compile(r"^source #(\d+): (.*)$", re.DOTALL)
 
 
 def _problem(message: str) -> str:
+    if isinstance(message, Said):  # a structured message of the library: translated, the entry's words kept
+        return say(message, t, state.locale())
     m = _SOURCE_N.match(message)
     if m:
         return t("source #{n}: {problem}").format(n=m[1], problem=problem_text(m[2]))
@@ -207,6 +215,3 @@ def workflow(actor: accounts.Actor, lesson: Lesson, version: int) -> None:
     except (lessons.LessonError, accounts.PermissionDenied) as exc:
         st.error(escape_markdown(refusal(exc)))
 
-
-def _word(value: str) -> str:
-    return word(value, t)

@@ -14,7 +14,7 @@ from kb.ui import routes, state
 from kb.ui.state import t
 from kb.ui.widgets import city_picker
 from kb.views.fmt import format_number
-from kb.views.messages import plain_reason
+from kb.views.messages import say
 
 
 def render() -> None:
@@ -48,7 +48,7 @@ def render() -> None:
         with st.expander(t("{rank}. {title} — fit {fit}").format(rank=i + 1, title=escape_markdown(m.title),
                                                                  fit=_score(m.fit, loc)), expanded=i == 0):
             fac = pd.DataFrame([{"factor": _factor(f.name), "score": f.score,
-                                 "shown": _score(f.score, loc), "why": plain_reason(f.explanation, t)}
+                                 "shown": _score(f.score, loc), "why": say(f.message or f.explanation, t, loc)}
                                 for f in m.factors])
             # every factor's bar labelled (one band per factor, tall enough for its name), its score beside it
             base = alt.Chart(fac).encode(
@@ -63,7 +63,7 @@ def render() -> None:
             for f in m.factors:
                 meaning = FACTOR_MEANINGS.get(f.name)
                 st.markdown(f"**{escape_markdown(t(f.name))}** ({_score(f.score, loc)}): "
-                            f"{escape_markdown(plain_reason(f.explanation, t))}",
+                            f"{escape_markdown(say(f.message or f.explanation, t, loc))}",
                             help=escape_markdown(t(meaning)) if meaning else None)
             st.page_link(routes.page("estimate"), label=escape_markdown(
                 t("Estimate {solution} in {city}").format(solution=m.title, city=city.name)),
@@ -105,6 +105,7 @@ def _dropped(dropped: list[DroppedScheme]) -> None:
                  "read them for what went wrong."))
     for d in dropped:
         where = escape_markdown(d.city_name or d.city)
-        st.markdown(f"**{escape_markdown(d.title)}** ({where}): {escape_markdown(plain_reason(d.reason, t))}")
+        why = say(d.message or d.reason, t, state.locale())
+        st.markdown(f"**{escape_markdown(d.title)}** ({where}): {escape_markdown(why)}")
         st.page_link(routes.page("record"), label=escape_markdown(t("Read {title}").format(title=d.title)), icon="📄",
                      query_params={"id": d.id})

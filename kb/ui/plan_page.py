@@ -41,9 +41,10 @@ from kb.ui.widgets import (
     ped_table,
     typical_weeks_chart,
 )
-from kb.views.fmt import format_number, plain_units_in
+from kb.views.fmt import format_number, plain_unit, plain_units_in
 from kb.views.hourly import boundary_in_words
 from kb.views.inputs import entry_text
+from kb.views.messages import say
 from kb.views.plan import (
     DISPLACED,
     SUGGESTIONS_NOTE,
@@ -287,21 +288,21 @@ def _measures(ctx: PlanContext) -> None:
         replaces = (t(", replaces {what}").format(what=t(DISPLACED[m.displaces]) if m.displaces in DISPLACED
                                                    else m.displaces) if m.displaces else "")
         c1.write(f"**{escape_markdown(m.label or (mt.title if mt else m.type))}** — "
-                 + escape_markdown(f"{scale_text} {mt.scale_unit if mt else ''}" + replaces
-                                   + f" · {m.scale.evidence}: {m.scale.source}"))
+                 + escape_markdown(f"{scale_text} {plain_unit(mt.scale_unit, t) if mt else ''}" + replaces
+                                   + f" · {t(m.scale.evidence)}: {m.scale.source}"))
         if c2.button(t("Remove"), key=f"plan_rm_{i}"):
             ss["plan_measures"].pop(i)
             st.rerun()
     with st.form("plan_add", clear_on_submit=False):
         c1, c2, c3 = st.columns([3, 1, 2])
         types = sorted(ctx.types, key=lambda k: ctx.types[k].title)
+        tr = translator(state.language())  # bound now: a format function may run outside the script run
         tid = c1.selectbox(t("Measure type"), types,
-                           format_func=lambda k: f"{ctx.types[k].title} ({ctx.types[k].scale_unit})",
+                           format_func=lambda k: f"{ctx.types[k].title} ({plain_unit(ctx.types[k].scale_unit, tr)})",
                            key="plan_add_type")
         unit = ctx.types[tid].scale_unit if tid in ctx.types else ""
         scale = number_field(t("Scale"), "plan_add_scale", scale_bound(unit), value=100.0, where=c2,
                              what=t("Scale of the measure"))
-        tr = translator(state.language())
         disp = c3.selectbox(t("Replaces"), list(DISPLACES), format_func=lambda d: tr(DISPLACED[d]),
                             key="plan_add_displaces")
         # no measure type to choose, or no accepted scale: nothing to add (a refused scale says why above)
@@ -380,9 +381,9 @@ def _results(result: PlanResult) -> None:
     _table(carrier_rows(result, t, loc))
     _table(measure_rows(result, t, loc))
     for w in result.warnings:
-        st.warning(escape_markdown(plain_units_in(w)))
+        st.warning(escape_markdown(plain_units_in(say(w, t, loc))))
     for n in [*result.not_computed, *result.notes]:
-        st.caption(f"ℹ {escape_markdown(plain_units_in(n))}")
+        st.caption(f"ℹ {escape_markdown(plain_units_in(say(n, t, loc)))}")
     sugg = suggestion_rows(result, t)
     if sugg:
         st.subheader(t("What would close the gap"))

@@ -13,6 +13,7 @@ from kb.replication.inputs import MeasureType
 from kb.replication.simulation import Estimate
 from kb.views.fmt import Translate, format_number, identity
 from kb.views.hourly import kpi_metrics, ped_definition_rows, typical_week_rows
+from kb.views.messages import say
 
 __all__ = ["HOMES_HELP", "battery_rows", "battery_text", "dispatched", "district_text", "hourly_metrics",
            "hourly_ped_rows", "hourly_week_rows", "provenance_lines"]
@@ -56,7 +57,8 @@ def district_text(est: Estimate, t: Translate = identity, locale: str = "en_GB")
     return t("Reference district: {homes} homes, each using {kwh} kWh of electricity a year ({source}). Number of "
              "homes: {how}.").format(homes=format_number(d["homes"], locale=locale, whole=True),
                                      kwh=format_number(d["electricity_per_home_kwh"], locale=locale),
-                                     source=d["electricity_source"], how=d["homes_source"])
+                                     source=d["electricity_source"],
+                                     how=say(d.get("homes_source_message") or d["homes_source"], t, locale))
 
 
 def hourly_metrics(est: Estimate, t: Translate = identity, locale: str = "") -> list[tuple[str, str, str]]:
@@ -106,13 +108,15 @@ def hourly_week_rows(est: Estimate) -> list[dict[str, Any]]:
     return typical_week_rows(est.hourly)
 
 
-def provenance_lines(est: Estimate, t: Translate = identity) -> list[str]:
-    """How each hourly profile is made, one line each, then how the Monte Carlo draws read the dispatch (the
-    library's own description stays English)."""
+def provenance_lines(est: Estimate, t: Translate = identity, locale: str = "en_GB") -> list[str]:
+    """How each hourly profile is made, one line each, then how the Monte Carlo draws read the dispatch (the homes,
+    the battery and the draws translated; the profiles' methods, kb.hourly's own description, stay English)."""
     h = est.hourly or {}
+    said = h.get("provenance_messages") or {}
     lines = [t("{name} profile: {how}").format(name=t(_PROFILE_NAMES.get(key, key.replace('_', ' ').capitalize())),
-                                               how=how)
+                                               how=say(said[key], t, locale) if key in said else how)
              for key, how in (h.get("provenance") or {}).items()]
-    if h.get("note"):
-        lines.append(f"{h['note'][:1].upper()}{h['note'][1:]}.")
+    note = say(h["note_message"], t, locale) if h.get("note_message") else h.get("note") or ""
+    if note:
+        lines.append(f"{note[:1].upper()}{note[1:]}.")
     return lines

@@ -89,13 +89,29 @@ _DRIVER_UNITS: dict[str, str] = {"grid_co2": "g CO₂/kWh", "grid_co2_consumptio
                                  "grid_co2_direct": "g CO₂/kWh", "co2_district_heat": "g CO₂/kWh"}
 
 
+_UNIT_HEADS: dict[str, str] = {"cycles": N_("cycles"), "homes": N_("homes"), "points": N_("points"),
+                               "cars": N_("cars")}
+_UNIT_TAILS: dict[str, str] = {"yr": N_("/yr"), "year": N_("/yr"), "home": N_("/home"), "homes": N_("/home"),
+                               "dwelling": N_("/home"), "cycle": N_("/cycle")}
+"""The words of a compound unit that read differently in another language (``cycles/yr`` → ``cykli/rok``,
+``EUR2020/kWp/yr`` → ``EUR2020/kWp/rok``); symbols (kWh, kWp, EUR2020) stay."""
+
+
 def plain_unit(unit: str | None, t: Translate = identity) -> str:
     """A unit as a reader writes it: ``MWh_PE/yr`` → ``MWh primary energy/yr``, ``tCO2`` → ``t CO₂``, ``-`` →
-    ``""`` (in the language of ``t``: ``MWh/rok``)."""
+    ``""`` (in the language of ``t``: ``MWh/rok``; a compound unit the catalogue lacks, word by word:
+    ``cycles/yr`` → ``cykli/rok``)."""
     if not unit:
         return ""
     text = _UNITS.get(unit, unit.replace("tCO2", "t CO₂").replace("CO2", "CO₂"))
-    return t(text) if text else text
+    if not text or t is identity:
+        return text
+    whole = t(text)
+    if whole != text or "/" not in text:
+        return whole
+    head, *tails = text.split("/")
+    return (t(_UNIT_HEADS[head]) if head in _UNIT_HEADS else head) + "".join(
+        t(_UNIT_TAILS[p]) if p in _UNIT_TAILS else "/" + p for p in tails)
 
 
 _UNIT_WORDS = (("EUR/tCO2", "EUR per t CO₂"), ("MWh_PE", "MWh primary energy"), ("kWh_PE", "kWh primary energy"),

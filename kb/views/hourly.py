@@ -9,6 +9,7 @@ from babel.numbers import format_decimal, format_percent
 
 from kb.i18n import N_
 from kb.views.fmt import plain_unit
+from kb.views.messages import said
 
 
 def _same(message: str) -> str:
@@ -133,7 +134,7 @@ def ped_definition_rows(hourly: dict[str, Any] | None, t: Callable[[str], str] =
              "by how much": margin_in_words(d["margin"], d["unit"], t, locale),
              **({"met in draws": format_percent(share[d["key"]], format="#,##0%", locale=locale)}
                 if d["key"] in share else {}),
-             "why": d["explanation"], "source": d["source"]}
+             "why": said(d, t, locale), "source": d["source"]}
             for d in hourly["ped"]["definitions"]]
 
 

@@ -6,15 +6,20 @@ shows :func:`app_message` of the same error, and :func:`plain_reason` of the rea
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
+from typing import Any
 
-from kb.i18n import N_
+from babel.numbers import format_decimal
+
+from kb.i18n import N_, Msg, Num, Said
 from kb.replication.cities import DriverMissing
 from kb.replication.inputs import ParameterMissing
 from kb.replication.simulation import METRICS, ScaleMissing
-from kb.views.fmt import Translate, identity, in_sentence, label_of, plain_units_in, unit_of
+from kb.views.fmt import Translate, format_number, identity, in_sentence, label_of, plain_units_in, unit_of
 
-__all__ = ["app_message", "plain_reason"]
+__all__ = ["app_message", "plain_reason", "say", "said"]
 
 _SCALE_MISSING = N_("The source record gives no scale for this measure: enter the scale in the box above.")
 _PARAM_MISSING = N_("No source in the knowledge base gives the {name} of {measure}: enter your own value in the box "
@@ -67,3 +72,36 @@ def app_message(exc: BaseException, t: Translate = identity) -> str:
                                          unit=t(" (in {unit})").format(unit=unit) if unit else "",
                                          purpose=plain_reason(exc.purpose, t))
     return plain_reason(str(exc), t)
+
+
+def say(message: Msg | Mapping[str, Any] | str | None, t: Translate = identity, locale: str = "en_GB") -> str:
+    """A library sentence for a reader: a structured :class:`~kb.i18n.Msg` (or its dictionary, or a
+    :class:`~kb.i18n.Said` string) translated with ``t`` and its numbers written in ``locale`` (decimal comma in
+    Polish); any other string through :func:`plain_reason`; None → ``""``."""
+    if message is None:
+        return ""
+    if isinstance(message, Said):
+        message = message.msg
+    if isinstance(message, str):
+        return plain_reason(message, t)
+    msg = message if isinstance(message, Msg) else Msg.from_dict(message)
+    return msg.text(t, lambda n: _number(n, locale))
+
+
+_FIXED = re.compile(r"\.(\d+)f$")
+
+
+def _number(n: Num, locale: str) -> str:
+    """A number of a message in the reader's locale: the decimals the library fixed (``.1f``: one), whole for
+    counts, else about three significant figures (:func:`~kb.views.fmt.format_number`)."""
+    fixed = _FIXED.search(n.spec)
+    if fixed and int(fixed.group(1)) > 0 and math.isfinite(n.value):
+        places = int(fixed.group(1))
+        return format_decimal(round(n.value, places), format="#,##0." + "0" * places, locale=locale)
+    return format_number(n.value, locale=locale, whole=n.whole)
+
+
+def said(d: Mapping[str, Any], t: Translate = identity, locale: str = "en_GB", key: str = "explanation") -> str:
+    """The sentence of a result dictionary: its structured ``message`` where it has one, else its English ``key``."""
+    message = d.get("message")
+    return say(message if isinstance(message, (Msg, Mapping)) else d.get(key), t, locale)

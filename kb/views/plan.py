@@ -13,6 +13,7 @@ from kb.i18n import N_
 from kb.plans.evaluate import PlanResult
 from kb.plans.model import PlanSpec, read_plan
 from kb.replication.words import GENERATING_MODELS
+from kb.views.fmt import plain_unit
 from kb.views.hourly import (
     kpi_metrics,
     kpi_range_rows,
@@ -21,6 +22,7 @@ from kb.views.hourly import (
     typical_week_rows,
 )
 from kb.views.hourly import kpi_range_text as range_text
+from kb.views.messages import say
 
 Translate = Callable[[str], str]
 
@@ -105,7 +107,7 @@ def together_rows(result: PlanResult, t: Translate = _same) -> list[dict[str, An
     """The measures the combination adds, in the order it adds them (rows of the suggestion table, within its
     limits)."""
     return [{"measure type": c["title"], "replaces": _displaced(c["displaces"], t), "added": c["scale"],
-             "unit": c["unit"]} for c in result.shortfall.get("combination") or []]
+             "unit": plain_unit(c["unit"], t)} for c in result.shortfall.get("combination") or []]
 
 
 def _displaced(carrier: str, t: Translate) -> str:
@@ -172,7 +174,7 @@ def measure_rows(result: PlanResult, t: Translate = _same, locale: str = "en_GB"
         cap = m.get("capex") or {}
         clipped = float(m.get("clipped_share") or 0.0)
         if m["status"] != "ok":
-            status = t("left out: {why}").format(why=m.get("error", ""))
+            status = t("left out: {why}").format(why=say(m.get("error", ""), t, locale))
         elif clipped:
             status = t("clipped in {share} of samples (see warnings)").format(
                 share=format_percent(clipped, format="#,##0%", locale=locale))
@@ -180,7 +182,7 @@ def measure_rows(result: PlanResult, t: Translate = _same, locale: str = "en_GB"
             status = t("ok")
         rows.append({"#": m["index"], "measure": m["label"] or m["title"], "type": m["measure_type"],
                      "stage": t(STAGE_NAMES[m["stage"]]) if m["stage"] in STAGE_NAMES else m["stage"],
-                     "scale": m["scale"], "unit": m["unit"],
+                     "scale": m["scale"], "unit": plain_unit(m["unit"], t),
                      "MWh_PE/yr P50": pe.get("p50"), "P10": pe.get("p10"), "P90": pe.get("p90"),
                      "by carrier (P50)": carriers_in_words(m, t, locale) if m["status"] == "ok" else "",
                      "capex EUR": cap.get("p50"), "status": status})
@@ -209,7 +211,7 @@ SUGGESTIONS_NOTE = N_("Each row alone, sized at the plan's central values within
 
 def suggestion_rows(result: PlanResult, t: Translate = _same) -> list[dict[str, Any]]:
     return [{"measure type": s["title"], "replaces": _displaced(s["displaces"], t), "suggested": s["scale"],
-             "unit": s["unit"], "closes MWh_PE/yr": s["closes_mwh_pe"],
+             "unit": plain_unit(s["unit"], t), "closes MWh_PE/yr": s["closes_mwh_pe"],
              "closes it alone": t("yes") if s["closes_gap_alone"] else t("no"),
              "limit": s["bound_reason"], "capex EUR": s["capex"],
              "used in": ", ".join(x["id"] for x in s["solutions"])}

@@ -25,13 +25,15 @@ from kb.hourly.profiles import (
     source_temperature,
 )
 from kb.hourly.shapes import HP_SUPPLY_C, PV_AZIMUTH, PV_TILT, WEEKS, city_climate
+from kb.i18n import N_, Msg, Num
 from kb.plans.evaluate import REFERENCE_ID
 from kb.plans.hourly import HourlyInputs
 from kb.replication.cities import CityProfile, source_label
 from kb.store import catalog
+from kb.views.fmt import Translate, identity
 
 __all__ = ["SEASONS", "SEASON_WEEKS", "ProfileReferences", "HourlyProfile", "CityProfiles", "reference_figures",
-           "city_profiles", "week_rows", "monthly_rows", "MONTHS"]
+           "city_profiles", "week_rows", "monthly_rows", "MONTHS", "profile_label", "profile_unit"]
 
 SEASONS: tuple[str, ...] = ("winter", "spring", "summer", "autumn")
 # First hour of a Monday in the middle of January, April, July and October (calendar 2023: 16 Jan, 17 Apr, 17 Jul,
@@ -79,10 +81,29 @@ class HourlyProfile:
     annual: float
     provenance: str
     sources: tuple[str, ...]
+    label_said: Msg | None = field(default=None, compare=False)
+    """The label as a structured message (translated by :func:`profile_label`)."""
 
     @property
     def monthly_unit(self) -> str:
         return self.unit.replace(" per hour", " per month") if self.monthly_kind == "sum" else self.unit
+
+
+# the profiles' units per hour, month and year, for the catalogue (shown through :func:`profile_unit`)
+_UNIT_TEXTS = (N_("kWh per hour per kWp"), N_("kWh per month per kWp"), N_("kWh per year per kWp"),
+               N_("kWh per hour per home"), N_("kWh per month per home"), N_("kWh per year per home"),
+               N_("kWh per hour per MWh/yr"), N_("kWh per month per MWh/yr"), N_("kWh per year per MWh/yr"))
+
+
+def profile_label(p: HourlyProfile, t: Translate = identity) -> str:
+    """A profile's name in the reader's language (``Produkcja fotowoltaiki na kWp (nachylenie 35°, południe)``)."""
+    return p.label_said.text(t) if p.label_said is not None else t(p.label)
+
+
+def profile_unit(p: HourlyProfile, period: Literal["hour", "month", "year"], t: Translate = identity) -> str:
+    """A profile's unit for one hour, one month (sums; temperature and COP keep theirs) or the year, translated."""
+    unit = p.unit if p.monthly_kind == "mean" else p.unit.replace(" per hour", f" per {period}")
+    return t(unit)
 
 
 @dataclass(frozen=True)
@@ -138,12 +159,12 @@ def _weeks(values: FloatArray) -> dict[str, tuple[float, ...]]:
 _COUNTS = np.bincount(MONTH_OF_HOUR, minlength=12).astype(np.float64)
 
 
-def _shown(key: str, label: str, unit: str, p: Profile, kind: Literal["sum", "mean"], provenance: str,
+def _shown(key: str, label: Msg, unit: str, p: Profile, kind: Literal["sum", "mean"], provenance: str,
            sources: list[str]) -> HourlyProfile:
     monthly = p.monthly() if kind == "sum" else p.monthly() / _COUNTS
     annual = p.annual if kind == "sum" else float(p.values.mean())
-    return HourlyProfile(key, label, unit, _weeks(p.values), tuple(float(x) for x in monthly), kind, annual,
-                         provenance, tuple(sources))
+    return HourlyProfile(key, str(label), unit, _weeks(p.values), tuple(float(x) for x in monthly), kind, annual,
+                         provenance, tuple(sources), label)
 
 
 @lru_cache(maxsize=32)
@@ -188,19 +209,22 @@ def city_profiles(city: CityProfile, refs: ProfileReferences | None = None) -> C
     home_how = (f"; {kwh_text(home_kwh)} kWh/yr per home: {refs.home_source}" if per_home
                 else "; shown for 1 MWh/yr (no household electricity per home in the knowledge base)")
     profiles = (
-        _shown("pv", f"PV output per kWp (tilt {PV_TILT:g}°, south)", "kWh per hour per kWp", pv, "sum",
+        _shown("pv", Msg(N_("PV output per kWp (tilt {tilt}°, south)"), {"tilt": Num(PV_TILT)}),
+               "kWh per hour per kWp", pv, "sum",
                f"{pv.provenance}; tilt {PV_TILT:g}° facing south (model assumption: the city record gives no tilt); "
                f"time {cl.tz_how}", [*sun, *place, PVLIB]),
-        _shown("household", "Household electricity" + (" per home" if per_home else " per MWh/yr"), home_unit,
+        _shown("household", Msg(N_("Household electricity per home") if per_home else
+                                N_("Household electricity per MWh/yr")), home_unit,
                household, "sum", household.provenance + home_how,
                [DEMANDLIB, *([refs.home_source] if per_home else [])]),
-        _shown("services", "Services electricity per MWh/yr", "kWh per hour per MWh/yr", services, "sum",
+        _shown("services", Msg(N_("Services electricity per MWh/yr")), "kWh per hour per MWh/yr", services, "sum",
                services.provenance, [DEMANDLIB]),
-        _shown("heat", "Space heat + hot water per MWh/yr of heat", "kWh per hour per MWh/yr", heat, "sum",
+        _shown("heat", Msg(N_("Space heat + hot water per MWh/yr of heat")), "kWh per hour per MWh/yr", heat, "sum",
                f"{heat.provenance}; space-heating share {refs.space_heating_share:g} "
                f"({refs.space_heating_share_source})", [*temps, refs.space_heating_share_source]),
-        _shown("temperature", "Outdoor temperature", "°C", air, "mean", f"air temperature {air.provenance}", temps),
-        _shown("cop", "Air-source heat-pump COP", "COP", cop, "mean",
+        _shown("temperature", Msg(N_("Outdoor temperature")), "°C", air, "mean", f"air temperature {air.provenance}",
+               temps),
+        _shown("cop", Msg(N_("Air-source heat-pump COP")), "COP", cop, "mean",
                f"{cop.provenance}; source: the outdoor air temperature above; the supply temperature "
                f"{HP_SUPPLY_C:g} °C (radiators) is a model assumption, no source",
                [*temps, "heat-pump fact sheet of the knowledge base (rated COPs A2/W35, B0/W35)"]),
@@ -208,13 +232,14 @@ def city_profiles(city: CityProfile, refs: ProfileReferences | None = None) -> C
     return CityProfiles(city.name, profiles, time_zone=cl.tz_how)
 
 
-def week_rows(result: CityProfiles, season: str) -> list[dict[str, object]]:
+def week_rows(result: CityProfiles, season: str, t: Translate = identity) -> list[dict[str, object]]:
     """Long-form rows of one season's typical week (hour 0 = Monday 00:00) of every profile, for a chart."""
-    return [{"profile": f"{p.label} ({p.unit})", "hour": h, "value": v}
+    return [{"profile": f"{profile_label(p, t)} ({profile_unit(p, 'hour', t)})", "hour": h, "value": v}
             for p in result.profiles for h, v in enumerate(p.weeks[season])]
 
 
-def monthly_rows(result: CityProfiles) -> list[dict[str, object]]:
+def monthly_rows(result: CityProfiles, t: Translate = identity) -> list[dict[str, object]]:
     """Long-form rows of the monthly figures (sums, or means for temperature and COP) of every profile."""
-    return [{"profile": f"{p.label} ({p.monthly_unit}, {'total' if p.monthly_kind == 'sum' else 'mean'})",
+    return [{"profile": f"{profile_label(p, t)} ({profile_unit(p, 'month', t)}, "
+                        f"{t(N_('total')) if p.monthly_kind == 'sum' else t(N_('mean'))})",
              "month": MONTHS[i], "value": v} for p in result.profiles for i, v in enumerate(p.monthly)]

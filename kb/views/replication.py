@@ -14,7 +14,7 @@ from typing import Any
 from babel.numbers import format_decimal, format_percent
 from sqlalchemy import Engine
 
-from kb.i18n import N_
+from kb.i18n import N_, Msg
 from kb.records.vocab import DRIVER_KEYS
 from kb.replication.cities import DRIVER_LABELS, CityProfile, find_city
 from kb.replication.sensitivity import NO_SPREAD, summary
@@ -33,13 +33,14 @@ from kb.views.fmt import (
     label_of,
     plain_unit,
 )
-from kb.views.messages import plain_reason
+from kb.views.messages import plain_reason, say
 
 __all__ = ["HEADLINE", "ESSENTIAL_DRIVERS", "driver_rows", "comparison_rows", "range_rows", "side_by_side",
            "tornado_rows", "sensitivity_rows", "sensitivity_verdict", "metric_in_words", "in_words", "range_in_words",
            "word", "NO_SPREAD", "sensitivity_sentence",
            "ECONOMICS", "economics_rows", "cash_flow_rows", "range_title", "assumption_rows",
-           "unavailable_lines", "side_by_side_table", "capitalized", "Words", "EVIDENCE_WORDS"]
+           "unavailable_lines", "side_by_side_table", "capitalized", "Words", "EVIDENCE_WORDS", "economics_notes",
+           "provenance_text", "LIBRARY_PHRASES"]
 
 HEADLINE: tuple[str, ...] = ("electricity", "natural_gas", "petrol", "co2_avoided", "primary_energy_saved",
                              "nox_avoided", "savings", "capex", "payback", "cost_per_tco2")
@@ -391,13 +392,37 @@ def side_by_side_table(rows: list[dict[str, Any]], t: Translate = identity) -> l
     return out
 
 
+# the library's fixed provenance phrases in the assumption table (kb.replication), shown translated; any other
+# source or note is the record's own text and stays as it is
+LIBRARY_PHRASES: frozenset[str] = frozenset({
+    N_("chosen by the user"), N_("entered by the user"), N_("reported at the source, not used to scale the model"),
+    N_("source-site figure ÷ model at the source site"),
+    N_("multiplies the model so that the source city at the source scale gives back the source figure"),
+    N_("homes in the reference district (hourly dispatch)"),
+    N_("sets the load the PV and the battery serve hour by hour"),
+    N_("a kWh saved, or generated and used on site, is valued at this price; PV output beyond the self-consumption "
+       "share is valued at the export value (its own row)"),
+})
+
+
+def provenance_text(row: Mapping[str, Any], key: str, t: Translate = identity, locale: str = "en_GB") -> str:
+    """A library-made cell of an assumption row (``name``, ``source``, ``note``) for a reader: its structured message
+    (``<key>_message``) translated with the numbers in ``locale``, a fixed library phrase translated, or the
+    record's own text as it is."""
+    message = row.get(f"{key}_message")
+    if isinstance(message, Mapping):
+        return say(message, t, locale)
+    text = str(row.get(key) or "")
+    return t(text) if text in LIBRARY_PHRASES else text
+
+
 def assumption_rows(est: Estimate, t: Translate = identity, locale: str = "en_GB") -> list[dict[str, str]]:
     """The assumption table for a reader: every input's name (a measure's scale by its title), value and range
     formatted, its unit in plain words, evidence, source and note; a missing value as ``—``, never ``None``."""
     titles = {str(m.get("measure_type")): str(m.get("title") or m.get("measure_type")) for m in est.measures}
     rows = []
     for a in est.assumptions:
-        name = str(a.get("name") or "")
+        name = provenance_text(a, "name", t, locale)
         if name.startswith("scale of "):
             title = titles.get(name.removeprefix("scale of "), name.removeprefix("scale of "))
             name = t("Scale of {title}").format(title=title)
@@ -407,7 +432,8 @@ def assumption_rows(est: Estimate, t: Translate = identity, locale: str = "en_GB
                      "range": f"{_num(low, unit, locale)} – {_num(high, unit, locale)}" if low is not None
                      and high is not None and low != high else BLANK,
                      "unit": plain_unit(unit, t), "evidence": t(str(a.get("evidence") or BLANK)),
-                     "source": str(a.get("source") or BLANK), "note": str(a.get("note") or "")})
+                     "source": provenance_text(a, "source", t, locale) or BLANK,
+                     "note": provenance_text(a, "note", t, locale)})
     return rows
 
 
@@ -417,6 +443,28 @@ def _num(v: Any, unit: str, locale: str = "en_GB") -> str:
     return BLANK if v is None else str(v)
 
 
-def unavailable_lines(est: Estimate, t: Translate = identity) -> list[str]:
+def economics_notes(econ: Mapping[str, Any], titles: Mapping[str, str], t: Translate = identity,
+                    locale: str = "en_GB") -> list[str]:
+    """The notes of the economics (price-year conversions) for a reader, each measure by its title: the structured
+    messages where the estimate has them (translated, numbers in ``locale``), else the English notes in plain words."""
+    messages = econ.get("note_messages")
+    if messages:
+        out = []
+        for m in messages:
+            msg = Msg.from_dict(m)
+            measure = str(msg.params.get("measure", ""))
+            unit = plain_unit(str(msg.params.get("unit", "")), t)
+            out.append(say(Msg(msg.template, {**msg.params, "measure": titles.get(measure, measure), "unit": unit}),
+                           t, locale))
+        return out
+    notes = []
+    for note in econ.get("notes", []):
+        for mt_id, title in titles.items():  # a note names the measure by its id: by its title on the page
+            note = note.replace(mt_id, title)
+        notes.append(plain_reason(note, t))
+    return notes
+
+
+def unavailable_lines(est: Estimate, t: Translate = identity, locale: str = "en_GB") -> list[str]:
     """The outputs not computed, each ``CO₂ avoided: no district-heat CO₂ factor for Kraków`` (plain words)."""
-    return [f"{label_of(str(u['metric']), t)}: {plain_reason(str(u['reason']), t)}" for u in est.unavailable]
+    return [f"{label_of(str(u['metric']), t)}: {say(u['reason'], t, locale)}" for u in est.unavailable]

@@ -35,7 +35,9 @@ def test_krakow_example_evaluates_with_warnings_and_suggestions(app_env: Path) -
     assert not at.exception, at.exception
     assert float(_metric(at, "Balance, P50").replace(",", "")) < 0
     assert any("Short by" in w.value for w in at.warning)
-    assert any("km_per_shared_car" in w.value for w in at.warning), "a missing parameter is a per-measure warning"
+    missing = [w.value for w in at.warning if "left out of the balance" in w.value]
+    assert any("km per shared car" in w for w in missing), "a missing parameter is a per-measure warning"
+    assert not any("km_per_shared_car" in w or "--param" in w for w in missing), "plain words, no key or CLI flag"
     assert any(s.value == "What would close the gap" for s in at.subheader)
     assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) >= 1, "the waterfall"
     # Poland has national primary energy factors (Dz.U. 2023 poz. 697): no fallback is announced for Kraków
