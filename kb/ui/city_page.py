@@ -84,7 +84,7 @@ def _show(city: CityProfile, cities: list[CityProfile]) -> None:
     label = t("user-defined") if city.user_defined else f"{role}, {city.country}"
     st.subheader(escape_markdown(f"{city.name} ({label})"))
     rows = pd.DataFrame([{"driver": label_of(r["key"], t), "value": format_number(r["value"], locale=loc),
-                          "unit": unit_of(r["key"], t), "year": st(r["year"] or ""), "evidence": t(r["evidence"]),
+                          "unit": unit_of(r["key"], t), "year": str(r["year"] or ""), "evidence": t(r["evidence"]),
                           "source": r["source"] or BLANK}
                          for r in driver_rows(city)])
     st.dataframe(rows, hide_index=True, use_container_width=True, column_config={
@@ -151,7 +151,7 @@ def _week_chart(rows: list[dict[str, Any]], season: str) -> alt.FacetChart:
 
 def _monthly_chart(rows: list[dict[str, Any]]) -> alt.FacetChart:
     """The monthly totals, one panel per profile."""
-    months = pd.DataFrame([{**r, "month": t(st(r["month"]))} for r in rows])
+    months = pd.DataFrame([{**r, "month": t(str(r["month"]))} for r in rows])
     out: alt.FacetChart = alt.Chart(months).mark_bar().encode(
         x=alt.X("month:N", sort=[t(m) for m in MONTHS], title=None), y=alt.Y("value:Q", title=None),
         color=alt.Color("profile:N", legend=None),
