@@ -179,13 +179,14 @@ def free_port() -> int:
 
 @contextmanager
 def start_streamlit(script: Path, tmp: Path, env: Mapping[str, str | None] | None = None,
-                    timeout: float = 120) -> Iterator[str]:
+                    timeout: float = 120, port: int | None = None) -> Iterator[str]:
     """Run ``streamlit run script`` on a free port and yield its URL once it is healthy; stop it on exit.
 
     The server's database is ``tmp/kb.sqlite`` (``KB_DB``), its data directory ``tmp`` and its log
-    ``tmp/streamlit.log``; ``env`` adds to (a value of None removes from) this process's environment.
+    ``tmp/streamlit.log``; ``env`` adds to (a value of None removes from) this process's environment; ``port``
+    fixes the port (a free one by default).
     """
-    port = free_port()
+    port = port or free_port()
     full = {**os.environ, "KB_DB": str(tmp / "kb.sqlite"), "HF_HUB_OFFLINE": "1", "KB_DATA_DIR": str(tmp)}
     for key, value in (env or {}).items():
         if value is None:

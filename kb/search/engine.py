@@ -6,6 +6,7 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,9 @@ from kb.text import fold
 log = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 2.0
+QUERY_VECTORS = 256
+"""Query vectors an engine keeps (least recently used dropped first): a query asked again, or the same query on
+another rerun of a page, is not embedded again."""
 FACETS: tuple[str, ...] = ("city", "kind", "category", "measure_type", "barrier_type", "status", "evidence")
 
 DENSE_FLOORS: dict[str, float] = {"all-MiniLM-L6-v2": 0.36}
@@ -174,6 +178,7 @@ class SearchEngine:
         self._stamp: tuple[int, ...] | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._qvecs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
     # --- index --------------------------------------------------------------------------------------------
 
@@ -203,15 +208,36 @@ class SearchEngine:
     def _encode(self, query: str, idx: search_backend.IndexData) -> np.ndarray | None:
         if self.embedder is None or not self._dense_ok(idx):
             return None
-        try:
-            q = np.asarray(self.embedder.encode([query])[0], dtype=np.float32)
-        except EmbedderError as exc:  # no model: the search falls back to full-text ranking
-            log.warning("dense search unavailable, full-text only: %s", exc)
+        q = self.query_vector(query)
+        if q is None:
             return None
         if q.shape[0] != idx.vectors.shape[1]:
             return None
         n = float(np.linalg.norm(q))
         return q / n if n > 0 else None
+
+    def query_vector(self, query: str) -> np.ndarray | None:
+        """The embedder's vector of a query, from a small LRU keyed by the model and the text (``None`` without a
+        model: the search falls back to full-text ranking)."""
+        if self.embedder is None:
+            return None
+        key = (self.embedder.name, query)
+        with self._lock:
+            hit = self._qvecs.get(key)
+            if hit is not None:
+                self._qvecs.move_to_end(key)
+                return hit
+        try:
+            q = np.asarray(self.embedder.encode([query])[0], dtype=np.float32)
+        except EmbedderError as exc:
+            log.warning("dense search unavailable, full-text only: %s", exc)
+            return None
+        q.setflags(write=False)  # shared by every later search of the same text
+        with self._lock:
+            self._qvecs[key] = q
+            while len(self._qvecs) > QUERY_VECTORS:
+                self._qvecs.popitem(last=False)
+        return q
 
     # --- facets -------------------------------------------------------------------------------------------
 
@@ -332,6 +358,7 @@ class SearchEngine:
         want = [idx.chunk_ids[row] for rows in shown.values() for row, _ in rows] if snippets else []
         with database.read_session(self.engine) as s:
             texts = search_backend.chunk_texts(s, [int(c) for c in want])
+            marks = search_backend.fts_snippets(s, q, [int(c) for c in want]) if snippets else {}
             hits = []
             for rec_i, rows in groups:
                 rec = idx.records[rec_i]
@@ -339,7 +366,7 @@ class SearchEngine:
                 for row, score in shown[rec_i]:
                     cid = int(idx.chunk_ids[row])
                     br, dr = ranks.get(row, (None, None))
-                    marked = search_backend.fts_snippet(s, q, cid) if snippets else None
+                    marked = marks.get(cid)
                     section = idx.chunk_section[row]
                     snippet = (parse_marked(drop_header(marked, section), search_backend.HIT_START,
                                             search_backend.HIT_END)

@@ -210,6 +210,23 @@ def fts_snippet(session: Session, query: str, chunk_id: int, tokens: int = 28) -
     return str(row[0]) if row and row[0] is not None else None
 
 
+def fts_snippets(session: Session, query: str, chunk_ids: list[int], tokens: int = 28) -> dict[int, str]:
+    """:func:`fts_snippet` of several chunks in one full-text query (one MATCH, not one per chunk): chunk id ->
+    its best fragment, for the chunks that match."""
+    match = fts_quote(query)
+    if not match or not chunk_ids:
+        return {}
+    sql = text("SELECT rowid, snippet(chunk_fts, 2, :a, :b, '…', :k) FROM chunk_fts "
+               "WHERE chunk_fts MATCH :q AND rowid IN (SELECT value FROM json_each(:ids))")
+    try:
+        rows = session.execute(sql, params={"a": HIT_START, "b": HIT_END, "k": int(tokens), "q": match,
+                                            "ids": json.dumps([int(c) for c in chunk_ids])})
+        return {int(r[0]): str(r[1]) for r in rows if r[1] is not None}
+    except OperationalError as exc:  # as in fts_ranked: the page shows plain snippets instead
+        log.warning("full-text snippets for %r failed: %s", match, exc.orig)
+        return {}
+
+
 def chunk_texts(session: Session, chunk_ids: list[int]) -> dict[int, str]:
     """The stored text of some chunks."""
     if not chunk_ids:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -11,7 +13,7 @@ from kb.replication.cities import CityProfile, city_from_dict
 from kb.text import escape_markdown
 from kb.ui import state
 from kb.ui.state import t
-from kb.ui.widgets import STATE_KEY, city_list, current_city
+from kb.ui.widgets import STATE_KEY, altair_chart, city_list, current_city
 from kb.views.fmt import BLANK, format_number, label_of, label_with_unit, unit_of
 from kb.views.profiles import (
     MONTHS,
@@ -26,6 +28,7 @@ from kb.views.profiles import (
 )
 from kb.views.replication import ESSENTIAL_DRIVERS, comparison_rows, driver_rows
 
+SEASON_NAMES = {"winter": N_("Winter"), "spring": N_("Spring"), "summer": N_("Summer"), "autumn": N_("Autumn")}
 OWN = "➕ Define my own city"
 OWN_LABEL = N_("➕ Define my own city")
 
@@ -118,13 +121,47 @@ def _show(city: CityProfile, cities: list[CityProfile]) -> None:
     data = pd.DataFrame([{**r, "driver": label_of(r["driver"], t), "unit": unit_of(r["driver"], t),
                           "shown": format_number(r["value"], locale=loc)} for r in comparison_rows(city, b)])
     if not data.empty:
-        chart = alt.Chart(data).mark_bar().encode(
-            x=alt.X("relative:Q", title=t("Share of the larger of the two values"), axis=alt.Axis(format="%")),
-            y=alt.Y("driver:N", title=None, axis=alt.Axis(labelLimit=360)),
-            yOffset="city:N", color=alt.Color("city:N", title=t("City")),
-            tooltip=[alt.Tooltip("driver:N", title=t("What")), alt.Tooltip("city:N", title=t("City")),
-                     alt.Tooltip("shown:N", title=t("Value")), alt.Tooltip("unit:N", title=t("Unit"))])
-        st.altair_chart(chart, use_container_width=True)
+        st.vega_lite_chart(data, _comparison_chart(state.language()), use_container_width=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _comparison_chart(lang: str) -> dict[str, Any]:
+    """The Vega-Lite spec of the comparison bars (the data passed apart), built by Altair once per language (``lang``,
+    the session's, is the key): Altair takes a tenth of a second or more to build a chart."""
+    out: dict[str, Any] = alt.Chart().mark_bar().encode(
+        x=alt.X("relative:Q", title=t("Share of the larger of the two values"), axis=alt.Axis(format="%")),
+        y=alt.Y("driver:N", title=None, axis=alt.Axis(labelLimit=360)),
+        yOffset=alt.YOffset("city:N"), color=alt.Color("city:N", title=t("City")),
+        tooltip=[alt.Tooltip("driver:N", title=t("What")), alt.Tooltip("city:N", title=t("City")),
+                 alt.Tooltip("shown:N", title=t("Value")), alt.Tooltip("unit:N", title=t("Unit"))]).to_dict()
+    return out
+
+
+def _week_chart(rows: list[dict[str, Any]], season: str) -> alt.FacetChart:
+    """The typical week of ``season``, one panel per profile."""
+    out: alt.FacetChart = alt.Chart(pd.DataFrame(rows)).mark_line().encode(
+        x=alt.X("hour:Q", title=t("hour of a typical {season} week (from Monday 00:00)").format(
+            season=t(SEASON_NAMES.get(season, season.capitalize())).lower()),
+                scale=alt.Scale(domain=[0, 168]), axis=alt.Axis(values=list(range(0, 169, 24)))),
+        y=alt.Y("value:Q", title=None), color=alt.Color("profile:N", legend=None),
+        tooltip=["profile", "hour", alt.Tooltip("value:Q", format=",.3g")],
+    ).properties(height=110).facet(row=alt.Row("profile:N", title=None, header=alt.Header(labelOrient="top",
+                                                                                          labelAnchor="start"))
+                                   ).resolve_scale(y="independent")
+    return out
+
+
+def _monthly_chart(rows: list[dict[str, Any]]) -> alt.FacetChart:
+    """The monthly totals, one panel per profile."""
+    months = pd.DataFrame([{**r, "month": t(str(r["month"]))} for r in rows])
+    out: alt.FacetChart = alt.Chart(months).mark_bar().encode(
+        x=alt.X("month:N", sort=[t(m) for m in MONTHS], title=None), y=alt.Y("value:Q", title=None),
+        color=alt.Color("profile:N", legend=None),
+        tooltip=["profile", "month", alt.Tooltip("value:Q", format=",.3g")],
+    ).properties(height=110).facet(row=alt.Row("profile:N", title=None, header=alt.Header(labelOrient="top",
+                                                                                          labelAnchor="start"))
+                                   ).resolve_scale(y="independent")
+    return out
 
 
 @st.cache_data(show_spinner=False, ttl=300)
@@ -142,29 +179,12 @@ def _hourly(city: CityProfile) -> None:
         return
     st.caption(t("Typical profiles of a year from the city's monthly climate; each one says below how it was made. "
                  "Hours in {zone}.").format(zone=escape_markdown(result.time_zone)))
-    season_names = {"winter": t("Winter"), "spring": t("Spring"), "summer": t("Summer"), "autumn": t("Autumn")}
     season = st.radio(t("Season"), SEASONS, horizontal=True, key="city_hourly_season",
-                      format_func=lambda s: season_names.get(s, s.capitalize()))
-    week = alt.Chart(pd.DataFrame(week_rows(result, season, t))).mark_line().encode(
-        x=alt.X("hour:Q", title=t("hour of a typical {season} week (from Monday 00:00)").format(
-            season=season_names.get(season, season).lower()),
-                scale=alt.Scale(domain=[0, 168]), axis=alt.Axis(values=list(range(0, 169, 24)))),
-        y=alt.Y("value:Q", title=None), color=alt.Color("profile:N", legend=None),
-        tooltip=["profile", "hour", alt.Tooltip("value:Q", format=",.3g")],
-    ).properties(height=110).facet(row=alt.Row("profile:N", title=None, header=alt.Header(labelOrient="top",
-                                                                                          labelAnchor="start"))
-                                   ).resolve_scale(y="independent")
-    st.altair_chart(week, use_container_width=True)
+                      format_func=lambda s: t(SEASON_NAMES.get(s, s.capitalize())))
+    key = (state.language(), city, state.data_version())  # what the profiles are drawn from
+    altair_chart(("city week", season, *key), lambda: _week_chart(week_rows(result, season, t), season))
     st.caption(t("Monthly totals (temperature and COP: monthly means)"))
-    months = pd.DataFrame([{**r, "month": t(str(r["month"]))} for r in monthly_rows(result, t)])
-    bars = alt.Chart(months).mark_bar().encode(
-        x=alt.X("month:N", sort=[t(m) for m in MONTHS], title=None), y=alt.Y("value:Q", title=None),
-        color=alt.Color("profile:N", legend=None),
-        tooltip=["profile", "month", alt.Tooltip("value:Q", format=",.3g")],
-    ).properties(height=110).facet(row=alt.Row("profile:N", title=None, header=alt.Header(labelOrient="top",
-                                                                                          labelAnchor="start"))
-                                   ).resolve_scale(y="independent")
-    st.altair_chart(bars, use_container_width=True)
+    altair_chart(("city monthly", *key), lambda: _monthly_chart(monthly_rows(result, t)))
     with st.expander(t("How each profile is made")):
         for p in result.profiles:
             year = (f"{format_number(p.annual, locale=loc)} {profile_unit(p, 'year', t)}"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 from babel.numbers import format_percent
 
-from kb.i18n import N_
+from kb.i18n import N_, locale_of, translator
 from kb.replication.bounds import DISCOUNT_RATE, DISTRICT_HOMES, Bound, param_bound, scale_bound
+from kb.replication.cities import CityProfile
 from kb.replication.factors import CO2_BASES, PEF_BASES, FactorBasis
 from kb.replication.fit import lighthouse_solutions
 from kb.replication.simulation import METRICS, Estimate
@@ -17,6 +21,7 @@ from kb.text import escape_markdown
 from kb.ui import state
 from kb.ui.state import t
 from kb.ui.widgets import (
+    altair_chart,
     city_picker,
     number_field,
     ped_table,
@@ -55,11 +60,58 @@ from kb.views.replication import (
 )
 
 
+@dataclass(frozen=True)
+class Run:
+    """What an estimate is computed from: the page's choices and entries (the key of the cached estimate)."""
+
+    solution: str
+    city: CityProfile
+    scales: dict[str, float]
+    samples: int
+    seed: int
+    params: dict[str, float]
+    tariff: str
+    co2_basis: str
+    pef_basis: str
+    discount_rate: float | None
+    homes: float | None
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=8)
+def _solutions(version: str) -> dict[str, str]:
+    """The lighthouse solutions (id to title), read once per data version (``version`` is the key, not used)."""
+    return {r.id: r.title for r in lighthouse_solutions(state.engine())}
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=64)
+def _solution(solution_id: str, version: str) -> SolutionInputs:
+    """A solution's measure types, scales and parameters, read once per data version."""
+    return read_solution(state.engine(), solution_id)
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=32)
+def _estimate(run: Run, version: str) -> Estimate:
+    """The estimate of a run, cached per data version: a rerun that changes no input (a chart's output picked,
+    an expander opened, a page revisited) reads it back instead of drawing again (the draws are seeded)."""
+    return estimate_solution(state.engine(), run.solution, run.city, run.scales, samples=run.samples, seed=run.seed,
+                             params=run.params, tariff=run.tariff, basis=FactorBasis(run.co2_basis, run.pef_basis),
+                             discount_rate=run.discount_rate, homes=run.homes)
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=32)
+def _side_by_side(run: Run, version: str, lang: str) -> list[dict[str, Any]]:
+    """The source site beside my city (the same solution estimated in its source city), cached like the estimate;
+    in the language ``lang`` of the page."""
+    return side_by_side(state.engine(), _estimate(run, version), samples=min(run.samples, 2000), seed=run.seed,
+                        t=translator(lang), locale=locale_of(lang))
+
+
 def render() -> None:
     st.title(t("What would it deliver here?"))
     loc = state.locale()
     engine = state.engine()
-    sols = {r.id: r.title for r in lighthouse_solutions(engine)}
+    version = state.data_version()
+    sols = _solutions(version)
     wanted = st.query_params.get("solution")
     ids = list(sols)
     sol_id = st.selectbox(t("Solution"), ids, index=ids.index(wanted) if wanted in ids else None,
@@ -68,7 +120,7 @@ def render() -> None:
     if sol_id is None or city is None:
         st.info(t("Choose a solution and your city."))
         return
-    si = read_solution(engine, sol_id)  # errors here and below are KbErrors: kb.ui.routes shows them
+    si = _solution(sol_id, version)  # errors here and below are KbErrors: kb.ui.routes shows them
     scales, params, homes, ok = _inputs(si, sol_id)
     with st.expander(t("How the figures are counted")):
         c1, c2, c3 = st.columns(3)
@@ -94,13 +146,13 @@ def render() -> None:
     if not ok or rate.error:
         return
     discount = None if rate.value is None else rate.value / 100
-    est = estimate_solution(engine, sol_id, city, scales, samples=int(samples), seed=int(seed), params=params,
-                            tariff=tariff, basis=FactorBasis(co2_basis, pef_basis), discount_rate=discount,
-                            homes=homes)
+    run = Run(sol_id, city, scales, int(samples), int(seed), params, tariff, co2_basis, pef_basis, discount, homes)
+    est = _estimate(run, version)
     st.subheader(escape_markdown(t("{solution} in {city}").format(solution=si.record.title, city=city.name)))
-    _ranges(est)
-    _economics(est)
-    _hourly(est)
+    key = (run, version)  # what the charts are drawn from: their specs are cached under it
+    _ranges(est, key)
+    _economics(est, key)
+    _hourly(est, key)
     solution_brief_downloads(engine, sol_id, city, scales, int(seed), params=params, co2_basis=co2_basis,
                              pef_basis=pef_basis, discount_rate=discount, homes=homes)
     if est.unavailable:
@@ -112,8 +164,7 @@ def render() -> None:
     side = {"output": t("Output"), "source city, same scale (P50)": t("source city, same scale (P50)"),
             "source-site figure": t("source-site figure"), "site figure evidence": t("site figure evidence"),
             f"{name} (P10)": f"{name} (P10)", f"{name} (P50)": f"{name} (P50)", f"{name} (P90)": f"{name} (P90)"}
-    st.dataframe(pd.DataFrame(side_by_side_table(side_by_side(engine, est, samples=min(int(samples), 2000),
-                                                              seed=int(seed), t=t, locale=loc), t)),
+    st.dataframe(pd.DataFrame(side_by_side_table(_side_by_side(run, version, state.language()), t)),
                  hide_index=True, use_container_width=True,
                  column_config={k: st.column_config.TextColumn(v, width="medium" if k == "output" else None)
                                 for k, v in side.items()})
@@ -127,7 +178,7 @@ def render() -> None:
         "evidence": st.column_config.TextColumn(t("Evidence"), width="small"),
         "source": st.column_config.TextColumn(t("Source"), width="large", help=t("Where the figure comes from")),
         "note": st.column_config.TextColumn(t("Note"), width="large")})
-    _tornado(est)
+    _tornado(est, key)
 
 
 DISCOUNT_PCT = Bound(DISCOUNT_RATE.low * 100, DISCOUNT_RATE.high * 100, "% per year")
@@ -187,13 +238,23 @@ def _inputs(si: SolutionInputs, sol_id: str) -> tuple[dict[str, float], dict[str
     return scales, params, homes, not refused and not missing
 
 
-def _ranges(est: Estimate) -> None:
+def _ranges(est: Estimate, key: tuple[Any, ...]) -> None:
     rows = pd.DataFrame(range_rows(est, t=t, locale=state.locale()))
     if rows.empty:
         return
     st.caption(t("Every output is shown as a positive amount with its direction — saved, generated, avoided or "
                  "added — never as a signed number."))
-    # one panel per output (their units differ), each with its own title (label and unit) and axis
+    # a fixed width: a container-wide concatenation cuts the last tick label off at the right edge
+    altair_chart(("ranges", state.language(), *key), lambda: _range_panels(rows), use_container_width=False)
+    table = pd.DataFrame({"output": [range_title(r, t) for r in rows.to_dict("records")],
+                          "P50 (P10–P90)": rows["in words"]})
+    st.dataframe(table, hide_index=True, use_container_width=True, column_config={
+        "output": st.column_config.TextColumn(t("Output"), width="medium"),
+        "P50 (P10–P90)": st.column_config.TextColumn("P50 (P10–P90)", width="large")})
+
+
+def _range_panels(rows: pd.DataFrame) -> alt.VConcatChart:
+    """One panel per output (their units differ), each with its own title (label and unit) and axis."""
     panels = []
     for _, row in rows.iterrows():
         one = pd.DataFrame([row])
@@ -208,16 +269,11 @@ def _ranges(est: Estimate) -> None:
         ).encode(tooltip=[alt.Tooltip("in words:N", title="P50 (P10–P90)")]).properties(
             height=36, width=640,
             title=alt.TitleParams(range_title(row.to_dict(), t), anchor="start", fontSize=14)))
-    # a fixed width: a container-wide concatenation cuts the last tick label off at the right edge
-    st.altair_chart(alt.vconcat(*panels, spacing=18).configure_view(stroke=None), use_container_width=False)
-    table = pd.DataFrame({"output": [range_title(r, t) for r in rows.to_dict("records")],
-                          "P50 (P10–P90)": rows["in words"]})
-    st.dataframe(table, hide_index=True, use_container_width=True, column_config={
-        "output": st.column_config.TextColumn(t("Output"), width="medium"),
-        "P50 (P10–P90)": st.column_config.TextColumn("P50 (P10–P90)", width="large")})
+    out: alt.VConcatChart = alt.vconcat(*panels, spacing=18).configure_view(stroke=None)
+    return out
 
 
-def _economics(est: Estimate) -> None:
+def _economics(est: Estimate, key: tuple[Any, ...]) -> None:
     loc = state.locale()
     rows = economics_rows(est, t, loc)
     if not rows:
@@ -230,14 +286,7 @@ def _economics(est: Estimate) -> None:
             if state.language() == "en" else f"P10 – P90: {r['P10 – P90']}."))
     flows = pd.DataFrame(cash_flow_rows(est))
     if not flows.empty:
-        col = "cumulative discounted cash flow (EUR)"
-        line = alt.Chart(flows).mark_line(point=True).encode(
-            x=alt.X("year:Q", title=t("Year")), y=alt.Y(f"{col}:Q", title=t("Cumulative discounted cash flow (EUR)")),
-            tooltip=[alt.Tooltip("year:Q", title=t("Year")),
-                     alt.Tooltip(f"{col}:Q", title=t("Cumulative"), format=",.0f"),
-                     alt.Tooltip("net cash flow (EUR):Q", title=t("That year"), format=",.0f")])
-        zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="gray").encode(y="y:Q")
-        st.altair_chart(line + zero, use_container_width=True)
+        altair_chart(("cash flow", state.language(), *key), lambda: _cash_flow_chart(flows))
         st.caption(t("Central estimate: the investment in year 0, then each year's savings minus upkeep (and any "
                      "replacement), discounted. Where the line crosses zero is the discounted payback."))
     basis = (est.factor_basis or {}).get("label", "")
@@ -255,7 +304,19 @@ def _economics(est: Estimate) -> None:
         st.caption(escape_markdown(f"{note[:1].upper()}{note[1:]}."))
 
 
-def _hourly(est: Estimate) -> None:
+def _cash_flow_chart(flows: pd.DataFrame) -> alt.LayerChart:
+    col = "cumulative discounted cash flow (EUR)"
+    line = alt.Chart(flows).mark_line(point=True).encode(
+        x=alt.X("year:Q", title=t("Year")), y=alt.Y(f"{col}:Q", title=t("Cumulative discounted cash flow (EUR)")),
+        tooltip=[alt.Tooltip("year:Q", title=t("Year")),
+                 alt.Tooltip(f"{col}:Q", title=t("Cumulative"), format=",.0f"),
+                 alt.Tooltip("net cash flow (EUR):Q", title=t("That year"), format=",.0f")])
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="gray").encode(y="y:Q")
+    out: alt.LayerChart = line + zero
+    return out
+
+
+def _hourly(est: Estimate, key: tuple[Any, ...]) -> None:
     """The estimate hour by hour in its reference district: KPIs, the battery's change, typical weeks, PED status."""
     if est.hourly is None:
         if est.hourly_unavailable:
@@ -276,14 +337,14 @@ def _hourly(est: Estimate) -> None:
             "without battery": st.column_config.TextColumn(t("without battery")),
             "with battery": st.column_config.TextColumn(t("with battery"))})
         st.write(escape_markdown(battery_text(est, t, loc)))
-    typical_weeks_chart(hourly_week_rows(est))
+    typical_weeks_chart(hourly_week_rows(est), key)
     ped_table(hourly_ped_rows(est, t, loc), t(est.hourly["ped"]["boundary"]))
     with st.expander(t("How the hourly profiles are made")):
         for line in provenance_lines(est, t, loc):
             st.write(escape_markdown(line))
 
 
-def _tornado(est: Estimate) -> None:
+def _tornado(est: Estimate, key: tuple[Any, ...]) -> None:
     loc = state.locale()
     st.subheader(t("What matters most"))
     options = list(dict.fromkeys(str(r["metric"]) for r in est.sensitivity))
@@ -308,6 +369,10 @@ def _tornado(est: Estimate) -> None:
     rows = pd.DataFrame(tornado_rows(est, metric, t=t, locale=loc))
     if rows.empty or not (rows["swing"].fillna(0) > 0).any():
         return
+    altair_chart(("tornado", state.language(), metric, *key), lambda: _tornado_chart(rows, metric))
+
+
+def _tornado_chart(rows: pd.DataFrame, metric: str) -> alt.LayerChart:
     chart = alt.Chart(rows).mark_bar().encode(
         y=alt.Y("input:N", sort=alt.EncodingSortField("swing", order="descending"), title=None,
                 axis=alt.Axis(labelLimit=420)),
@@ -316,4 +381,5 @@ def _tornado(est: Estimate) -> None:
         x2="at_high:Q", tooltip=[alt.Tooltip("input:N", title=t("Input")),
                                  alt.Tooltip("in words:N", title=t("Effect"))])
     rule = alt.Chart(pd.DataFrame({"base": [rows["base"].iloc[0]]})).mark_rule(color="black").encode(x="base:Q")
-    st.altair_chart(chart + rule, use_container_width=True)
+    out: alt.LayerChart = chart + rule
+    return out

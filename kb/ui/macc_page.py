@@ -14,7 +14,7 @@ from kb.replication.macc import MACC_SAMPLES, Macc, macc
 from kb.text import escape_markdown
 from kb.ui import state
 from kb.ui.state import t
-from kb.ui.widgets import city_picker
+from kb.ui.widgets import altair_chart, city_picker
 from kb.views.fmt import format_number
 from kb.views.macc import COSTS, SAVES, bar_rows, refused_rows, scale_rows, stated_scales
 from kb.views.messages import plain_reason
@@ -32,6 +32,21 @@ def _scale_rows(version: str) -> list[dict[str, Any]]:
     return scale_rows(state.engine())
 
 
+def _curve_chart(bars: pd.DataFrame) -> alt.Chart:
+    """The curve: one bar per solution, as wide as the CO₂ it avoids, as high as its net cost per tonne."""
+    chart: alt.Chart = alt.Chart(bars).mark_rect(stroke="white").encode(
+        x=alt.X("start:Q", title=t("CO₂ avoided, added up from the cheapest (tonnes per year)")), x2="end:Q",
+        y=alt.Y("eur_per_tco2:Q", title=t("Net cost (EUR per tonne of CO₂; below zero saves money)")),
+        y2=alt.datum(0),
+        color=alt.Color("result:N", title=None,
+                        scale=alt.Scale(domain=[t(SAVES), t(COSTS)], range=["#2a9d8f", "#e76f51"])),
+        tooltip=[alt.Tooltip("solution:N", title=t("Solution")), alt.Tooltip("scale:N", title=t("Scale")),
+                 alt.Tooltip("tco2_per_year:Q", title=t("CO₂ avoided, tonnes per year"), format=",.3~r"),
+                 alt.Tooltip("eur_per_tco2:Q", title=t("Net cost, EUR per tonne of CO₂"), format=",.0f"),
+                 alt.Tooltip("npv_eur:Q", title=t("Net present value, EUR"), format=",.0f")])
+    return chart
+
+
 def render() -> None:
     st.title(t("What does a tonne of CO2 cost here?"))
     st.caption(t("A marginal abatement cost curve: each bar is one solution replicated in your city. Its width is "
@@ -43,7 +58,8 @@ def render() -> None:
     if city is None:
         st.info(t("Choose your city (or define it on the My city page)."))
         return
-    rows = _scale_rows(state.data_version())
+    version = state.data_version()
+    rows = _scale_rows(version)
     table = pd.DataFrame(rows)
     table["scale"] = table["source_scale"]
     table["at_source"] = [format_number(v, missing=t("not given"), locale=loc) for v in table["source_scale"]]
@@ -65,23 +81,14 @@ def render() -> None:
     scales = stated_scales(typed)
     awaiting = {r["solution"] for r in typed} - set(scales)
     with st.spinner(t("Estimating every solution in {city}…").format(city=escape_markdown(city.name))):
-        curve = _curve(city, tuple(sorted(scales.items())), state.data_version())
+        curve = _curve(city, tuple(sorted(scales.items())), version)
     bars = pd.DataFrame(bar_rows(curve, t, loc))
     if bars.empty:
         st.warning(t("No solution can be put on the curve yet: enter a scale in the table above."))
     else:
         st.subheader(escape_markdown(t("Abatement cost curve, {city}").format(city=city.name)))
-        chart = alt.Chart(bars).mark_rect(stroke="white").encode(
-            x=alt.X("start:Q", title=t("CO₂ avoided, added up from the cheapest (tonnes per year)")), x2="end:Q",
-            y=alt.Y("eur_per_tco2:Q", title=t("Net cost (EUR per tonne of CO₂; below zero saves money)")),
-            y2=alt.datum(0),
-            color=alt.Color("result:N", title=None,
-                            scale=alt.Scale(domain=[t(SAVES), t(COSTS)], range=["#2a9d8f", "#e76f51"])),
-            tooltip=[alt.Tooltip("solution:N", title=t("Solution")), alt.Tooltip("scale:N", title=t("Scale")),
-                     alt.Tooltip("tco2_per_year:Q", title=t("CO₂ avoided, tonnes per year"), format=",.3~r"),
-                     alt.Tooltip("eur_per_tco2:Q", title=t("Net cost, EUR per tonne of CO₂"), format=",.0f"),
-                     alt.Tooltip("npv_eur:Q", title=t("Net present value, EUR"), format=",.0f")])
-        st.altair_chart(chart, use_container_width=True)
+        altair_chart(("macc", state.language(), city, tuple(sorted(scales.items())), version),
+                     lambda: _curve_chart(bars))
         shown = bars[["solution", "scale", "tco2_per_year", "eur_per_tco2", "npv_eur"]]
         st.dataframe(shown, hide_index=True, use_container_width=True, column_config={
             "solution": st.column_config.TextColumn(t("Solution"), width="large"),

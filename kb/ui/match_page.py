@@ -2,19 +2,60 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 from babel.numbers import format_decimal
 
 from kb.i18n import N_
-from kb.replication.fit import FACTOR_MEANINGS, DroppedScheme, rank
+from kb.replication.cities import CityProfile
+from kb.replication.fit import FACTOR_MEANINGS, DroppedScheme, Match, Ranking, rank
 from kb.text import escape_markdown
 from kb.ui import routes, state
 from kb.ui.state import t
 from kb.ui.widgets import city_picker
 from kb.views.fmt import format_number
 from kb.views.messages import say
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=64)
+def _ranking(city: CityProfile, needs: str, budget: float | None, version: str) -> Ranking:
+    """The ranking of a city for the stated needs and budget, cached per data version (``version`` is the key, not
+    used): a rerun that changes none of them reads it back instead of re-reading every solution."""
+    return rank(state.engine(), city, needs=needs or None, budget=budget,
+                embedder=state.embedder() if needs else None)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _fit_chart(lang: str) -> dict[str, Any]:
+    """The Vega-Lite spec of the ranking's bars (the data passed apart), built by Altair once per language (``lang``,
+    the session's, is the key): Altair takes a tenth of a second or more to build a chart."""
+    out: dict[str, Any] = alt.Chart().mark_bar().encode(
+        x=alt.X("fit:Q", scale=alt.Scale(domain=[0, 1]), title=t("How well it transfers to your city (0 to 1)")),
+        y=alt.Y("solution:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420)),
+        color=alt.Color("fit:Q", legend=None),
+        tooltip=[alt.Tooltip("solution:N", title=t("Solution")), alt.Tooltip("shown:N", title=t("Fit"))],
+    ).to_dict()
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _factor_chart(lang: str, factors: int) -> dict[str, Any]:
+    """The Vega-Lite spec of a solution's factor bars for ``factors`` factors, built once per language and count
+    (see :func:`_fit_chart`): every factor's bar labelled (one band per factor, tall enough for its name), its
+    score beside it."""
+    base = alt.Chart().encode(
+        y=alt.Y("factor:N", title=None, sort=None, axis=alt.Axis(labelLimit=240, labelOverlap=False)))
+    bars = base.mark_bar().encode(
+        x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1]), title=t("Score (0 to 1)"),
+                axis=alt.Axis(values=[0, 0.25, 0.5, 0.75, 1])),
+        tooltip=[alt.Tooltip("factor:N", title=t("Factor")), alt.Tooltip("shown:N", title=t("Score")),
+                 alt.Tooltip("why:N", title=t("Why"))])
+    text = base.mark_text(align="left", dx=4).encode(x=alt.X("score:Q"), text=alt.Text("shown:N"))
+    out: dict[str, Any] = (bars + text).properties(height=34 * factors + 30).to_dict()
+    return out
 
 
 def render() -> None:
@@ -28,8 +69,7 @@ def render() -> None:
     needs = c1.text_input(t("What does your city need? (optional)"), key="match_needs",
                           placeholder=t("e.g. cut gas use in apartment blocks"))
     budget = c2.number_input(t("Budget, EUR (optional)"), value=None, min_value=0.0, step=100000.0, key="match_budget")
-    ranking = rank(state.engine(), city, needs=needs or None, budget=budget,
-                   embedder=state.embedder() if needs else None)
+    ranking = _ranking(city, needs or "", budget, state.data_version())
     ranked = ranking.matches
     if not ranked:
         st.warning(t("No lighthouse solution with an impact model was found."))
@@ -38,38 +78,34 @@ def render() -> None:
     st.subheader(t("Best fit for {city}").format(city=escape_markdown(city.name)))
     data = pd.DataFrame([{"solution": m.title, "fit": m.fit, "shown": format_number(m.fit, locale=loc)}
                          for m in ranked])
-    chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X("fit:Q", scale=alt.Scale(domain=[0, 1]), title=t("How well it transfers to your city (0 to 1)")),
-        y=alt.Y("solution:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420)),
-        color=alt.Color("fit:Q", legend=None),
-        tooltip=[alt.Tooltip("solution:N", title=t("Solution")), alt.Tooltip("shown:N", title=t("Fit"))])
-    st.altair_chart(chart, use_container_width=True)
+    st.vega_lite_chart(data, _fit_chart(state.language()), use_container_width=True)
     for i, m in enumerate(ranked):
-        with st.expander(t("{rank}. {title} — fit {fit}").format(rank=i + 1, title=escape_markdown(m.title),
-                                                                 fit=_score(m.fit, loc)), expanded=i == 0):
-            fac = pd.DataFrame([{"factor": _factor(f.name), "score": f.score,
-                                 "shown": _score(f.score, loc), "why": say(f.message or f.explanation, t, loc)}
-                                for f in m.factors])
-            # every factor's bar labelled (one band per factor, tall enough for its name), its score beside it
-            base = alt.Chart(fac).encode(
-                y=alt.Y("factor:N", title=None, sort=None, axis=alt.Axis(labelLimit=240, labelOverlap=False)))
-            bars = base.mark_bar().encode(
-                x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1]), title=t("Score (0 to 1)"),
-                        axis=alt.Axis(values=[0, 0.25, 0.5, 0.75, 1])),
-                tooltip=[alt.Tooltip("factor:N", title=t("Factor")), alt.Tooltip("shown:N", title=t("Score")),
-                         alt.Tooltip("why:N", title=t("Why"))])
-            text = base.mark_text(align="left", dx=4).encode(x="score:Q", text="shown:N")
-            st.altair_chart((bars + text).properties(height=34 * len(fac) + 30), use_container_width=True)
-            for f in m.factors:
-                meaning = FACTOR_MEANINGS.get(f.name)
-                st.markdown(f"**{escape_markdown(t(f.name))}** ({_score(f.score, loc)}): "
-                            f"{escape_markdown(say(f.message or f.explanation, t, loc))}",
-                            help=escape_markdown(t(meaning)) if meaning else None)
-            st.page_link(routes.page("estimate"), label=escape_markdown(
-                t("Estimate {solution} in {city}").format(solution=m.title, city=city.name)),
-                         icon="📈", query_params={"solution": m.id, "city": city.id})
+        # lazy: a closed breakdown is not built (Streamlit reruns the page when one is opened); the key follows
+        # the solution and its place, so the first one opens again when the ranking changes
+        why = st.expander(t("{rank}. {title} — fit {fit}").format(rank=i + 1, title=escape_markdown(m.title),
+                                                                  fit=_score(m.fit, loc)),
+                          expanded=i == 0, key=f"match_why_{i}_{m.id}", on_change="rerun")
+        if why.open:
+            with why:
+                _breakdown(m, city, loc)
 
     _dropped(ranking.dropped)
+
+
+def _breakdown(m: Match, city: CityProfile, loc: str) -> None:
+    """One solution's fit, factor by factor: the bars, each factor in words, the link to its estimate."""
+    fac = pd.DataFrame([{"factor": _factor(f.name), "score": f.score,
+                         "shown": _score(f.score, loc), "why": say(f.message or f.explanation, t, loc)}
+                        for f in m.factors])
+    st.vega_lite_chart(fac, _factor_chart(state.language(), len(fac)), use_container_width=True)
+    for f in m.factors:
+        meaning = FACTOR_MEANINGS.get(f.name)
+        st.markdown(f"**{escape_markdown(t(f.name))}** ({_score(f.score, loc)}): "
+                    f"{escape_markdown(say(f.message or f.explanation, t, loc))}",
+                    help=escape_markdown(t(meaning)) if meaning else None)
+    st.page_link(routes.page("estimate"), label=escape_markdown(
+        t("Estimate {solution} in {city}").format(solution=m.title, city=city.name)),
+                 icon="📈", query_params={"solution": m.id, "city": city.id})
 
 
 # the library's factor names and meanings (kb.replication.fit), for the catalogue; shown through t()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -34,6 +35,7 @@ from kb.text import escape_markdown, fold
 from kb.ui import state
 from kb.ui.state import t
 from kb.ui.widgets import (
+    altair_chart,
     current_city,
     download_buttons,
     monthly_exchange_chart,
@@ -128,10 +130,6 @@ def _user_city() -> str | None:
     """The city the user chose (``?city=`` or the *My city* choice kept in the session)."""
     mine = current_city()
     return st.query_params.get("city") or (mine.id if mine is not None else None)
-
-
-def _context(city: str) -> PlanContext:
-    return _context_at(city, state.data_version())
 
 
 @st.cache_resource(show_spinner=False, ttl=3600, max_entries=16)
@@ -332,19 +330,21 @@ def render() -> None:
     if spec is None:
         return
     _from_file(spec)
-    ctx = _context(spec.city)  # an unknown city is a KbError: kb.ui.routes shows it
+    version = state.data_version()
+    ctx = _context_at(spec.city, version)  # an unknown city is a KbError: kb.ui.routes shows it
     _measures(ctx)
     try:
-        result = _evaluate(spec, state.data_version())
+        result = _evaluate(spec, version)
     except PlanError as exc:
         st.error(t("Invalid plan: {why}").format(why=escape_markdown(str(exc))))
         return
-    _results(result)
-    _hourly(result)
+    key = (spec, version)  # what the charts are drawn from: their specs are cached under it
+    _results(result, key)
+    _hourly(result, key)
     _save_and_export(spec, result)
 
 
-def _results(result: PlanResult) -> None:
+def _results(result: PlanResult, key: tuple[Any, ...]) -> None:
     bal = result.balance
     loc = state.locale()
     st.subheader(t("Primary-energy balance"))
@@ -364,19 +364,7 @@ def _results(result: PlanResult) -> None:
     else:
         st.warning(t("Short by {amount} MWh primary energy/yr at the median.").format(
             amount=_num(result.shortfall.get("mwh_pe", 0))))
-    rows = pd.DataFrame(waterfall_rows(result, t))
-    kinds = list(WATERFALL_KINDS)
-    rows["kind"] = [t(WATERFALL_KINDS[k]) for k in rows["kind"]]
-    chart = alt.Chart(rows).mark_bar().encode(
-        x=alt.X("step:N", sort=None, title=None, axis=alt.Axis(labelExpr="substring(datum.value, 3)", labelAngle=-30)),
-        y=alt.Y("start:Q", title=t("MWh primary energy/yr (central estimate)")), y2="end:Q",
-        color=alt.Color("kind:N", scale=alt.Scale(domain=[t(WATERFALL_KINDS[k]) for k in kinds],
-                                                   range=["#8c8c8c", "#2e8b57", "#c0392b", "#1f4e79"]), title=None),
-        tooltip=[alt.Tooltip("label:N", title=t("step")), alt.Tooltip("stage:N", title=t("stage")),
-                 alt.Tooltip("change:Q", format=",.0f", title=t("change")),
-                 alt.Tooltip("end:Q", format=",.0f", title=t("level after"))])
-    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black").encode(y="y:Q")
-    st.altair_chart(chart + zero, use_container_width=True)
+    altair_chart(("waterfall", state.language(), *key), lambda: _waterfall(result))
     st.caption(escape_markdown(balance_reading(result, t, loc)))
     _table(carrier_rows(result, t, loc))
     _table(measure_rows(result, t, loc))
@@ -396,7 +384,25 @@ def _results(result: PlanResult) -> None:
             st.write(escape_markdown(together_text(result, t, loc)))
 
 
-def _hourly(result: PlanResult) -> None:
+def _waterfall(result: PlanResult) -> alt.LayerChart:
+    """The balance step by step: the baseline, each measure's gain or loss, the balance."""
+    rows = pd.DataFrame(waterfall_rows(result, t))
+    kinds = list(WATERFALL_KINDS)
+    rows["kind"] = [t(WATERFALL_KINDS[k]) for k in rows["kind"]]
+    chart = alt.Chart(rows).mark_bar().encode(
+        x=alt.X("step:N", sort=None, title=None, axis=alt.Axis(labelExpr="substring(datum.value, 3)", labelAngle=-30)),
+        y=alt.Y("start:Q", title=t("MWh primary energy/yr (central estimate)")), y2="end:Q",
+        color=alt.Color("kind:N", scale=alt.Scale(domain=[t(WATERFALL_KINDS[k]) for k in kinds],
+                                                   range=["#8c8c8c", "#2e8b57", "#c0392b", "#1f4e79"]), title=None),
+        tooltip=[alt.Tooltip("label:N", title=t("step")), alt.Tooltip("stage:N", title=t("stage")),
+                 alt.Tooltip("change:Q", format=",.0f", title=t("change")),
+                 alt.Tooltip("end:Q", format=",.0f", title=t("level after"))])
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black").encode(y="y:Q")
+    out: alt.LayerChart = chart + zero
+    return out
+
+
+def _hourly(result: PlanResult, key: tuple[Any, ...]) -> None:
     loc = state.locale()
     st.subheader(t("Hour by hour"))
     if not result.hourly:
@@ -415,22 +421,28 @@ def _hourly(result: PlanResult) -> None:
         st.caption(t("Off-site renewables the district owns or contracts, credited by PEDvirtual only (not in the "
                      "balance within the boundary)"))
         _table(offsite)
-    monthly_exchange_chart(monthly_exchange_rows(result))
-    typical_weeks_chart(week_rows(result))
+    monthly_exchange_chart(monthly_exchange_rows(result), key)
+    typical_weeks_chart(week_rows(result), key)
     duration = duration_rows(result)
     if duration:
-        curve = alt.Chart(pd.DataFrame(duration)).mark_line(color="#c0392b").encode(
-            x=alt.X("hours:Q", title=t("hours of the year, largest net import first"),
-                    scale=alt.Scale(domain=[0, 8760])),
-            y=alt.Y("net import kW:Q", title=t("net import, kW (import − export)")),
-            tooltip=[alt.Tooltip("hours:Q", format=",.0f", title=t("hours")),
-                     alt.Tooltip("net import kW:Q", format=",.0f", title=t("net import, kW"))])
-        zero_line = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black").encode(y="y:Q")
-        st.altair_chart((curve + zero_line).properties(height=220), use_container_width=True)
+        altair_chart(("duration", state.language(), *key), lambda: _duration(duration), use_container_width=True)
         st.caption(escape_markdown(duration_caption(result, t, loc)))
-    for key, how in result.hourly["provenance"].items():
-        what = t(PROFILES[key]) if key in PROFILES else key.replace("_", " ")
+    for profile, how in result.hourly["provenance"].items():
+        what = t(PROFILES[profile]) if profile in PROFILES else profile.replace("_", " ")
         st.caption(escape_markdown(t("{what} profile: {how}").format(what=what, how=plain_units_in(how))))
+
+
+def _duration(duration: list[dict[str, Any]]) -> alt.LayerChart:
+    """The load-duration curve of the net import, with its zero line."""
+    curve = alt.Chart(pd.DataFrame(duration)).mark_line(color="#c0392b").encode(
+        x=alt.X("hours:Q", title=t("hours of the year, largest net import first"),
+                scale=alt.Scale(domain=[0, 8760])),
+        y=alt.Y("net import kW:Q", title=t("net import, kW (import − export)")),
+        tooltip=[alt.Tooltip("hours:Q", format=",.0f", title=t("hours")),
+                 alt.Tooltip("net import kW:Q", format=",.0f", title=t("net import, kW"))])
+    zero_line = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="black").encode(y="y:Q")
+    out: alt.LayerChart = (curve + zero_line).properties(height=220)
+    return out
 
 
 RANGES_NOTE = N_("P10–P90 over {k} of the plan's {of} draws (the first {k} of the same seeded sample): each draw "

@@ -12,7 +12,7 @@ from kb.text import escape_markdown
 from kb.ui import routes, state
 from kb.ui.state import t
 from kb.views.markdown import render_markdown_safe
-from kb.views.record import EVIDENCE_COLORS, number_rows, prose, record_view
+from kb.views.record import EVIDENCE_COLORS, RecordView, number_rows, prose, record_view
 from kb.views.words import word
 
 COLUMNS = {"value": N_("value"), "unit": N_("unit"), "year": N_("year"), "evidence": N_("evidence"),
@@ -21,13 +21,20 @@ COLUMNS = {"value": N_("value"), "unit": N_("unit"), "year": N_("year"), "eviden
 BARRIER_LABELS = (N_("What happened"), N_("What was tried"), N_("Outcome"), N_("Source"))
 
 
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=128)
+def _view(record_id: str, version: str) -> RecordView:
+    """The record with its lessons and similar records, read once per data version (``version`` is the key, not
+    used); a missing record raises and is not cached."""
+    return record_view(state.engine(), state.search_engine(), record_id)
+
+
 def render() -> None:
     record_id = st.query_params.get("id", "")
     if not record_id:
         st.info(t("No record chosen. Search for one on the Search page."))
         return
     try:
-        view = record_view(state.engine(), state.search_engine(), record_id)
+        view = _view(record_id, state.data_version())
     except RecordNotFound:
         st.warning(t("There is no record with this id. It may have been renamed; try the Search page."))
         return

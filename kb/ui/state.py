@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 import streamlit as st
@@ -10,7 +11,7 @@ from sqlalchemy import Engine
 
 from kb import accounts, i18n
 from kb.config import Settings
-from kb.embeddings import Embedder, make_embedder
+from kb.embeddings import Embedder, EmbedderError, make_embedder
 from kb.search.engine import SearchEngine
 from kb.store import database
 from kb.views import account
@@ -67,6 +68,20 @@ def startup() -> StartupReport:
     return StartupReport(summary, tuple(str(e) for e in result.errors[:20]), result.records, result.chunks_embedded)
 
 
+def _warm_up(model: Embedder) -> None:
+    """Load the embedding model in the background: the first query would otherwise wait for it (torch and the
+    model take seconds to load) while the reader is still typing it; a search meanwhile waits on the model's lock.
+    Not at start-up: loading torch holds the interpreter, and the first pages would wait for it."""
+
+    def load() -> None:
+        try:
+            _ = model.dim
+        except EmbedderError as exc:  # said again, to the user, by the search that needs the model
+            logging.getLogger("kb").warning("embedding model not loaded in the background: %s", exc)
+
+    threading.Thread(target=load, name="kb-model-warm-up", daemon=True).start()
+
+
 def engine() -> Engine:
     """The database engine, after the start-up ingest. Not cached itself: ``startup`` must be the outermost cached
     call, or Streamlit hides its spinner (it shows only the outermost cached function's, and only on a miss)."""
@@ -87,7 +102,9 @@ def search_engine() -> SearchEngine:
 
 @st.cache_resource(show_spinner=False)
 def _search_engine() -> SearchEngine:
-    return SearchEngine(_engine(), embedder())
+    model = embedder()
+    _warm_up(model)  # once per server, when a page that searches is first opened: before the first query
+    return SearchEngine(_engine(), model)
 
 
 def data_version() -> str:

@@ -27,6 +27,22 @@ from kb.views.inputs import NO_TYPICAL, NUMBER_HELP, Entry, TypicalScale, entry_
 ICONS = {"md": "📝", "html": "🌐", "pdf": "📄", "docx": "📃"}
 
 
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=256)
+def _chart_spec(key: tuple[Any, ...], _build: Callable[[], Any]) -> dict[str, Any]:
+    """The Vega-Lite spec (data included) of the chart ``_build`` makes, cached under ``key`` (``_build`` is not
+    hashed: the key names everything the chart is drawn from)."""
+    with alt.data_transformers.disable_max_rows():  # a year of hours is drawn whole, as st.altair_chart does
+        spec: dict[str, Any] = _build().to_dict()
+    return spec
+
+
+def altair_chart(key: tuple[Any, ...], build: Callable[[], Any], use_container_width: bool = True) -> None:
+    """An Altair chart drawn from its cached spec: Altair takes a tenth of a second or more to build and check a
+    chart, on every rerun; here only when ``key`` (the page, the language and what the chart is drawn from, e.g.
+    the inputs of an estimate and the data version) is new."""
+    st.vega_lite_chart(spec=_chart_spec(key, build), use_container_width=use_container_width)
+
+
 def _deferred(make: Callable[[], Brief], fmt: str) -> Callable[[], bytes]:
     return lambda: render(make(), fmt)
 
@@ -111,41 +127,48 @@ FLOW_COLOURS: dict[str, str] = {"load": "#222222", "pv": "#e6a700", "import": "#
 """One colour per flow in every hourly chart: demand dark, PV yellow, import red, export green (as the monthly bars)."""
 
 
-def typical_weeks_chart(rows: list[dict[str, Any]]) -> None:
+def typical_weeks_chart(rows: list[dict[str, Any]], key: tuple[Any, ...]) -> None:
     """A typical winter and a summer week (rows of :func:`kb.views.hourly.typical_week_rows`): load, PV, import and
-    export hour by hour, one panel per season."""
-    if not rows:
-        return
+    export hour by hour, one panel per season; its spec cached under ``key`` (see :func:`altair_chart`)."""
+    if rows:
+        altair_chart(("weeks", state.language(), *key), lambda: _weeks(rows), use_container_width=False)
+
+
+def _weeks(rows: list[dict[str, Any]]) -> alt.FacetChart:
     present = {str(r["flow"]) for r in rows}
     flows = [f for f in FLOW_COLOURS if f in present] + sorted(present - set(FLOW_COLOURS))
     names = {f: t(FLOW_NAMES.get(f, f)) for f in flows}
     colour = alt.Scale(domain=[names[f] for f in flows], range=[FLOW_COLOURS.get(f, "#7f7f7f") for f in flows])
     shown = pd.DataFrame([{**r, "flow": names.get(str(r["flow"]), r["flow"]),
                            "season": t(SEASON_NAMES.get(str(r["season"]), str(r["season"])))} for r in rows])
-    weeks = alt.Chart(shown).mark_line().encode(
+    weeks: alt.FacetChart = alt.Chart(shown).mark_line().encode(
         x=alt.X("hour:Q", title=t("hour of the week (from Monday 00:00)")),
         y=alt.Y("kWh:Q", title=t("kWh per hour")),
         color=alt.Color("flow:N", scale=colour, title=None),
         tooltip=[alt.Tooltip("season:N", title=t("Season")), alt.Tooltip("flow:N", title=t("Flow")),
                  alt.Tooltip("hour:Q", title=t("Hour")), alt.Tooltip("kWh:Q", format=",.1f")],
     ).properties(height=180, width=760).facet(row=alt.Row("season:N", title=None))
-    st.altair_chart(weeks)
+    return weeks
 
 
-def monthly_exchange_chart(rows: list[dict[str, Any]]) -> None:
-    """Monthly electricity import (below zero) and export bars (rows of :func:`kb.views.hourly.monthly_rows`)."""
-    if not rows:
-        return
+def monthly_exchange_chart(rows: list[dict[str, Any]], key: tuple[Any, ...]) -> None:
+    """Monthly electricity import (below zero) and export bars (rows of :func:`kb.views.hourly.monthly_rows`), its
+    spec cached under ``key`` (see :func:`altair_chart`)."""
+    if rows:
+        altair_chart(("monthly exchange", state.language(), *key), lambda: _monthly(rows))
+
+
+def _monthly(rows: list[dict[str, Any]]) -> alt.Chart:
     shown = pd.DataFrame([{**r, "month": t(str(r["month"])), "flow": t(FLOW_NAMES.get(str(r["flow"]), r["flow"]))}
                           for r in rows])
-    bars = alt.Chart(shown).mark_bar().encode(
+    bars: alt.Chart = alt.Chart(shown).mark_bar().encode(
         x=alt.X("month:N", sort=[t(m) for m in MONTHS], title=None),
         y=alt.Y("MWh:Q", title=t("electricity, MWh per month")),
         color=alt.Color("flow:N", scale=alt.Scale(domain=[t("import"), t("export")], range=["#c0392b", "#2e8b57"]),
                         title=None), tooltip=[alt.Tooltip("month:N", title=t("Month")),
                                               alt.Tooltip("flow:N", title=t("Flow")),
                                               alt.Tooltip("MWh:Q", format=",.1f")])
-    st.altair_chart(bars, use_container_width=True)
+    return bars
 
 
 def ped_table(rows: list[dict[str, Any]], boundary: str) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from decimal import Decimal, localcontext
 
+from babel import Locale
 from babel.numbers import format_decimal, format_percent
 
 from kb.i18n import N_
@@ -180,6 +182,13 @@ def _with_unit(text: str, unit: str | None) -> str:
     return f"{text}{u}" if u in ("%", "°") else f"{text} {u}"
 
 
+@functools.lru_cache(maxsize=32)
+def _babel_locale(locale: str) -> Locale:
+    """A parsed Babel locale, kept: Babel parses a locale name again on every call given the name (most of the
+    time of formatting a number)."""
+    return Locale.parse(locale)
+
+
 def format_number(x: float | None, unit: str | None = None, *, locale: str = "en", missing: str = BLANK,
                   whole: bool | None = None) -> str:
     """A number for a reader: thousands separated, about three significant figures (whole numbers from 100 up and
@@ -195,7 +204,7 @@ def format_number(x: float | None, unit: str | None = None, *, locale: str = "en
     pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
     with localcontext() as ctx:
         ctx.prec = 400  # room for any float's whole digits (Babel quantizes in the current context)
-        text = format_decimal(Decimal(repr(v)), format=pattern, locale=locale)
+        text = format_decimal(Decimal(repr(v)), format=pattern, locale=_babel_locale(locale))
     if text in ("-0", "−0"):
         text = "0"
     return _with_unit(text, unit)
