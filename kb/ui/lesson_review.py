@@ -102,7 +102,7 @@ def actions(actor: accounts.Actor, lesson: Lesson, version: int, done: Done,
                  if exc.too_long else t("Write a comment for the author: say what should change."))
     except review.ReviewRefused:
         st.error(t("You last changed '{title}', so you cannot publish it or send it back: another staff member must "
-                   "review it (the four-eyes rule).").format(title=lesson.title))
+                   "review it (the four-eyes rule).").format(title=escape_markdown(lesson.title)))
     except (lessons.LessonError, accounts.PermissionDenied) as exc:
         st.error(escape_markdown(refusal(exc)))
 

@@ -138,7 +138,9 @@ def test_every_table_is_seeded_and_round_trips(fixture_db: Path, tmp_path: Path)
         assert lessons.get_lesson(restored, les.id, STAFF) == les
         assert lessons.history(restored, STAFF, les.id) == lessons.history(engine, STAFF, les.id)
     assert [h["action"] for h in lessons.history(restored, STAFF, "lesson-zeppelin-roof-survey-first")] == \
-        ["create", "publish", "update"]
+        ["create", "submit", "send-back", "submit", "publish", "update"]
+    assert lessons.history(restored, STAFF, "lesson-zeppelin-roof-survey-first")[2]["note"] == \
+        "Name the roof survey's source.", "a reviewer's comment survives the round trip"
     # the published lesson is found by search in the restored database (FTS rebuilt, vectors restored)
     hits = SearchEngine(restored, FakeEmbedder()).search("zeppelin roof survey", mode="bm25").hits
     assert hits and hits[0].id == "lesson-zeppelin-roof-survey-first"
