@@ -314,7 +314,7 @@ def archive_lesson(engine: Engine, actor: Actor, lesson_id: str, version: int) -
     """Archive a lesson instead of deleting it; it leaves the search index and stays in the audit log."""
     require(actor, "staff", "archiving a lesson")
     return _change(engine, actor, lesson_id, version, "archive",
-                   _set_status("archived", ("draft", "published"), "archived"))
+                   _set_status("archived", ("draft", review.IN_REVIEW, "published"), "archived"))
 
 
 def restore_lesson(engine: Engine, actor: Actor, lesson_id: str, version: int) -> Lesson:

@@ -209,7 +209,7 @@ def workflow(actor: accounts.Actor, lesson: Lesson, version: int) -> None:
     lesson_review.actions(actor, lesson, version, done, refusal)
     cols = st.columns(3)
     try:
-        if lesson.status in ("draft", "published") and cols[1].button(t("Archive"), key="lesson_archive"):
+        if lesson.status in ("draft", "in-review", "published") and cols[1].button(t("Archive"), key="lesson_archive"):
             done(lessons.archive_lesson(engine, actor, lesson.id, version),
                  t("Archived: the lesson left search; its history is kept."))
         if lesson.status == "archived" and cols[2].button(t("Restore as draft"), key="lesson_restore"):

@@ -124,6 +124,13 @@ def test_stale_versions_are_refused_for_every_review_step(engine, fake_embedder)
     assert lessons.get_lesson(engine, les.id, ANN).status == "draft"
 
 
+def test_a_lesson_in_review_can_be_archived_and_comes_back_as_a_draft(engine) -> None:  # type: ignore[no-untyped-def]
+    les = in_review(engine)
+    gone = lessons.archive_lesson(engine, BEA, les.id, les.version)
+    assert gone.status == "archived" and review.awaiting_review(engine, BEA) == []
+    assert lessons.restore_lesson(engine, ANN, les.id, gone.version).status == "draft"
+
+
 def test_an_edit_during_review_withdraws_it_to_draft(engine, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     les = in_review(engine)
     same = lessons.update_lesson(engine, ANN, les.id, {"version": les.version, "title": les.title})
