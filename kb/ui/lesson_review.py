@@ -15,7 +15,7 @@ from kb.lessons import review
 from kb.lessons import service as lessons
 from kb.lessons.format import Lesson
 from kb.text import escape_markdown
-from kb.ui import routes, state
+from kb.ui import state
 from kb.ui.state import t
 
 STATUS: dict[str, str] = {"draft": N_("Draft"), "in-review": N_("In review"), "published": N_("Published"),
@@ -108,15 +108,17 @@ def actions(actor: accounts.Actor, lesson: Lesson, version: int, done: Done,
 
 
 def awaiting(actor: accounts.Actor) -> None:
-    """The lessons in review that this staff member may decide on, each linked to the editor."""
+    """The lessons in review that this staff member may decide on, each a button that opens it in this editor (a
+    page link to the page itself lost its ``id`` on the next rerun in the browser)."""
     waiting = review.awaiting_review(state.engine(), actor)
     st.subheader(t("Awaiting your review"))
     if not waiting:
         st.caption(t("No lesson is waiting for your review."))
         return
     for les in waiting:
-        st.page_link(routes.page("lesson-editor"), label=escape_markdown(les.title), icon="📝",
-                     query_params={"id": les.id})
+        if st.button(escape_markdown(les.title), key=f"lesson_review_open_{les.id}", icon="📝", type="tertiary"):
+            st.query_params["id"] = les.id
+            st.rerun()
 
 
 def awaiting_count(actor: accounts.Actor) -> int:

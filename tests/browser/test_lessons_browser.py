@@ -76,9 +76,9 @@ def test_staff_writes_publishes_and_finds_a_lesson(  # type: ignore[no-untyped-d
         accounts.add_user(engine, reviewer, "staff", password, by=accounts.Actor.system("tests"))
     log_in(page, live_app, reviewer, password)
     nav(page, "Write a lesson")
-    page.locator("[data-testid=stPageLink] a").filter(has_text=TITLE).first.click()
+    page.get_by_role("button", name=TITLE).click()
     wait_for_app(page)
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("button", name="Publish", exact=True).click()
     page.get_by_text("Published: the lesson is now in search").wait_for(timeout=180_000)
     wait_for_app(page)
 
