@@ -89,6 +89,8 @@ class Actor:
 
     name: str
     role: str
+    is_system: bool = False
+    """The operator or a program (imports, seeds), not a person logged in: exempt from the review of lessons."""
 
     @property
     def is_anonymous(self) -> bool:
@@ -100,7 +102,7 @@ class Actor:
     @classmethod
     def system(cls, label: str = "system") -> Actor:
         """The operator at the command line (shell access to the database file): admin rights."""
-        return cls(name=label, role="admin")
+        return cls(name=label, role="admin", is_system=True)
 
 
 ANONYMOUS = Actor(name="", role="anonymous")

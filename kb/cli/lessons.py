@@ -1,4 +1,4 @@
-"""Lesson sub-commands: ``kb lessons list|export|import`` (and the ``kb users`` commands registered with them)."""
+"""Lesson sub-commands: ``kb lessons list|export|import|submit|approve|send-back`` (and the ``kb users`` commands)."""
 
 from __future__ import annotations
 
@@ -15,17 +15,18 @@ from kb.cli.common import CliError, add_db, print_json, settings
 from kb.embeddings import Embedder, make_embedder
 from kb.lessons import service as lessons
 from kb.lessons.format import CONTENT_FIELDS, input_from_record, to_markdown
+from kb.records import vocab
 from kb.store import database
 from kb.store import write as store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     users.register(sub)
-    les = sub.add_parser("lessons", help="lessons learned: list, export to Markdown, import from Markdown")
+    les = sub.add_parser("lessons", help="lessons learned: list, export to Markdown, import from Markdown, review")
     lsub = les.add_subparsers(dest="lessons_command", required=True, metavar="ACTION")
     p = lsub.add_parser("list", help="list lessons (all statuses)")
     add_db(p)
-    p.add_argument("--status", choices=["draft", "published", "archived"])
+    p.add_argument("--status", choices=list(vocab.LESSON_STATUSES))
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
     p = lsub.add_parser("export", help="write every published lesson as a Markdown record into DIR")
@@ -38,6 +39,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--author", required=True, help="author of lessons whose front matter names none")
     p.add_argument("--as-draft", action="store_true", help="import as drafts whatever their status says")
     p.set_defaults(handler=cmd_import)
+    for action, fn, text in (
+            ("submit", cmd_submit, "submit a draft for review (as the operator)"),
+            ("approve", cmd_approve, "publish a lesson in review (as the operator, who must not be its last author "
+                                     "unless --override)"),
+            ("send-back", cmd_send_back, "send a lesson in review back to draft with a --comment for its author")):
+        p = lsub.add_parser(action, help=text)
+        add_db(p)
+        p.add_argument("id", help="the lesson's id (see 'kb lessons list')")
+        p.add_argument("--comment", required=action == "send-back", help="what the author should change")
+        if action == "approve":
+            p.add_argument("--override", action="store_true",
+                           help="publish even if the operator last changed it (recorded in the audit log)")
+        p.set_defaults(handler=fn)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -48,6 +62,34 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         print(f"{r.id:<44} {r.status:<10} {r.outcome:<7} {r.author:<16} {r.title}")
+    return 0
+
+
+def _current(args: argparse.Namespace) -> tuple[Engine, accounts.Actor, lessons.Lesson]:
+    engine = users.engine_for(args)
+    actor = users.operator()
+    return engine, actor, lessons.get_lesson(engine, args.id, actor)
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    engine, actor, les = _current(args)
+    les = lessons.submit_lesson(engine, actor, les.id, les.version)
+    print(f"submitted for review: {les.id} (version {les.version})")
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    engine, actor, les = _current(args)
+    les = lessons.approve_lesson(engine, actor, les.id, les.version, _embedder(engine, settings(args).model),
+                                 override=args.override)
+    print(f"published: {les.id} (version {les.version})")
+    return 0
+
+
+def cmd_send_back(args: argparse.Namespace) -> int:
+    engine, actor, les = _current(args)
+    les = lessons.send_back_lesson(engine, actor, les.id, les.version, args.comment)
+    print(f"sent back to draft: {les.id} (version {les.version})")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Lessons learned: create, edit, publish, archive with roles, an audit log and optimistic concurrency."""
+"""Lessons learned: create, edit, review, publish, archive with roles, an audit log and optimistic concurrency."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from kb.accounts import ANONYMOUS, Actor, PermissionDenied, require
 from kb.embeddings import Embedder, to_blob
 from kb.errors import Conflict, KbError, NotFound
+from kb.lessons import review
 from kb.lessons.format import CONTENT_FIELDS, Lesson, to_markdown, to_record
 from kb.lessons.input import (
     LessonCreate,
@@ -34,7 +35,9 @@ from kb.text import fold
 __all__ = ["Lesson", "LessonCreate", "LessonUpdate", "LessonInvalid", "LessonNotFound", "StaleEdit",
            "LessonStateError", "PermissionDenied", "create_lesson", "update_lesson", "publish_lesson",
            "archive_lesson", "restore_lesson", "get_lesson", "list_lessons", "history", "reference_options",
-           "export_zip"]
+           "export_zip", "submit_lesson", "approve_lesson", "send_back_lesson", "ReviewRefused"]
+
+ReviewRefused = review.ReviewRefused
 
 
 class LessonError(KbError):
@@ -70,9 +73,9 @@ def _snapshot(row: LessonRow) -> dict[str, Any]:
 
 
 def _audit(s: Session, actor: Actor, action: str, before: dict[str, Any] | None,
-           after: dict[str, Any] | None, lesson_id: str, version: int) -> None:
+           after: dict[str, Any] | None, lesson_id: str, version: int, note: str | None = None) -> None:
     s.add(LessonAuditRow(lesson_id=lesson_id, version=version, action=action, actor=actor.name,
-                         role=actor.role, at=_now(),
+                         role=actor.role, at=_now(), note=note,
                          before=json.dumps(before, ensure_ascii=False) if before is not None else None,
                          after=json.dumps(after, ensure_ascii=False) if after is not None else None))
 
@@ -128,9 +131,12 @@ def _free_id(s: Session, wanted: str | None, title: str) -> str:
 
 def create_lesson(engine: Engine, actor: Actor, data: LessonCreate | Mapping[str, Any],
                   embedder: Embedder | None = None) -> Lesson:
-    """Create a draft (staff or admin); a stated status ``published``/``archived`` is applied afterwards."""
+    """Create a draft (staff or admin); a stated status is applied afterwards (``in-review``: submitted;
+    ``published``: only for system actors, see :mod:`kb.lessons.review`; ``archived``)."""
     require(actor, "staff", "writing a lesson")
     inp = validate_create(data)
+    if inp.status == "published" and not actor.is_system:
+        raise LessonStateError(review.DIRECT_PUBLISH)
     now = _now()
     with database.write_session(engine) as s:
         problems = _reference_problems(s, inp.model_dump())
@@ -153,6 +159,8 @@ def create_lesson(engine: Engine, actor: Actor, data: LessonCreate | Mapping[str
         return publish_lesson(engine, actor, lesson.id, lesson.version, embedder)
     if inp.status == "archived":
         return archive_lesson(engine, actor, lesson.id, lesson.version)
+    if inp.status == review.IN_REVIEW:
+        return submit_lesson(engine, actor, lesson.id, lesson.version)
     return lesson
 
 
@@ -198,7 +206,7 @@ def _embed(lesson: Lesson, engine: Engine, embedder: Embedder | None) -> tuple[d
 
 
 def _change(engine: Engine, actor: Actor, lesson_id: str, version: int, action: str, change: Change,
-            embedder: Embedder | None = None) -> Lesson:
+            embedder: Embedder | None = None, note: str | None = None) -> Lesson:
     """Apply ``change`` to the lesson at ``version``; audit it; keep the search index in step with the status.
 
     Embedding happens before the write transaction; inside it (BEGIN IMMEDIATE) the version is checked
@@ -217,6 +225,7 @@ def _change(engine: Engine, actor: Actor, lesson_id: str, version: int, action: 
     after.update(version=version + 1, updated_at=now.isoformat())
     new = Lesson(**{**after, "created_at": current.created_at, "updated_at": now})
     plan = _Plan(before, new.to_json(), {}, "", 0)
+    note = note or review.edit_note(action, before, after)
     if new.status == "published":
         plan.vectors, plan.model, plan.dim = _embed(new, engine, embedder)
     with database.write_session(engine) as s:
@@ -229,7 +238,7 @@ def _change(engine: Engine, actor: Actor, lesson_id: str, version: int, action: 
             setattr(cur, key, json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value)
         cur.updated_at = now
         s.add(cur)
-        _audit(s, actor, action, plan.before, plan.after, lesson_id, new.version)
+        _audit(s, actor, action, plan.before, plan.after, lesson_id, new.version, note)
         indexed = s.get(RecordRow, lesson_id)
         if new.status == "published":
             if indexed is None or indexed.origin == "app":
@@ -245,7 +254,8 @@ def update_lesson(engine: Engine, actor: Actor, lesson_id: str, data: LessonUpda
                   embedder: Embedder | None = None) -> Lesson:
     """Save edits made on the lesson at ``data.version``; a stale version raises :class:`StaleEdit`.
 
-    Editing a published lesson re-embeds it (pass the embedder); archived lessons must be restored first.
+    Editing a published lesson re-embeds it (pass the embedder) and keeps it published; editing a lesson in
+    review withdraws it to draft; archived lessons must be restored first.
     """
     require(actor, "staff", "editing a lesson")
     upd = validate_update(data)
@@ -257,7 +267,10 @@ def update_lesson(engine: Engine, actor: Actor, lesson_id: str, data: LessonUpda
     def change(state: dict[str, Any]) -> dict[str, Any]:
         if state["status"] == "archived":
             raise LessonStateError(f"'{state['title']}' is archived: restore it before editing")
+        changed = any(state[k] != v for k, v in given.items())
         state.update(given)
+        if changed and state["status"] == review.IN_REVIEW:
+            state["status"] = "draft"
         problems = cited_problems(state)
         if problems:
             raise LessonInvalid(problems)
@@ -283,24 +296,72 @@ def _set_status(status: str, allowed_from: tuple[str, ...], verb: str) -> Change
 
 
 def publish_lesson(engine: Engine, actor: Actor, lesson_id: str, version: int,
-                   embedder: Embedder | None) -> Lesson:
-    """Publish a draft (staff or admin): it is embedded and becomes a search record of kind lesson."""
+                   embedder: Embedder | None, override: bool = False) -> Lesson:
+    """Publish a lesson: it is embedded and becomes a search record of kind lesson.
+
+    A system actor (the operator, an import) publishes a draft or a lesson in review directly; a person (staff or
+    admin) publishes only a lesson in review, as its reviewer: :func:`approve_lesson`.
+    """
     require(actor, "staff", "publishing a lesson")
-    return _change(engine, actor, lesson_id, version, "publish", _set_status("published", ("draft",), "published"),
-                   embedder)
+    if not actor.is_system:
+        return approve_lesson(engine, actor, lesson_id, version, embedder, override)
+    return _change(engine, actor, lesson_id, version, "publish",
+                   _set_status("published", ("draft", review.IN_REVIEW), "published"), embedder,
+                   review.direct_note(actor))
 
 
 def archive_lesson(engine: Engine, actor: Actor, lesson_id: str, version: int) -> Lesson:
     """Archive a lesson instead of deleting it; it leaves the search index and stays in the audit log."""
     require(actor, "staff", "archiving a lesson")
     return _change(engine, actor, lesson_id, version, "archive",
-                   _set_status("archived", ("draft", "published"), "archived"))
+                   _set_status("archived", ("draft", review.IN_REVIEW, "published"), "archived"))
 
 
 def restore_lesson(engine: Engine, actor: Actor, lesson_id: str, version: int) -> Lesson:
     """Bring an archived lesson back as a draft."""
     require(actor, "staff", "restoring a lesson")
     return _change(engine, actor, lesson_id, version, "restore", _set_status("draft", ("archived",), "restored"))
+
+
+# --- review before publishing (the rules: kb.lessons.review) -----------------------------------------------
+
+def submit_lesson(engine: Engine, actor: Actor, lesson_id: str, version: int) -> Lesson:
+    """Submit a draft for review (staff or admin); a staff member other than its last author then decides."""
+    require(actor, "staff", "submitting a lesson for review")
+    return _change(engine, actor, lesson_id, version, "submit",
+                   _set_status(review.IN_REVIEW, ("draft",), "submitted for review"))
+
+
+def _decision_note(engine: Engine, actor: Actor, lesson_id: str, version: int, verb: str, override: bool) -> str:
+    """The four-eyes check of a review decision at ``version`` (a stale version is left to :func:`_change`)."""
+    row = _load(engine, lesson_id)
+    if row.version != version:
+        return ""
+    if row.status != review.IN_REVIEW:
+        raise LessonStateError(review.not_in_review(row.title, row.status, verb))
+    with database.read_session(engine) as s:
+        author = review.last_author(s, lesson_id, version)
+    return review.approval_note(actor, author, row.title, override, verb)
+
+
+def approve_lesson(engine: Engine, actor: Actor, lesson_id: str, version: int, embedder: Embedder | None,
+                   override: bool = False) -> Lesson:
+    """Publish a lesson in review as its reviewer (staff or admin other than its last author; an admin who is the
+    last author may ``override``, and the audit row says so). Raises :class:`ReviewRefused` for self-review."""
+    require(actor, "staff", "publishing a lesson")
+    note = _decision_note(engine, actor, lesson_id, version, "publish", override)
+    return _change(engine, actor, lesson_id, version, "publish",
+                   _set_status("published", (review.IN_REVIEW,), "published"), embedder, note or None)
+
+
+def send_back_lesson(engine: Engine, actor: Actor, lesson_id: str, version: int, comment: str | None) -> Lesson:
+    """Send a lesson in review back to draft with a comment for its author (a reviewer other than its last author).
+    The comment is stored on the audit row; :func:`kb.lessons.review.feedback` shows it until it is submitted again."""
+    require(actor, "staff", "sending a lesson back")
+    text = review.check_comment(comment)
+    _decision_note(engine, actor, lesson_id, version, "send back", False)
+    return _change(engine, actor, lesson_id, version, "send-back",
+                   _set_status("draft", (review.IN_REVIEW,), "sent back"), note=text)
 
 
 # --- reading -------------------------------------------------------------------------------------------------
@@ -352,7 +413,7 @@ def history(engine: Engine, actor: Actor, lesson_id: str) -> list[dict[str, Any]
                          and (before or {}).get(k) != (after or {}).get(k))
         at = r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC)
         out.append({"at": at, "actor": r.actor, "role": r.role, "action": r.action, "version": r.version,
-                    "changed": changed, "before": before, "after": after})
+                    "changed": changed, "before": before, "after": after, "note": r.note or ""})
     return out
 
 

@@ -18,7 +18,7 @@ PHASES: tuple[str, ...] = (
 )
 OUTCOMES: tuple[str, ...] = ("worked", "partly", "failed")
 BARRIER_OUTCOMES: tuple[str, ...] = (*OUTCOMES, "open")
-LESSON_STATUSES: tuple[str, ...] = ("draft", "published", "archived")
+LESSON_STATUSES: tuple[str, ...] = ("draft", "in-review", "published", "archived")
 CITY_ROLES: tuple[str, ...] = ("lighthouse", "fellow", "other")
 CARRIERS: tuple[str, ...] = ("electricity", "natural_gas", "district_heat", "petrol")
 

@@ -47,6 +47,14 @@ def m005_login_throttle(conn: Connection) -> None:
                          "failed_count INTEGER NOT NULL, locked_until VARCHAR, last_failed VARCHAR NOT NULL)")
 
 
+def m006_lesson_audit_note(conn: Connection) -> None:
+    """Migration 6: a note on an audit row of a lesson (a reviewer's comment, an admin's override of the review)."""
+    columns = {c["name"] for c in inspect(conn).get_columns("lesson_audit")}
+    if "note" not in columns:  # a database created by m001 at this version already has it
+        conn.exec_driver_sql("ALTER TABLE lesson_audit ADD COLUMN note VARCHAR")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, m002_accounts_and_lessons, m003_district_plans,
-                                                  m004_record_display_path, m005_login_throttle]
+                                                  m004_record_display_path, m005_login_throttle,
+                                                  m006_lesson_audit_note]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -186,6 +186,7 @@ class LessonAuditRow(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
     before: str | None = None
     after: str | None = None
+    note: str | None = None  # a reviewer's comment, an override of the four-eyes rule (migration m006)
 
 
 # --- saved district plans (migration m003) ------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Lesson editor for hub staff: write or edit a draft, publish, archive, restore; stale forms are refused."""
+"""Lesson editor for hub staff: write or edit a draft, submit it for review, review, archive, restore; stale forms are
+refused."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from kb.lessons.format import Lesson
 from kb.lessons.input import LABELS, LessonInvalid, parse_source_lines, source_lines
 from kb.records import vocab
 from kb.text import escape_markdown
-from kb.ui import lesson_view, routes, state
+from kb.ui import lesson_review, lesson_view, routes, state
 from kb.ui.state import t
 from kb.views.messages import say
 from kb.views.words import LESSON_FIELDS, word
@@ -79,8 +80,10 @@ def render() -> None:
             if st.button(t("Reload the current version"), key="lesson_reload"):
                 st.session_state[_version_key(lesson.id)] = lesson.version
                 st.rerun()
+        lesson_review.panel(actor, lesson)
     else:
         version = 0
+        lesson_review.awaiting(actor)
     form(actor, lesson, version)
     if lesson is not None:
         workflow(actor, lesson, version)
@@ -136,9 +139,17 @@ def form(actor: accounts.Actor, lesson: Lesson | None, version: int) -> None:
             data[field] = st.text_area(t(label), cur.get(field, ""), key=k + field, help=help_md)
         sources = st.text_area(t("Sources, one per line: S1 | title | url | publisher | year"),
                                source_lines(cur.get("sources") or []), key=k + "sources")
-        submitted = st.form_submit_button(t("Save draft") if not lesson or lesson.status == "draft" else t("Save"))
+        submitted = st.form_submit_button(_save_label(lesson))
     if submitted:
         save(actor, lesson, version, data, sources)
+
+
+def _save_label(lesson: Lesson | None) -> str:
+    if lesson is None or lesson.status == "draft":
+        return t("Save draft")
+    if lesson.status == "in-review":
+        return t("Save (withdraws it from review to draft)")
+    return t("Save")
 
 
 def save(actor: accounts.Actor, lesson: Lesson | None, version: int, data: dict[str, Any], sources: str) -> None:
@@ -200,14 +211,13 @@ def done(new: Lesson, message: str) -> None:
 
 
 def workflow(actor: accounts.Actor, lesson: Lesson, version: int) -> None:
-    """Publish, archive or restore buttons for the lesson's status (at the form's version)."""
+    """The review step (:mod:`kb.ui.lesson_review`), then archive or restore buttons for the lesson's status (at the
+    form's version)."""
     engine = state.engine()
+    lesson_review.actions(actor, lesson, version, done, refusal)
     cols = st.columns(3)
     try:
-        if lesson.status == "draft" and cols[0].button(t("Publish"), key="lesson_publish", type="primary"):
-            done(lessons.publish_lesson(engine, actor, lesson.id, version, state.embedder()),
-                 t("Published: the lesson is now in search and on its solutions' pages."))
-        if lesson.status in ("draft", "published") and cols[1].button(t("Archive"), key="lesson_archive"):
+        if lesson.status in ("draft", "in-review", "published") and cols[1].button(t("Archive"), key="lesson_archive"):
             done(lessons.archive_lesson(engine, actor, lesson.id, version),
                  t("Archived: the lesson left search; its history is kept."))
         if lesson.status == "archived" and cols[2].button(t("Restore as draft"), key="lesson_restore"):

@@ -1,4 +1,5 @@
-"""History of one lesson: every change from the audit log (who, when, action) with before and after."""
+"""History of one lesson: every change from the audit log (who, when, action, a reviewer's note) with before and
+after."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from babel.dates import format_datetime
 from kb import accounts
 from kb.lessons import service as lessons
 from kb.text import escape_markdown
-from kb.ui import routes, state
+from kb.ui import lesson_review, routes, state
 from kb.ui.state import t
 from kb.views.words import LESSON_ACTIONS, LESSON_FIELDS, word
 
@@ -38,7 +39,8 @@ def render() -> None:
     table = pd.DataFrame([{t("when (UTC)"): format_datetime(e["at"], format="medium", locale=loc, tzinfo=UTC),
                            t("who"): e["actor"], t("role"): word(e["role"], t), t("action"): _action(e["action"]),
                            t("version"): str(e["version"]),
-                           t("changed"): ", ".join(t(LESSON_FIELDS.get(f, f)) for f in e["changed"])}
+                           t("changed"): ", ".join(t(LESSON_FIELDS.get(f, f)) for f in e["changed"]),
+                           t("note"): lesson_review.note_text(e["action"], e["note"])}
                           for e in entries])
     st.dataframe(table, hide_index=True)
     for e in reversed(entries):
@@ -46,6 +48,9 @@ def render() -> None:
         with st.expander(t("version {version} · {action} by {who} at {when}").format(
                 version=e["version"], action=_action(e["action"]), who=who,
                 when=format_datetime(e["at"], format="short", locale=loc, tzinfo=UTC))):
+            if e["note"]:
+                st.caption(t("note"))
+                st.text(lesson_review.note_text(e["action"], e["note"]))
             before, after = st.columns(2)
             before.caption(t("Before"))
             before.json(e["before"] or {})

@@ -7,7 +7,7 @@ import streamlit as st
 from kb.lessons import service as lessons
 from kb.records import vocab
 from kb.text import escape_markdown
-from kb.ui import lesson_view, routes, state
+from kb.ui import lesson_review, lesson_view, routes, state
 from kb.ui.state import t
 from kb.views.fmt import format_count
 from kb.views.words import word
@@ -33,6 +33,11 @@ def render() -> None:
                                  barrier_type=barrier, outcome=outcome, text=text)
     if staff:
         st.page_link(routes.page("lesson-editor"), label=t("Write a new lesson"), icon="✏️")
+        waiting = lesson_review.awaiting_count(actor)
+        if waiting:
+            count = format_count(waiting, locale=state.locale())
+            label = t("Lessons awaiting your review: {count}").format(count=count)
+            st.page_link(routes.page("lesson-editor"), icon="📝", label=label)
     if not found:
         st.info(t("No lessons match.") if staff else t("No lessons match. Hub staff publish lessons after review."))
         return

@@ -31,7 +31,7 @@ WORDS: dict[str, str] = {
     # outcomes
     "worked": N_("worked"), "partly": N_("partly"), "failed": N_("failed"), "open": N_("open"),
     # lesson statuses
-    "draft": N_("draft"), "published": N_("published"), "archived": N_("archived"),
+    "draft": N_("draft"), "in-review": N_("in review"), "published": N_("published"), "archived": N_("archived"),
     # categories of solutions
     "storage": N_("storage"), "smart-grid": N_("smart grid"), "solar": N_("solar"),
     "heating-cooling": N_("heating and cooling"), "geothermal": N_("geothermal"), "aquathermal": N_("aquathermal"),
@@ -61,7 +61,8 @@ LESSON_FIELDS: dict[str, str] = {
     "author": N_("Author"), "id": N_("Id"), "status": N_("Status"), "version": N_("Version")}
 """The lesson fields as the form names them (kb.lessons.input.LABELS, in the reader's language)."""
 LESSON_ACTIONS: dict[str, str] = {"create": N_("create"), "update": N_("update"), "publish": N_("publish"),
-                                  "archive": N_("archive"), "restore": N_("restore")}
+                                  "archive": N_("archive"), "restore": N_("restore"),
+                                  "submit": N_("submit for review"), "send-back": N_("send back")}
 """The changes of a lesson's history (its audit log's actions)."""
 
 

@@ -109,7 +109,7 @@ def lessons_app(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     accounts.add_user(engine, "vic", "viewer", PASSWORD, by=Actor.system())
     staff = Actor("ann", "staff")
     pub = lessons.create_lesson(engine, staff, lesson_data(title="Operator lesson"))
-    lessons.publish_lesson(engine, staff, pub.id, 1, FakeEmbedder(name="fake-hash"))
+    lessons.publish_lesson(engine, Actor.system(), pub.id, 1, FakeEmbedder(name="fake-hash"))
     return app_env
 
 
@@ -146,7 +146,8 @@ def test_lessons_editor_history_and_account_in_polish(lessons_app: Path) -> None
     hist = page("lesson_history_page", token(lessons_app, "ann"), id=lesson_id).run()
     texts = clean(hist)
     frame = hist.dataframe[0].value
-    assert list(frame["działanie"]) == ["utworzenie", "publikacja"] and set(frame["kto"]) == {"ann"}
+    assert list(frame["działanie"]) == ["utworzenie", "publikacja"] and list(frame["kto"]) == ["ann", "system"]
+    assert frame["uwaga"].iloc[1] == "opublikowany bezpośrednio przez system (operator lub import: bez recenzji)"
 
     login = page("login_page").run()
     clean(login)

@@ -75,7 +75,7 @@ def test_lessons_page_shows_published_only_and_payloads_inert(lessons_app: Path)
     staff = Actor("ann", "staff")
     pub = lessons.create_lesson(engine, staff, lesson_data(
         title="Payload lesson", summary="\n\n".join(PAYLOADS), what_happened="**bold** [ok](https://example.org)"))
-    lessons.publish_lesson(engine, staff, pub.id, 1, FakeEmbedder(name="fake-hash"))
+    lessons.publish_lesson(engine, Actor.system(), pub.id, 1, FakeEmbedder(name="fake-hash"))
     lessons.create_lesson(engine, staff, lesson_data(title="Secret draft"))
     at = app("lessons_page").run()
     assert not at.exception, at.exception
@@ -132,10 +132,22 @@ def test_staff_writes_publishes_and_sees_history(lessons_app: Path) -> None:
     [les] = lessons.list_lessons(engine, Actor("ann", "staff"))
     assert (les.status, les.author, les.sources[0]["id"]) == ("draft", "ann", "S1")
     assert at.query_params["id"] == les.id and "Saved the draft" in at.success[0].value
-    at.button(key="lesson_publish").click().run()
+    at.button(key="lesson_submit").click().run()
     assert not at.exception, at.exception
+    assert lessons.get_lesson(engine, les.id, Actor("ann", "staff")).status == "in-review"
+    assert "Submitted for review" in at.success[0].value
+    assert not [b for b in at.button if b.key == "lesson_publish"], "the author cannot publish their own lesson"
+    assert any("another staff member reviews it" in i.value for i in at.info)
+
+    accounts.add_user(engine, "bea", "staff", PASSWORD, by=Actor.system())  # the reviewer publishes it
+    rev = app("lesson_editor_page")
+    rev.session_state["kb_token"] = token(lessons_app, "bea")
+    rev.query_params["id"] = les.id
+    rev.run()
+    rev.button(key="lesson_publish").click().run()
+    assert not rev.exception, rev.exception
     assert lessons.get_lesson(engine, les.id).status == "published"
-    assert "Published" in at.success[0].value
+    assert "Published" in rev.success[0].value
 
     hist = app("lesson_history_page")
     hist.session_state["kb_token"] = token(lessons_app, "ann")
@@ -143,7 +155,8 @@ def test_staff_writes_publishes_and_sees_history(lessons_app: Path) -> None:
     hist.run()
     assert not hist.exception, hist.exception
     df = hist.dataframe[0].value
-    assert list(df["action"]) == ["create", "publish"] and set(df["who"]) == {"ann"}
+    assert list(df["action"]) == ["create", "submit for review", "publish"]
+    assert list(df["who"]) == ["ann", "ann", "bea"]
 
     anon = app("lesson_history_page")
     anon.query_params["id"] = les.id

@@ -105,7 +105,7 @@ def writer(db: str, w: int, until: float, refs: dict[str, Any]) -> dict[str, Any
             les = lessons.create_lesson(engine, actor, _lesson(refs, w, i))
             created.append(les.id)
             if i % PUBLISH_EVERY == 0:
-                lessons.publish_lesson(engine, actor, les.id, les.version, embedder)
+                lessons.publish_lesson(engine, accounts.Actor.system("bench"), les.id, les.version, embedder)
                 published += 1
         except Exception:  # noqa: BLE001
             errors.append(traceback.format_exc(limit=3))

@@ -1,5 +1,5 @@
-"""Browser journey: staff logs in, writes a lesson, publishes it, finds it by search, on the Lessons page and on its
-solution's page, and exports the lessons (zip download); payloads stay inert throughout."""
+"""Browser journey: staff logs in, writes a lesson, submits it for review, another staff member publishes it; it is
+found by search, on the Lessons page and on its solution's page, and exported (zip download); payloads stay inert."""
 
 from __future__ import annotations
 
@@ -29,17 +29,25 @@ def choose_first(page, widget: str, label: str) -> None:  # type: ignore[no-unty
         page.keyboard.press("Escape")
 
 
-def test_staff_writes_publishes_and_finds_a_lesson(  # type: ignore[no-untyped-def]
-        live_app: str, live_db: Path, live_staff: tuple[str, str], page) -> None:
-    alerts: list[str] = []
-    page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+def log_in(page, live_app: str, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live_app}/login")
     wait_for_app(page, timeout=240_000)
-    name, password = live_staff
     page.get_by_label("User name", exact=True).fill(name)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
     page.get_by_text(f"Logged in as {name}").wait_for(timeout=60_000)
+
+
+def test_staff_writes_publishes_and_finds_a_lesson(  # type: ignore[no-untyped-def]
+        live_app: str, live_db: Path, live_staff: tuple[str, str], page) -> None:
+    from kb import accounts
+    from kb.lessons import service as lessons
+    from kb.store import database
+
+    alerts: list[str] = []
+    page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+    name, password = live_staff
+    log_in(page, live_app, name, password)
 
     nav(page, "Write a lesson")
     page.get_by_label("Title", exact=True).fill(TITLE)
@@ -56,7 +64,21 @@ def test_staff_writes_publishes_and_finds_a_lesson(  # type: ignore[no-untyped-d
     page.get_by_role("button", name="Save draft").click()
     page.get_by_text("Saved the draft").wait_for(timeout=60_000)
     wait_for_app(page)
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("button", name="Submit for review").click()
+    page.get_by_text("Submitted for review").wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert page.get_by_role("button", name="Publish").count() == 0, "the author cannot publish their own lesson"
+
+    # another staff member reviews it: the editor lists it as awaiting their review
+    engine = database.get_engine(live_db)
+    reviewer = "hubreviewer"
+    if reviewer not in {u["name"] for u in accounts.list_users(engine)}:
+        accounts.add_user(engine, reviewer, "staff", password, by=accounts.Actor.system("tests"))
+    log_in(page, live_app, reviewer, password)
+    nav(page, "Write a lesson")
+    page.get_by_role("button", name=TITLE).click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Publish", exact=True).click()
     page.get_by_text("Published: the lesson is now in search").wait_for(timeout=180_000)
     wait_for_app(page)
 
@@ -85,11 +107,6 @@ def test_staff_writes_publishes_and_finds_a_lesson(  # type: ignore[no-untyped-d
     assert mine and mine[0].startswith("lessons/lesson-") and "<script>alert(1)</script>" in texts[mine[0]]
 
     # the lesson is listed on the page of the solution it is about
-    from kb import accounts
-    from kb.lessons import service as lessons
-    from kb.store import database
-
-    engine = database.get_engine(live_db)
     lesson = next(x for x in lessons.list_lessons(engine, accounts.ANONYMOUS) if x.title == TITLE)
     page.goto(f"{live_app}/record?id={lesson.solutions[0]}")
     page.get_by_role("heading", name="Lessons learned from this").wait_for(timeout=120_000)

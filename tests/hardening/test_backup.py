@@ -87,7 +87,10 @@ def seed_accounts(engine) -> None:  # type: ignore[no-untyped-def]
 def seed_lessons(engine) -> None:  # type: ignore[no-untyped-def]
     emb = FakeEmbedder()
     a = lessons.create_lesson(engine, STAFF, lesson_data(title="Zeppelin roof survey first"))
-    a = lessons.publish_lesson(engine, STAFF, a.id, a.version, emb)
+    a = lessons.submit_lesson(engine, STAFF, a.id, a.version)
+    a = lessons.send_back_lesson(engine, Actor("bea", "staff"), a.id, a.version, "Name the roof survey's source.")
+    a = lessons.submit_lesson(engine, STAFF, a.id, a.version)
+    a = lessons.approve_lesson(engine, Actor("bea", "staff"), a.id, a.version, emb)
     lessons.update_lesson(engine, STAFF, a.id, {"version": a.version, "summary": "Edited after publishing."}, emb)
     b = lessons.create_lesson(engine, STAFF, lesson_data(title="Archived lesson"))
     lessons.archive_lesson(engine, STAFF, b.id, b.version)
@@ -120,7 +123,7 @@ def test_every_table_is_seeded_and_round_trips(fixture_db: Path, tmp_path: Path)
                          "seeder to SEEDERS in tests/hardening/test_backup.py")
     archive = tmp_path / "full.zip"
     counts = backup.export_archive(engine, archive)
-    assert counts["lesson"] == 3 and counts["lesson_audit"] == 6 and counts["user_account"] == 2
+    assert counts["lesson"] == 3 and counts["lesson_audit"] == 9 and counts["user_account"] == 2
     new = tmp_path / "restored.sqlite"
     backup.import_archive(archive, database.get_engine(new))
     assert dump(new) == original
@@ -135,7 +138,9 @@ def test_every_table_is_seeded_and_round_trips(fixture_db: Path, tmp_path: Path)
         assert lessons.get_lesson(restored, les.id, STAFF) == les
         assert lessons.history(restored, STAFF, les.id) == lessons.history(engine, STAFF, les.id)
     assert [h["action"] for h in lessons.history(restored, STAFF, "lesson-zeppelin-roof-survey-first")] == \
-        ["create", "publish", "update"]
+        ["create", "submit", "send-back", "submit", "publish", "update"]
+    assert lessons.history(restored, STAFF, "lesson-zeppelin-roof-survey-first")[2]["note"] == \
+        "Name the roof survey's source.", "a reviewer's comment survives the round trip"
     # the published lesson is found by search in the restored database (FTS rebuilt, vectors restored)
     hits = SearchEngine(restored, FakeEmbedder()).search("zeppelin roof survey", mode="bm25").hits
     assert hits and hits[0].id == "lesson-zeppelin-roof-survey-first"

@@ -143,7 +143,7 @@ def markup_app(app_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     les = lessons.create_lesson(engine, STAFF, lesson_data(
         title=APP_TITLE, summary=f"Before {BODY_IMAGE} after.",
         what_happened="[ok](https://example.org) is a web link."))
-    lessons.publish_lesson(engine, STAFF, les.id, les.version, FakeEmbedder(name="fake-hash"))
+    lessons.publish_lesson(engine, Actor.system(), les.id, les.version, FakeEmbedder(name="fake-hash"))
     return app_env
 
 

@@ -320,7 +320,7 @@ def test_lesson_with_payloads_in_every_field_is_refused_or_shown_escaped(hostile
         applies_when=payload, outcome_note=payload,
         sources=[{"id": "S1", "title": "Source; DROP TABLE lesson; --",
                   "url": "https://example.org/a?b=<x>&c=\"d\""}]))
-    lessons.publish_lesson(engine, STAFF, les.id, les.version, FakeEmbedder(name="fake-hash"))
+    lessons.publish_lesson(engine, Actor.system(), les.id, les.version, FakeEmbedder(name="fake-hash"))
     token = accounts.login(engine, "ann", PASSWORD)
     shown = "&lt;script&gt;alert(1)&lt;/script&gt;"
     assert_inert(rendered("lessons_page"), shown)

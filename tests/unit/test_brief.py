@@ -279,7 +279,7 @@ def test_published_app_lesson_appears_once(brief_db: Path, fake_embedder) -> Non
     from kb.lessons.service import create_lesson
 
     engine = database.get_engine(brief_db)
-    staff = Actor(name="ewa", role="staff")
+    staff = Actor.system("ewa")  # a published lesson straight away: the operator (people go through review)
     data = {"title": "Book the battery's grid connection a year ahead", "city": "krakow",
             "solutions": ["test-battery-site"], "phase": "permitting", "barrier_type": "technical",
             "summary": "The connection queue was long.", "what_happened": "The DSO queue took 11 months.",
