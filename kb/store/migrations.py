@@ -47,6 +47,17 @@ def m005_login_throttle(conn: Connection) -> None:
                          "failed_count INTEGER NOT NULL, locked_until VARCHAR, last_failed VARCHAR NOT NULL)")
 
 
+def m006_lesson_files(conn: Connection) -> None:
+    """Migration 6: a lesson keeps what its file holds beyond the five sections, and which file it is in sync with.
+
+    One lesson, one place: ingest turns ``solutions/lessons/*.md`` into lesson rows (:mod:`kb.lessons.files`).
+    """
+    columns = {c["name"] for c in inspect(conn).get_columns("lesson")}
+    for name, sql_type in tables.LESSON_FILE_COLUMNS:
+        if name not in columns:  # a database created by m001 at this version already has them
+            conn.exec_driver_sql(f"ALTER TABLE lesson ADD COLUMN {name} {sql_type}")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, m002_accounts_and_lessons, m003_district_plans,
-                                                  m004_record_display_path, m005_login_throttle]
+                                                  m004_record_display_path, m005_login_throttle, m006_lesson_files]
 SCHEMA_VERSION = len(MIGRATIONS)
