@@ -61,7 +61,9 @@ LESSON_FIELDS: dict[str, str] = {
     "author": N_("Author"), "id": N_("Id"), "status": N_("Status"), "version": N_("Version")}
 """The lesson fields as the form names them (kb.lessons.input.LABELS, in the reader's language)."""
 LESSON_ACTIONS: dict[str, str] = {"create": N_("create"), "update": N_("update"), "publish": N_("publish"),
-                                  "archive": N_("archive"), "restore": N_("restore")}
+                                  "archive": N_("archive"), "restore": N_("restore"),
+                                  "ingest": N_("ingest from its file"), "export": N_("export to its file"),
+                                  "ingest-kept-app": N_("file change refused, app version kept")}
 """The changes of a lesson's history (its audit log's actions)."""
 
 
