@@ -202,6 +202,9 @@ def _plan_one(out: LessonSync, row: LessonRow, current: Lesson, theirs: Lesson, 
             out.steps.append(_Step("bind", current, row.version, key, h, row.file_version))
         out.counts["unchanged"] += 1
         return
+    if app_edited and row.file_version == 0 and not current.extra_front and not current.extra_sections and \
+            {**content_of(theirs), "extra_front": {}, "extra_sections": []} == content_of(current):
+        app_edited = False  # a lesson imported from this file before rows kept a file's extras: not an app edit
     if app_edited:
         conflict = LessonConflict(row.id, rec.display_path or key, row.version, row.file_version)
         if prefer is None:
@@ -325,8 +328,8 @@ def export_lessons(engine: Engine, actor: Actor, corpus: Path) -> ExportResult:
             out.refused.append(f"{key}: a file of this name exists that is not lesson '{row.id}''s own; not "
                                "overwritten (ingest it first)")
             continue
-        if row.file_path and on_disk and row.version == row.file_version:
-            out.unchanged.append(key)
+        if row.file_path and row.version == row.file_version and (on_disk or not row.file_hash):
+            out.unchanged.append(key)  # the file holds this version, or its removal was ingested (archived)
             continue
         les.file_path = key
         text = to_markdown(les)

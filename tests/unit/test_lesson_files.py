@@ -22,7 +22,7 @@ from kb.records.model import Record
 from kb.records.parse import parse_file, parse_text
 from kb.search.engine import SearchEngine
 from kb.store import catalog, database
-from kb.store.tables import RecordRow
+from kb.store.tables import LessonRow, RecordRow
 from kb.views.record import lessons_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -248,3 +248,23 @@ def test_removed_file_archives_the_lesson_and_an_unexported_edit_is_a_conflict(c
     with pytest.raises(catalog.RecordNotFound):
         catalog.get_record(engine, LESSON)
     assert lessons.get_lesson(engine, other).title == "Republica was late"
+    assert kb_main(["lessons", "export", "--db", str(db)]) == 0
+    assert not (folder / FILE).exists(), "an archived lesson whose file was removed is not written back"
+    assert (folder / f"lessons/{other}.md").exists(), "the unexported app edit is"
+    assert ingest(folder, db).conflicts == []
+
+
+def test_lesson_imported_before_files_became_lessons_is_no_conflict(tmp_path: Path, bundled_db: Path) -> None:
+    """An older database: a bundled lesson brought in with 'kb lessons import' (no file, no keywords on the row)."""
+    db = tmp_path / "old.sqlite"
+    shutil.copy(bundled_db, db)
+    engine = database.get_engine(db)
+    with database.write_session(engine) as s:
+        row = s.get(LessonRow, LESSON)
+        assert row is not None
+        row.file_path, row.file_hash, row.file_version, row.extra_front, row.version = "", "", 0, "{}", 3
+        s.add(row)
+    result = ingest(ROOT / "solutions", db)
+    assert result.conflicts == [] and result.lessons["updated"] == 1
+    les = lessons.get_lesson(engine, LESSON)
+    assert les.file_path == FILE and les.extra_front["keywords"] and les.version == 4
