@@ -117,6 +117,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _when(value: Any) -> datetime | None:
+    """A front-matter time (``created``/``updated``, as :func:`kb.lessons.format.to_markdown` writes them)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        dt = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
 def lesson_from_file(rec: Record, key: str, version: int, created: datetime, now: datetime) -> Lesson:
     """The lesson a parsed lesson file says, at ``version``; raise :class:`LessonInvalid` when the file breaks a
     lesson rule (the same rules as the editor's)."""
@@ -156,8 +167,9 @@ def plan_sync(engine: Engine, files: list[Record], gone: Callable[[str], bool], 
         seen.add(rec.id)
         row = rows.get(rec.id)
         try:
-            if row is None:
-                les = lesson_from_file(rec, rec.path, 1, now, now)
+            if row is None:  # a new lesson: the times its file states (an exported lesson), else now
+                les = lesson_from_file(rec, rec.path, 1, _when(rec.front.get("created")) or now,
+                                       _when(rec.front.get("updated")) or now)
                 out.steps.append(_Step("create", les, 0, rec.path, rec.content_hash, 1, audit_as="ingest"))
                 out.counts["created"] += 1
                 continue

@@ -259,7 +259,8 @@ def index_lesson(s: Session, lesson: Lesson, vectors: dict[str, bytes], model: s
 
 def audit(s: Session, actor: Actor, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
           lesson_id: str, version: int) -> None:
-    """Add one entry to a lesson's audit log (inside the caller's write transaction)."""
+    """Add one entry to a lesson's audit log (inside the caller's write transaction); staff or admin only."""
+    require(actor, "staff", "writing a lesson's audit log")
     _audit(s, actor, action, before, after, lesson_id, version)
 
 

@@ -268,3 +268,29 @@ def test_lesson_imported_before_files_became_lessons_is_no_conflict(tmp_path: Pa
     assert result.conflicts == [] and result.lessons["updated"] == 1
     les = lessons.get_lesson(engine, LESSON)
     assert les.file_path == FILE and les.extra_front["keywords"] and les.version == 4
+
+
+def test_app_lesson_exported_then_ingested_into_a_fresh_database_keeps_its_times(
+        corpus: tuple[Path, Path], tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tests.factories import lesson_data
+
+    folder, db = corpus
+    engine = database.get_engine(db)
+    data = lesson_data(city="amsterdam", solutions=["ams-ehub-papaverweg"], measure_types=[], sources=[],
+                       what_happened="Residents were asked twice.", status="published")
+    les = lessons.create_lesson(engine, STAFF, data, FakeEmbedder())
+    then = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with database.write_session(engine) as s:
+        row = s.get(LessonRow, les.id)
+        assert row is not None
+        row.created_at = row.updated_at = then
+        s.add(row)
+    assert lesson_files.export_lessons(engine, Actor.system("tests"), folder).written == [f"lessons/{les.id}.md"]
+    assert lesson_files.file_state(engine, les.id)["file_path"] == f"lessons/{les.id}.md"
+    fresh = tmp_path / "fresh.sqlite"
+    assert not ingest(folder, fresh).errors
+    back = lessons.get_lesson(database.get_engine(fresh), les.id)
+    assert (back.created_at, back.updated_at) == (then, then) and back.what_happened == les.what_happened
+    assert ingest(folder, db).conflicts == [], "the exported file is the lesson's own: no conflict"
