@@ -294,3 +294,18 @@ def test_app_lesson_exported_then_ingested_into_a_fresh_database_keeps_its_times
     back = lessons.get_lesson(database.get_engine(fresh), les.id)
     assert (back.created_at, back.updated_at) == (then, then) and back.what_happened == les.what_happened
     assert ingest(folder, db).conflicts == [], "the exported file is the lesson's own: no conflict"
+
+
+def test_a_brief_shows_an_edited_bundled_lesson_once_with_its_edit(corpus: tuple[Path, Path]) -> None:
+    from kb.briefs.build import BriefRequest, build_brief
+    from kb.briefs.render import to_markdown as brief_markdown
+
+    _, db = corpus
+    engine = database.get_engine(db)
+    lid = "lesson-republica-completed-late"
+    les = lessons.get_lesson(engine, lid)
+    title = "Republica finished more than a year late, edited by hub staff"
+    lessons.update_lesson(engine, STAFF, lid, {"version": les.version, "title": title}, FakeEmbedder())
+    md = brief_markdown(build_brief(engine, BriefRequest(["ams-republica-pv"], "krakow",
+                                                         scales={"ams-republica-pv": 400}, date="2026-12-01")))
+    assert md.count(f"**{title}**") == 1 and les.title not in md
