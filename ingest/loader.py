@@ -12,13 +12,15 @@ from pathlib import Path
 from sqlmodel import select
 
 from kb.embeddings import Embedder, to_blob
+from kb.lessons import files as lesson_files
+from kb.lessons.files import LessonConflict
 from kb.records.errors import RecordError, RecordInvalid
 from kb.records.model import Record
 from kb.records.parse import parse_file
 from kb.records.validate import validate_record, validate_references
 from kb.store import database
 from kb.store import write as store
-from kb.store.tables import ChunkRow, RecordRow
+from kb.store.tables import ChunkRow, LessonRow, RecordRow
 
 Progress = Callable[[str], None]
 EMBED_BATCH = 256
@@ -35,10 +37,18 @@ class IngestResult:
     errors: list[RecordError] = field(default_factory=list)
     seconds: float = 0.0
     model_loaded: bool = False
+    lessons: dict[str, int] = field(default_factory=dict)
+    conflicts: list[LessonConflict] = field(default_factory=list)
+
+    @property
+    def unresolved(self) -> list[LessonConflict]:
+        """Lessons whose file changed while the app holds an unexported edit, left as they were (no ``prefer``)."""
+        return [c for c in self.conflicts if not c.resolved]
 
     def to_dict(self) -> dict[str, object]:
         return {"records": self.records, "chunks_embedded": self.chunks_embedded, "removed": self.removed,
-                "errors": [e.to_dict() for e in self.errors]}
+                "errors": [e.to_dict() for e in self.errors], "lessons": self.lessons,
+                "lesson_conflicts": [c.to_dict() for c in self.conflicts]}
 
 
 def _outside(path: Path, corpus: Path) -> bool:
@@ -206,8 +216,12 @@ def claim_ids(records: list[Record], owners: dict[str, tuple[str, str]],
 
 
 def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: bool = False,
-               progress: Progress | None = None, corpus_root: Path | str | None = None) -> IngestResult:
+               progress: Progress | None = None, corpus_root: Path | str | None = None,
+               prefer: str | None = None) -> IngestResult:
     """Validate and load the records under ``root`` into ``db``; see README for the guarantees.
+
+    Lesson files become lesson rows (:mod:`kb.lessons.files`); a lesson whose file changed while the app holds an
+    edit that was not exported is a conflict, left as it was unless ``prefer`` ("files" or "app") decides it.
 
     Record paths are stored relative to ``corpus_root`` (default: ``root``, or its folder when ``root`` is a file),
     so a database follows its corpus to another folder or server; ingesting a part of the corpus (a sub-folder or a
@@ -226,6 +240,7 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
         existing = {r.id: r for r in s.exec(select(RecordRow))}
         stored_model = store.get_meta(s, "model")
         chunk_models = {rid: m for rid, m in s.exec(select(ChunkRow.record_id, ChunkRow.model))}
+        lesson_files_held = {lid: path for lid, path in s.exec(select(LessonRow.id, LessonRow.file_path)) if path}
     keys = {rid: stored_key(row.path, corpus) for rid, row in existing.items()}
 
     def in_scope(key: str) -> bool:
@@ -243,6 +258,8 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
 
     owners = {rid: (keys[rid], row.display_path or keys[rid]) for rid, row in existing.items()
               if row.origin == "file" and keys[rid]}
+    for lid, path in lesson_files_held.items():  # a lesson's file owns its id as a record's file does
+        owners.setdefault(lid, (path, path))
     records, claim_errors, refused = claim_ids(records, owners, lambda k: kept_back(k) or not in_scope(k))
     errors.extend(claim_errors)
     bad_paths |= refused
@@ -261,22 +278,27 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
         bad_paths |= bad
         records = [r for r in records if r.path not in bad]
         removed = [rid for rid in removed if rid not in {r.id for r in records}]
+    lesson_recs = [r for r in records if r.kind == "lesson"]  # lessons go to the lesson rows, indexed from there
+    sync = lesson_files.plan_sync(engine, lesson_recs, lambda k: in_scope(k) and not kept_back(k), embedder.name,
+                                  prefer)
+    errors.extend(sync.errors)
     result.errors = errors
     if strict and errors:
         result.seconds = time.perf_counter() - t0
         return result
     model = embedder.name
-    changed = [r for r in records
-               if r.id not in existing or existing[r.id].content_hash != r.content_hash
+    changed = [r for r in records if r.kind != "lesson" and (
+               r.id not in existing or existing[r.id].content_hash != r.content_hash
                or existing[r.id].path != r.path or existing[r.id].origin != "file"
-               or chunk_models.get(r.id) != model]
+               or chunk_models.get(r.id) != model)]
     chunks = {r.id: store.chunk_texts(r) for r in changed}
-    hashes = {c.hash(model) for cs in chunks.values() for c in cs}
+    lesson_chunks = lesson_files.chunk_texts(sync)
+    hashes = {c.hash(model) for cs in (*chunks.values(), *lesson_chunks.values()) for c in cs}
     with database.read_session(engine) as s:
         vectors = store.known_vectors(s, hashes)
     todo: list[tuple[str, str]] = []
     seen_h: set[str] = set()
-    for cs in chunks.values():
+    for cs in (*chunks.values(), *lesson_chunks.values()):
         for c in cs:
             h = c.hash(model)
             if h not in vectors and h not in seen_h:
@@ -304,16 +326,20 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
             store.delete_record(s, rid)
         for r in changed:
             store.write_record(s, r, chunks[r.id], vectors, model, dim)
-        if changed or removed or stored_model != model:
+        lesson_files.apply_sync(s, sync, vectors, model, dim)
+        if changed or removed or sync.steps or sync.index or stored_model != model:
             store.set_meta(s, "model", model)
             digest = hashlib.sha256("".join(sorted(r.content_hash for r in records)).encode()).hexdigest()
             store.set_meta(s, "corpus_version", digest[:12])
+    result.errors = errors + [e for e in sync.errors if e not in errors]  # a lesson edited in the app meanwhile
+    result.lessons = sync.counts
+    result.conflicts = sync.conflicts
     result.records = len(records)
     result.chunks_embedded = len(todo)
     result.removed = len(removed)
-    result.written = len(changed)
+    result.written = len(changed) + len(sync.index)
     result.seconds = time.perf_counter() - t0
     if progress:
-        progress(f"{len(records)} records ({len(changed)} written, {len(removed)} removed), "
+        progress(f"{len(records)} records ({result.written} written, {len(removed)} removed), "
                  f"{len(todo)} chunks embedded, {len(errors)} errors in {result.seconds:.2f}s")
     return result

@@ -13,6 +13,7 @@ from kb import accounts
 from kb.cli import users
 from kb.cli.common import CliError, add_db, print_json, settings
 from kb.embeddings import Embedder, make_embedder
+from kb.lessons import files as lesson_files
 from kb.lessons import service as lessons
 from kb.lessons.format import CONTENT_FIELDS, input_from_record, to_markdown
 from kb.records import vocab
@@ -29,9 +30,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--status", choices=list(vocab.LESSON_STATUSES))
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
-    p = lsub.add_parser("export", help="write every published lesson as a Markdown record into DIR")
+    p = lsub.add_parser("export", help="write each lesson back to its own file in the corpus folder (a lesson from a "
+                                       "file to that file, a published app lesson to lessons/ID.md)")
     add_db(p)
-    p.add_argument("dir")
+    p.add_argument("dir", nargs="?", default=None,
+                   help="the corpus folder (default: $KB_SOLUTIONS_DIR or solutions/); another folder receives "
+                        "copies and the database records no export")
     p.set_defaults(handler=cmd_export)
     p = lsub.add_parser("import", help="bring lessons written as Markdown into the database")
     add_db(p)
@@ -58,7 +62,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows = lessons.list_lessons(users.engine_for(args), users.operator(), status=args.status)
     if args.json:
         print_json([{"id": r.id, "title": r.title, "status": r.status, "solutions": r.solutions,
-                     "outcome": r.outcome, "author": r.author} for r in rows])
+                     "outcome": r.outcome, "author": r.author, "file": r.file_path} for r in rows])
         return 0
     for r in rows:
         print(f"{r.id:<44} {r.status:<10} {r.outcome:<7} {r.author:<16} {r.title}")
@@ -94,13 +98,27 @@ def cmd_send_back(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    out = Path(args.dir)
-    out.mkdir(parents=True, exist_ok=True)
-    published = lessons.list_lessons(users.engine_for(args), accounts.ANONYMOUS)
-    for les in sorted(published, key=lambda x: x.id):
-        (out / f"{les.id}.md").write_text(to_markdown(les), encoding="utf-8")
-    print(f"exported {len(published)} published lessons to {out}")
-    return 0
+    corpus = settings(args).solutions_dir
+    out = Path(args.dir) if args.dir else corpus
+    engine = users.engine_for(args)
+    if out.resolve() != corpus.resolve():  # a copy: every published lesson and every lesson with a file, as is
+        count = 0
+        for les in sorted(lessons.list_lessons(engine, users.operator()), key=lambda x: x.id):
+            if les.status == "published" or les.file_path:
+                target = out / (les.file_path or f"{lesson_files.LESSONS_DIR}/{les.id}.md")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(to_markdown(les), encoding="utf-8")
+                count += 1
+        print(f"copied {count} lessons to {out} (not the corpus folder {corpus}: no export recorded)")
+        return 0
+    result = lesson_files.export_lessons(engine, users.operator(), out)
+    for why in result.refused:
+        print(f"refused: {why}", file=sys.stderr)
+    for key in result.written:
+        print(f"written: {key}")
+    print(f"exported {len(result.written)} lessons to {out} ({len(result.unchanged)} unchanged, "
+          f"{len(result.refused)} refused)")
+    return 1 if result.refused else 0
 
 
 def _embedder(engine: Engine, default_model: str) -> Embedder:

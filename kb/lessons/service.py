@@ -18,7 +18,7 @@ from kb.accounts import ANONYMOUS, Actor, PermissionDenied, require
 from kb.embeddings import Embedder, to_blob
 from kb.errors import Conflict, KbError, NotFound
 from kb.lessons import review
-from kb.lessons.format import CONTENT_FIELDS, Lesson, to_markdown, to_record
+from kb.lessons.format import CONTENT_FIELDS, EXTRA_FIELDS, Lesson, to_markdown, to_record
 from kb.lessons.input import (
     LessonCreate,
     LessonInvalid,
@@ -38,6 +38,10 @@ __all__ = ["Lesson", "LessonCreate", "LessonUpdate", "LessonInvalid", "LessonNot
            "export_zip", "submit_lesson", "approve_lesson", "send_back_lesson", "ReviewRefused"]
 
 ReviewRefused = review.ReviewRefused
+
+
+LESSON_ORIGIN = "lesson"
+"""The ``origin`` of a lesson's search record: built from the lesson row (older databases say ``app``)."""
 
 
 class LessonError(KbError):
@@ -233,21 +237,45 @@ def _change(engine: Engine, actor: Actor, lesson_id: str, version: int, action: 
         assert cur is not None
         if cur.version != version:
             raise StaleEdit(Lesson.from_row(cur), version, _last_editor(s, lesson_id))
-        for key in (*CONTENT_FIELDS, "status", "version", "author"):
-            value = getattr(new, key)
-            setattr(cur, key, json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value)
+        set_content(cur, new)
         cur.updated_at = now
         s.add(cur)
         _audit(s, actor, action, plan.before, plan.after, lesson_id, new.version, note)
-        indexed = s.get(RecordRow, lesson_id)
-        if new.status == "published":
-            if indexed is None or indexed.origin == "app":
-                rec = to_record(new)
-                store.write_record(s, rec, store.chunk_texts(rec), plan.vectors, plan.model, plan.dim,
-                                   origin="app")
-        elif indexed is not None and indexed.origin == "app":
-            store.delete_record(s, lesson_id)
+        index_lesson(s, new, plan.vectors, plan.model, plan.dim)
     return new
+
+
+def set_content(row: LessonRow, lesson: Lesson) -> None:
+    """Copy what ``lesson`` says (fields, extras, status, version, author) onto its row; lists and mappings as JSON."""
+    for key in (*CONTENT_FIELDS, *EXTRA_FIELDS, "status", "version", "author"):
+        value = getattr(lesson, key)
+        setattr(row, key, json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value)
+
+
+def index_lesson(s: Session, lesson: Lesson, vectors: dict[str, bytes], model: str, dim: int) -> None:
+    """Keep the lesson's search record in step with the lesson: a published lesson is one record of kind lesson
+    (origin ``lesson``, built from the row, wherever the lesson came from); any other status has none. A record of
+    another kind that holds the id is never touched."""
+    indexed = s.get(RecordRow, lesson.id)
+    if indexed is not None and indexed.kind != "lesson":
+        return
+    if lesson.status == "published":
+        rec = to_record(lesson)
+        store.write_record(s, rec, store.chunk_texts(rec), vectors, model, dim, origin=LESSON_ORIGIN)
+    elif indexed is not None:
+        store.delete_record(s, lesson.id)
+
+
+def audit(s: Session, actor: Actor, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
+          lesson_id: str, version: int) -> None:
+    """Add one entry to a lesson's audit log (inside the caller's write transaction); staff or admin only."""
+    require(actor, "staff", "writing a lesson's audit log")
+    _audit(s, actor, action, before, after, lesson_id, version)
+
+
+def embed_lesson(lesson: Lesson, engine: Engine, embedder: Embedder | None) -> tuple[dict[str, bytes], str, int]:
+    """The vectors of a lesson's search chunks (known ones reused), the model name and the dimension."""
+    return _embed(lesson, engine, embedder)
 
 
 def update_lesson(engine: Engine, actor: Actor, lesson_id: str, data: LessonUpdate | Mapping[str, Any],
@@ -424,5 +452,5 @@ def export_zip(engine: Engine) -> tuple[bytes, int]:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for les in published:
-            zf.writestr(f"lessons/{les.id}.md", to_markdown(les))
+            zf.writestr(les.file_path or f"lessons/{les.id}.md", to_markdown(les))
     return buf.getvalue(), len(published)

@@ -37,7 +37,8 @@ ACCOUNT_TABLES: tuple[str, ...] = ("user_account", "user_session")
 # and the migrations after it run on the restored rows. A migration that adds a table or column appends it here.
 TABLE_SINCE: dict[str, int] = {"user_account": 2, "user_session": 2, "lesson": 2, "lesson_audit": 2,
                                tables.PLAN_TABLE: 3}
-COLUMN_SINCE: dict[tuple[str, str], int] = {("record", "display_path"): 4, ("lesson_audit", "note"): 6}
+COLUMN_SINCE: dict[tuple[str, str], int] = {("record", "display_path"): 4, ("lesson_audit", "note"): 6,
+                                            **{("lesson", c): 7 for c, _ in tables.LESSON_FILE_COLUMNS}}
 
 _BATCH = 500
 

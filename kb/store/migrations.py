@@ -54,7 +54,18 @@ def m006_lesson_audit_note(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE lesson_audit ADD COLUMN note VARCHAR")
 
 
+def m007_lesson_files(conn: Connection) -> None:
+    """Migration 7: a lesson keeps what its file holds beyond the five sections, and which file it is in sync with.
+
+    One lesson, one place: ingest turns ``solutions/lessons/*.md`` into lesson rows (:mod:`kb.lessons.files`).
+    """
+    columns = {c["name"] for c in inspect(conn).get_columns("lesson")}
+    for name, sql_type in tables.LESSON_FILE_COLUMNS:
+        if name not in columns:  # a database created by m001 at this version already has them
+            conn.exec_driver_sql(f"ALTER TABLE lesson ADD COLUMN {name} {sql_type}")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, m002_accounts_and_lessons, m003_district_plans,
                                                   m004_record_display_path, m005_login_throttle,
-                                                  m006_lesson_audit_note]
+                                                  m006_lesson_audit_note, m007_lesson_files]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -171,6 +171,26 @@ class LessonRow(SQLModel, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # what a lesson file holds beyond the five sections (migration m006): front matter such as keywords, as a JSON
+    # object, and further ``##`` sections as a JSON list of {title, text}
+    extra_front: str = "{}"
+    extra_sections: str = "[]"
+    # its file (m006): the path relative to the corpus folder ("" for a lesson never in a file), the SHA-256 of the
+    # file's text as last ingested or exported, the lesson version that text holds (0: none), the last export
+    file_path: str = ""
+    file_hash: str = ""
+    file_version: int = 0
+    exported_hash: str = ""
+    exported_at: datetime | None = None
+
+
+LESSON_FILE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("extra_front", "VARCHAR NOT NULL DEFAULT '{}'"), ("extra_sections", "VARCHAR NOT NULL DEFAULT '[]'"),
+    ("file_path", "VARCHAR NOT NULL DEFAULT ''"), ("file_hash", "VARCHAR NOT NULL DEFAULT ''"),
+    ("file_version", "INTEGER NOT NULL DEFAULT 0"), ("exported_hash", "VARCHAR NOT NULL DEFAULT ''"),
+    ("exported_at", "DATETIME"),
+)
+"""The columns migration m006 adds to ``lesson``, with their SQL types."""
 
 
 class LessonAuditRow(SQLModel, table=True):

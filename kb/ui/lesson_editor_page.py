@@ -74,6 +74,10 @@ def render() -> None:
         version = st.session_state.setdefault(_version_key(lesson.id), lesson.version)
         st.caption(f"{escape_markdown(lesson.id)} · {word(lesson.status, t)} · "
                    + t("version {version}").format(version=version))
+        if lesson.file_path:
+            st.caption(t("This lesson comes from the file {path}. Your edit is saved here as a new version; the "
+                         "command kb lessons export writes it back to the file.").format(
+                             path=escape_markdown(lesson.file_path)))
         if version != lesson.version:
             st.warning(t("This lesson was changed by someone else (now version {version}) after you opened it. "
                          "Saving your form will be refused.").format(version=lesson.version))

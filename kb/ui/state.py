@@ -65,7 +65,8 @@ def startup() -> StartupReport:
         return StartupReport("Records not refreshed at start-up.", (str(exc),))
     summary = (f"Knowledge base ready: {result.records} records"
                + (f", {result.chunks_embedded} sections embedded" if result.chunks_embedded else "") + ".")
-    return StartupReport(summary, tuple(str(e) for e in result.errors[:20]), result.records, result.chunks_embedded)
+    problems = [str(e) for e in result.errors[:20]] + [str(c) for c in result.unresolved]  # an unexported app edit
+    return StartupReport(summary, tuple(problems), result.records, result.chunks_embedded)  # is never overwritten
 
 
 def _warm_up(model: Embedder) -> None:

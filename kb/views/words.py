@@ -62,7 +62,9 @@ LESSON_FIELDS: dict[str, str] = {
 """The lesson fields as the form names them (kb.lessons.input.LABELS, in the reader's language)."""
 LESSON_ACTIONS: dict[str, str] = {"create": N_("create"), "update": N_("update"), "publish": N_("publish"),
                                   "archive": N_("archive"), "restore": N_("restore"),
-                                  "submit": N_("submit for review"), "send-back": N_("send back")}
+                                  "submit": N_("submit for review"), "send-back": N_("send back"),
+                                  "ingest": N_("ingest from its file"), "export": N_("export to its file"),
+                                  "ingest-kept-app": N_("file change refused, app version kept")}
 """The changes of a lesson's history (its audit log's actions)."""
 
 

@@ -129,7 +129,7 @@ def test_staff_writes_publishes_and_sees_history(lessons_app: Path) -> None:
     at.button[0].click().run()
     assert not at.exception, at.exception
     engine = database.get_engine(lessons_app)
-    [les] = lessons.list_lessons(engine, Actor("ann", "staff"))
+    [les] = [x for x in lessons.list_lessons(engine, Actor("ann", "staff")) if not x.file_path]
     assert (les.status, les.author, les.sources[0]["id"]) == ("draft", "ann", "S1")
     assert at.query_params["id"] == les.id and "Saved the draft" in at.success[0].value
     at.button(key="lesson_submit").click().run()
@@ -181,3 +181,41 @@ def test_stale_form_is_refused_in_the_editor(lessons_app: Path) -> None:
     assert lessons.get_lesson(engine, les.id, Actor("ann", "staff")).summary == "Bea was faster."
     at.button(key="lesson_reload").click().run()
     assert at.text_area(key=f"le_{les.id}_2_summary").value == "Bea was faster."
+
+
+def test_lessons_page_shows_the_bundled_lessons_on_a_fresh_database(app_env: Path) -> None:
+    """No ingest beforehand: the app's start-up ingest turns solutions/lessons/*.md into lessons."""
+    at = app("lessons_page").run()
+    assert not at.exception, at.exception
+    text = all_markdown(at)
+    bundled = sorted((ROOT / "solutions" / "lessons").glob("*.md"))
+    assert len(bundled) == 17 and "No lessons match" not in text
+    assert "The shared e-mobility hub was used less than surveys predicted" in text
+    assert any("17" in c.value for c in at.caption), "Lessons found: 17"
+    at.selectbox(key="lessons_city").select("bilbao").run()
+    assert not at.exception
+    shown = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    assert shown and len(shown) == len({m for m in shown}), "each lesson once"
+    assert "The shared e-mobility hub" not in "\n".join(shown), "the city filter applies to bundled lessons"
+
+
+def test_staff_edit_a_bundled_lesson_in_the_editor(app_env: Path) -> None:
+    app("lessons_page").run()  # the start-up ingest
+    engine = database.get_engine(app_env)
+    accounts.add_user(engine, "ann", "staff", PASSWORD, by=Actor.system())
+    lid = "lesson-ehub-lower-uptake"
+    before = lessons.get_lesson(engine, lid)
+    at = app("lesson_editor_page")
+    at.session_state["kb_token"] = token(app_env, "ann")
+    at.query_params["id"] = lid
+    at.run()
+    assert not at.exception, at.exception
+    assert any("lessons/lesson-ehub-lower-uptake.md" in c.value for c in at.caption)
+    prefix = f"le_{lid}_{before.version}_"
+    at.text_area(key=prefix + "summary").input("Edited by hub staff: fewer users than the surveys implied [S1].")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    after = lessons.get_lesson(engine, lid)
+    assert after.version == before.version + 1 and after.summary.startswith("Edited by hub staff")
+    assert after.extra_front == before.extra_front and "| installed | S2 |" in after.what_happened
+    assert [e["action"] for e in lessons.history(engine, Actor("ann", "staff"), lid)] == ["ingest", "update"]

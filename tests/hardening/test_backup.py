@@ -17,6 +17,7 @@ from kb.embeddings import FakeEmbedder
 from kb.lessons import service as lessons
 from kb.search.engine import SearchEngine
 from kb.store import backup, catalog, database
+from kb.store.tables import LessonRow
 from tests.factories import lesson_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +124,10 @@ def test_every_table_is_seeded_and_round_trips(fixture_db: Path, tmp_path: Path)
                          "seeder to SEEDERS in tests/hardening/test_backup.py")
     archive = tmp_path / "full.zip"
     counts = backup.export_archive(engine, archive)
-    assert counts["lesson"] == 3 and counts["lesson_audit"] == 9 and counts["user_account"] == 2
+    assert counts["lesson"] == 3 + 1 and counts["lesson_audit"] == 9 + 1 and counts["user_account"] == 2  # + the
+    with database.read_session(engine) as s:  # fixture corpus's lesson file, with what m006 keeps of it
+        row = s.get(LessonRow, "test-lesson-grid")
+        assert row is not None and row.file_path == "lessons/test-lesson-grid.md" and row.file_hash
     new = tmp_path / "restored.sqlite"
     backup.import_archive(archive, database.get_engine(new))
     assert dump(new) == original
@@ -162,6 +166,6 @@ def test_restore_into_a_new_file_is_equal_and_leaves_nothing_aside(fixture_db: P
     new = tmp_path / "restore" / "kb.sqlite"
     done = backup.restore(archive, new)
     assert sorted(p.name for p in new.parent.iterdir()) == ["kb.sqlite"], "no temporary or journal file aside"
-    assert done.admins == 0 and done.counts["user_account"] == 2 and done.counts["lesson"] == 3
+    assert done.admins == 0 and done.counts["user_account"] == 2 and done.counts["lesson"] == 3 + 1
     assert dump(new) == dump(fixture_db)
     assert database.integrity_ok(database.get_engine(new))

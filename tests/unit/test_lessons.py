@@ -23,6 +23,7 @@ from kb.store import catalog, database
 from kb.store.tables import LessonAuditRow, LinkRow
 from tests.factories import PAYLOADS, lesson_data
 
+FIXTURE_LESSON = "test-lesson-grid"  # the fixture corpus's lesson file, a lesson row after ingest
 STAFF = Actor("ann", "staff")
 ADMIN = Actor.system("root")  # the operator publishes directly; review by people: test_lessons_review.py
 VIEWER = Actor("vic", "viewer")
@@ -57,10 +58,10 @@ def test_drafts_are_hidden_from_visitors_and_viewers(engine, fake_embedder) -> N
     pub = lessons.create_lesson(engine, STAFF, lesson_data(title="Published one"))
     lessons.publish_lesson(engine, ADMIN, pub.id, 1, fake_embedder)
     for actor in (ANONYMOUS, VIEWER):
-        assert [x.id for x in lessons.list_lessons(engine, actor)] == [pub.id]
+        assert [x.id for x in lessons.list_lessons(engine, actor)] == [pub.id, FIXTURE_LESSON]
         with pytest.raises(lessons.LessonNotFound):
             lessons.get_lesson(engine, draft.id, actor)
-    assert {x.id for x in lessons.list_lessons(engine, STAFF)} == {draft.id, pub.id}
+    assert {x.id for x in lessons.list_lessons(engine, STAFF)} == {draft.id, pub.id, FIXTURE_LESSON}
     assert [x.id for x in lessons.list_lessons(engine, STAFF, status="draft")] == [draft.id]
 
 
@@ -89,7 +90,7 @@ def test_invalid_input_has_clear_messages(engine, over: dict[str, Any], message:
     with pytest.raises(lessons.LessonInvalid) as exc:
         lessons.create_lesson(engine, STAFF, lesson_data(**over))
     assert message in str(exc.value)
-    assert lessons.list_lessons(engine, STAFF) == []
+    assert [x.id for x in lessons.list_lessons(engine, STAFF)] == [FIXTURE_LESSON]
 
 
 def test_missing_fields_are_listed(engine) -> None:  # type: ignore[no-untyped-def]
@@ -125,7 +126,7 @@ def test_audit_log_records_every_change_with_before_and_after(engine, fake_embed
     assert log[3]["changed"] == ["status"] and log[3]["after"]["status"] == "archived"
     assert all(e["at"].tzinfo is not None for e in log)
     with database.read_session(engine) as s:
-        rows = list(s.exec(select(LessonAuditRow)))
+        rows = list(s.exec(select(LessonAuditRow).where(LessonAuditRow.lesson_id == les.id)))
     assert len(rows) == 5 and all(json.loads(r.after or "{}")["id"] == les.id for r in rows)
 
 
@@ -247,9 +248,11 @@ def test_export_then_ingest_reads_every_lesson_back_whole(engine, fixture_db: Pa
     draft = lessons.create_lesson(engine, STAFF, lesson_data(title="Still a draft"))
     out = corpus_copy / "lessons-app"
     assert kb_main(["lessons", "export", str(out), "--db", str(fixture_db)]) == 0
-    assert "exported 2 published lessons" in capsys.readouterr().out
-    assert sorted(p.stem for p in out.iterdir()) == sorted(m.id for m in made)
+    assert "copied 3 lessons" in capsys.readouterr().out, "a folder other than the corpus gets copies"
+    out = out / "lessons"
+    assert sorted(p.stem for p in out.iterdir()) == sorted([FIXTURE_LESSON, *(m.id for m in made)])
     assert not (out / f"{draft.id}.md").exists()
+    (out / f"{FIXTURE_LESSON}.md").unlink()  # the corpus holds it already
 
     fresh = tmp_path / "fresh.sqlite"
     result = run_ingest(corpus_copy, fresh, fake_embedder, strict=True)
@@ -295,7 +298,10 @@ def test_lessons_list_json(engine, fixture_db: Path, capsys) -> None:  # type: i
     assert kb_main(["lessons", "list", "--json", "--db", str(fixture_db)]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows == [{"id": les.id, "title": les.title, "status": "draft", "solutions": ["test-battery-site"],
-                     "outcome": "partly", "author": "ann"}]
+                     "outcome": "partly", "author": "ann", "file": ""},
+                    {"id": FIXTURE_LESSON, "title": "Talk to the grid operator before designing a private grid",
+                     "status": "published", "solutions": ["test-battery-site"], "outcome": "worked",
+                     "author": "fixture", "file": "lessons/test-lesson-grid.md"}]
 
 
 def test_operator_actor_is_admin() -> None:
@@ -311,7 +317,7 @@ def test_export_zip_holds_the_published_lessons_as_markdown(engine, fake_embedde
     lessons.create_lesson(engine, STAFF, lesson_data(title="Draft stays home"))
     data, n = lessons.export_zip(engine)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        assert n == 1 and zf.namelist() == [f"lessons/{pub.id}.md"]
+        assert n == 2 and sorted(zf.namelist()) == sorted([f"lessons/{pub.id}.md", f"lessons/{FIXTURE_LESSON}.md"])
         text = zf.read(f"lessons/{pub.id}.md").decode("utf-8")
     rec, errs = parse_text(text, "x.md")
     assert errs == [] and rec.id == pub.id and rec.title == "Exported one"
