@@ -1,4 +1,4 @@
-"""Lesson sub-commands: ``kb lessons list|export|import`` (and the ``kb users`` commands registered with them)."""
+"""Lesson sub-commands: ``kb lessons list|export|import|feed`` (and the ``kb users`` commands registered with them)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from kb import accounts
 from kb.cli import users
 from kb.cli.common import CliError, add_db, print_json, settings
 from kb.embeddings import Embedder, make_embedder
+from kb.lessons import feed
 from kb.lessons import service as lessons
 from kb.lessons.format import CONTENT_FIELDS, input_from_record, to_markdown
+from kb.records import vocab
 from kb.store import database
 from kb.store import write as store
 
@@ -38,6 +40,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--author", required=True, help="author of lessons whose front matter names none")
     p.add_argument("--as-draft", action="store_true", help="import as drafts whatever their status says")
     p.set_defaults(handler=cmd_import)
+    p = lsub.add_parser("feed", help="print the Atom feed of published lessons for a city, measure type or barrier "
+                        "type (all published lessons without options)")
+    add_db(p)
+    p.add_argument("--city", help="a city id, e.g. bilbao")
+    p.add_argument("--measure-type", help="a measure type id, e.g. thermal-network")
+    p.add_argument("--barrier-type", help="one of: " + ", ".join(vocab.BARRIER_TYPES))
+    p.add_argument("--base-url", default=feed.DEFAULT_BASE_URL,
+                   help=f"where the app is served, for the lessons' links (default: {feed.DEFAULT_BASE_URL})")
+    p.add_argument("--self-url", help="the address this feed is served from, if any (its rel=self link)")
+    p.set_defaults(handler=cmd_feed)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -58,6 +70,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     for les in sorted(published, key=lambda x: x.id):
         (out / f"{les.id}.md").write_text(to_markdown(les), encoding="utf-8")
     print(f"exported {len(published)} published lessons to {out}")
+    return 0
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    """Print the feed; an unknown city or type is a usage error (exit code 2, as argparse's own), naming the allowed
+    values."""
+    try:
+        xml = feed.atom_feed(users.engine_for(args), args.city, args.measure_type, args.barrier_type,
+                             base_url=args.base_url, self_url=args.self_url)
+    except feed.FeedSelectionInvalid as exc:
+        print(f"kb lessons feed: error: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(xml.decode("utf-8"))
+    if not xml.endswith(b"\n"):
+        sys.stdout.write("\n")
     return 0
 
 

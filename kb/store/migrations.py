@@ -47,6 +47,11 @@ def m005_login_throttle(conn: Connection) -> None:
                          "failed_count INTEGER NOT NULL, locked_until VARCHAR, last_failed VARCHAR NOT NULL)")
 
 
+def m006_lesson_visits(conn: Connection) -> None:
+    """Migration 6: when each user last opened the Lessons page (its "new since your last visit")."""
+    SQLModel.metadata.create_all(conn, tables=[SQLModel.metadata.tables[tables.VISIT_TABLE]])  # IF NOT EXISTS
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, m002_accounts_and_lessons, m003_district_plans,
-                                                  m004_record_display_path, m005_login_throttle]
+                                                  m004_record_display_path, m005_login_throttle, m006_lesson_visits]
 SCHEMA_VERSION = len(MIGRATIONS)

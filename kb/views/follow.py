@@ -1,0 +1,58 @@
+"""Following lessons from the app: the feed of a selection as a download, the command that prints it, the base URL."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import Engine
+
+from kb.lessons import feed
+
+__all__ = ["FeedDownload", "base_url_of", "feed_command", "feed_download", "FEED_MIME"]
+
+FEED_MIME = "application/atom+xml"
+
+
+def base_url_of(page_url: str | None, page_path: str) -> str:
+    """The app's own address from the address of one of its pages (``st.context.url``), without the page's path,
+    query and fragment: ``https://kb.example.org/app/lessons?x=1`` → ``https://kb.example.org/app``. Anything that is
+    not an http(s) address gives :data:`kb.lessons.feed.DEFAULT_BASE_URL`."""
+    parts = urlsplit(page_url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return feed.DEFAULT_BASE_URL
+    path = parts.path.rstrip("/")
+    if path.endswith("/" + page_path):
+        path = path[: -len(page_path) - 1]
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def feed_command(sel: feed.Selection, base_url: str = feed.DEFAULT_BASE_URL) -> str:
+    """The ``kb`` command that prints the same feed (values shell-quoted)."""
+    words = ["kb", "lessons", "feed"]
+    for key, value in sel.params().items():
+        words += ["--" + key.replace("_", "-"), value]
+    if base_url.rstrip("/") != feed.DEFAULT_BASE_URL:
+        words += ["--base-url", base_url]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+@dataclass(frozen=True)
+class FeedDownload:
+    """A selection's feed, ready for a download button: the bytes, a file name, the command, how many lessons."""
+
+    data: bytes
+    file_name: str
+    command: str
+    lessons: int
+
+
+def feed_download(engine: Engine, city: str | None, measure_type: str | None, barrier_type: str | None,
+                  base_url: str = feed.DEFAULT_BASE_URL) -> FeedDownload:
+    """The feed of a selection for the Lessons page (:class:`kb.lessons.feed.FeedSelectionInvalid` for an unknown
+    value, which the page's choices never offer)."""
+    sel, _ = feed.check_selection(engine, city, measure_type, barrier_type)
+    data = feed.atom_feed(engine, sel.city, sel.measure_type, sel.barrier_type, base_url=base_url)
+    return FeedDownload(data, feed.feed_file_name(sel), feed_command(sel, base_url),
+                        len(feed.select_lessons(engine, sel)))
