@@ -23,6 +23,7 @@ from kb.views.fmt import format_share
 from kb.views.words import LESSON_FIELDS, word
 
 FLASH = "lesson_flash"
+FLASH_DUPLICATES = "lesson_flash_duplicates"
 
 PROBLEMS: dict[str, str] = {m: m for m in (
     N_("must not be empty"), N_("is required"), N_("choose the city the lesson comes from"),
@@ -63,6 +64,9 @@ def render() -> None:
     flash = st.session_state.pop(FLASH, None)
     if flash:
         st.success(flash)
+    dups = st.session_state.pop(FLASH_DUPLICATES, None)
+    if isinstance(dups, hints.DraftCheck):
+        show_hints(dups, "le_saved_")
     lesson_id = st.query_params.get("id", "")
     lesson: Lesson | None = None
     if lesson_id:
@@ -147,7 +151,7 @@ def form(actor: accounts.Actor, lesson: Lesson | None, version: int) -> None:
         save(actor, lesson, version, data, sources)
     shown = st.session_state.get(k + "hints")
     if isinstance(shown, hints.DraftCheck):
-        show_hints(shown, k, titles)
+        show_hints(shown, k)
 
 
 def _add(key: str, value: str, hints_key: str) -> None:
@@ -160,7 +164,7 @@ def _add(key: str, value: str, hints_key: str) -> None:
         st.session_state[hints_key] = held.without(value)
 
 
-def show_hints(found: hints.DraftCheck, k: str, titles: dict[str, dict[str, str]]) -> None:
+def show_hints(found: hints.DraftCheck, k: str) -> None:
     """The result of the check: near-duplicate warnings with links, and the suggestions as buttons that add."""
     for dup in found.duplicates:
         st.warning(t("A similar lesson already exists ({similarity} similar, {status}): {title}. Consider "
@@ -192,6 +196,7 @@ def save(actor: accounts.Actor, lesson: Lesson | None, version: int, data: dict[
         if lesson is None:
             new = lessons.create_lesson(state.engine(), actor, data)
             st.query_params["id"] = new.id
+            st.session_state[FLASH_DUPLICATES] = hints.duplicates_of(state.engine(), state.embedder(), actor, new)
             done(new, t("Saved the draft '{title}'.").format(title=escape_markdown(new.title)))
         else:
             new = lessons.update_lesson(state.engine(), actor, lesson.id, {"version": version, **data},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -10,7 +11,8 @@ from sqlalchemy import Engine
 
 from kb.lessons import feed
 
-__all__ = ["FeedDownload", "base_url_of", "feed_command", "feed_download", "FEED_MIME"]
+__all__ = ["FeedDownload", "FeedResponse", "base_url_of", "feed_command", "feed_download", "feed_response",
+           "FEED_MIME", "QUERY_KEYS"]
 
 FEED_MIME = "application/atom+xml"
 
@@ -56,3 +58,41 @@ def feed_download(engine: Engine, city: str | None, measure_type: str | None, ba
     data = feed.atom_feed(engine, sel.city, sel.measure_type, sel.barrier_type, base_url=base_url)
     return FeedDownload(data, feed.feed_file_name(sel), feed_command(sel, base_url),
                         len(feed.select_lessons(engine, sel)))
+
+
+QUERY_KEYS: dict[str, str] = {"city": "city", "measure_type": "measure_type", "measure-type": "measure_type",
+                              "barrier_type": "barrier_type", "barrier-type": "barrier_type"}
+"""Query parameters a served feed URL accepts (both spellings of the two-word ones) and the selection field each
+sets."""
+
+
+@dataclass(frozen=True)
+class FeedResponse:
+    """An HTTP answer for a served feed URL: status, content type and body (the feed, or a one-line reason)."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+def feed_response(engine: Engine, query: Mapping[str, str | Sequence[str]], base_url: str,
+                  self_url: str | None = None) -> FeedResponse:
+    """The answer to ``GET …/feeds/lessons.atom?city=…&measure_type=…&barrier_type=…`` for an HTTP route of the
+    app (no Streamlit involved): 200 with the feed, or 400 with the reason (unknown or repeated parameter, unknown
+    value, naming the allowed values)."""
+    chosen: dict[str, str] = {}
+    for key, raw in query.items():
+        field = QUERY_KEYS.get(key)
+        values = [raw] if isinstance(raw, str) else list(raw)
+        if field is None or len(values) != 1 or field in chosen:
+            allowed = "city, measure_type, barrier_type"
+            return FeedResponse(400, "text/plain; charset=utf-8",
+                                f"unknown or repeated parameter '{key}': use each of {allowed} at most once\n"
+                                .encode())
+        chosen[field] = values[0]
+    try:
+        body = feed.atom_feed(engine, chosen.get("city"), chosen.get("measure_type"), chosen.get("barrier_type"),
+                              base_url=base_url, self_url=self_url)
+    except feed.FeedSelectionInvalid as exc:
+        return FeedResponse(400, "text/plain; charset=utf-8", f"{exc}\n".encode())
+    return FeedResponse(200, FEED_MIME + "; charset=utf-8", body)

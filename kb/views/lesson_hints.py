@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -9,11 +10,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from kb.accounts import Actor
-from kb.embeddings import Embedder
+from kb.embeddings import Embedder, EmbedderError
+from kb.lessons.format import Lesson
 from kb.lessons.hints import LinkSuggestions, NearDuplicate, near_duplicates, suggest_links
 from kb.search.engine import SearchEngine
 
-__all__ = ["DraftCheck", "check_draft"]
+__all__ = ["DraftCheck", "check_draft", "duplicates_of"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,3 +49,15 @@ def check_draft(engine: Engine, search: SearchEngine, embedder: Embedder, actor:
     links = suggest_links(search, title, summary, city=city, chosen_solutions=_ids(data.get("solutions")),
                           chosen_measure_types=_ids(data.get("measure_types")))
     return DraftCheck(dups, links)
+
+
+def duplicates_of(engine: Engine, embedder: Embedder, actor: Actor, lesson: Lesson) -> DraftCheck | None:
+    """The near-duplicate check of a lesson just saved (no suggestions): run when a new draft is saved, so a writer
+    who never pressed the check button still learns of an existing lesson that tells the same story. None when the
+    embedding model cannot be used (the draft is saved all the same; the check button says why)."""
+    try:
+        dups = near_duplicates(engine, embedder, actor, lesson.title, lesson.summary, exclude_id=lesson.id)
+    except EmbedderError as exc:
+        log.warning("near-duplicate check after saving %s skipped: %s", lesson.id, exc)
+        return None
+    return DraftCheck(dups, LinkSuggestions([], []), checked=False)

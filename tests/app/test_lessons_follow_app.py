@@ -144,3 +144,25 @@ def test_the_editor_warns_of_a_near_duplicate_and_adds_a_suggestion(db: Path) ->
     assert at.multiselect(key=k + "solutions").value == ["test-battery-site"]
     assert not [b for b in at.button if b.key == k + "add_solutions_test-battery-site"], "taken, no longer offered"
     assert at.text_input(key=k + "title").value == old.title, "the form keeps what was typed"
+
+
+def test_saving_a_new_draft_warns_of_a_duplicate(db: Path) -> None:
+    old = publish(db)
+    at = app("lesson_editor_page", login(db)).run()
+    k = "le_new_0_"
+    at.text_input(key=k + "title").input(old.title)
+    at.selectbox(key=k + "city").select("testville")
+    at.selectbox(key=k + "phase").select("permitting")
+    at.selectbox(key=k + "barrier").select("regulatory")
+    at.selectbox(key=k + "outcome").select("partly")
+    at.multiselect(key=k + "solutions").select("test-battery-site")
+    for field in ("summary", "what_happened", "what_was_tried", "applies_when"):
+        at.text_area(key=k + field).input(getattr(old, field))
+    at.text_area(key=k + "sources").input("S1 | Interview with the operator | https://example.org/i")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert "Saved the draft" in at.success[0].value
+    assert any("A similar lesson already exists" in w.value and old.title in w.value for w in at.warning)
+    at.run()
+    assert not any("A similar lesson already exists" in w.value for w in at.warning), "said once, after saving"

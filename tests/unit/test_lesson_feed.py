@@ -162,3 +162,17 @@ def test_download_and_command_say_the_same_feed(engine, fixture_db: Path,  # typ
     printed = parse(capsys.readouterr().out.encode())
     assert [e.id for e in printed.entries] == [e.id for e in parse(got.data).entries]
     assert follow.feed_command(feed.Selection()) == "kb lessons feed"
+
+
+def test_the_response_for_a_served_feed_url(engine) -> None:  # type: ignore[no-untyped-def]
+    les = publish(engine)
+    ok = follow.feed_response(engine, {"city": "testville", "barrier-type": "regulatory"}, BASE,
+                              self_url=f"{BASE}/feeds/lessons.atom?city=testville&barrier-type=regulatory")
+    assert ok.status == 200 and ok.content_type.startswith("application/atom+xml")
+    parsed = parse(ok.body)
+    assert entry_of(parsed, les) and any(link.rel == "self" for link in parsed.feed.links)
+    bad = follow.feed_response(engine, {"city": "atlantis"}, BASE)
+    assert bad.status == 400 and b"testville" in bad.body
+    assert follow.feed_response(engine, {"town": "testville"}, BASE).status == 400
+    assert follow.feed_response(engine, {"city": ["testville", "other"]}, BASE).status == 400
+    assert follow.feed_response(engine, {"measure_type": "test-pv", "measure-type": "test-pv"}, BASE).status == 400
