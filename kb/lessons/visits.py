@@ -54,28 +54,36 @@ def begin_visit(engine: Engine, actor: Actor, now: datetime | None = None) -> da
     return previous
 
 
-def changes_since(engine: Engine, found: Sequence[Lesson], since: datetime) -> dict[str, str]:
+def changes_since(engine: Engine, found: Sequence[Lesson], since: datetime, reader: Actor | None = None
+                  ) -> dict[str, str]:
     """For the published lessons among ``found`` changed after ``since``: ``{id: NEW | CHANGED}``.
 
     A lesson is new when it was created after ``since`` or first published after it (a draft finished today is new
-    to its readers); otherwise changed when its last change came after ``since``.
+    to its readers); otherwise changed when its last change came after ``since``. Changes the ``reader`` made
+    themselves are no news to them: a lesson whose every change since was theirs is left out.
     """
     since = _aware(since)
     recent = [les for les in found if les.status == "published" and les.updated_at > since]
     if not recent:
         return {}
     ids = [les.id for les in recent]
+    first_publish: dict[str, datetime] = {}
+    changed_after: dict[str, set[str]] = {}  # who changed each lesson after ``since``
     with database.read_session(engine) as s:
-        stmt = select(LessonAuditRow.lesson_id, LessonAuditRow.at).where(
-            col(LessonAuditRow.lesson_id).in_(ids), LessonAuditRow.action == "publish")
-        first_publish: dict[str, datetime] = {}
-        for lesson_id, at in s.exec(stmt):
+        stmt = select(LessonAuditRow.lesson_id, LessonAuditRow.at, LessonAuditRow.action, LessonAuditRow.actor).where(
+            col(LessonAuditRow.lesson_id).in_(ids))
+        for lesson_id, at, action, who in s.exec(stmt):
             at = _aware(at)
-            if lesson_id not in first_publish or at < first_publish[lesson_id]:
+            if action == "publish" and (lesson_id not in first_publish or at < first_publish[lesson_id]):
                 first_publish[lesson_id] = at
+            if at > since:
+                changed_after.setdefault(lesson_id, set()).add(who)
     out: dict[str, str] = {}
     for les in recent:
+        if reader is not None and changed_after.get(les.id) == {reader.name}:
+            continue
         published = first_publish.get(les.id)
         is_new = les.created_at > since or (published is not None and published > since)
         out[les.id] = NEW if is_new else CHANGED
     return out
+

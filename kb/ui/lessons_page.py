@@ -93,7 +93,7 @@ def news(actor: accounts.Actor) -> dict[str, str]:
         st.caption(t("From your next visit on, lessons published or changed after this one are marked here."))
         return {}
     published: list[Lesson] = lessons.list_lessons(state.engine(), actor, status="published")
-    marks = visits.changes_since(state.engine(), published, previous)
+    marks = visits.changes_since(state.engine(), published, previous, reader=actor)
     when = format_datetime(previous, format="short", locale=state.locale(), tzinfo=UTC) + " UTC"
     if marks:
         st.info(t("New or changed since your last visit ({when}): {count}").format(
@@ -118,7 +118,7 @@ def follow_box() -> None:
                                format_func=_word, placeholder=t("Any"))
         base = follow.base_url_of(st.context.url, routes.ROUTES["lessons"].url_path)
         got = follow.feed_download(state.engine(), city, mtype, barrier, base)
-        st.download_button(t("Download the feed ({count} lessons now)").format(
+        st.download_button(t("Download the feed (lessons in it now: {count})").format(
             count=format_count(got.lessons, locale=state.locale())), data=got.data, file_name=got.file_name,
             mime=follow.FEED_MIME, key="follow_download", icon="📡", on_click="ignore")
         st.caption(t("Open the file in a feed reader (Thunderbird, Feedly, Outlook …): it lists the published "

@@ -46,10 +46,13 @@ def login(db: Path) -> str:
     return accounts.login(database.get_engine(db), "ann", PASSWORD)
 
 
+BEA = Actor("bea", "staff")  # another member of staff: her changes are news to ann
+
+
 def publish(db: Path, **over: object) -> lessons.Lesson:
     engine = database.get_engine(db)
-    draft = lessons.create_lesson(engine, STAFF, lesson_data(**over))
-    return lessons.publish_lesson(engine, STAFF, draft.id, draft.version, EMB)
+    draft = lessons.create_lesson(engine, BEA, lesson_data(**over))
+    return lessons.publish_lesson(engine, BEA, draft.id, draft.version, EMB)
 
 
 def texts(at: AppTest) -> str:
@@ -95,6 +98,7 @@ def test_anyone_follows_a_city_as_a_feed_download(db: Path, downloads: dict) -> 
     titles = [e.title for e in parsed.entries]
     assert les.title in titles and other.title not in titles
     assert parsed.entries[0].link.endswith(f"/record?id={les.id}")
+    assert button.proto.label == f"Download the feed (lessons in it now: {len(parsed.entries)})"
 
 
 def test_new_since_the_last_visit_for_a_logged_in_user(db: Path) -> None:
@@ -108,7 +112,7 @@ def test_new_since_the_last_visit_for_a_logged_in_user(db: Path) -> None:
     previous = visits.last_visit(engine, STAFF)
     assert previous is not None
     fresh = publish(db, title="Published after the first visit")
-    lessons.update_lesson(engine, STAFF, seen.id, {"version": seen.version, "summary": "Edited since."}, EMB)
+    lessons.update_lesson(engine, BEA, seen.id, {"version": seen.version, "summary": "Edited since."}, EMB)
     again = app("lessons_page", token).run()  # the next visit (a new browser session)
     assert not again.exception, again.exception
     [note] = [i.value for i in again.info if "since your last visit" in i.value]
@@ -117,7 +121,9 @@ def test_new_since_the_last_visit_for_a_logged_in_user(db: Path) -> None:
     assert visits.last_visit(engine, STAFF) > previous, "this visit is recorded for the next one"
     page = "\n".join(m.value for m in again.markdown)
     assert fresh.title in page and seen.title in page
-    third = app("lessons_page", token).run()
+    current = lessons.get_lesson(engine, fresh.id)
+    lessons.update_lesson(engine, STAFF, fresh.id, {"version": current.version, "summary": "Ann's own edit."}, EMB)
+    third = app("lessons_page", token).run()  # ann's own edit is no news to her
     assert any("Nothing new since your last visit" in c.value for c in third.caption)
     assert not badges(third)
 

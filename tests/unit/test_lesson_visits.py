@@ -77,3 +77,10 @@ def test_new_and_changed_since_the_previous_visit(engine) -> None:  # type: igno
     assert marks.get(late.id) == visits.NEW and marks.get(fresh.id) == visits.NEW
     assert old.id not in marks and draft.id not in marks
     assert visits.changes_since(engine, lessons.list_lessons(engine, STAFF), datetime.now(UTC)) == {}
+    assert visits.changes_since(engine, lessons.list_lessons(engine, STAFF), since, reader=Actor("bea", "staff")) \
+        == marks, "news to another reader"
+    assert visits.changes_since(engine, lessons.list_lessons(engine, STAFF), since, reader=STAFF) == {}, \
+        "one's own changes are no news"
+    lessons.update_lesson(engine, Actor("bea", "staff"), old.id, {"version": old.version, "summary": "Bea's."}, EMB)
+    assert visits.changes_since(engine, lessons.list_lessons(engine, STAFF), since, reader=STAFF) == \
+        {old.id: visits.CHANGED}
