@@ -19,6 +19,7 @@ from kb.lessons.format import CONTENT_FIELDS, input_from_record, to_markdown
 from kb.records import vocab
 from kb.store import database
 from kb.store import write as store
+from kb.views.markdown import render_markdown_safe
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,7 +79,7 @@ def cmd_feed(args: argparse.Namespace) -> int:
     values."""
     try:
         xml = feed.atom_feed(users.engine_for(args), args.city, args.measure_type, args.barrier_type,
-                             base_url=args.base_url, self_url=args.self_url)
+                             base_url=args.base_url, self_url=args.self_url, render=render_markdown_safe)
     except feed.FeedSelectionInvalid as exc:
         print(f"kb lessons feed: error: {exc}", file=sys.stderr)
         return 2

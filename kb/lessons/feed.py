@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 
 from kb.accounts import ANONYMOUS
 from kb.errors import InvalidInput
-from kb.lessons.format import Lesson
+from kb.lessons.format import SECTIONS, Lesson
 from kb.lessons.service import list_lessons, reference_options
 from kb.records import vocab
 
@@ -114,15 +115,34 @@ def select_lessons(engine: Engine, sel: Selection) -> list[Lesson]:
     return sorted(found, key=lambda les: (les.updated_at, les.id), reverse=True)
 
 
+Render = Callable[[str], str]
+"""User Markdown → safe HTML (``kb.views.markdown.render_markdown_safe``: raw HTML escaped, http(s) links only)."""
+
+
+def _content(les: Lesson, render: Render | None) -> tuple[str, str]:
+    """The whole lesson as the entry's content: HTML when a safe renderer is given, else plain text."""
+    parts = [(title, les.outcome_text() if attr == "outcome_note" else getattr(les, attr)) for title, attr in SECTIONS]
+    sources = [f"[{x['id']}] {x['title']}" + (f" — {x['publisher']}" if x.get("publisher") else "")
+               + (f" ({x['url']})" if x.get("url") else "") for x in les.sources]
+    if render is None:
+        text = "\n\n".join(f"{title}\n{body}" for title, body in parts if body)
+        return text + ("\n\nSources\n" + "\n".join(sources) if sources else ""), "text"
+    out = "".join(f"<h3>{html.escape(title)}</h3>\n{render(body)}" for title, body in parts if body)
+    if sources:
+        out += "<h3>Sources</h3>\n<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in sources) + "</ul>"
+    return out, "html"
+
+
 def atom_feed(engine: Engine, city: str | None = None, measure_type: str | None = None,
               barrier_type: str | None = None, base_url: str = DEFAULT_BASE_URL, self_url: str | None = None,
-              now: datetime | None = None) -> bytes:
+              now: datetime | None = None, render: Render | None = None) -> bytes:
     """The Atom feed (UTF-8 XML) of the published lessons matching the selection, newest change first.
 
     Each entry's id is a tag URI of the lesson id (stable across edits and addresses); ``updated`` is the lesson's
     last change, so a feed reader shows an edited lesson again. Categories carry the city, measure types and
     barrier type (schemes ``city``, ``measure-type``, ``barrier-type``). ``self_url`` is the feed's own address
-    when it is served over HTTP. Raises :class:`FeedSelectionInvalid` for an unknown city or type.
+    when it is served over HTTP. The entry's content is the whole lesson, as HTML made by ``render`` (give a safe
+    renderer) or else as plain text. Raises :class:`FeedSelectionInvalid` for an unknown city or type.
     """
     sel, titles = check_selection(engine, city, measure_type, barrier_type)
     found = select_lessons(engine, sel)
@@ -146,6 +166,8 @@ def atom_feed(engine: Engine, city: str | None = None, measure_type: str | None 
         e.updated(les.updated_at)
         e.published(les.created_at)
         e.summary(les.summary, type="text")
+        body, kind = _content(les, render)
+        e.content(body, type=kind)
         e.author({"name": les.author or "ATELIER knowledge base"})
         e.link(href=lesson_url(base, les.id), rel="alternate", type="text/html")
         cats = [{"term": les.city, "scheme": _scheme("city"), "label": titles["city"].get(les.city, les.city)}]

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import Engine
 
 from kb.lessons import feed
+from kb.views.markdown import render_markdown_safe
 
 __all__ = ["FeedDownload", "FeedResponse", "base_url_of", "feed_command", "feed_download", "feed_response",
            "FEED_MIME", "QUERY_KEYS"]
@@ -55,7 +56,8 @@ def feed_download(engine: Engine, city: str | None, measure_type: str | None, ba
     """The feed of a selection for the Lessons page (:class:`kb.lessons.feed.FeedSelectionInvalid` for an unknown
     value, which the page's choices never offer)."""
     sel, _ = feed.check_selection(engine, city, measure_type, barrier_type)
-    data = feed.atom_feed(engine, sel.city, sel.measure_type, sel.barrier_type, base_url=base_url)
+    data = feed.atom_feed(engine, sel.city, sel.measure_type, sel.barrier_type, base_url=base_url,
+                          render=render_markdown_safe)
     return FeedDownload(data, feed.feed_file_name(sel), feed_command(sel, base_url),
                         len(feed.select_lessons(engine, sel)))
 
@@ -92,7 +94,7 @@ def feed_response(engine: Engine, query: Mapping[str, str | Sequence[str]], base
         chosen[field] = values[0]
     try:
         body = feed.atom_feed(engine, chosen.get("city"), chosen.get("measure_type"), chosen.get("barrier_type"),
-                              base_url=base_url, self_url=self_url)
+                              base_url=base_url, self_url=self_url, render=render_markdown_safe)
     except feed.FeedSelectionInvalid as exc:
         return FeedResponse(400, "text/plain; charset=utf-8", f"{exc}\n".encode())
     return FeedResponse(200, FEED_MIME + "; charset=utf-8", body)

@@ -176,3 +176,22 @@ def test_the_response_for_a_served_feed_url(engine) -> None:  # type: ignore[no-
     assert follow.feed_response(engine, {"town": "testville"}, BASE).status == 400
     assert follow.feed_response(engine, {"city": ["testville", "other"]}, BASE).status == 400
     assert follow.feed_response(engine, {"measure_type": "test-pv", "measure-type": "test-pv"}, BASE).status == 400
+
+
+def test_the_whole_lesson_is_the_content_and_its_markup_stays_inert(engine) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import PAYLOADS
+
+    les = publish(engine, title="Payloads in the feed", what_happened="**Bold** [ok](https://example.org) [S1]",
+                  applies_when="\n\n".join(PAYLOADS))
+    got = follow.feed_download(engine, None, None, None, BASE)
+    parse(got.data)
+    e = entry_of(feedparser.parse(got.data, sanitize_html=False), les)  # the HTML as written, not as cleaned
+    [content] = e.content
+    assert content.type == "text/html"
+    assert "<h3>What happened</h3>" in content.value and "<strong>Bold</strong>" in content.value
+    assert '<a href="https://example.org">ok</a>' in content.value
+    assert "<script" not in content.value and "<img" not in content.value and 'href="javascript' not in content.value
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content.value
+    assert "Interview with the operator" in content.value, "the sources"
+    plain = entry_of(parse(feed.atom_feed(engine)), les).content[0]
+    assert plain.type == "text/plain" and "What was tried\nA sandbox exemption." in plain.value
