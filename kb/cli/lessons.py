@@ -1,4 +1,4 @@
-"""Lesson sub-commands: ``kb lessons list|export|import|submit|approve|send-back`` (and the ``kb users`` commands)."""
+"""Lesson sub-commands: ``kb lessons list|export|import|submit|approve|send-back|feed`` (and ``kb users``)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from kb import accounts
 from kb.cli import users
 from kb.cli.common import CliError, add_db, print_json, settings
 from kb.embeddings import Embedder, make_embedder
+from kb.lessons import feed
 from kb.lessons import files as lesson_files
 from kb.lessons import service as lessons
 from kb.lessons.format import CONTENT_FIELDS, input_from_record, to_markdown
 from kb.records import vocab
 from kb.store import database
 from kb.store import write as store
+from kb.views.markdown import render_markdown_safe
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,6 +58,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             p.add_argument("--override", action="store_true",
                            help="publish even if the operator last changed it (recorded in the audit log)")
         p.set_defaults(handler=fn)
+    p = lsub.add_parser("feed", help="print the Atom feed of published lessons for a city, measure type or barrier "
+                        "type (all published lessons without options)")
+    add_db(p)
+    p.add_argument("--city", help="a city id, e.g. bilbao")
+    p.add_argument("--measure-type", help="a measure type id, e.g. thermal-network")
+    p.add_argument("--barrier-type", help="one of: " + ", ".join(vocab.BARRIER_TYPES))
+    p.add_argument("--base-url", default=feed.DEFAULT_BASE_URL,
+                   help=f"where the app is served, for the lessons' links (default: {feed.DEFAULT_BASE_URL})")
+    p.add_argument("--self-url", help="the address this feed is served from, if any (its rel=self link)")
+    p.set_defaults(handler=cmd_feed)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -119,6 +131,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"exported {len(result.written)} lessons to {out} ({len(result.unchanged)} unchanged, "
           f"{len(result.refused)} refused)")
     return 1 if result.refused else 0
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    """Print the feed; an unknown city or type is a usage error (exit code 2, as argparse's own), naming the allowed
+    values."""
+    try:
+        xml = feed.atom_feed(users.engine_for(args), args.city, args.measure_type, args.barrier_type,
+                             base_url=args.base_url, self_url=args.self_url, render=render_markdown_safe)
+    except feed.FeedSelectionInvalid as exc:
+        print(f"kb lessons feed: error: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(xml.decode("utf-8"))
+    if not xml.endswith(b"\n"):
+        sys.stdout.write("\n")
+    return 0
 
 
 def _embedder(engine: Engine, default_model: str) -> Embedder:

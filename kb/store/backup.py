@@ -29,14 +29,15 @@ from kb.store.migrations import SCHEMA_VERSION
 FORMAT = "atelier-kb-backup"
 FORMAT_VERSION = 2  # 2: the manifest declares each table's row count and SHA-256 (1 had counts only)
 MANIFEST = "manifest.json"
-ACCOUNT_TABLES: tuple[str, ...] = ("user_account", "user_session")
-"""Left out by ``without_accounts``: whoever could write an archive chose its accounts and password hashes."""
+ACCOUNT_TABLES: tuple[str, ...] = ("user_account", "user_session", tables.VISIT_TABLE)
+"""Left out by ``without_accounts``: whoever could write an archive chose its accounts and password hashes (and the
+per-user visit times, which refer to the accounts)."""
 
 # The schema version that created each table and column; anything not listed exists since version 1. An archive of
 # an older schema lacks what came later; it is restored into a fresh database migrated to the archive's version,
 # and the migrations after it run on the restored rows. A migration that adds a table or column appends it here.
 TABLE_SINCE: dict[str, int] = {"user_account": 2, "user_session": 2, "lesson": 2, "lesson_audit": 2,
-                               tables.PLAN_TABLE: 3}
+                               tables.PLAN_TABLE: 3, tables.VISIT_TABLE: 8}
 COLUMN_SINCE: dict[tuple[str, str], int] = {("record", "display_path"): 4, ("lesson_audit", "note"): 6,
                                             **{("lesson", c): 7 for c, _ in tables.LESSON_FILE_COLUMNS}}
 

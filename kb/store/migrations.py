@@ -65,7 +65,13 @@ def m007_lesson_files(conn: Connection) -> None:
             conn.exec_driver_sql(f"ALTER TABLE lesson ADD COLUMN {name} {sql_type}")
 
 
+
+def m008_lesson_visits(conn: Connection) -> None:
+    """Migration 8: when each user last opened the Lessons page (its "new since your last visit")."""
+    SQLModel.metadata.create_all(conn, tables=[SQLModel.metadata.tables[tables.VISIT_TABLE]])  # IF NOT EXISTS
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, m002_accounts_and_lessons, m003_district_plans,
                                                   m004_record_display_path, m005_login_throttle,
-                                                  m006_lesson_audit_note, m007_lesson_files]
+                                                  m006_lesson_audit_note, m007_lesson_files, m008_lesson_visits]
 SCHEMA_VERSION = len(MIGRATIONS)

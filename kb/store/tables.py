@@ -225,3 +225,16 @@ class PlanRow(SQLModel, table=True):
     author: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- the Lessons page's "new since your last visit" (migration m006) ----------------------------------------
+
+VISIT_TABLE = "lesson_visit"
+
+
+class LessonVisitRow(SQLModel, table=True):
+    """When a user last opened the Lessons page (``kb.lessons.visits``): lessons changed since are marked new."""
+
+    __tablename__ = VISIT_TABLE
+    user_id: int = Field(primary_key=True, foreign_key="user_account.id", ondelete="CASCADE")
+    visited_at: datetime

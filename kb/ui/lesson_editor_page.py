@@ -19,10 +19,13 @@ from kb.records import vocab
 from kb.text import escape_markdown
 from kb.ui import lesson_review, lesson_view, routes, state
 from kb.ui.state import t
+from kb.views import lesson_hints as hints
+from kb.views.fmt import format_share
 from kb.views.messages import say
 from kb.views.words import LESSON_FIELDS, word
 
 FLASH = "lesson_flash"
+FLASH_DUPLICATES = "lesson_flash_duplicates"
 
 PROBLEMS: dict[str, str] = {m: m for m in (
     N_("must not be empty"), N_("is required"), N_("choose the city the lesson comes from"),
@@ -63,6 +66,9 @@ def render() -> None:
     flash = st.session_state.pop(FLASH, None)
     if flash:
         st.success(flash)
+    dups = st.session_state.pop(FLASH_DUPLICATES, None)
+    if isinstance(dups, hints.DraftCheck):
+        show_hints(dups, "le_saved_")
     lesson_id = st.query_params.get("id", "")
     lesson: Lesson | None = None
     if lesson_id:
@@ -127,12 +133,14 @@ def form(actor: accounts.Actor, lesson: Lesson | None, version: int) -> None:
                                             format_func=_word, placeholder=t("Choose"))
         data["outcome"] = c4.selectbox(t("Outcome"), vocab.OUTCOMES, index=pick(vocab.OUTCOMES, "outcome"),
                                        key=k + "outcome", format_func=_word, placeholder=t("Choose"))
+        for field in ("solutions", "measure_types"):  # seeded here, not as defaults: a suggestion adds to them
+            st.session_state.setdefault(k + field, list(cur.get(field) or []))
         data["solutions"] = st.multiselect(t("Solutions this lesson is about"), [s for s, _ in opts["solution"]],
-                                           default=cur.get("solutions") or [], key=k + "solutions",
+                                           key=k + "solutions",
                                            format_func=lambda s: f"{titles['solution'].get(s, s)} ({s})",
                                            placeholder=t("Choose"))
         data["measure_types"] = st.multiselect(t("Measure types"), [m for m, _ in opts["measure_type"]],
-                                               default=cur.get("measure_types") or [], key=k + "measure_types",
+                                               key=k + "measure_types",
                                                format_func=lambda m: titles["measure_type"].get(m, m),
                                                placeholder=t("Choose"))
         help_md = t("Markdown is allowed; HTML is shown as text.")
@@ -143,9 +151,54 @@ def form(actor: accounts.Actor, lesson: Lesson | None, version: int) -> None:
             data[field] = st.text_area(t(label), cur.get(field, ""), key=k + field, help=help_md)
         sources = st.text_area(t("Sources, one per line: S1 | title | url | publisher | year"),
                                source_lines(cur.get("sources") or []), key=k + "sources")
-        submitted = st.form_submit_button(_save_label(lesson))
+        b1, b2 = st.columns(2)
+        submitted = b1.form_submit_button(_save_label(lesson))
+        check = b2.form_submit_button(t("Check for similar lessons and suggest links"), icon="🔍",
+                                      help=t("Searches the knowledge base for the title and summary as written "
+                                             "now: the solutions and measure types the lesson seems to be about, "
+                                             "and lessons that already tell the same story. Nothing is saved."))
+    if check:
+        st.session_state[k + "hints"] = hints.check_draft(
+            state.engine(), state.search_engine(), state.embedder(), actor, data, lesson.id if lesson else None)
     if submitted:
         save(actor, lesson, version, data, sources)
+    shown = st.session_state.get(k + "hints")
+    if isinstance(shown, hints.DraftCheck):
+        show_hints(shown, k)
+
+
+def _add(key: str, value: str, hints_key: str) -> None:
+    """One-click addition of a suggested solution or measure type to the form's choice (a widget callback)."""
+    chosen = list(st.session_state.get(key) or [])
+    if value not in chosen:
+        st.session_state[key] = [*chosen, value]
+    held = st.session_state.get(hints_key)
+    if isinstance(held, hints.DraftCheck):
+        st.session_state[hints_key] = held.without(value)
+
+
+def show_hints(found: hints.DraftCheck, k: str) -> None:
+    """The result of the check: near-duplicate warnings with links, and the suggestions as buttons that add."""
+    for dup in found.duplicates:
+        st.warning(t("A similar lesson already exists ({similarity} similar, {status}): {title}. Consider "
+                     "improving that one instead of writing a second.").format(
+            similarity=format_share(dup.similarity, locale=state.locale()), status=word(dup.lesson.status, t),
+            title=escape_markdown(dup.lesson.title)), icon="⚠️")
+        st.page_link(routes.page("lesson-editor"), label=t("Open the similar lesson"), icon="✏️",
+                     query_params={"id": dup.lesson.id})
+    if found.checked and not found.duplicates:
+        st.caption(t("No similar lesson found."))
+    links = found.suggestions
+    if not links:
+        if found.checked:
+            st.caption(t("No further solutions or measure types to suggest."))
+        return
+    st.markdown("**" + t("This lesson seems to be about (click to add):") + "**")
+    for field, items, label in (("solutions", links.solutions, N_("Solution")),
+                                ("measure_types", links.measure_types, N_("Measure type"))):
+        for rid, title in items:
+            st.button(f"➕ {t(label)}: {title}", key=f"{k}add_{field}_{rid}", on_click=_add,
+                      args=(k + field, rid, k + "hints"))
 
 
 def _save_label(lesson: Lesson | None) -> str:
@@ -164,6 +217,7 @@ def save(actor: accounts.Actor, lesson: Lesson | None, version: int, data: dict[
         if lesson is None:
             new = lessons.create_lesson(state.engine(), actor, data)
             st.query_params["id"] = new.id
+            st.session_state[FLASH_DUPLICATES] = hints.duplicates_of(state.engine(), state.embedder(), actor, new)
             done(new, t("Saved the draft '{title}'.").format(title=escape_markdown(new.title)))
         else:
             new = lessons.update_lesson(state.engine(), actor, lesson.id, {"version": version, **data},

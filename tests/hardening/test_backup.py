@@ -111,7 +111,14 @@ def seed_plans(engine) -> None:  # type: ignore[no-untyped-def]
     save_plan(engine, read_plan(plan), accounts.Actor("ann", "staff"))
 
 
-SEEDERS = [seed_accounts, seed_lessons, seed_plans]
+def seed_visits(engine) -> None:  # type: ignore[no-untyped-def]
+    """Ann's last visit of the Lessons page (its "new since your last visit"), written through kb.lessons.visits."""
+    from kb.lessons import visits
+
+    visits.begin_visit(engine, STAFF)
+
+
+SEEDERS = [seed_accounts, seed_lessons, seed_plans, seed_visits]
 
 
 def test_every_table_is_seeded_and_round_trips(fixture_db: Path, tmp_path: Path) -> None:
