@@ -40,7 +40,11 @@ STAFF = Actor("ann", "staff")
 INTRUDERS = [VIEWER, ANONYMOUS, Actor("mallory", "superuser"), Actor("", "")]
 # Public functions that take an actor but only read (visibility is checked inside; no write happens).
 READS = {"kb.accounts.require", "kb.lessons.service.get_lesson", "kb.lessons.service.list_lessons",
-         "kb.lessons.service.history"}
+         "kb.lessons.service.history",
+         # the editor's hints read what the actor may see; a visit time is the logged-in user's own bookkeeping
+         # (any role; anonymous visitors leave no trace: tests/unit/test_lesson_visits.py)
+         "kb.lessons.hints.near_duplicates", "kb.views.lesson_hints.check_draft", "kb.views.lesson_hints.duplicates_of",
+         "kb.lessons.visits.begin_visit", "kb.lessons.visits.last_visit"}
 # Writes that need more than the staff role (the admin-only account functions).
 ADMIN_WRITES = {"kb.accounts.add_user", "kb.accounts.disable_user", "kb.accounts.enable_user",
                 "kb.accounts.set_password"}
