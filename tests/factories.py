@@ -171,6 +171,15 @@ def lesson_data(**over: Any) -> dict[str, Any]:
 
 # --- a live Streamlit server, for browser tests -------------------------------------------------------------
 
+def publish_reviewed(engine: Any, author: Any, lesson: Lesson, embedder: Any) -> Lesson:
+    """Publish a draft as the workflow does: its author submits it, another staff member approves (four eyes)."""
+    from kb import accounts
+    from kb.lessons import service
+
+    sub = service.submit_lesson(engine, author, lesson.id, lesson.version)
+    return service.approve_lesson(engine, accounts.Actor("reviewer-rex", "staff"), sub.id, sub.version, embedder)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -16,15 +16,10 @@ from kb.embeddings import FakeEmbedder
 from kb.lessons import service as lessons
 from kb.lessons import visits
 from kb.store import database
-from tests.factories import FIXTURE_CORPUS, lesson_data
+from tests.factories import FIXTURE_CORPUS, lesson_data, publish_reviewed
 
 PASSWORD = "staff-password-1"
 STAFF = Actor("ann", "staff")
-
-def _reviewed(engine, author: Actor, les: lessons.Lesson, emb: object) -> lessons.Lesson:  # type: ignore[no-untyped-def]
-    """Publish as the workflow does: the author submits, another staff member approves (the four-eyes rule)."""
-    sub = lessons.submit_lesson(engine, author, les.id, les.version)
-    return lessons.approve_lesson(engine, Actor("reviewer-rex", "staff"), sub.id, sub.version, emb)  # type: ignore[arg-type]
 
 EMB = FakeEmbedder(name="fake-hash")
 SCRIPT = """
@@ -58,7 +53,7 @@ BEA = Actor("bea", "staff")  # another member of staff: her changes are news to 
 def publish(db: Path, **over: object) -> lessons.Lesson:
     engine = database.get_engine(db)
     draft = lessons.create_lesson(engine, BEA, lesson_data(**over))
-    return _reviewed(engine, BEA, draft, EMB)
+    return publish_reviewed(engine, BEA, draft, EMB)
 
 
 def texts(at: AppTest) -> str:

@@ -18,14 +18,9 @@ from kb.lessons.format import Lesson
 from kb.store import database
 from kb.ui import routes
 from kb.views import follow
-from tests.factories import lesson_data
+from tests.factories import lesson_data, publish_reviewed
 
 STAFF = Actor("ann", "staff")
-
-def _reviewed(engine, author: Actor, les: lessons.Lesson, emb: object) -> lessons.Lesson:  # type: ignore[no-untyped-def]
-    """Publish as the workflow does: the author submits, another staff member approves (the four-eyes rule)."""
-    sub = lessons.submit_lesson(engine, author, les.id, les.version)
-    return lessons.approve_lesson(engine, Actor("reviewer-rex", "staff"), sub.id, sub.version, emb)  # type: ignore[arg-type]
 
 BASE = "https://kb.example.org/atelier"
 
@@ -37,7 +32,7 @@ def engine(fixture_db: Path):  # type: ignore[no-untyped-def]
 
 def publish(engine, **over: object) -> Lesson:  # type: ignore[no-untyped-def]
     draft = lessons.create_lesson(engine, STAFF, lesson_data(**over))
-    return _reviewed(engine, STAFF, draft, FakeEmbedder(name="fake-hash"))
+    return publish_reviewed(engine, STAFF, draft, FakeEmbedder(name="fake-hash"))
 
 
 def parse(xml: bytes) -> feedparser.FeedParserDict:

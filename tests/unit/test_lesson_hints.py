@@ -17,14 +17,9 @@ from kb.records.parse import parse_file
 from kb.search.engine import SearchEngine
 from kb.store import database
 from kb.views.lesson_hints import check_draft
-from tests.factories import ROOT, lesson_data
+from tests.factories import ROOT, lesson_data, publish_reviewed
 
 STAFF = Actor("ann", "staff")
-
-def _reviewed(engine, author: Actor, les: lessons.Lesson, emb: object) -> lessons.Lesson:  # type: ignore[no-untyped-def]
-    """Publish as the workflow does: the author submits, another staff member approves (the four-eyes rule)."""
-    sub = lessons.submit_lesson(engine, author, les.id, les.version)
-    return lessons.approve_lesson(engine, Actor("reviewer-rex", "staff"), sub.id, sub.version, emb)  # type: ignore[arg-type]
 
 EMB = FakeEmbedder(name="fake-hash")
 
@@ -38,7 +33,7 @@ def test_an_identical_lesson_is_flagged_a_different_one_is_not(engine) -> None: 
     title = "Residents trusted the cooperative, not the utility"
     summary = "Door-to-door visits by neighbours got households to join the battery scheme."
     old = lessons.create_lesson(engine, STAFF, lesson_data(title=title, summary=summary))
-    old = _reviewed(engine, STAFF, old, EMB)
+    old = publish_reviewed(engine, STAFF, old, EMB)
     [dup] = hints.near_duplicates(engine, EMB, STAFF, title, summary)
     assert dup.lesson.id == old.id and dup.similarity == pytest.approx(1.0, abs=1e-5)
     [near] = hints.near_duplicates(engine, EMB, STAFF, title + ".", summary + " ")  # near-identical

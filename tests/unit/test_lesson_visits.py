@@ -13,14 +13,9 @@ from kb.embeddings import FakeEmbedder
 from kb.lessons import service as lessons
 from kb.lessons import visits
 from kb.store import database
-from tests.factories import lesson_data
+from tests.factories import lesson_data, publish_reviewed
 
 STAFF = Actor("ann", "staff")
-
-def _reviewed(engine, author: Actor, les: lessons.Lesson, emb: object) -> lessons.Lesson:  # type: ignore[no-untyped-def]
-    """Publish as the workflow does: the author submits, another staff member approves (the four-eyes rule)."""
-    sub = lessons.submit_lesson(engine, author, les.id, les.version)
-    return lessons.approve_lesson(engine, Actor("reviewer-rex", "staff"), sub.id, sub.version, emb)  # type: ignore[arg-type]
 
 EMB = FakeEmbedder(name="fake-hash")
 
@@ -68,15 +63,15 @@ def test_a_deleted_account_takes_its_visit_with_it(engine) -> None:  # type: ign
 
 def test_new_and_changed_since_the_previous_visit(engine) -> None:  # type: ignore[no-untyped-def]
     old = lessons.create_lesson(engine, STAFF, lesson_data(title="Old and untouched"))
-    old = _reviewed(engine, STAFF, old, EMB)
+    old = publish_reviewed(engine, STAFF, old, EMB)
     edited = lessons.create_lesson(engine, STAFF, lesson_data(title="Old, edited later"))
-    edited = _reviewed(engine, STAFF, edited, EMB)
+    edited = publish_reviewed(engine, STAFF, edited, EMB)
     late = lessons.create_lesson(engine, STAFF, lesson_data(title="Drafted before, published after"))
     since = datetime.now(UTC)
     lessons.update_lesson(engine, STAFF, edited.id, {"version": edited.version, "summary": "Now clearer."}, EMB)
-    _reviewed(engine, STAFF, late, EMB)
+    publish_reviewed(engine, STAFF, late, EMB)
     fresh = lessons.create_lesson(engine, STAFF, lesson_data(title="Written after"))
-    fresh = _reviewed(engine, STAFF, fresh, EMB)
+    fresh = publish_reviewed(engine, STAFF, fresh, EMB)
     draft = lessons.create_lesson(engine, STAFF, lesson_data(title="Still a draft"))
     marks = visits.changes_since(engine, lessons.list_lessons(engine, STAFF), since)
     assert marks.get(edited.id) == visits.CHANGED
