@@ -420,9 +420,9 @@ def _pg_server(args: argparse.Namespace, backends: list[str], tmp: Path) -> Iter
         return
     if not args.start_pg:
         raise SystemExit("the pg backends need --pg-url URL (or KB_BENCH_PG_URL) or --start-pg")
-    from tests.pg import throwaway_cluster
+    from tests.benchmarks.pg_server import durable_server
 
-    with throwaway_cluster(tmp / "pg") as url:
+    with durable_server() as url:
         yield url
 
 
