@@ -233,7 +233,7 @@ def _change(engine: Engine, actor: Actor, lesson_id: str, version: int, action: 
     if new.status == "published":
         plan.vectors, plan.model, plan.dim = _embed(new, engine, embedder)
     with database.write_session(engine) as s:
-        cur = s.get(LessonRow, lesson_id)
+        cur = s.get(LessonRow, lesson_id, with_for_update=True)  # PostgreSQL: locked until the commit
         assert cur is not None
         if cur.version != version:
             raise StaleEdit(Lesson.from_row(cur), version, _last_editor(s, lesson_id))
