@@ -257,6 +257,8 @@ def _plan_gone(out: LessonSync, row: LessonRow, current: Lesson, now: datetime, 
 def apply_sync(s: Session, sync: LessonSync, vectors: dict[str, bytes], model: str, dim: int) -> None:
     """Write the planned lesson changes inside the ingest's write transaction. A lesson changed in the app since
     :func:`plan_sync` read it is left as it is (reported as an error: ingest again)."""
+    if sync.steps:
+        database.serialize(s, "lesson-ids")  # a lesson created in the app meanwhile cannot take a file's id
     for st in sync.steps:
         row = s.get(LessonRow, st.lesson.id, with_for_update=True)  # PostgreSQL: locked until the commit
         if (row.version if row is not None else 0) != st.base:

@@ -146,6 +146,7 @@ def create_lesson(engine: Engine, actor: Actor, data: LessonCreate | Mapping[str
         problems = _reference_problems(s, inp.model_dump())
         if problems:
             raise LessonInvalid(problems)
+        database.serialize(s, "lesson-ids")  # the free id is decided and taken in one step (PostgreSQL)
         lesson_id = _free_id(s, inp.id, inp.title)
         row = LessonRow(id=lesson_id, title=inp.title, city=inp.city, solutions=json.dumps(inp.solutions),
                         measure_types=json.dumps(inp.measure_types), phase=inp.phase,

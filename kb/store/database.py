@@ -432,6 +432,15 @@ def _server_write_session(engine: Engine, timeout_ms: int) -> Iterator[Session]:
         _raise_translated(exc, engine)
 
 
+def serialize(session: Session, name: str) -> None:
+    """Inside a :func:`write_session`: wait until no other transaction that called this with ``name`` is open, so that
+    a check and the write it decides (a free id, a counter) are not interleaved with another writer's. PostgreSQL:
+    a transaction-level advisory lock on the name's hash (released at the commit); SQLite: nothing, BEGIN IMMEDIATE
+    already excludes every other writer."""
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:n, 0))"), {"n": f"kb:{name}"})
+
+
 def check_writable(engine: Engine) -> None:
     """Fail now, as a write would, if the database cannot be written (read-only, locked, failing disk): a probe row
     is written and rolled back, so a long job (an ingest that embeds for minutes) learns it before it starts."""
