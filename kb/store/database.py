@@ -26,7 +26,7 @@ from urllib.parse import quote
 import psycopg
 from sqlalchemy import URL, Connection, Engine, event, inspect, make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel import Session, create_engine
 
 from kb.config import db_location
@@ -242,7 +242,7 @@ def _server_engine(url: str, read_only: bool) -> Engine:
             except DBAPIError as exc:
                 engine.dispose()
                 name = u.render_as_string(hide_password=True)
-                if pg_sqlstate(exc) == "3D000":  # invalid_catalog_name
+                if pg_sqlstate(exc) == "3D000" or _database_absent(u):  # libpq gives no SQLSTATE at connect time
                     raise DatabaseMissing(f"database {name} does not exist on its server: create it first "
                                           "(createdb), then run 'kb ingest'") from exc
                 error = storage_error(exc, name)
@@ -254,6 +254,20 @@ def _server_engine(url: str, read_only: bool) -> Engine:
                 raise DatabaseUnavailable(f"cannot open database {name}: {exc.orig}") from exc
             _engines[key] = engine
         return engine
+
+
+def _database_absent(u: URL) -> bool:
+    """Whether the server answers on its maintenance database and holds no database of ``u``'s name (a connection
+    failure carries no SQLSTATE, and its wording is not a contract)."""
+    probe = create_engine(u.set(database="postgres"), poolclass=NullPool, connect_args={"connect_timeout": 5})
+    try:
+        with probe.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}).first()
+            return found is None
+    except DBAPIError:
+        return False
+    finally:
+        probe.dispose()
 
 
 def _make_server_engine(u: URL, read_only: bool) -> Engine:
