@@ -38,7 +38,8 @@ def test_an_unknown_kind_of_database_is_refused_in_a_sentence() -> None:
     ("25006", database.DatabaseReadOnly), ("42501", database.DatabaseReadOnly),
     ("55P03", database.DatabaseBusy), ("40P01", database.DatabaseBusy), ("40001", database.DatabaseBusy),
     ("53100", database.DatabaseWriteFailed), ("58030", database.DatabaseWriteFailed),
-    ("08006", database.DatabaseUnavailable), ("57P01", database.DatabaseUnavailable), ("", database.DatabaseUnavailable),
+    ("08006", database.DatabaseUnavailable), ("57P01", database.DatabaseUnavailable),
+    ("", database.DatabaseUnavailable),
 ])
 def test_sqlstate_classes_map_to_the_store_kinds(state: str, kind: type[database.DatabaseUnavailable]) -> None:
     exc = psycopg.errors.lookup(state)("boom") if state else psycopg.OperationalError("connection refused")
