@@ -98,11 +98,15 @@ def _dispose_engines() -> Iterator[None]:
 
 
 @pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Environment for AppTest: a fresh database file, the fake embedder, cleared Streamlit caches."""
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str,
+            request: pytest.FixtureRequest) -> Path | str:
+    """Environment for AppTest: a fresh database (a file; a PostgreSQL database in a module marked ``backends``),
+    the fake embedder, cleared Streamlit caches."""
     import streamlit as st
 
-    db = tmp_path / "app.sqlite"
+    db: Path | str = tmp_path / "app.sqlite"
+    if backend == "pg":
+        db = request.getfixturevalue("pg_cluster").new_database()
     monkeypatch.setenv("KB_SOLUTIONS_DIR", str(ROOT / "solutions"))
     monkeypatch.setenv("KB_DB", str(db))
     monkeypatch.setenv("KB_MODEL", "fake-hash")
