@@ -95,6 +95,12 @@ class Cluster:
         self._admin("postgres", f"CREATE DATABASE {name}" + ("" if empty else f" TEMPLATE {TEMPLATE}"))
         return self.url(name)
 
+    def copy_database(self, url: str) -> str:
+        """A new database copied from the one at ``url`` (nobody may be connected to it: dispose its engine first)."""
+        name = f"kb_test_{next(self._names)}"
+        self._admin("postgres", f"CREATE DATABASE {name} TEMPLATE {url.rsplit('/', 1)[1]}")
+        return self.url(name)
+
     def stop(self) -> None:
         try:
             self._run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"])
