@@ -190,3 +190,36 @@ def test_migrations_that_add_columns_run_on_postgresql(pg_cluster: Cluster) -> N
     columns = {c["name"]: c for c in inspect(engine).get_columns("lesson")}
     assert "TIMESTAMP" in str(columns["exported_at"]["type"]).upper()
     assert {c["name"] for c in inspect(engine).get_columns("record")} >= {"display_path"}
+
+
+def test_concurrent_first_visits_and_logins_of_one_user_never_collide(pg_cluster: Cluster) -> None:
+    """Writers are not queued on PostgreSQL: what SQLite's single writer made safe is locked explicitly."""
+    from kb import accounts
+    from kb.accounts import Actor
+    from kb.lessons import visits
+
+    engine = database.get_engine(pg_cluster.new_database())
+    accounts.add_user(engine, "ann", "staff", "ann-password-1", by=Actor.system())
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def work(n: int) -> None:
+        start.wait()
+        try:
+            visits.begin_visit(engine, Actor("ann", "staff"))
+            with pytest.raises(accounts.LoginFailed):
+                accounts.authenticate(engine, "bob", f"wrong-{n}")
+        except BaseException as exc:  # noqa: BLE001 - every error fails the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with database.read_session(engine) as s:
+        assert s.execute(text("SELECT count(*) FROM lesson_visit")).scalar_one() == 1
+        locks_at = next(n for n in range(1, 9) if accounts.lock_seconds(n))
+        assert s.execute(text("SELECT failed_count FROM login_throttle")).scalar_one() == locks_at, \
+            "every failure up to the lock counted, none lost, none after it"
