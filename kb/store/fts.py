@@ -28,13 +28,14 @@ HIT_END = "\x03"
 ELLIPSIS = "…"
 log = logging.getLogger(__name__)
 
-PG_CONFIGS: dict[str, str] = {"en": "english", "da": "danish", "nl": "dutch", "hu": "hungarian", "pt": "portuguese",
-                              "es": "spanish", "de": "german", "fr": "french", "it": "italian", "sv": "swedish",
-                              "fi": "finnish", "nb": "norwegian", "no": "norwegian", "ro": "romanian"}
-"""The PostgreSQL text-search configuration of a record language (ISO 639-1); any other language gets ``simple``
-(no stemming: Polish, Slovak and Latvian have none in PostgreSQL), and a query reaches it through the glossary."""
+PG_CONFIGS: dict[str, str] = {"en": "english"}
+"""The PostgreSQL text-search configuration of a record language (ISO 639-1): English records (all of them today)
+are stemmed by ``english``, as FTS5 stems them by Porter; a record in any other language is indexed with ``simple``
+(no stemming), which the query also reads, and its English terms are found through the glossary. A stemmer per
+record language would need the query read with the same stemmer; add the language here and to
+:data:`PG_QUERY_CONFIGS` together."""
 PG_QUERY_CONFIGS = ("english", "simple")
-"""The configurations a query is read with, OR-ed: the records' own (English) and ``simple`` for any other."""
+"""The configurations a query is read with, OR-ed: every configuration :data:`PG_CONFIGS` indexes with."""
 _PG_BATCH = 500
 
 

@@ -223,3 +223,8 @@ def test_concurrent_first_visits_and_logins_of_one_user_never_collide(pg_cluster
         locks_at = next(n for n in range(1, 9) if accounts.lock_seconds(n))
         assert s.execute(text("SELECT failed_count FROM login_throttle")).scalar_one() == locks_at, \
             "every failure up to the lock counted, none lost, none after it"
+
+
+def test_every_index_configuration_is_read_by_the_query() -> None:
+    assert fts.pg_config(None) == fts.pg_config("en") == "english" and fts.pg_config("pl") == "simple"
+    assert set(fts.PG_CONFIGS.values()) | {"simple"} <= set(fts.PG_QUERY_CONFIGS)
