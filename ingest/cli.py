@@ -22,7 +22,8 @@ from kb.store import database
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", default=None,
                    help="record file or folder (default: $KB_SOLUTIONS_DIR or solutions/)")
-    p.add_argument("--db", default=None, help="database file (default: $KB_DB or data/kb.sqlite)")
+    p.add_argument("--db", default=None,
+                   help="database file or postgresql+psycopg:// URL (default: $KB_DB or data/kb.sqlite)")
     p.add_argument("--strict", action="store_true", help="load nothing when any record is invalid")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")

@@ -236,110 +236,111 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
     corpus, prefix = _corpus_of(root, Path(corpus_root) if corpus_root is not None else None)
     records, errors, bad_paths = parse_tree(root, progress, corpus)
     engine = database.get_engine(db)
-    with database.read_session(engine) as s:
-        existing = {r.id: r for r in s.exec(select(RecordRow))}
-        stored_model = store.get_meta(s, "model")
-        chunk_models = {rid: m for rid, m in s.exec(select(ChunkRow.record_id, ChunkRow.model))}
-        lesson_files_held = {lid: path for lid, path in s.exec(select(LessonRow.id, LessonRow.file_path)) if path}
-    keys = {rid: stored_key(row.path, corpus) for rid, row in existing.items()}
+    with database.ingest_lock(engine):  # PostgreSQL: two replicas never ingest at once (SQLite: its write lock)
+        with database.read_session(engine) as s:
+            existing = {r.id: r for r in s.exec(select(RecordRow))}
+            stored_model = store.get_meta(s, "model")
+            chunk_models = {rid: m for rid, m in s.exec(select(ChunkRow.record_id, ChunkRow.model))}
+            lesson_files_held = {lid: path for lid, path in s.exec(select(LessonRow.id, LessonRow.file_path)) if path}
+        keys = {rid: stored_key(row.path, corpus) for rid, row in existing.items()}
 
-    def in_scope(key: str) -> bool:
-        """A stored file this run answers for: under ``root``, or gone (a foreign absolute path counts as under the
-        whole corpus: it was loaded from outside it, through a link or another root)."""
-        if not key:
-            return False
-        p = Path(key)
-        if p.is_absolute():
-            return not prefix or not p.exists()
-        return _under(key, prefix) or not (corpus / key).exists()
+        def in_scope(key: str) -> bool:
+            """A stored file this run answers for: under ``root``, or gone (a foreign absolute path counts as under the
+            whole corpus: it was loaded from outside it, through a link or another root)."""
+            if not key:
+                return False
+            p = Path(key)
+            if p.is_absolute():
+                return not prefix or not p.exists()
+            return _under(key, prefix) or not (corpus / key).exists()
 
-    def kept_back(key: str) -> bool:  # invalid this run, or in a folder that could not be read: keep what was
-        return any(_under(key, bad) for bad in bad_paths)
+        def kept_back(key: str) -> bool:  # invalid this run, or in a folder that could not be read: keep what was
+            return any(_under(key, bad) for bad in bad_paths)
 
-    owners = {rid: (keys[rid], row.display_path or keys[rid]) for rid, row in existing.items()
-              if row.origin == "file" and keys[rid]}
-    for lid, path in lesson_files_held.items():  # a lesson's file owns its id as a record's file does
-        owners.setdefault(lid, (path, path))
-    records, claim_errors, refused = claim_ids(records, owners, lambda k: kept_back(k) or not in_scope(k))
-    errors.extend(claim_errors)
-    bad_paths |= refused
-    run_ids = {r.id for r in records}
-    removed = [rid for rid, row in existing.items()
-               if rid not in run_ids and row.origin == "file" and in_scope(keys[rid]) and not kept_back(keys[rid])]
-    others = {rid: row.kind for rid, row in existing.items() if rid not in run_ids and rid not in removed}
-    while True:  # drop records whose references fail, until stable
-        ref_errs = validate_references(records, others)
-        if not ref_errs:
-            break
-        bad = {e.file for e in ref_errs}
-        for e in ref_errs:
-            display = next((r.display_path or r.path for r in records if r.path == e.file), e.file)
-            errors.append(RecordError(str(display), e.line, e.message))
-        bad_paths |= bad
-        records = [r for r in records if r.path not in bad]
-        removed = [rid for rid in removed if rid not in {r.id for r in records}]
-    lesson_recs = [r for r in records if r.kind == "lesson"]  # lessons go to the lesson rows, indexed from there
-    sync = lesson_files.plan_sync(engine, lesson_recs, lambda k: in_scope(k) and not kept_back(k), embedder.name,
-                                  prefer)
-    errors.extend(sync.errors)
-    result.errors = errors
-    if strict and errors:
-        result.seconds = time.perf_counter() - t0
-        return result
-    model = embedder.name
-    changed = [r for r in records if r.kind != "lesson" and (
-               r.id not in existing or existing[r.id].content_hash != r.content_hash
-               or existing[r.id].path != r.path or existing[r.id].origin != "file"
-               or chunk_models.get(r.id) != model)]
-    chunks = {r.id: store.chunk_texts(r) for r in changed}
-    lesson_chunks = lesson_files.chunk_texts(sync)
-    hashes = {c.hash(model) for cs in (*chunks.values(), *lesson_chunks.values()) for c in cs}
-    with database.read_session(engine) as s:
-        vectors = store.known_vectors(s, hashes)
-    todo: list[tuple[str, str]] = []
-    seen_h: set[str] = set()
-    for cs in (*chunks.values(), *lesson_chunks.values()):
-        for c in cs:
-            h = c.hash(model)
-            if h not in vectors and h not in seen_h:
-                seen_h.add(h)
-                todo.append((h, c.text))
-    dim = 0
-    if todo:
-        database.check_writable(engine)  # a read-only or locked database: say so before minutes of embedding
-        if progress:
-            progress(f"embedding {len(todo)} chunks with {model}")
-        todo.sort(key=lambda ht: len(ht[1]))  # similar lengths share a batch: less padding, same vectors
-        for i in range(0, len(todo), EMBED_BATCH):
-            batch = todo[i:i + EMBED_BATCH]
-            vecs = embedder.encode([t for _, t in batch], batch_size=64)
-            dim = vecs.shape[1]
-            for (h, _), v in zip(batch, vecs, strict=True):
-                vectors[h] = to_blob(v)
+        owners = {rid: (keys[rid], row.display_path or keys[rid]) for rid, row in existing.items()
+                  if row.origin == "file" and keys[rid]}
+        for lid, path in lesson_files_held.items():  # a lesson's file owns its id as a record's file does
+            owners.setdefault(lid, (path, path))
+        records, claim_errors, refused = claim_ids(records, owners, lambda k: kept_back(k) or not in_scope(k))
+        errors.extend(claim_errors)
+        bad_paths |= refused
+        run_ids = {r.id for r in records}
+        removed = [rid for rid, row in existing.items()
+                   if rid not in run_ids and row.origin == "file" and in_scope(keys[rid]) and not kept_back(keys[rid])]
+        others = {rid: row.kind for rid, row in existing.items() if rid not in run_ids and rid not in removed}
+        while True:  # drop records whose references fail, until stable
+            ref_errs = validate_references(records, others)
+            if not ref_errs:
+                break
+            bad = {e.file for e in ref_errs}
+            for e in ref_errs:
+                display = next((r.display_path or r.path for r in records if r.path == e.file), e.file)
+                errors.append(RecordError(str(display), e.line, e.message))
+            bad_paths |= bad
+            records = [r for r in records if r.path not in bad]
+            removed = [rid for rid in removed if rid not in {r.id for r in records}]
+        lesson_recs = [r for r in records if r.kind == "lesson"]  # lessons go to the lesson rows, indexed from there
+        sync = lesson_files.plan_sync(engine, lesson_recs, lambda k: in_scope(k) and not kept_back(k), embedder.name,
+                                      prefer)
+        errors.extend(sync.errors)
+        result.errors = errors
+        if strict and errors:
+            result.seconds = time.perf_counter() - t0
+            return result
+        model = embedder.name
+        changed = [r for r in records if r.kind != "lesson" and (
+                   r.id not in existing or existing[r.id].content_hash != r.content_hash
+                   or existing[r.id].path != r.path or existing[r.id].origin != "file"
+                   or chunk_models.get(r.id) != model)]
+        chunks = {r.id: store.chunk_texts(r) for r in changed}
+        lesson_chunks = lesson_files.chunk_texts(sync)
+        hashes = {c.hash(model) for cs in (*chunks.values(), *lesson_chunks.values()) for c in cs}
+        with database.read_session(engine) as s:
+            vectors = store.known_vectors(s, hashes)
+        todo: list[tuple[str, str]] = []
+        seen_h: set[str] = set()
+        for cs in (*chunks.values(), *lesson_chunks.values()):
+            for c in cs:
+                h = c.hash(model)
+                if h not in vectors and h not in seen_h:
+                    seen_h.add(h)
+                    todo.append((h, c.text))
+        dim = 0
+        if todo:
+            database.check_writable(engine)  # a read-only or locked database: say so before minutes of embedding
             if progress:
-                progress(f"embedded {min(i + EMBED_BATCH, len(todo))}/{len(todo)} chunks")
-        result.model_loaded = True
-    if not dim and vectors:
-        dim = len(next(iter(vectors.values()))) // 4
-    with database.write_session(engine) as s:
-        for rid in removed:
-            store.delete_record(s, rid)
-        for r in changed:
-            store.write_record(s, r, chunks[r.id], vectors, model, dim)
-        lesson_files.apply_sync(s, sync, vectors, model, dim)
-        if changed or removed or sync.steps or sync.index or stored_model != model:
-            store.set_meta(s, "model", model)
-            digest = hashlib.sha256("".join(sorted(r.content_hash for r in records)).encode()).hexdigest()
-            store.set_meta(s, "corpus_version", digest[:12])
-    result.errors = errors + [e for e in sync.errors if e not in errors]  # a lesson edited in the app meanwhile
-    result.lessons = sync.counts
-    result.conflicts = sync.conflicts
-    result.records = len(records)
-    result.chunks_embedded = len(todo)
-    result.removed = len(removed)
-    result.written = len(changed) + len(sync.index)
-    result.seconds = time.perf_counter() - t0
-    if progress:
-        progress(f"{len(records)} records ({result.written} written, {len(removed)} removed), "
-                 f"{len(todo)} chunks embedded, {len(errors)} errors in {result.seconds:.2f}s")
-    return result
+                progress(f"embedding {len(todo)} chunks with {model}")
+            todo.sort(key=lambda ht: len(ht[1]))  # similar lengths share a batch: less padding, same vectors
+            for i in range(0, len(todo), EMBED_BATCH):
+                batch = todo[i:i + EMBED_BATCH]
+                vecs = embedder.encode([t for _, t in batch], batch_size=64)
+                dim = vecs.shape[1]
+                for (h, _), v in zip(batch, vecs, strict=True):
+                    vectors[h] = to_blob(v)
+                if progress:
+                    progress(f"embedded {min(i + EMBED_BATCH, len(todo))}/{len(todo)} chunks")
+            result.model_loaded = True
+        if not dim and vectors:
+            dim = len(next(iter(vectors.values()))) // 4
+        with database.write_session(engine) as s:
+            for rid in removed:
+                store.delete_record(s, rid)
+            for r in changed:
+                store.write_record(s, r, chunks[r.id], vectors, model, dim)
+            lesson_files.apply_sync(s, sync, vectors, model, dim)
+            if changed or removed or sync.steps or sync.index or stored_model != model:
+                store.set_meta(s, "model", model)
+                digest = hashlib.sha256("".join(sorted(r.content_hash for r in records)).encode()).hexdigest()
+                store.set_meta(s, "corpus_version", digest[:12])
+        result.errors = errors + [e for e in sync.errors if e not in errors]  # a lesson edited in the app meanwhile
+        result.lessons = sync.counts
+        result.conflicts = sync.conflicts
+        result.records = len(records)
+        result.chunks_embedded = len(todo)
+        result.removed = len(removed)
+        result.written = len(changed) + len(sync.index)
+        result.seconds = time.perf_counter() - t0
+        if progress:
+            progress(f"{len(records)} records ({result.written} written, {len(removed)} removed), "
+                     f"{len(todo)} chunks embedded, {len(errors)} errors in {result.seconds:.2f}s")
+        return result

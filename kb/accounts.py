@@ -135,6 +135,7 @@ def add_user(engine: Engine, name: str, role: str, password: str, by: Actor) -> 
     check_password(password)
     digest = _hasher.hash(password)
     with database.write_session(engine) as s:
+        database.serialize(s, "user-names")  # PostgreSQL: the check and the insert in one step
         if s.exec(select(UserRow).where(UserRow.name == name)).first() is not None:
             raise UserExists(f"a user named '{name}' already exists")
         row = UserRow(name=name, role=role, password_hash=digest)
@@ -278,6 +279,7 @@ def authenticate(engine: Engine, name: str, password: str, now: datetime | None 
         raise AccountLocked(wait)
     ok = _verify(row.password_hash if row is not None else _DUMMY_HASH, password) and row is not None
     with database.write_session(engine) as s:
+        database.serialize(s, f"login:{key}")  # PostgreSQL: concurrent failures of one name count one by one
         throttle = _throttle(s, key, now)
         wait = throttle.retry_after(now)
         if wait:  # a concurrent failure locked it meanwhile

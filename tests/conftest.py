@@ -1,4 +1,4 @@
-"""Shared fixtures: fake and real embedders, fixture databases, AppTest environment, a live app for browsers."""
+"""Shared fixtures: fake and real embedders, fixture databases on SQLite or PostgreSQL, AppTest, a live app."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from ingest.loader import run_ingest  # noqa: E402
 from kb.embeddings import FakeEmbedder, SentenceTransformerEmbedder  # noqa: E402
 from kb.store import database  # noqa: E402
+from tests import pg  # noqa: E402
 from tests.factories import FIXTURE_CORPUS, ROOT, start_streamlit  # noqa: E402
 
 CHROMIUM = os.environ.get("KB_CHROMIUM", "/usr/bin/chromium")
@@ -40,13 +41,54 @@ def corpus_copy(tmp_path: Path) -> Path:
     return dst
 
 
+BACKENDS = ("sqlite", "pg")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test (or module) marked ``backends`` runs once per backend: its ``backend`` fixture, and with it
+    ``new_db`` and ``fixture_db``, is SQLite and then PostgreSQL."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def fixture_db(tmp_path: Path, fake_embedder: FakeEmbedder) -> Path:
-    """A database ingested from the fixture corpus with the fake embedder."""
-    db = tmp_path / "kb.sqlite"
-    result = run_ingest(FIXTURE_CORPUS, db, fake_embedder)
+def backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` (the default) or ``pg`` for a test marked ``backends``."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pg.Cluster]:
+    """A PostgreSQL 15 cluster for the session (started on first use). Without the binaries the tests that need it
+    fail, saying so; ``KB_SKIP_PG=1`` skips them instead (never in CI)."""
+    if pg.skip_requested():
+        pytest.skip("KB_SKIP_PG=1: the PostgreSQL half of the backend tests is skipped")
+    try:
+        cluster = pg.Cluster()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield cluster
+    finally:
+        database.dispose_all()
+        cluster.stop()
+
+
+@pytest.fixture
+def new_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """Where a new database goes: a file in ``tmp_path``, or (backend ``pg``) a fresh migrated PostgreSQL database."""
+    if backend == "pg":
+        cluster: pg.Cluster = request.getfixturevalue("pg_cluster")
+        return cluster.new_database()
+    return tmp_path / "kb.sqlite"
+
+
+@pytest.fixture
+def fixture_db(new_db: Path | str, fake_embedder: FakeEmbedder) -> Path | str:
+    """A database ingested from the fixture corpus with the fake embedder (a file, or a PostgreSQL URL)."""
+    result = run_ingest(FIXTURE_CORPUS, new_db, fake_embedder)
     assert not result.errors, result.errors
-    return db
+    return new_db
 
 
 @pytest.fixture(autouse=True)
@@ -56,11 +98,15 @@ def _dispose_engines() -> Iterator[None]:
 
 
 @pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Environment for AppTest: a fresh database file, the fake embedder, cleared Streamlit caches."""
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str,
+            request: pytest.FixtureRequest) -> Path | str:
+    """Environment for AppTest: a fresh database (a file; a PostgreSQL database in a module marked ``backends``),
+    the fake embedder, cleared Streamlit caches."""
     import streamlit as st
 
-    db = tmp_path / "app.sqlite"
+    db: Path | str = tmp_path / "app.sqlite"
+    if backend == "pg":
+        db = request.getfixturevalue("pg_cluster").new_database()
     monkeypatch.setenv("KB_SOLUTIONS_DIR", str(ROOT / "solutions"))
     monkeypatch.setenv("KB_DB", str(db))
     monkeypatch.setenv("KB_MODEL", "fake-hash")

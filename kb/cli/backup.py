@@ -37,5 +37,5 @@ def cmd_import(args: argparse.Namespace) -> int:
     if done.admins:
         print(f"warning: the archive brings {done.admins} admin account{'s' if done.admins != 1 else ''}; "
               "restoring accounts trusts whoever could write the archive (see --without-accounts)", file=sys.stderr)
-    print(f"restored into {target}: " + ", ".join(f"{n} {t}" for t, n in done.counts.items() if n))
+    print(f"restored into {database.describe(target)}: " + ", ".join(f"{n} {t}" for t, n in done.counts.items() if n))
     return 0

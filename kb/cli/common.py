@@ -16,7 +16,8 @@ class CliError(InvalidInput):
 
 
 def add_db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", default=None, help="database file (default: $KB_DB or data/kb.sqlite)")
+    p.add_argument("--db", default=None,
+                   help="database file or postgresql+psycopg:// URL (default: $KB_DB or data/kb.sqlite)")
 
 
 def settings(args: argparse.Namespace) -> Settings:

@@ -257,8 +257,10 @@ def _plan_gone(out: LessonSync, row: LessonRow, current: Lesson, now: datetime, 
 def apply_sync(s: Session, sync: LessonSync, vectors: dict[str, bytes], model: str, dim: int) -> None:
     """Write the planned lesson changes inside the ingest's write transaction. A lesson changed in the app since
     :func:`plan_sync` read it is left as it is (reported as an error: ingest again)."""
+    if sync.steps:
+        database.serialize(s, "lesson-ids")  # a lesson created in the app meanwhile cannot take a file's id
     for st in sync.steps:
-        row = s.get(LessonRow, st.lesson.id)
+        row = s.get(LessonRow, st.lesson.id, with_for_update=True)  # PostgreSQL: locked until the commit
         if (row.version if row is not None else 0) != st.base:
             sync.index.pop(st.lesson.id, None)
             sync.errors.append(RecordError(st.file_path, 1, f"lesson '{st.lesson.id}' was changed in the app during "
@@ -348,7 +350,7 @@ def export_lessons(engine: Engine, actor: Actor, corpus: Path) -> ExportResult:
         _write_atomic(target, text)
         h = text_hash(text)
         with database.write_session(engine) as s:
-            cur = s.get(LessonRow, row.id)
+            cur = s.get(LessonRow, row.id, with_for_update=True)
             if cur is None:
                 continue
             cur.file_path, cur.file_hash, cur.file_version = key, h, row.version  # the version written, even if

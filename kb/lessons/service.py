@@ -146,6 +146,7 @@ def create_lesson(engine: Engine, actor: Actor, data: LessonCreate | Mapping[str
         problems = _reference_problems(s, inp.model_dump())
         if problems:
             raise LessonInvalid(problems)
+        database.serialize(s, "lesson-ids")  # the free id is decided and taken in one step (PostgreSQL)
         lesson_id = _free_id(s, inp.id, inp.title)
         row = LessonRow(id=lesson_id, title=inp.title, city=inp.city, solutions=json.dumps(inp.solutions),
                         measure_types=json.dumps(inp.measure_types), phase=inp.phase,
@@ -233,7 +234,7 @@ def _change(engine: Engine, actor: Actor, lesson_id: str, version: int, action: 
     if new.status == "published":
         plan.vectors, plan.model, plan.dim = _embed(new, engine, embedder)
     with database.write_session(engine) as s:
-        cur = s.get(LessonRow, lesson_id)
+        cur = s.get(LessonRow, lesson_id, with_for_update=True)  # PostgreSQL: locked until the commit
         assert cur is not None
         if cur.version != version:
             raise StaleEdit(Lesson.from_row(cur), version, _last_editor(s, lesson_id))

@@ -44,6 +44,7 @@ def begin_visit(engine: Engine, actor: Actor, now: datetime | None = None) -> da
         user_id = s.exec(select(UserRow.id).where(UserRow.name == actor.name)).first()
         if user_id is None:
             return None
+        database.serialize(s, f"visit:{user_id}")  # PostgreSQL: two first visits at once insert one row
         row = s.get(LessonVisitRow, user_id)
         previous = _aware(row.visited_at) if row is not None else None
         if row is None:

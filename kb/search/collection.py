@@ -38,8 +38,9 @@ class Collection:
     """A collection stored in the knowledge-base schema, so ``SearchEngine`` indexes it like the records."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.engine: Engine = database.get_engine(self.path)
+        """``path``: a SQLite file or a PostgreSQL URL (as ``KB_DB``)."""
+        self.path = path
+        self.engine: Engine = database.get_engine(path)
 
     def add(self, docs: Sequence[Document], vectors: np.ndarray | None = None, model: str = "",
             batch: int = 2000, replace: bool = True) -> int:

@@ -18,10 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeGuard, Union, get_args, get_origin
 
-from sqlalchemy import Engine, Table, insert, select
+from sqlalchemy import Engine, Integer, Table, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import SQLModel
 
+from kb.config import DbLocation
 from kb.errors import InvalidInput
 from kb.store import database, fts, tables
 from kb.store.migrations import SCHEMA_VERSION
@@ -216,7 +217,8 @@ def export_archive(engine: Engine, path: Path) -> dict[str, int]:
                 for table in SQLModel.metadata.sorted_tables:
                     digest, n = hashlib.sha256(), 0
                     with zf.open(f"{table.name}.jsonl", "w", force_zip64=True) as out:
-                        for row in s.connection().execute(select(table)).mappings():
+                        ordered = select(table).order_by(*table.primary_key.columns)  # the same on every backend
+                        for row in s.connection().execute(ordered).mappings():
                             line = _row_line(dict(row))
                             digest.update(line)
                             out.write(line)
@@ -442,7 +444,9 @@ def _write(engine: Engine, zf: zipfile.ZipFile, path: Path, checked: Checked, wi
             for table in SQLModel.metadata.sorted_tables:
                 if conn.execute(select(table).limit(1)).first() is not None:
                     raise BackupError(f"target database is not empty (table {table.name}); import into a new file")
-            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # checked below, before the commit
+            server = database.is_postgres(engine)
+            if not server:  # PostgreSQL checks each row as it comes, parents first (sorted_tables)
+                conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # checked below, before the commit
             for table in SQLModel.metadata.sorted_tables:
                 declared = checked.tables.get(table.name)
                 if declared is None or (without_accounts and table.name in ACCOUNT_TABLES):
@@ -461,10 +465,12 @@ def _write(engine: Engine, zf: zipfile.ZipFile, path: Path, checked: Checked, wi
                     raise BackupError(f"{path}: the rows of table {table.name} break a rule of the database "
                                       f"({exc.orig}); nothing was restored") from exc
                 counts[table.name] = declared.rows
-            bad = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+            bad = None if server else conn.exec_driver_sql("PRAGMA foreign_key_check").first()
             if bad is not None:
                 raise BackupError(f"{path}: table {bad[0]} has rows that refer to a missing {bad[2]} row; "
                                   "nothing was restored")
+            if server:
+                _reset_sequences(s)
             fts.fts_rebuild(s)
     except IntegrityError as exc:  # at the commit
         raise BackupError(f"{path}: the archive's rows break a rule of the database ({exc.orig}); "
@@ -472,6 +478,18 @@ def _write(engine: Engine, zf: zipfile.ZipFile, path: Path, checked: Checked, wi
     except DBAPIError as exc:
         raise database.DatabaseUnavailable(f"cannot write the restored database: {exc.orig}") from exc
     return counts
+
+
+def _reset_sequences(s: Any) -> None:
+    """PostgreSQL: after rows with their own ids, each id sequence continues after the largest (SQLite's
+    ``INTEGER PRIMARY KEY`` does so by itself)."""
+    for table in SQLModel.metadata.sorted_tables:
+        pk = list(table.primary_key.columns)
+        if len(pk) == 1 and isinstance(pk[0].type, Integer) and pk[0].autoincrement in (True, "auto"):
+            name, column = table.name, pk[0].name
+            s.execute(text(f'SELECT setval(pg_get_serial_sequence(:t, :c), '
+                           f'coalesce((SELECT max("{column}") FROM "{name}"), 0) + 1, false)'),
+                      {"t": f'"{name}"', "c": column})
 
 
 def import_archive(path: Path, engine: Engine, *, without_accounts: bool = False,
@@ -532,12 +550,53 @@ def _restore_new(zf: zipfile.ZipFile, path: Path, target: Path, checked: Checked
     return counts
 
 
-def restore(path: Path, target: Path, *, without_accounts: bool = False, limits: Limits = LIMITS) -> Restored:
+def _restore_server(zf: zipfile.ZipFile, path: Path, url: str, without_accounts: bool,
+                    limits: Limits) -> tuple[Checked, dict[str, int]]:
+    """Restore into a PostgreSQL database that exists: one with no schema yet is built as a new file is (migrated to
+    the archive's version, filled, migrated up); one with the current schema must be empty."""
+    engine = database.unmigrated_server_engine(url)
+    try:
+        try:
+            version = database.applied_version(engine)
+        except DBAPIError as exc:
+            raise database.DatabaseUnavailable(f"cannot open {database.display_name(engine)}: {exc.orig}") from exc
+        checked = _check(zf, path, without_accounts, limits)
+        if version:
+            if version < SCHEMA_VERSION:
+                database.migrate(engine)
+            _refuse_non_empty(engine)
+            if checked.schema_version != SCHEMA_VERSION:
+                raise BackupError(f"{path} has the older schema version {checked.schema_version}: restore it into a "
+                                  f"new database, which migrates it to version {SCHEMA_VERSION}")
+            return checked, _write(engine, zf, path, checked, without_accounts, limits)
+        database.migrate(engine, target=checked.schema_version)
+        counts = _write(engine, zf, path, checked, without_accounts, limits)
+        if checked.schema_version < SCHEMA_VERSION:
+            try:
+                database.migrate(engine)
+            except DBAPIError as exc:
+                raise BackupError(f"{path}: its rows cannot be migrated from schema version "
+                                  f"{checked.schema_version} to {SCHEMA_VERSION} ({exc.orig})") from exc
+            with database.write_session(engine) as s:
+                fts.fts_rebuild(s)
+        return checked, counts
+    finally:
+        engine.dispose()
+
+
+def restore(path: Path, target: DbLocation, *, without_accounts: bool = False,
+            limits: Limits = LIMITS) -> Restored:
     """``kb import``: restore an archive into ``target``, a new file or an empty database (see :func:`import_archive`).
 
     A new file is built aside and renamed into place when complete, so a refusal leaves no file behind. An archive
-    of an older schema version goes into a new file only: migrated to the archive's version, filled, migrated up."""
-    path, target = Path(path), Path(target)
+    of an older schema version goes into a new file only: migrated to the archive's version, filled, migrated up.
+    A PostgreSQL ``target`` (a URL) must exist; it must be empty or have no schema yet (a new database)."""
+    path = Path(path)
+    if isinstance(target, str):
+        with _open(path) as zf:
+            checked, counts = _restore_server(zf, path, target, without_accounts, limits)
+        return Restored(counts, checked.admins)
+    target = Path(target)
     if target.is_dir():
         raise BackupError(f"{target} is a directory: give the database file to restore into")
     with _open(path) as zf:

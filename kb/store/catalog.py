@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Engine, func, literal_column
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from kb.errors import NotFound
@@ -121,7 +121,7 @@ def _load(s: Session, rows: list[RecordRow]) -> list[StoredRecord]:
     backlinks: dict[str, list[Backlink]] = defaultdict(list)
     for target, rid, rel in s.exec(select(LinkRow.target_id, LinkRow.record_id, LinkRow.relation)
                                    .where(col(LinkRow.target_id).in_(ids))
-                                   .order_by(LinkRow.target_id, literal_column("link.rowid"))):
+                                   .order_by(LinkRow.target_id, LinkRow.record_id, LinkRow.relation)):
         backlinks[target].append(Backlink(rid, rel))
     return [_stored(r, quantities[r.id], sources[r.id], barriers[r.id], chunks[r.id], backlinks[r.id]) for r in rows]
 

@@ -1,4 +1,4 @@
-"""Numbered schema migrations (m001, m002, …): each takes a connection inside the migration transaction."""
+"""Numbered schema migrations (m001, m002, …), for SQLite and PostgreSQL: each takes the migration transaction."""
 
 from __future__ import annotations
 
@@ -62,8 +62,9 @@ def m007_lesson_files(conn: Connection) -> None:
     columns = {c["name"] for c in inspect(conn).get_columns("lesson")}
     for name, sql_type in tables.LESSON_FILE_COLUMNS:
         if name not in columns:  # a database created by m001 at this version already has them
+            if conn.dialect.name == "postgresql":  # PostgreSQL has no DATETIME; SQLAlchemy's DateTime is this
+                sql_type = sql_type.replace("DATETIME", "TIMESTAMP WITHOUT TIME ZONE")
             conn.exec_driver_sql(f"ALTER TABLE lesson ADD COLUMN {name} {sql_type}")
-
 
 
 def m008_lesson_visits(conn: Connection) -> None:

@@ -136,7 +136,7 @@ def write_record(session: Session, rec: Record, chunks: list[ChunkText], vectors
         session.add(row)
         session.flush()
         assert row.id is not None
-        fts.fts_insert(session, row.id, rec.title, c.section, c.text)
+        fts.fts_insert(session, row.id, rec.title, c.section, c.text, language=_str_or_none(rec.front.get("language")))
 
 
 def _links(rec: Record) -> list[tuple[str, str]]:
@@ -176,3 +176,7 @@ def get_meta(session: Session, key: str, default: str = "") -> str:
 def front_of(row: RecordRow) -> dict[str, Any]:
     data = json.loads(row.front or "{}")
     return data if isinstance(data, dict) else {}
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None

@@ -16,6 +16,7 @@ from kb.ui import state
 from tests.factories import FIXTURE_CORPUS, app_on_corpus, lesson_data
 
 PASSWORD = "staff-password-1"
+pytestmark = pytest.mark.backends  # the pages on SQLite and on PostgreSQL (KB_DB=postgresql+psycopg://…)
 ANN = Actor("ann", "staff")
 SCRIPT = """
 from kb.ui import {module}

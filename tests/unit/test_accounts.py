@@ -1,4 +1,4 @@
-"""Accounts: argon2 hashes only (no plain text in the database file), roles, lockout backoff, sessions."""
+"""Accounts: argon2 hashes only (no plain text in the database), roles, lockout backoff, sessions; both backends."""
 
 from __future__ import annotations
 
@@ -16,13 +16,22 @@ from kb.store import database
 ADMIN = Actor.system("test")
 PASSWORD = "Plain-Text-Secret-4711"
 
+pytestmark = pytest.mark.backends  # each test on SQLite and on PostgreSQL (those that read the file: SQLite only)
+
 
 @pytest.fixture
-def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+def engine(new_db: Path | str):  # type: ignore[no-untyped-def]
+    return database.get_engine(new_db)
+
+
+@pytest.fixture
+def file_engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A SQLite file, for the tests that read its bytes."""
     return database.get_engine(tmp_path / "acc.sqlite")
 
 
-def test_password_stored_as_argon2_only(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_password_stored_as_argon2_only(file_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = file_engine
     accounts.add_user(engine, "ann", "staff", PASSWORD, by=ADMIN)
     token = accounts.login(engine, "ann", PASSWORD)
     database.dispose_all()
@@ -188,9 +197,10 @@ def test_admin_reset_clears_the_lock(engine) -> None:  # type: ignore[no-untyped
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.text(min_size=1, max_size=80).filter(lambda n: n.strip() and n.strip() != "ann"))
-def test_any_unknown_name_gets_the_same_answer_and_is_never_stored(engine, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_any_unknown_name_gets_the_same_answer_and_is_never_stored(file_engine, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
     """Whatever is typed as a name (a password by mistake, say), the answer is the generic one and the database keeps
     only a hash of it."""
+    engine = file_engine
     with pytest.raises(accounts.LoginFailed) as exc:
         accounts.authenticate(engine, name, PASSWORD)
     assert str(exc.value) == "wrong user name or password" or isinstance(exc.value, accounts.AccountLocked)

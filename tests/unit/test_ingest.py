@@ -23,8 +23,9 @@ def counts(db: Path) -> dict[str, int]:
     return catalog.stats(database.get_engine(db))["records"]
 
 
-def test_first_ingest_loads_everything(corpus_copy: Path, tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
-    db = tmp_path / "kb.sqlite"
+@pytest.mark.backends  # SQLite and PostgreSQL
+def test_first_ingest_loads_everything(corpus_copy: Path, new_db: Path | str, fake_embedder: FakeEmbedder) -> None:
+    db = new_db
     res = run_ingest(corpus_copy, db, fake_embedder)
     assert res.errors == []
     assert counts(db) == {"solution": 2, "city": 1, "measure_type": 2, "lesson": 1}
@@ -34,16 +35,18 @@ def test_first_ingest_loads_everything(corpus_copy: Path, tmp_path: Path, fake_e
         assert fts.fts_count(s) == st["chunks"]
 
 
-def test_second_run_embeds_nothing_and_does_not_touch_the_model(corpus_copy: Path, tmp_path: Path) -> None:
-    db = tmp_path / "kb.sqlite"
+@pytest.mark.backends  # SQLite and PostgreSQL
+def test_second_run_embeds_nothing_and_does_not_touch_the_model(corpus_copy: Path, new_db: Path | str) -> None:
+    db = new_db
     run_ingest(corpus_copy, db, FakeEmbedder())
     again = FakeEmbedder()
     res = run_ingest(corpus_copy, db, again)
     assert res.chunks_embedded == 0 and res.written == 0 and again.calls == 0
 
 
-def test_changed_record_reembeds_only_its_changed_sections(corpus_copy: Path, tmp_path: Path) -> None:
-    db = tmp_path / "kb.sqlite"
+@pytest.mark.backends  # SQLite and PostgreSQL
+def test_changed_record_reembeds_only_its_changed_sections(corpus_copy: Path, new_db: Path | str) -> None:
+    db = new_db
     run_ingest(corpus_copy, db, FakeEmbedder())
     path = corpus_copy / SOLUTION
     path.write_text(path.read_text().replace("No measured results were published",
@@ -55,8 +58,9 @@ def test_changed_record_reembeds_only_its_changed_sections(corpus_copy: Path, tm
     assert "have been published yet" in rec.sections[-1].text
 
 
-def test_deleted_file_removes_record_chunks_fts_and_embeddings(corpus_copy: Path, tmp_path: Path) -> None:
-    db = tmp_path / "kb.sqlite"
+@pytest.mark.backends  # SQLite and PostgreSQL
+def test_deleted_file_removes_record_chunks_fts_and_embeddings(corpus_copy: Path, new_db: Path | str) -> None:
+    db = new_db
     run_ingest(corpus_copy, db, FakeEmbedder())
     before = catalog.stats(database.get_engine(db))
     (corpus_copy / "solutions" / "test-canal-heat.md").unlink()
@@ -70,17 +74,19 @@ def test_deleted_file_removes_record_chunks_fts_and_embeddings(corpus_copy: Path
         catalog.get_record(database.get_engine(db), "test-canal-heat")
 
 
-def test_changing_the_model_reembeds_everything(corpus_copy: Path, tmp_path: Path) -> None:
-    db = tmp_path / "kb.sqlite"
+@pytest.mark.backends  # SQLite and PostgreSQL
+def test_changing_the_model_reembeds_everything(corpus_copy: Path, new_db: Path | str) -> None:
+    db = new_db
     first = run_ingest(corpus_copy, db, FakeEmbedder(name="fake-a"))
     res = run_ingest(corpus_copy, db, FakeEmbedder(name="fake-b"))
     assert res.chunks_embedded == first.chunks_embedded
     assert catalog.stats(database.get_engine(db))["model"] == "fake-b"
 
 
-def test_failure_midway_leaves_the_previous_state(corpus_copy: Path, tmp_path: Path,
+@pytest.mark.backends  # SQLite and PostgreSQL
+def test_failure_midway_leaves_the_previous_state(corpus_copy: Path, new_db: Path | str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "kb.sqlite"
+    db = new_db
     run_ingest(corpus_copy, db, FakeEmbedder())
     before = catalog.stats(database.get_engine(db))
     shown = catalog.get_record(database.get_engine(db), "test-battery-site")
@@ -330,9 +336,10 @@ def test_hostile_strings_elsewhere_are_refused(where: str, edit, reason: str, co
     assert catalog.stats(database.get_engine(db)) == before
 
 
-def test_sql_fragments_in_plain_text_are_stored_verbatim_never_executed(corpus_copy: Path, tmp_path: Path) -> None:
+@pytest.mark.backends  # SQLite and PostgreSQL
+def test_sql_fragments_in_plain_text_are_stored_verbatim_never_executed(corpus_copy: Path, new_db: Path | str) -> None:
     """Plain text that looks like SQL is not markup: it is accepted, stored as typed and harms nothing."""
-    db = tmp_path / "kb.sqlite"
+    db = new_db
     path = corpus_copy / SOLUTION
     sql = "Robert'); DROP TABLE record; -- \" OR 1=1"
     text = path.read_text(encoding="utf-8").replace("title: Basement battery shared by a mixed-use block",
@@ -363,6 +370,7 @@ def test_bom_crlf_and_trailing_whitespace_are_accepted_as_the_same_record(corpus
     assert [s.title for s in got.sections] == [s.title for s in plain.sections]
 
 
+@pytest.mark.backends  # SQLite and PostgreSQL
 def test_display_path_has_its_own_column_and_rows_from_before_m004_read_the_same(fixture_db: Path) -> None:
     """``_display`` no longer rides in the front matter; a row written before migration m004 shows the same path."""
     from sqlalchemy import text
@@ -382,6 +390,7 @@ def test_display_path_has_its_own_column_and_rows_from_before_m004_read_the_same
     assert catalog.get_record(engine, "test-battery-site").to_dict() == shown.to_dict()
 
 
+@pytest.mark.backends  # SQLite and PostgreSQL
 def test_bulk_reads_equal_one_by_one_reads(fixture_db: Path) -> None:
     engine = database.get_engine(fixture_db)
     rows = catalog.list_records(engine)

@@ -20,6 +20,8 @@ from kb.ui import routes
 from kb.views import follow
 from tests.factories import lesson_data, publish_reviewed
 
+pytestmark = pytest.mark.backends  # each test runs on SQLite and on PostgreSQL
+
 STAFF = Actor("ann", "staff")
 
 BASE = "https://kb.example.org/atelier"

@@ -24,11 +24,13 @@ from kb.search.engine import SearchEngine
 from kb.store import catalog, database
 from kb.store.tables import LessonRow, RecordRow
 from kb.views.record import lessons_for
+from tests.pg import Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = sorted((ROOT / "solutions" / "lessons").glob("*.md"))
 STAFF = Actor("ann", "staff")
 LESSON = "lesson-ehub-lower-uptake"
+pytestmark = pytest.mark.backends  # the tests on a copy of the bundled database: SQLite and PostgreSQL
 FILE = f"lessons/{LESSON}.md"
 
 
@@ -42,13 +44,30 @@ def bundled_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.fixture(scope="module")
+def bundled_pg(pg_cluster: Cluster) -> str:
+    """The same on PostgreSQL: a database the tests copy (CREATE DATABASE … TEMPLATE)."""
+    url = pg_cluster.new_database()
+    result = run_ingest(ROOT / "solutions", url, FakeEmbedder())
+    assert not result.errors and not result.conflicts, result.errors
+    database.dispose_all()
+    return url
+
+
 @pytest.fixture
-def corpus(tmp_path: Path, bundled_db: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    """A writable copy of the bundled corpus (the configured corpus folder) and of its database."""
+def corpus(tmp_path: Path, backend: str, request: pytest.FixtureRequest,
+           monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path | str]:
+    """A writable copy of the bundled corpus (the configured corpus folder) and of its database (a file, or a
+    PostgreSQL database)."""
     folder = tmp_path / "solutions"
     shutil.copytree(ROOT / "solutions", folder)
-    db = tmp_path / "kb.sqlite"
-    shutil.copy(bundled_db, db)
+    db: Path | str
+    if backend == "pg":
+        database.dispose_all()
+        db = request.getfixturevalue("pg_cluster").copy_database(request.getfixturevalue("bundled_pg"))
+    else:
+        db = tmp_path / "kb.sqlite"
+        shutil.copy(request.getfixturevalue("bundled_db"), db)
     monkeypatch.setenv("KB_SOLUTIONS_DIR", str(folder))
     monkeypatch.setenv("KB_DB", str(db))
     monkeypatch.setenv("KB_MODEL", "fake")

@@ -15,6 +15,8 @@ from kb.lessons import visits
 from kb.store import database
 from tests.factories import lesson_data, publish_reviewed
 
+pytestmark = pytest.mark.backends  # each test runs on SQLite and on PostgreSQL
+
 STAFF = Actor("ann", "staff")
 
 EMB = FakeEmbedder(name="fake-hash")

@@ -23,6 +23,8 @@ from kb.store import catalog, database
 from kb.store.tables import LessonAuditRow, LinkRow
 from tests.factories import PAYLOADS, lesson_data
 
+pytestmark = pytest.mark.backends  # each test runs on SQLite and on PostgreSQL
+
 FIXTURE_LESSON = "test-lesson-grid"  # the fixture corpus's lesson file, a lesson row after ingest
 STAFF = Actor("ann", "staff")
 ADMIN = Actor.system("root")  # the operator publishes directly; review by people: test_lessons_review.py
@@ -143,8 +145,8 @@ def test_stale_form_is_refused_never_overwrites(engine) -> None:  # type: ignore
     assert [e["action"] for e in lessons.history(engine, STAFF, les.id)] == ["create", "update"]
 
 
-def test_simultaneous_saves_of_one_version_exactly_one_wins(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    db = tmp_path / "race.sqlite"
+def test_simultaneous_saves_of_one_version_exactly_one_wins(new_db: Path | str, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    db = new_db
     assert not run_ingest(Path(__file__).parents[1] / "fixtures" / "corpus", db, fake_embedder).errors
     engine = database.get_engine(db)
     les = lessons.create_lesson(engine, STAFF, lesson_data())

@@ -1,10 +1,11 @@
-"""Concurrency: 8 threads × 50 lesson writes on one file database; every lesson and audit row arrives."""
+"""Concurrency: 8 threads × 50 lesson writes on one database (file or PostgreSQL); every lesson and audit row lands."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -19,9 +20,11 @@ from tests.factories import lesson_data
 THREADS, WRITES = 8, 50
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "corpus"
 
+pytestmark = pytest.mark.backends  # each test runs on SQLite and on PostgreSQL
 
-def test_400_concurrent_lesson_writes(tmp_path: Path) -> None:
-    db = tmp_path / "concurrent.sqlite"
+
+def test_400_concurrent_lesson_writes(new_db: Path | str) -> None:
+    db = new_db
     embedder = FakeEmbedder()
     assert not run_ingest(FIXTURES, db, embedder).errors
     engine = database.get_engine(db)

@@ -16,6 +16,8 @@ from kb.search.engine import SearchEngine
 from kb.store import catalog, database
 from tests.factories import lesson_data
 
+pytestmark = pytest.mark.backends  # each test runs on SQLite and on PostgreSQL
+
 ANN = Actor("ann", "staff")
 BEA = Actor("bea", "staff")
 ROOT = Actor("root", "admin")

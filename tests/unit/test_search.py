@@ -19,6 +19,8 @@ from kb.store import database
 from kb.store.catalog import RecordNotFound
 from kb.text import escape_markdown
 
+pytestmark = pytest.mark.backends  # each test runs on SQLite and on PostgreSQL
+
 BATTERY = {"test-battery-site", "test-battery"}
 
 
@@ -160,8 +162,8 @@ def test_parse_marked_drops_stopword_hits() -> None:
     assert [s for s in spans if s.hit] == [Span("grid", True)] and "\n" not in "".join(s.text for s in spans)
 
 
-def test_collection_indexes_any_documents(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
-    col = Collection(tmp_path / "c.sqlite")
+def test_collection_indexes_any_documents(new_db: Path | str, fake_embedder: FakeEmbedder) -> None:
+    col = Collection(new_db)
     docs = [Document(id=f"d{i}", title=t, text=x) for i, (t, x) in enumerate(
         [("Aspirin and headaches", "aspirin reduces pain"), ("Vitamin D", "bone density improves"),
          ("Sleep", "memory consolidation happens during sleep")])]
