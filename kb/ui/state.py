@@ -109,12 +109,13 @@ def _search_engine() -> SearchEngine:
 
 
 def data_version() -> str:
-    """A cheap fingerprint of the records in the database (counts, last ids and update time, corpus version): it
-    changes with every ingest or record write, so results derived from the records can be cached under it."""
-    from kb.store import fts
+    """The data version of the database (``kb.store.version``, one primary-key read): it moves with every ingest,
+    record write or lesson publish on any replica, so results derived from the records can be cached under it."""
+    from kb.store import fts, version
 
     with database.read_session(engine()) as s:
-        return repr(fts.signature(s))
+        number = version.current(s)
+        return str(number) if number is not None else repr(fts.signature(s))
 
 
 TOKEN_KEY = "kb_token"
