@@ -211,13 +211,6 @@ class SearchEngine:
     def _refreshed(self, s: Session) -> snapshot.IndexData:
         """The snapshot after reading the version (first) and then what changed since the one held."""
         seen = version.current(s)
-        if seen is None:  # a database without the counter (opened read-only before migration 10): fingerprint
-            sig = search_backend.signature(s)
-            if self._index is None or self._index.signature != sig:
-                self._index = snapshot.load_index(s)
-                self._index.signature = sig
-            self._version = None
-            return self._index
         idx, held = self._index, self._version
         if idx is not None and held is not None and seen == held:
             return idx

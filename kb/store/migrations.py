@@ -79,7 +79,8 @@ def m009_reserved(conn: Connection) -> None:
 
 def m010_data_version(conn: Connection) -> None:
     """Migration 10: the data version (``kb.store.version``): a counter in ``meta`` and the version at which each
-    record last changed, so that app replicas sharing one database refresh only what changed.
+    record last changed, so that app replicas sharing one database refresh only what changed. The counter's row is
+    written by the first bump (a fresh database stays empty, as a restore requires).
 
     Derived state, not part of the knowledge base: ``record_change`` is no SQLModel table, so backups leave it out (a
     restored database starts with none, and a replica loads it whole); the counter rides in ``meta``. Plain SQL, the
@@ -87,8 +88,6 @@ def m010_data_version(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS record_change (record_id VARCHAR PRIMARY KEY, "
                          "version INTEGER NOT NULL)")
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_record_change_version ON record_change (version)")
-    conn.exec_driver_sql("INSERT INTO meta (key, value) SELECT 'data_version', '1' "
-                         "WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'data_version')")
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, m002_accounts_and_lessons, m003_district_plans,

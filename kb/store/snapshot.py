@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import numpy as np
@@ -47,7 +47,6 @@ class IndexData:
     has_vector: np.ndarray                      # bool
     model: str
     records: list[IndexRecord]                  # sorted by id
-    signature: tuple[object, ...] = field(default=())
 
 
 def _json_list(raw: object) -> list[str]:

@@ -45,13 +45,13 @@ def touch(session: Session, record_id: str) -> int:
     return value
 
 
-def current(session: Session) -> int | None:
-    """The counter (None: a database from before migration 10 that was opened without migrating)."""
+def current(session: Session) -> int:
+    """The counter (0 before the first write that bumps it)."""
     raw = session.execute(text("SELECT value FROM meta WHERE key = :k"), params={"k": KEY}).scalar()
     try:
-        return int(raw) if raw is not None else None
-    except ValueError:
-        return None
+        return int(raw) if raw is not None else 0
+    except ValueError:  # never written so by kb; a hand-edited row counts as a change at the next bump
+        return 0
 
 
 def changed_since(session: Session, version: int) -> set[str]:

@@ -111,11 +111,10 @@ def _search_engine() -> SearchEngine:
 def data_version() -> str:
     """The data version of the database (``kb.store.version``, one primary-key read): it moves with every ingest,
     record write or lesson publish on any replica, so results derived from the records can be cached under it."""
-    from kb.store import fts, version
+    from kb.store import version
 
     with database.read_session(engine()) as s:
-        number = version.current(s)
-        return str(number) if number is not None else repr(fts.signature(s))
+        return str(version.current(s))
 
 
 TOKEN_KEY = "kb_token"
