@@ -6,8 +6,11 @@ reads one counter row, the few changed record ids, and replaces only the lesson'
 the bundled corpus (``solutions/``, fake 384-dimension embedder: the cost is reading and normalising vectors,
 not the model) and on the same corpus padded with synthetic records to ``--pad`` chunks (a corpus the size
 many cities would build). Also: the cost of the check alone when nothing changed. Prints a table and writes
-bench-results/publish.json. Not a timed test (tests/unit/test_data_version.py checks the behaviour).
-Usage: python tests/benchmarks/bench_publish.py [--publishes 20] [--pad 20000]
+bench-results/publish.json (publish-pg.json with ``--pg``). Not a timed test (tests/unit/test_data_version.py
+checks the behaviour). ``--pg URL`` runs on PostgreSQL instead: URL names a server and a database to connect to for
+creating the benchmark's own (``kb_bench_bundled``, ``kb_bench_padded``, dropped first), e.g. the one
+deploy/cluster.sh starts: ``--pg postgresql+psycopg://kb@127.0.0.1:55532/postgres``.
+Usage: python tests/benchmarks/bench_publish.py [--publishes 20] [--pad 20000] [--pg URL]
 """
 
 from __future__ import annotations
@@ -27,15 +30,17 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from ingest.loader import run_ingest  # noqa: E402
 from kb.accounts import Actor  # noqa: E402
 from kb.embeddings import FakeEmbedder  # noqa: E402
 from kb.lessons import service as lessons  # noqa: E402
 from kb.search import engine as search_engine  # noqa: E402
-from kb.search.collection import Collection, Document  # noqa: E402
 from kb.search.engine import SearchEngine  # noqa: E402
-from kb.store import database, fts, snapshot  # noqa: E402
+from kb.store import database, fts, snapshot, version  # noqa: E402
+from kb.store.tables import ChunkRow, RecordRow  # noqa: E402
 
 OUT = ROOT / "bench-results"
 OPERATOR = Actor.system("bench")  # publishes directly: the review workflow is not what is measured
@@ -51,14 +56,36 @@ def _lesson(n: int) -> dict[str, Any]:
             "applies_when": "A block shares one grid connection.", "sources": []}
 
 
-def pad(db: Path, chunks: int, dim: int) -> None:
-    """Synthetic records of ``SECTIONS`` sections each, with random unit vectors, up to about ``chunks`` chunks."""
+def pg_database(admin_url: str, name: str) -> str:
+    """A new, empty PostgreSQL database ``name`` on the server of ``admin_url`` (dropped first); its URL."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def pad(db: Path | str, chunks: int, dim: int) -> None:
+    """Synthetic records of ``SECTIONS`` sections each, with random vectors, up to about ``chunks`` chunks."""
     rng = np.random.default_rng(7)
-    docs = [Document(id=f"pad-{i:06d}", title=f"Padding record {i}", text="",
-                     sections=[(f"Section {j}", f"padding text {i} {j} heat pump battery") for j in range(SECTIONS)])
-            for i in range(chunks // SECTIONS)]
-    vectors = rng.standard_normal((len(docs) * SECTIONS, dim)).astype(np.float32)
-    Collection(db).add(docs, vectors, model="fake-hash", replace=False)
+    engine = database.get_engine(db)
+    for start in range(0, chunks // SECTIONS, 500):
+        with database.write_session(engine) as s:
+            for i in range(start, min(start + 500, chunks // SECTIONS)):
+                rid, title = f"pad-{i:06d}", f"Padding record {i}"
+                s.add(RecordRow(id=rid, kind="document", title=title, origin="collection"))
+                version.touch(s, rid)
+                s.flush()
+                for j in range(SECTIONS):
+                    body = f"padding text {i} {j} heat pump battery"
+                    vec = rng.standard_normal(dim).astype(np.float32).tobytes()
+                    chunk = ChunkRow(record_id=rid, ordinal=j, section=f"Section {j}", text=body, model="fake-hash",
+                                     dim=dim, embedding=vec)
+                    s.add(chunk)
+                    s.flush()
+                    assert chunk.id is not None
+                    fts.fts_insert(s, chunk.id, title, chunk.section, body)
 
 
 def _ms(xs: list[float]) -> dict[str, float]:
@@ -67,7 +94,7 @@ def _ms(xs: list[float]) -> dict[str, float]:
             "mean_ms": round(1000 * statistics.fmean(xs), 3)}
 
 
-def run(db: Path, publishes: int, embedder: FakeEmbedder) -> dict[str, Any]:
+def run(db: Path | str, publishes: int, embedder: FakeEmbedder) -> dict[str, Any]:
     """Publish ``publishes`` lessons; after each, time replica B's way to a snapshot that holds it, both ways."""
     engine = database.get_engine(db)
     replica_b = SearchEngine(engine, embedder)
@@ -109,15 +136,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--publishes", type=int, default=20)
     ap.add_argument("--pad", type=int, default=20000, help="chunks of the padded corpus (0: bundled corpus only)")
+    ap.add_argument("--pg", metavar="URL", help="run on PostgreSQL: a server URL to create the databases from")
     args = ap.parse_args(argv)
     embedder = FakeEmbedder(dim=384, name="fake-hash")
-    out: dict[str, Any] = {"backend": "sqlite", "embedder": f"{embedder.name} ({embedder.dim} dimensions)",
+    out: dict[str, Any] = {"backend": "postgresql" if args.pg else "sqlite",
+                           "embedder": f"{embedder.name} ({embedder.dim} dimensions)",
                            "recheck_seconds": search_engine.RECHECK_SECONDS, "corpora": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for name, padding in (("bundled", 0), ("padded", args.pad)):
             if name == "padded" and not padding:
                 continue
-            db = Path(tmp) / f"{name}.sqlite"
+            db: Path | str = pg_database(args.pg, f"kb_bench_{name}") if args.pg else Path(tmp) / f"{name}.sqlite"
             res = run_ingest(ROOT / "solutions", db, embedder)
             if res.errors:
                 raise SystemExit(f"the corpus has errors: {res.errors[:3]}")
@@ -133,8 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<9} {r['records']:>7} {r['chunks']:>7} | {b['p50_ms']:>15.2f} / {b['p95_ms']:<14.2f} | "
               f"{a['p50_ms']:>13.2f} / {a['p95_ms']:<14.2f} | {c['p50_ms']:>12.3f} | {r['speedup_p50']}x")
     OUT.mkdir(exist_ok=True)
-    (OUT / "publish.json").write_text(json.dumps(out, indent=2))
-    print(f"wrote {OUT / 'publish.json'}")
+    target = OUT / ("publish-pg.json" if args.pg else "publish.json")
+    target.write_text(json.dumps(out, indent=2))
+    print(f"wrote {target}")
     return 0
 
 
