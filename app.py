@@ -2,8 +2,9 @@
 
 ``streamlit run app.py`` finds ``app = st.App(...)`` below (it reads this file's syntax tree, whatever branch the
 line is in), imports this file as the module ``app`` and serves that ASGI app with uvicorn: Streamlit plus the
-routes of kb/web/auth.py, which keep a login in an HttpOnly cookie. The app then runs this same file as its page
-script, as ``__main__`` (so does ``AppTest.from_file``), which draws the pages.
+routes of kb/web/auth.py, which keep a login in an HttpOnly cookie, and the lesson feeds of kb/web/feeds.py. The
+app then runs this same file as its page script, as ``__main__`` (so does ``AppTest.from_file``), which draws the
+pages.
 """
 
 import os
@@ -18,6 +19,7 @@ if __name__ == "__main__":  # the page script, run by Streamlit for every sessio
     st.set_page_config(page_title="ATELIER PED knowledge base", page_icon="⚡", layout="wide")
     st.navigation(all_pages()).run()
 else:  # imported by `streamlit run` (or `uvicorn app:app`): the server
-    from kb.web import auth
+    from kb.web import auth, feeds
 
-    app = st.App(__file__, routes=auth.routes(base=str(st.get_option("server.baseUrlPath") or "")))
+    _base = str(st.get_option("server.baseUrlPath") or "")
+    app = st.App(__file__, routes=auth.routes(base=_base) + feeds.routes(base=_base))

@@ -712,7 +712,7 @@ def _assumptions(sols: list[StoredRecord], ests: list[Estimate], book: SourceBoo
             lo, hi = a.get("low"), a.get("high")
             spread = f"{fmt(lo)} – {fmt(hi)}" if isinstance(lo, int | float) and isinstance(hi, int | float) \
                 and lo != hi else ""
-            name = _measure_names(str(a.get("name", "")), est)
+            name = _measure_names(said(a.get("name_message"), str(a.get("name", ""))), est)
             if str(a.get("source") or "").startswith(USER):
                 name += f" ({t(USER)})"
             rows.append(([sol.id] if len(sols) > 1 else []) + [

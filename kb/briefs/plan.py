@@ -267,7 +267,8 @@ def _build(result: PlanResult, date: str, kb_version: str, engine: Engine | None
         Heading(t("Inputs"))]
     assumptions.blocks.append(Table(
         [t("input"), t("value"), t("low"), t("high"), t("unit"), t("evidence"), t("source")],
-        [[_no_ids(inert(a["name"]), titles), fmt(a["value"]), fmt(a["low"]), fmt(a["high"]), a["unit"],
+        [[_no_ids(inert(said(a.get("name_message"), a["name"])), titles), fmt(a["value"]), fmt(a["low"]),
+          fmt(a["high"]), a["unit"],
           t(a["evidence"]), book.ref(a["source"])] for a in result.assumptions]))
     sections.append(assumptions)
     brief.sections = sections

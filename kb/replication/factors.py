@@ -116,23 +116,31 @@ class CarrierFactors:
                 "notes": list(self.notes)}
 
 
-def driver_input(d: Driver, name: str) -> Input:
-    """A city driver as an Input: its low / mid / high where the record gives a range, else a fixed value."""
+WORDS = (N_("electricity"), N_("natural gas"), N_("petrol"), N_("district heat"), N_("household"),
+         N_("non-household"), N_("non-renewable"), N_("total"))
+"""Words that go into the factor names below (carriers, tariffs, primary-energy bases): translated by the app."""
+
+
+def driver_input(d: Driver, name: str | Msg) -> Input:
+    """A city driver as an Input: its low / mid / high where the record gives a range, else a fixed value; a
+    :class:`~kb.i18n.Msg` name is kept for the app to translate."""
     mid = float(d.value or 0.0)
     low = mid if d.low is None else float(d.low)
     high = mid if d.high is None else float(d.high)
-    return Input(name, d.key, low, mid, high, d.unit, d.evidence, d.source, role="driver", note=d.note)
+    return Input(str(name), d.key, low, mid, high, d.unit, d.evidence, d.source, role="driver", note=d.note,
+                 name_said=name if isinstance(name, Msg) else None)
 
 
 def _gap(cf: CarrierFactors, metric: str, reason: str) -> None:
     cf.unavailable.setdefault(metric, reason)
 
 
-def _labelled(inp: Input, name: str, note: str, key: str | None = None, scale: float = 1.0) -> Input:
-    """``inp`` renamed and annotated (``note`` first), its range scaled by ``scale``; role factor unless a driver."""
+def _labelled(inp: Input, name: str | Msg, note: str, key: str | None = None, scale: float = 1.0) -> Input:
+    """``inp`` renamed (a :class:`~kb.i18n.Msg` name is kept for the app to translate) and annotated (``note``
+    first), its range scaled by ``scale``; role factor unless a driver."""
     old = f"; {inp.note}" if inp.note else ""
-    return replace(inp, name=name, key=key or inp.key, low=inp.low * scale, mid=inp.mid * scale,
-                   high=inp.high * scale, note=f"{note}{old}")
+    return replace(inp, name=str(name), name_said=name if isinstance(name, Msg) else None, key=key or inp.key,
+                   low=inp.low * scale, mid=inp.mid * scale, high=inp.high * scale, note=f"{note}{old}")
 
 
 def _fallback(cf: CarrierFactors, basis: str, carrier: str, used: str) -> str:
@@ -180,14 +188,15 @@ def _electricity(cf: CarrierFactors, city: CityProfile, general: dict[str, Input
     basis = cf.basis
     direct = _driver(city, "grid_co2_direct") if basis.co2 == "direct" else None
     if direct is not None:
-        cf.co2["electricity"] = Factor(_labelled(driver_input(direct, ""), f"grid CO2 intensity (direct), {city.name}",
-                                                 "basis: direct", key="grid_co2"), 1e-3)
+        name = Msg(N_("grid CO2 intensity (direct), {city}"), {"city": city.name})
+        cf.co2["electricity"] = Factor(_labelled(driver_input(direct, ""), name, "basis: direct", key="grid_co2"),
+                                       1e-3)
     else:
         g = city.require("grid_co2", "the CO2 of grid electricity")
         row = driver_input(g, "")
         if basis.co2 == "life-cycle":
-            cf.co2["electricity"] = Factor(_labelled(row, f"grid CO2 intensity (life-cycle), {city.name}",
-                                                     "basis: life-cycle"), 1e-3)
+            name = Msg(N_("grid CO2 intensity (life-cycle), {city}"), {"city": city.name})
+            cf.co2["electricity"] = Factor(_labelled(row, name, "basis: life-cycle"), 1e-3)
         else:
             note = _fallback(cf, "direct", "electricity", f"the life-cycle grid factor of {city.name} was used "
                              "(no direct grid factor in the sources read; it includes upstream emissions)")
@@ -205,7 +214,8 @@ def _electricity(cf: CarrierFactors, city: CityProfile, general: dict[str, Input
         _gap(cf, "primary_energy_saved", "no national PEF for electricity and no EU fallback factor in "
                                          "carrier-factors")
     price = city.require(f"electricity_price_{tariff}", "the value of electricity saved or generated")
-    row = driver_input(price, f"electricity price ({tariff}), {city.name}")
+    row = driver_input(price, Msg(N_("electricity price ({tariff}), {city}"),
+                                  {"tariff": Msg(tariff), "city": city.name}))
     cf.price["electricity"] = Factor(replace(row, note="a kWh saved, or generated and used on site, is valued at this "
                                                         "price; PV output beyond the self-consumption share is valued "
                                                         "at the export value (its own row)"))
@@ -216,11 +226,13 @@ def _pef_driver(cf: CarrierFactors, city: CityProfile, carrier: str, label: str)
     want = cf.basis.pef
     d = _driver(city, f"pef_{carrier}_{_PEF_SUFFIX[want]}")
     if d is not None:
-        return _labelled(driver_input(d, ""), f"primary energy factor ({want}), {label}, {city.name}",
+        return _labelled(driver_input(d, ""), Msg(N_("primary energy factor ({basis}), {carrier}, {city}"),
+                             {"basis": Msg(want), "carrier": Msg(label), "city": city.name}),
                          f"basis: {want}")
     d = _driver(city, f"pef_{carrier}")  # a national factor whose type the city (or the user) does not state
     if d is not None:
-        return _labelled(driver_input(d, ""), f"primary energy factor, {label} (national), {city.name}",
+        return _labelled(driver_input(d, ""), Msg(N_("primary energy factor, {carrier} (national), {city}"),
+                             {"carrier": Msg(label), "city": city.name}),
                          f"basis: {want} (taken as such: the city record or the user does not state whether this "
                          "national factor is non-renewable or total)")
     other = _PEF_OTHER[want]
@@ -237,10 +249,12 @@ def _fuel(cf: CarrierFactors, city: CityProfile, general: dict[str, Input], fuel
     direct = general.get(f"co2_{fuel}")
     life = general.get(f"co2_{fuel}_lifecycle")
     if basis.co2 == "life-cycle" and life is not None:
-        cf.co2[fuel] = Factor(_labelled(_factor(life), f"CO2 factor, {label} (life-cycle)", "basis: life-cycle"))
+        cf.co2[fuel] = Factor(_labelled(_factor(life), Msg(N_("CO2 factor, {carrier} (life-cycle)"),
+                                                           {"carrier": Msg(label)}), "basis: life-cycle"))
     elif direct is not None:
         if basis.co2 == "direct":
-            cf.co2[fuel] = Factor(_labelled(_factor(direct), f"CO2 factor, {label} (direct)", "basis: direct"))
+            cf.co2[fuel] = Factor(_labelled(_factor(direct), Msg(N_("CO2 factor, {carrier} (direct)"),
+                                                                 {"carrier": Msg(label)}), "basis: direct"))
         else:
             note = _fallback(cf, "life-cycle", label, "the combustion-only (direct) factor was used")
             cf.co2[fuel] = Factor(_labelled(_factor(direct), f"CO2 factor, {label} — {note}", note))
@@ -265,10 +279,12 @@ def _fuel(cf: CarrierFactors, city: CityProfile, general: dict[str, Input], fuel
         cf.nox[fuel] = Factor(replace(_factor(nox), name=f"NOx factor, {label}"))
     if fuel == "natural_gas":
         price = city.require(f"gas_price_{tariff}", "the value of natural gas saved")
-        row = driver_input(price, f"gas price ({tariff}), {city.name}")
+        row = driver_input(price, Msg(N_("gas price ({tariff}), {city}"), {"tariff": Msg(tariff),
+                                                                           "city": city.name}))
         ratio = general.get("ncv_gcv_natural_gas")
         if ratio is not None and ratio.mid > 0:
-            row = _labelled(row, f"gas price ({tariff}) per kWh net calorific value, {city.name}",
+            row = _labelled(row, Msg(N_("gas price ({tariff}) per kWh net calorific value, {city}"),
+                                {"tariff": Msg(tariff), "city": city.name}),
                             f"the published price per kWh gross calorific value ({row.mid:g} EUR/kWh) divided by the "
                             f"NCV/GCV ratio {ratio.mid:g} ({ratio.source}), because the models count gas in kWh of "
                             f"net calorific value", scale=1 / ratio.mid)

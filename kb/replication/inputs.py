@@ -55,6 +55,9 @@ class Input:
     note: str = ""
     note_said: Msg | None = field(default=None, compare=False)
     """The note as a structured message (translated by the app) where the library wrote it."""
+    name_said: Msg | None = field(default=None, compare=False)
+    """The name as a structured message where the library made it (``grid CO2 intensity (life-cycle), Kraków``);
+    used only while its English is the name (a later rename without a new message shows the plain name)."""
 
     @property
     def uid(self) -> str:
@@ -72,7 +75,9 @@ class Input:
         return {"name": self.name, "value": self.mid, "low": self.low, "high": self.high, "unit": self.unit,
                 "evidence": self.evidence, "source": self.source, "role": self.role, "measure": self.measure,
                 "key": self.key, "note": self.note,
-                **({"note_message": self.note_said.to_dict()} if self.note_said is not None else {})}
+                **({"note_message": self.note_said.to_dict()} if self.note_said is not None else {}),
+                **({"name_message": self.name_said.to_dict()}
+                   if self.name_said is not None and str(self.name_said) == self.name else {})}
 
 
 @dataclass(frozen=True)

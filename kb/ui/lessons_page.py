@@ -126,9 +126,12 @@ def follow_box() -> None:
         st.download_button(t("Download the feed (lessons in it now: {count})").format(
             count=format_count(got.lessons, locale=state.locale())), data=got.data, file_name=got.file_name,
             mime=follow.FEED_MIME, key="follow_download", icon="📡", on_click="ignore")
-        st.caption(t("Open the file in a feed reader (Thunderbird, Feedly, Outlook …): it lists the published "
-                     "lessons of your choice, newest change first, each linked to its page here. A server or a "
-                     "script can print the same feed, to publish it or check it on a schedule:"))
+        st.caption(t("Or subscribe: paste this address into your feed reader (Thunderbird, Feedly, Outlook …). "
+                     "It lists the published lessons of your choice, newest change first, each linked to its page "
+                     "here, and the reader checks it for new ones by itself:"))
+        st.code(got.url, language=None)
+        st.caption(t("A server or a script can print the same feed, to publish it elsewhere or check it on a "
+                     "schedule:"))
         st.code(got.command, language="bash")
 
 

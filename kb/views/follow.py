@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Engine
 
@@ -13,9 +13,11 @@ from kb.lessons import feed
 from kb.views.markdown import render_markdown_safe
 
 __all__ = ["FeedDownload", "FeedResponse", "base_url_of", "feed_command", "feed_download", "feed_response",
-           "FEED_MIME", "QUERY_KEYS"]
+           "feed_url", "FEED_MIME", "FEED_PATH", "QUERY_KEYS"]
 
 FEED_MIME = "application/atom+xml"
+FEED_PATH = "/kb-feeds/lessons.atom"
+"""Where the app serves the feeds (kb/web/feeds.py), below Streamlit's ``server.baseUrlPath``."""
 
 
 def base_url_of(page_url: str | None, page_path: str) -> str:
@@ -41,14 +43,22 @@ def feed_command(sel: feed.Selection, base_url: str = feed.DEFAULT_BASE_URL) -> 
     return " ".join(shlex.quote(w) for w in words)
 
 
+def feed_url(sel: feed.Selection, base_url: str) -> str:
+    """The address a feed reader subscribes to for a selection: the app's feed route with its query."""
+    query = urlencode(sel.params())
+    return base_url.rstrip("/") + FEED_PATH + (f"?{query}" if query else "")
+
+
 @dataclass(frozen=True)
 class FeedDownload:
-    """A selection's feed, ready for a download button: the bytes, a file name, the command, how many lessons."""
+    """A selection's feed, ready for a download button: the bytes, a file name, the command, how many lessons,
+    and the address a feed reader subscribes to."""
 
     data: bytes
     file_name: str
     command: str
     lessons: int
+    url: str
 
 
 def feed_download(engine: Engine, city: str | None, measure_type: str | None, barrier_type: str | None,
@@ -59,7 +69,7 @@ def feed_download(engine: Engine, city: str | None, measure_type: str | None, ba
     data = feed.atom_feed(engine, sel.city, sel.measure_type, sel.barrier_type, base_url=base_url,
                           render=render_markdown_safe)
     return FeedDownload(data, feed.feed_file_name(sel), feed_command(sel, base_url),
-                        len(feed.select_lessons(engine, sel)))
+                        len(feed.select_lessons(engine, sel)), feed_url(sel, base_url))
 
 
 QUERY_KEYS: dict[str, str] = {"city": "city", "measure_type": "measure_type", "measure-type": "measure_type",

@@ -91,7 +91,9 @@ def test_anyone_follows_a_city_as_a_feed_download(db: Path, downloads: dict) -> 
     at.selectbox(key="follow_barrier").select("regulatory").run()
     assert not at.exception, at.exception
     [button] = [b for b in at.get("download_button") if b.proto.label.startswith("Download the feed")]
-    assert "kb lessons feed --city testville --barrier-type regulatory" in at.code[0].value
+    assert at.code[0].value.endswith("/kb-feeds/lessons.atom?city=testville&barrier_type=regulatory"), \
+        "the address a feed reader subscribes to (served by kb/web/feeds.py)"
+    assert "kb lessons feed --city testville --barrier-type regulatory" in at.code[1].value
     data, mime, name = downloads[button.proto.url.rsplit("/", 1)[-1].split(".")[0]]
     assert (mime, name) == ("application/atom+xml", "lessons-city-testville-barrier-type-regulatory.atom")
     parsed = feedparser.parse(data)

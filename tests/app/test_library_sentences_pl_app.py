@@ -90,6 +90,10 @@ def test_estimate_provenance_ped_and_price_years_in_polish(app_env: Path) -> Non
     homes = next(r for r in rows if r["input"].startswith("Mieszkania w dzielnicy referencyjnej"))
     assert homes["source"].startswith("założenie modelu: liczba dobrana tak") and "kWh na mieszkanie" in homes["source"]
     assert homes["note"] == "wyznacza zużycie, które fotowoltaika i magazyn energii pokrywają godzina po godzinie"
+    names = {r["input"] for r in rows}
+    assert {"Emisyjność CO₂ energii z sieci (w cyklu życia), Kraków",
+            "Cena energii elektrycznej (taryfa: gospodarstwa domowe), Kraków"} <= names, names
+    assert not [n for n in names if "grid CO2" in n or "electricity price" in n or "primary energy factor" in n]
     units = {r["unit"] for r in rows}
     assert {"cykli/rok", "EUR/kWh/rok", "EUR2020/kWp/rok"} <= units and not {"cycles/yr", "EUR/kWh/yr"} & units
     captions = plain([c.value for c in at.caption])
@@ -118,6 +122,8 @@ def test_estimate_in_english_keeps_the_library_english(app_env: Path) -> None:
     assert re.search(r"Over the year the district (im|ex)ports \d+\.\d MWh primary energy/yr more", why), why
     rows = table(at, "input", "source", "note")
     assert "chosen by the user" in {r["source"] for r in rows if r["input"].startswith("Scale")}
+    assert {"Grid CO2 intensity (life-cycle), Kraków", "Electricity price (household), Kraków"} <= {
+        r["input"] for r in rows}
     captions = plain([c.value for c in at.caption])
     assert any("EUR2020 × 1.2000 = EUR2024 (price index 126.07 ÷ 105.06)" in c for c in captions), captions
     assert not any("Skala" in s or "wybrane przez" in s for s in text)

@@ -30,8 +30,13 @@ def choose_first(page, widget: str, label: str) -> None:  # type: ignore[no-unty
 
 
 def log_in(page, live_app: str, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Log in as ``name``; whoever is logged in in this browser (the cookie lasts) logs out first."""
     page.goto(f"{live_app}/login")
     wait_for_app(page, timeout=240_000)
+    if page.get_by_role("button", name="Log out").count():
+        page.get_by_role("button", name="Log out").click()
+        page.get_by_label("User name", exact=True).wait_for(timeout=60_000)
+        wait_for_app(page)
     page.get_by_label("User name", exact=True).fill(name)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()

@@ -51,9 +51,12 @@ def log_in(page, url: str) -> None:  # type: ignore[no-untyped-def]
     wait_for_app(page)
 
 
-def test_streamlit_run_serves_the_pages_and_the_login_routes(login_app: str) -> None:
+def test_streamlit_run_serves_the_pages_the_login_routes_and_the_feeds(login_app: str) -> None:
     with urllib.request.urlopen(f"{login_app}/kb-auth/login") as r:
         assert r.status == 200 and b'name="password"' in r.read()
+    with urllib.request.urlopen(f"{login_app}/kb-feeds/lessons.atom") as r:
+        assert r.status == 200 and r.headers["Content-Type"].startswith("application/atom+xml")
+        assert b"<feed" in r.read(), "the lesson feed a reader subscribes to"
     for path in ("/", "/search", "/lessons", "/login", "/district-plan"):
         with urllib.request.urlopen(f"{login_app}{path}") as r:
             assert r.status == 200 and b"<noscript>" in r.read(), f"Streamlit's page at {path}"

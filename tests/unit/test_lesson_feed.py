@@ -179,6 +179,44 @@ def test_the_response_for_a_served_feed_url(engine) -> None:  # type: ignore[no-
     assert follow.feed_response(engine, {"measure_type": "test-pv", "measure-type": "test-pv"}, BASE).status == 400
 
 
+def test_the_app_serves_the_feed_at_the_address_the_page_gives(engine) -> None:  # type: ignore[no-untyped-def]
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from kb.web import feeds
+
+    les = publish(engine, title="Subscribed lesson")
+    page = follow.feed_download(engine, "testville", None, "regulatory", "http://testserver/atelier")
+    assert page.url == "http://testserver/atelier/kb-feeds/lessons.atom?city=testville&barrier_type=regulatory"
+    with TestClient(Starlette(routes=feeds.routes(base="atelier", engine=lambda: engine))) as client:
+        got = client.get(page.url)
+        assert got.status_code == 200 and got.headers["content-type"].startswith("application/atom+xml")
+        parsed = parse(got.content)
+        e = entry_of(parsed, les)
+        assert e.link == f"http://testserver/atelier/record?id={les.id}", "links point at the serving app"
+        assert [x.href for x in parsed.feed.links if x.rel == "self"] == [page.url]
+        assert [x.id for x in parsed.entries] == [x.id for x in parse(page.data).entries], "same as the download"
+        assert client.get("/atelier/kb-feeds/lessons.atom").status_code == 200, "no selection: every lesson"
+        bad = client.get("/atelier/kb-feeds/lessons.atom?city=atlantis")
+        assert bad.status_code == 400 and "testville" in bad.text and "<" not in bad.text
+        assert client.get("/atelier/kb-feeds/lessons.atom?town=x").status_code == 400
+        assert client.post("/atelier/kb-feeds/lessons.atom").status_code == 405, "read only"
+
+
+def test_a_feed_request_on_an_unreadable_database_gets_a_sentence(tmp_path: Path) -> None:
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from kb.web import feeds
+
+    def broken():  # type: ignore[no-untyped-def]
+        raise database.DatabaseUnavailable("The knowledge base cannot be opened on this server.")
+
+    with TestClient(Starlette(routes=feeds.routes(engine=broken))) as client:
+        got = client.get("/kb-feeds/lessons.atom")
+    assert got.status_code == 503 and got.text.strip() == "The knowledge base cannot be opened on this server."
+
+
 def test_the_whole_lesson_is_the_content_and_its_markup_stays_inert(engine) -> None:  # type: ignore[no-untyped-def]
     from tests.factories import PAYLOADS
 
