@@ -18,7 +18,7 @@ from kb.records.errors import RecordError, RecordInvalid
 from kb.records.model import Record
 from kb.records.parse import parse_file
 from kb.records.validate import validate_record, validate_references
-from kb.store import database
+from kb.store import database, version
 from kb.store import write as store
 from kb.store.tables import ChunkRow, LessonRow, RecordRow
 
@@ -332,6 +332,7 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
                 store.set_meta(s, "model", model)
                 digest = hashlib.sha256("".join(sorted(r.content_hash for r in records)).encode()).hexdigest()
                 store.set_meta(s, "corpus_version", digest[:12])
+                version.bump(s)  # pages cache what they derive from the records under the data version
         result.errors = errors + [e for e in sync.errors if e not in errors]  # a lesson edited in the app meanwhile
         result.lessons = sync.counts
         result.conflicts = sync.conflicts

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from kb.embeddings import Embedder
 from kb.search.engine import SearchConfig, SearchEngine
-from kb.store import database, fts
+from kb.store import database, fts, version
 from kb.store import write as store
 from kb.store.tables import ChunkRow, RecordRow
 
@@ -55,6 +55,8 @@ class Collection:
                 for doc in docs[start:start + batch]:
                     if replace:
                         store.delete_record(s, doc.id)
+                    else:
+                        version.touch(s, doc.id)
                     s.add(RecordRow(id=doc.id, kind=doc.kind, title=doc.title, city=doc.city,
                                     status=doc.status, categories=json.dumps(doc.categories),
                                     origin="collection", body=doc.text))

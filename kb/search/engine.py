@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from kb.embeddings import Embedder, EmbedderError
 from kb.search import glossary
 from kb.search.snippets import Span, clean_query, drop_header, parse_marked, plain_snippet, spans_text
-from kb.store import database
+from kb.store import database, snapshot, version
 from kb.store import fts as search_backend
 from kb.store.catalog import RecordNotFound
 from kb.store.write import KEYWORDS_SECTION
@@ -25,7 +26,10 @@ from kb.text import fold
 
 log = logging.getLogger(__name__)
 
-RECHECK_SECONDS = 2.0
+RECHECK_SECONDS = 0.5
+"""How long a search engine trusts its snapshot without reading the data version again (unless this process
+committed a write meanwhile): a page's several searches share one check, and another replica's write shows within
+half a second."""
 QUERY_VECTORS = 256
 """Query vectors an engine keeps (least recently used dropped first): a query asked again, or the same query on
 another rerun of a page, is not embedded again."""
@@ -174,38 +178,57 @@ class SearchEngine:
         self.engine = engine
         self.embedder = embedder
         self.config = config or SearchConfig()
-        self._index: search_backend.IndexData | None = None
-        self._stamp: tuple[int, ...] | None = None
+        self._index: snapshot.IndexData | None = None
+        self._version: int | None = None
+        self._commits = -1
         self._checked = 0.0
+        self.reloads: dict[str, int] = {"full": 0, "incremental": 0}
+        """How often the snapshot was loaded whole or refreshed for a few records (benchmarks and tests read it)."""
         self._lock = threading.Lock()
         self._qvecs: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
     # --- index --------------------------------------------------------------------------------------------
 
-    def index(self) -> search_backend.IndexData:
-        """The in-memory index, reloaded when the database has changed since it was read.
+    def index(self) -> snapshot.IndexData:
+        """The in-memory snapshot of vectors and facets, in step with the database.
 
-        A stat of the database files is the fast path; the SQL fingerprint is read when they changed, and
-        at least every ``RECHECK_SECONDS`` (file times can be coarse).
+        The data version (``kb.store.version``: one primary-key read) is checked at most every ``RECHECK_SECONDS``
+        unless this process committed a write since (then at once): a search right after a publish on this
+        replica sees it, and a write on another replica is seen within ``RECHECK_SECONDS``. When the version
+        moved, only the records changed since are read again (``snapshot.refresh``); a whole reload happens on
+        the first call, after many changes, or when the database is not the one the snapshot came from.
         """
-        stamp = search_backend.file_stamp(self.engine)
-        now = time.monotonic()
+        now, commits = time.monotonic(), version.local_commits()
         with self._lock:
-            if (self._index is not None and stamp is not None and stamp == self._stamp
+            if (self._index is not None and commits == self._commits
                     and now - self._checked < RECHECK_SECONDS):
                 return self._index
             with database.read_session(self.engine) as s:
-                sig = search_backend.signature(s)
-                if self._index is None or self._index.signature != sig:
-                    self._index = search_backend.load_index(s)
-            self._stamp, self._checked = stamp, now
+                self._index = self._refreshed(s)
+            self._commits, self._checked = commits, now
             return self._index
 
-    def _dense_ok(self, idx: search_backend.IndexData) -> bool:
+    def _refreshed(self, s: Session) -> snapshot.IndexData:
+        """The snapshot after reading the version (first) and then what changed since the one held."""
+        seen = version.current(s)
+        idx, held = self._index, self._version
+        if idx is not None and held is not None and seen == held:
+            return idx
+        if idx is not None and held is not None and seen > held:  # a lower number: another database, reload
+            fresh = snapshot.refresh(s, idx, version.changed_since(s, held))
+            if fresh is not None:
+                self.reloads["incremental"] += 1
+                self._version = seen
+                return fresh
+        self.reloads["full"] += 1
+        self._version = seen
+        return snapshot.load_index(s)
+
+    def _dense_ok(self, idx: snapshot.IndexData) -> bool:
         return (self.embedder is not None and idx.vectors.shape[1] > 0 and bool(idx.has_vector.any())
                 and (idx.model == self.embedder.name or not idx.model))
 
-    def _encode(self, query: str, idx: search_backend.IndexData) -> np.ndarray | None:
+    def _encode(self, query: str, idx: snapshot.IndexData) -> np.ndarray | None:
         if self.embedder is None or not self._dense_ok(idx):
             return None
         q = self.query_vector(query)
@@ -241,7 +264,7 @@ class SearchEngine:
 
     # --- facets -------------------------------------------------------------------------------------------
 
-    def record_mask(self, idx: search_backend.IndexData, filters: Filters | None,
+    def record_mask(self, idx: snapshot.IndexData, filters: Filters | None,
                     skip: str | None = None) -> np.ndarray | None:
         """Records passing every facet filter (values within a facet are alternatives); None = no filter."""
         wanted = _normalise_filters(filters)
@@ -286,7 +309,7 @@ class SearchEngine:
         return SearchResponse(q, hits, counts, len(grouped), used, reading.language, reading.english,
                               below_floor=floored and not hits)
 
-    def _rank_chunks(self, idx: search_backend.IndexData, q: str, qvec: np.ndarray | None,
+    def _rank_chunks(self, idx: snapshot.IndexData, q: str, qvec: np.ndarray | None,
                      rmask: np.ndarray | None, mode: str, limit: int
                      ) -> tuple[list[tuple[int, float]], dict[int, tuple[int | None, int | None]], bool]:
         """Fused ``[(row, score)]`` best first over chunk rows, each row's (bm25 rank, dense rank), and whether
@@ -319,7 +342,7 @@ class SearchEngine:
         with database.read_session(self.engine) as s:
             return bool(search_backend.fts_ranked(s, q, 1, self.config.fts_weights))
 
-    def _group(self, idx: search_backend.IndexData, fused: list[tuple[int, float]],
+    def _group(self, idx: snapshot.IndexData, fused: list[tuple[int, float]],
                ranks: dict[int, tuple[int | None, int | None]]) -> list[tuple[int, list[tuple[int, float]]]]:
         """Chunk rows grouped per record, records ordered by their best chunk (scores weighed by
         ``evidence_factor`` when ``evidence_order`` is on; ties keep the fused order)."""
@@ -335,7 +358,7 @@ class SearchEngine:
             weighed.append((rec_i, [(row, score * f) for row, score in rows] if f != 1.0 else rows))
         return sorted(weighed, key=lambda g: -g[1][0][1])
 
-    def _shown(self, idx: search_backend.IndexData, rec_i: int, rows: list[tuple[int, float]]
+    def _shown(self, idx: snapshot.IndexData, rec_i: int, rows: list[tuple[int, float]]
                ) -> list[tuple[int, float]]:
         """The sections a hit shows, best first, never the keyword list. When the keyword list is the record's best
         match, the record's summary (or first section) comes first, with its own score (0 if it did not match),
@@ -352,7 +375,7 @@ class SearchEngine:
         score = next((sc for row, sc in shown if row == best), 0.0)
         return [(best, score), *[(row, sc) for row, sc in shown if row != best]][:per]
 
-    def _hits(self, idx: search_backend.IndexData, q: str, groups: list[tuple[int, list[tuple[int, float]]]],
+    def _hits(self, idx: snapshot.IndexData, q: str, groups: list[tuple[int, list[tuple[int, float]]]],
               ranks: dict[int, tuple[int | None, int | None]], snippets: bool = True) -> list[Hit]:
         shown = {rec_i: self._shown(idx, rec_i, rows) for rec_i, rows in groups}
         want = [idx.chunk_ids[row] for rows in shown.values() for row, _ in rows] if snippets else []
@@ -436,7 +459,7 @@ def _ranks(bm25: Ranked, dense: Ranked) -> dict[int, tuple[int | None, int | Non
     return out
 
 
-def _dense_top(idx: search_backend.IndexData, qvec: np.ndarray, cmask: np.ndarray | None,
+def _dense_top(idx: snapshot.IndexData, qvec: np.ndarray, cmask: np.ndarray | None,
                depth: int) -> list[tuple[int, float]]:
     sims = idx.vectors @ qvec
     ok = idx.has_vector if cmask is None else (idx.has_vector & cmask)
@@ -471,7 +494,7 @@ def _facet_values(rec: Mapping[str, object], facet: str) -> list[str]:
     return [str(v)] if v else []
 
 
-def _counts(idx: search_backend.IndexData, candidates: Sequence[int] | range, rmask: np.ndarray | None,
+def _counts(idx: snapshot.IndexData, candidates: Sequence[int] | range, rmask: np.ndarray | None,
             eng: SearchEngine, filters: Filters | None) -> dict[str, dict[str, int]]:
     """Per facet value: candidate records that pass every *other* facet filter (so choices stay visible)."""
     out: dict[str, dict[str, int]] = {}

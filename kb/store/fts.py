@@ -1,10 +1,11 @@
-"""The dialect-specific half of search: full-text queries with a candidate filter, snippets, and index loading.
+"""The dialect-specific half of search: full-text queries with a candidate filter, snippets, the fingerprint.
 
 SQLite: an FTS5 table (Porter stemming, diacritics folded, BM25 with weights per column). PostgreSQL: a ``chunk_fts``
 table of ``tsvector`` rows (title weight A, section B, text C; accents folded as FTS5 folds them) with a GIN index,
 queried with ``websearch_to_tsquery`` (every token quoted, joined by OR, as the FTS5 query), ranked by ``ts_rank_cd``
 with the same column weights, snippets by ``ts_headline`` with the same markers. ``kb.search.engine`` only calls the
-functions below, which dispatch on the session's dialect.
+functions below, which dispatch on the session's dialect (the in-memory snapshot of vectors and facets is plain SQL:
+``kb.store.snapshot``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass, field
-from typing import TypedDict
 
-import numpy as np
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
@@ -142,34 +140,6 @@ def _pg_tsquery() -> str:
     return " || ".join(f"websearch_to_tsquery('{c}', :q)" for c in PG_QUERY_CONFIGS)
 
 
-class IndexRecord(TypedDict):
-    """One record as search keeps it: identity, display fields and the values of each list facet."""
-
-    id: str
-    kind: str
-    title: str
-    city: str
-    status: str
-    category: list[str]
-    measure_type: list[str]
-    barrier_type: list[str]
-    evidence: list[str]
-
-
-@dataclass
-class IndexData:
-    """Everything search keeps in memory: one row per chunk plus the facet values of each record."""
-
-    chunk_ids: np.ndarray                       # int64, sorted
-    chunk_record: np.ndarray                    # int32 index into ``records``
-    chunk_section: list[str]
-    vectors: np.ndarray                         # float32, unit rows; zero rows where no embedding
-    has_vector: np.ndarray                      # bool
-    model: str
-    records: list[IndexRecord]
-    signature: tuple[object, ...] = field(default=())
-
-
 def file_stamp(engine: Engine) -> tuple[int, ...] | None:
     """Modification times and sizes of the database file and its WAL (None when not a file database: PostgreSQL)."""
     path = engine.url.database
@@ -194,70 +164,12 @@ def signature(session: Session) -> tuple[object, ...]:
     return tuple(int(v) if isinstance(v, int) else v for v in row) if row else ()
 
 
-def _json_list(raw: object) -> list[str]:
-    try:
-        data = json.loads(str(raw or "[]"))
-    except ValueError:
-        return []
-    return [str(x) for x in data] if isinstance(data, list) else []
-
-
 def _front_value(front: object, key: str) -> object:
     try:
         data = json.loads(str(front or "{}"))
     except ValueError:
         return None
     return data.get(key) if isinstance(data, dict) else None
-
-
-def load_index(session: Session, dim_hint: int | None = None) -> IndexData:
-    """Read chunks (with embeddings) and record facets; vectors are re-normalised to unit length."""
-    sig = signature(session)
-    recs: list[IndexRecord] = []
-    rec_index: dict[str, int] = {}
-    for rid, kind, title, city, status, cats, mts in session.execute(text(
-            "SELECT id, kind, title, city, status, categories, measure_types FROM record ORDER BY id")):
-        rec_index[rid] = len(recs)
-        recs.append({"id": rid, "kind": kind, "title": title, "city": city or "", "status": status or "",
-                     "category": _json_list(cats), "measure_type": _json_list(mts),
-                     "barrier_type": [], "evidence": []})
-    for rid, btype in session.execute(text("SELECT DISTINCT record_id, type FROM barrier")):
-        if rid in rec_index and btype:
-            recs[rec_index[rid]]["barrier_type"].append(btype)
-    for rid, ev in session.execute(text(
-            "SELECT DISTINCT record_id, evidence FROM quantity WHERE evidence != ''")):
-        if rid in rec_index:
-            recs[rec_index[rid]]["evidence"].append(ev)
-    for rid, front in session.execute(text("SELECT id, front FROM record WHERE kind = 'lesson' ORDER BY id")):
-        btype = _front_value(front, "barrier_type")
-        if rid in rec_index and isinstance(btype, str) and btype:
-            bts = recs[rec_index[rid]]["barrier_type"]
-            if btype not in bts:
-                bts.append(btype)
-    rows = list(session.execute(text(
-        "SELECT id, record_id, section, dim, model, embedding FROM chunk ORDER BY id")))
-    rows = [r for r in rows if r[1] in rec_index]
-    dims = [int(r[3]) for r in rows if r[5] is not None and r[3]]
-    dim = max(set(dims), key=dims.count) if dims else (dim_hint or 0)
-    models = [str(r[4]) for r in rows if r[5] is not None]
-    model = max(set(models), key=models.count) if models else ""
-    n = len(rows)
-    vectors = np.zeros((n, dim), dtype=np.float32)
-    has = np.zeros(n, dtype=bool)
-    for i, r in enumerate(rows):
-        blob = r[5]
-        if blob is not None and int(r[3]) == dim and len(blob) == 4 * dim and str(r[4]) == model:
-            vectors[i] = np.frombuffer(blob, dtype=np.float32, count=dim)
-            has[i] = True
-    if n and dim:
-        norms = np.linalg.norm(vectors, axis=1)
-        norms[norms == 0] = 1.0
-        vectors /= norms[:, None]
-    return IndexData(
-        chunk_ids=np.array([int(r[0]) for r in rows], dtype=np.int64),
-        chunk_record=np.array([rec_index[r[1]] for r in rows], dtype=np.int32),
-        chunk_section=[str(r[2]) for r in rows], vectors=vectors, has_vector=has, model=model,
-        records=recs, signature=sig)
 
 
 def fts_ranked(session: Session, query: str, limit: int, weights: tuple[float, float, float],

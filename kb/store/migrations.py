@@ -72,7 +72,21 @@ def m008_lesson_visits(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn, tables=[SQLModel.metadata.tables[tables.VISIT_TABLE]])  # IF NOT EXISTS
 
 
+def m009_data_version(conn: Connection) -> None:
+    """Migration 9: the data version (``kb.store.version``): a counter in ``meta`` and the version at which each
+    record last changed, so that app replicas sharing one database refresh only what changed. The counter's row is
+    written by the first bump (a fresh database stays empty, as a restore requires).
+
+    Derived state, not part of the knowledge base: ``record_change`` is no SQLModel table, so backups leave it out (a
+    restored database starts with none, and a replica loads it whole); the counter rides in ``meta``. Plain SQL, the
+    same on SQLite and PostgreSQL."""
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS record_change (record_id VARCHAR PRIMARY KEY, "
+                         "version INTEGER NOT NULL)")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_record_change_version ON record_change (version)")
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [m001_create_tables, m002_accounts_and_lessons, m003_district_plans,
                                                   m004_record_display_path, m005_login_throttle,
-                                                  m006_lesson_audit_note, m007_lesson_files, m008_lesson_visits]
+                                                  m006_lesson_audit_note, m007_lesson_files, m008_lesson_visits,
+                                                  m009_data_version]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, delete, select
 
 from kb.records.model import Quantity, Record
-from kb.store import fts
+from kb.store import fts, version
 from kb.store.tables import BarrierRow, ChunkRow, LinkRow, MetaRow, QuantityRow, RecordRow, SourceRow
 
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -101,7 +101,9 @@ def record_row(rec: Record, origin: str = "file") -> RecordRow:
 
 
 def delete_record(session: Session, record_id: str) -> None:
-    """Remove a record with all its parts, chunks and FTS rows."""
+    """Remove a record with all its parts, chunks and FTS rows, under a new data version (``kb.store.version``:
+    :func:`write_record` goes through here, so every record write tells the replicas which record changed)."""
+    version.touch(session, record_id)
     ids = list(session.exec(select(ChunkRow.id).where(ChunkRow.record_id == record_id)))
     fts.fts_delete(session, [i for i in ids if i is not None])
     for table in (ChunkRow, QuantityRow, BarrierRow, SourceRow, LinkRow):

@@ -109,12 +109,12 @@ def _search_engine() -> SearchEngine:
 
 
 def data_version() -> str:
-    """A cheap fingerprint of the records in the database (counts, last ids and update time, corpus version): it
-    changes with every ingest or record write, so results derived from the records can be cached under it."""
-    from kb.store import fts
+    """The data version of the database (``kb.store.version``, one primary-key read): it moves with every ingest,
+    record write or lesson publish on any replica, so results derived from the records can be cached under it."""
+    from kb.store import version
 
     with database.read_session(engine()) as s:
-        return repr(fts.signature(s))
+        return str(version.current(s))
 
 
 TOKEN_KEY = "kb_token"

@@ -498,8 +498,9 @@ def test_an_older_schema_is_restored_into_a_new_file_and_migrated_up(source: tup
 def test_every_migration_declares_what_it_adds_for_older_archives() -> None:
     """A migration that adds a table or column must say so in backup.TABLE_SINCE / COLUMN_SINCE (or this fails)."""
     # m005 adds only login_throttle, transient lockout state that is not a SQLModel table and never in an archive;
-    # m006 adds lesson_audit.note; m007 the lesson's file columns (backup.COLUMN_SINCE); m008 the lesson_visit table
-    assert SCHEMA_VERSION == 8, ("a new migration: add the tables and columns it creates to backup.TABLE_SINCE / "
+    # m006 adds lesson_audit.note; m007 the lesson's file columns (backup.COLUMN_SINCE); m008 the lesson_visit table;
+    # m009 adds record_change, derived state that is no SQLModel table, and a meta row
+    assert SCHEMA_VERSION == 9, ("a new migration: add the tables and columns it creates to backup.TABLE_SINCE / "
                                  "COLUMN_SINCE, then raise this number")
 
 
