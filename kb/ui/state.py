@@ -38,7 +38,9 @@ def _server_log() -> None:
 
 @st.cache_resource(show_spinner=False)
 def embedder() -> Embedder:
-    return make_embedder(settings().model)
+    """The model, shared by every session; a query (a search, a needs text) is embedded on one thread, which is
+    several times quicker than two on a busy machine (see ``SentenceTransformerEmbedder``)."""
+    return make_embedder(settings().model, query_threads=1)
 
 
 @dataclass(frozen=True)
