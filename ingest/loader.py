@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,12 +17,17 @@ from sqlmodel import select
 
 from kb.embeddings import Embedder, to_blob
 from kb.lessons import files as lesson_files
+from kb.lessons import format as lesson_format
 from kb.lessons.files import LessonConflict
+from kb.records import errors as record_errors
+from kb.records import model as record_model
+from kb.records import parse as record_parse
+from kb.records import validate as record_validate
 from kb.records.errors import RecordError, RecordInvalid
 from kb.records.model import Record
 from kb.records.parse import parse_file
 from kb.records.validate import validate_record, validate_references
-from kb.store import database
+from kb.store import database, tables
 from kb.store import write as store
 from kb.store.tables import ChunkRow, LessonRow, RecordRow
 
@@ -354,22 +357,21 @@ def run_ingest(root: Path | str, db: Path | str, embedder: Embedder, strict: boo
 
 FINGERPRINT_KEY = "ingest_fingerprint"
 """Meta key: the fingerprint of the last clean run of :func:`run_ingest_if_changed` and its record count."""
-_CODE_MODULES = ("ingest.loader", "kb.records.model", "kb.records.parse", "kb.records.validate", "kb.records.errors",
-                 "kb.lessons.files", "kb.lessons.format", "kb.store.write", "kb.store.tables")
+_CODE_FILES = (__file__, record_model.__file__, record_parse.__file__, record_validate.__file__,
+               record_errors.__file__, lesson_files.__file__, lesson_format.__file__, store.__file__, tables.__file__)
 """The code that decides what a run parses, refuses and writes: a new version of it runs the ingest again."""
 
 
 def corpus_fingerprint(root: Path, engine: Any, model: str) -> str | None:
     """What a run of :func:`run_ingest` over ``root`` depends on, as one hash: every record file's path and bytes,
-    the model, the ingest code (:data:`_CODE_MODULES`) and the database's records, lessons and chunks as they are.
+    the model, the ingest code (:data:`_CODE_FILES`) and the database's records, lessons and chunks as they are.
     None when a file or folder cannot be read (a run reports it; nothing is skipped)."""
     files, errors, unreadable = walk_corpus(root)
     if errors or unreadable:
         return None
     h = hashlib.sha256()
-    for name in _CODE_MODULES:
-        source = getattr(sys.modules.get(name) or importlib.import_module(name), "__file__", None)
-        h.update(name.encode() + b"\0" + (Path(source).read_bytes() if source else b"") + b"\0")
+    for source in _CODE_FILES:
+        h.update((Path(source).read_bytes() if source else b"") + b"\0")
     h.update(f"{model}\0{root.resolve()}\0".encode())
     try:
         for path in files:
