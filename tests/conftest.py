@@ -125,8 +125,10 @@ def live_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def live_app(live_dir: Path) -> Iterator[str]:
-    """A Streamlit server on the bundled data (real model), for browser tests; yields its URL."""
-    with start_streamlit(ROOT / "app.py", live_dir, {"KB_MODEL": None}) as url:
+    """A Streamlit server on the bundled data (real model), for browser tests; yields its URL. ``KB_LIVE_PORT`` fixes
+    its port (default: a free one), for machines where a run is given a range of ports."""
+    port = int(os.environ["KB_LIVE_PORT"]) if os.environ.get("KB_LIVE_PORT") else None
+    with start_streamlit(ROOT / "app.py", live_dir, {"KB_MODEL": None}, port=port) as url:
         yield url
 
 

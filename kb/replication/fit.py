@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -396,20 +396,32 @@ def dropped_reason_said(rec: StoredRecord) -> Msg:
 
 def dropped_schemes(engine: Engine, topics: list[Topic] | None = None) -> list[DroppedScheme]:
     """Dropped lighthouse schemes, those naming more of the needs' topics first, then by title."""
+    return order_dropped(_dropped_base(engine), topics)
+
+
+def _dropped_base(engine: Engine) -> list[tuple[DroppedScheme, str]]:
+    """Every dropped lighthouse scheme (score 0) with the text its relevance to the needs' topics is read from."""
     ids = [r.id for r in catalog.list_records(engine, kind="solution")
            if (r.scope or "lighthouse") == "lighthouse" and r.status in LESSON_STATUSES]
-    out: list[DroppedScheme] = []
+    out: list[tuple[DroppedScheme, str]] = []
     for rec in catalog.get_records(engine, ids):
-        score = 0.0
-        if topics:
-            text = " ".join([rec.title, *map(str, rec.front.get("keywords") or [])])
-            score = sum(1.0 for t in topics if named_in(t, text)) / len(topics)
+        text = " ".join([rec.title, *map(str, rec.front.get("keywords") or [])])
         try:
             name = find_city(engine, rec.city).name
         except LookupError:
             name = rec.city
         said = dropped_reason_said(rec)
-        out.append(DroppedScheme(rec.id, rec.title, rec.city, rec.status, str(said), name, score, said))
+        out.append((DroppedScheme(rec.id, rec.title, rec.city, rec.status, str(said), name, 0.0, said), text))
+    return out
+
+
+def order_dropped(base: list[tuple[DroppedScheme, str]], topics: list[Topic] | None) -> list[DroppedScheme]:
+    """The dropped schemes scored by the needs' topics their text names (new objects; ``base`` is left as it is),
+    more topics first, then by title."""
+    out: list[DroppedScheme] = []
+    for d, text in base:
+        score = sum(1.0 for t in topics if named_in(t, text)) / len(topics) if topics else 0.0
+        out.append(replace(d, score=score))
     out.sort(key=lambda d: (-d.score, d.title))
     return out
 
@@ -419,9 +431,37 @@ def _needs_text(rec: StoredRecord) -> str:
     return " ".join([rec.title, *map(str, rec.front.get("keywords") or []), summary.text if summary else ""])
 
 
-def rank(engine: Engine, city: CityProfile | str, needs: str | None = None, budget: float | None = None,
-         embedder: Embedder | None = None, limit: int | None = None) -> Ranking:
-    """Lighthouse solutions with an impact model, best transfer fit first, and the dropped schemes apart."""
+@dataclass(frozen=True)
+class _Candidate:
+    """A solution's part of a ranking that does not depend on the stated needs."""
+
+    id: str
+    title: str
+    city: str
+    types: list[MeasureType]
+    factors: list[FitFactor]
+    payback: float | None
+    capex: float | None
+    needs_text: str
+
+
+@dataclass(frozen=True)
+class FitBase:
+    """What a ranking for one city and budget computes without the needs (the solutions' climate, preconditions,
+    economics, evidence and heat factors, and the dropped schemes): :func:`rank_needs` adds the needs to it, so an
+    app that keeps it per city, budget and data answers a new needs text without reading every solution again."""
+
+    candidates: list[_Candidate]
+    dropped: list[tuple[DroppedScheme, str]]
+
+    @property
+    def record_ids(self) -> list[str]:
+        """The ranked solutions' ids (the records whose sections :func:`needs_chunks` reads)."""
+        return [c.id for c in self.candidates]
+
+
+def fit_base(engine: Engine, city: CityProfile | str, budget: float | None = None) -> FitBase:
+    """The needs-independent part of :func:`rank` for ``city`` and ``budget``."""
     target = find_city(engine, city) if isinstance(city, str) else city
     general = load_factors(engine)
     cities: dict[str, CityProfile | None] = {}
@@ -432,16 +472,7 @@ def rank(engine: Engine, city: CityProfile | str, needs: str | None = None, budg
             sols.append(solution_inputs(rec, types))
         except NoImpactModel:
             continue
-    qvec: np.ndarray | None = None
-    chunks: dict[str, list[tuple[str, np.ndarray]]] = {}
-    topics: list[Topic] = []
-    if needs and needs.strip():
-        if embedder is None:
-            raise ValueError("relevance to stated needs requires an embedder")
-        qvec = embedder.encode([needs.strip()])[0]
-        chunks = _chunk_vectors(engine, [si.record.id for si in sols], embedder)
-        topics = topics_in(needs)
-    out: list[Match] = []
+    out: list[_Candidate] = []
     for si in sols:
         rec = si.record
         if rec.city not in cities:
@@ -461,14 +492,50 @@ def rank(engine: Engine, city: CityProfile | str, needs: str | None = None, budg
         dh = district_heating_factor(target, si.types)
         if dh is not None:
             factors.append(dh)
+        out.append(_Candidate(rec.id, rec.title, rec.city, si.types, factors, payback, capex, _needs_text(rec)))
+    return FitBase(out, _dropped_base(engine))
+
+
+def needs_chunks(engine: Engine, base: FitBase, embedder: Embedder) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """The section vectors of the ranked solutions, which :func:`rank_needs` compares with the needs (read once per
+    data version by an app; sections stored without a vector of this model are embedded here)."""
+    return _chunk_vectors(engine, base.record_ids, embedder)
+
+
+def rank_needs(base: FitBase, needs: str | None = None, qvec: np.ndarray | None = None,
+               chunks: dict[str, list[tuple[str, np.ndarray]]] | None = None,
+               limit: int | None = None) -> Ranking:
+    """A ranking from its needs-independent part and the needs: ``qvec`` is the embedder's vector of
+    ``needs.strip()`` and ``chunks`` the :func:`needs_chunks` (both required when ``needs`` is given)."""
+    topics: list[Topic] = []
+    if needs and needs.strip():
+        if qvec is None or chunks is None:
+            raise ValueError("relevance to stated needs requires the needs' vector and the solutions' sections")
+        topics = topics_in(needs)
+    else:
+        qvec = None
+    out: list[Match] = []
+    for c in base.candidates:
+        factors = list(c.factors)
         if qvec is not None:
-            factors.append(needs_factor(qvec, chunks.get(rec.id, []), topics, si.types, _needs_text(rec)))
+            factors.append(needs_factor(qvec, (chunks or {}).get(c.id, []), topics, c.types, c.needs_text))
         total_w = sum(WEIGHTS[f.name] for f in factors)
         fit = sum(WEIGHTS[f.name] * f.score for f in factors) / total_w
-        out.append(Match(rec.id, rec.title, rec.city, [mt.id for mt in si.types], fit, factors,
-                         payback, capex))
+        out.append(Match(c.id, c.title, c.city, [mt.id for mt in c.types], fit, factors, c.payback, c.capex))
     out.sort(key=lambda m: (-m.fit, m.id))
-    return Ranking(out[:limit] if limit else out, dropped_schemes(engine, topics))
+    return Ranking(out[:limit] if limit else out, order_dropped(base.dropped, topics))
+
+
+def rank(engine: Engine, city: CityProfile | str, needs: str | None = None, budget: float | None = None,
+         embedder: Embedder | None = None, limit: int | None = None) -> Ranking:
+    """Lighthouse solutions with an impact model, best transfer fit first, and the dropped schemes apart."""
+    base = fit_base(engine, city, budget)
+    if not (needs and needs.strip()):
+        return rank_needs(base, limit=limit)
+    if embedder is None:
+        raise ValueError("relevance to stated needs requires an embedder")
+    qvec = embedder.encode([needs.strip()])[0]
+    return rank_needs(base, needs, qvec, needs_chunks(engine, base, embedder), limit)
 
 
 def match(engine: Engine, city: CityProfile | str, needs: str | None = None, budget: float | None = None,

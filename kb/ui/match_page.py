@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 from babel.numbers import format_decimal
 
 from kb.i18n import N_
 from kb.replication.cities import CityProfile
-from kb.replication.fit import FACTOR_MEANINGS, DroppedScheme, Match, Ranking, rank
+from kb.replication.fit import (
+    FACTOR_MEANINGS,
+    DroppedScheme,
+    FitBase,
+    Match,
+    Ranking,
+    fit_base,
+    needs_chunks,
+    rank_needs,
+)
 from kb.text import escape_markdown
 from kb.ui import routes, state
 from kb.ui.state import t
@@ -21,11 +31,37 @@ from kb.views.messages import say
 
 
 @st.cache_data(show_spinner=False, ttl=3600, max_entries=64)
-def _ranking(city: CityProfile, needs: str, budget: float | None, version: str) -> Ranking:
+def _ranking(_city: CityProfile, city_key: str, needs: str, budget: float | None, version: str) -> Ranking:
     """The ranking of a city for the stated needs and budget, cached per data version (``version`` is the key, not
-    used): a rerun that changes none of them reads it back instead of re-reading every solution."""
-    return rank(state.engine(), city, needs=needs or None, budget=budget,
-                embedder=state.embedder() if needs else None)
+    used; ``city_key`` stands for the city, see :func:`_city_key`): a rerun that changes none of them reads it back
+    instead of re-reading every solution. A new needs text
+    embeds only itself: the rest of the ranking (:func:`_fit_base`) and the solutions' sections (:func:`_chunks`)
+    are kept per city, budget and data version."""
+    base = _fit_base(_city, city_key, budget, version)
+    if not needs.strip():
+        return rank_needs(base)
+    embedder = state.embedder()
+    qvec = embedder.encode([needs.strip()])[0]
+    return rank_needs(base, needs, qvec, _chunks(tuple(base.record_ids), version, _base=base))
+
+
+@st.cache_resource(show_spinner=False, ttl=3600, max_entries=32)
+def _fit_base(_city: CityProfile, city_key: str, budget: float | None, version: str) -> FitBase:
+    """The needs-independent part of a city's ranking (shared, never changed: :func:`rank_needs` builds new
+    matches from it)."""
+    return fit_base(state.engine(), _city, budget=budget)
+
+
+def _city_key(city: CityProfile) -> str:
+    """A city profile as a cache key: its ``repr`` names every field and driver (a frozen dataclass), and is made in
+    a fraction of the time Streamlit takes to hash the profile itself."""
+    return repr(city)
+
+
+@st.cache_resource(show_spinner=False, ttl=3600, max_entries=4)
+def _chunks(record_ids: tuple[str, ...], version: str, _base: FitBase) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """The section vectors of the ranked solutions (``record_ids``), read once per data version."""
+    return needs_chunks(state.engine(), _base, state.embedder())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -69,7 +105,7 @@ def render() -> None:
     needs = c1.text_input(t("What does your city need? (optional)"), key="match_needs",
                           placeholder=t("e.g. cut gas use in apartment blocks"))
     budget = c2.number_input(t("Budget, EUR (optional)"), value=None, min_value=0.0, step=100000.0, key="match_budget")
-    ranking = _ranking(city, needs or "", budget, state.data_version())
+    ranking = _ranking(city, _city_key(city), needs or "", budget, state.data_version())
     ranked = ranking.matches
     if not ranked:
         st.warning(t("No lighthouse solution with an impact model was found."))

@@ -38,7 +38,9 @@ def _server_log() -> None:
 
 @st.cache_resource(show_spinner=False)
 def embedder() -> Embedder:
-    return make_embedder(settings().model)
+    """The model, shared by every session; a query (a search, a needs text) is embedded on one thread, which is
+    several times quicker than two on a busy machine (see ``SentenceTransformerEmbedder``)."""
+    return make_embedder(settings().model, query_threads=1)
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,11 @@ def startup() -> StartupReport:
     """The incremental ingest of the bundled records, once per server. No Streamlit element inside: a cached
     function's elements are replayed on every rerun, so a status box would stay on every page. The decorator's
     spinner is transient: shown only while the first start runs it, never replayed on a cache hit."""
-    from ingest.loader import run_ingest  # the app shell may drive ingest; kb core never does
+    from ingest.loader import run_ingest_if_changed  # the app shell may drive ingest; kb core never does
 
     try:
         with database.batch_writes():  # nobody waits on this write: the long busy timeout
-            result = run_ingest(settings().solutions_dir, settings().db_path, embedder())
+            result = run_ingest_if_changed(settings().solutions_dir, settings().db_path, embedder())
     except (database.DatabaseReadOnly, database.DatabaseBusy) as exc:  # serve what the database holds
         return StartupReport("Records not refreshed at start-up.", (str(exc),))
     summary = (f"Knowledge base ready: {result.records} records"

@@ -7,7 +7,7 @@ import pytest
 
 from ingest.loader import run_ingest
 from kb.config import Settings
-from kb.embeddings import FakeEmbedder, SentenceTransformerEmbedder, make_embedder
+from kb.embeddings import QUERY_TEXTS, FakeEmbedder, SentenceTransformerEmbedder, make_embedder
 from tests.factories import FIXTURE_CORPUS
 
 
@@ -48,3 +48,29 @@ def test_fake_embedder_is_deterministic_and_normalised() -> None:
 def test_make_embedder_picks_the_fake_for_fake_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KB_MODEL", "fake-x")
     assert isinstance(make_embedder(Settings.from_env().model), FakeEmbedder)
+
+
+def test_a_query_runs_on_the_query_threads_and_a_batch_on_torchs_default() -> None:
+    torch = pytest.importorskip("torch")
+    seen: list[int] = []
+
+    class Model:  # stands in for the loaded SentenceTransformer: records the threads each encode ran on
+        def encode(self, texts: list[str], **_: object) -> np.ndarray:
+            seen.append(torch.get_num_threads())
+            return np.zeros((len(texts), 3), dtype=np.float32)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        emb = SentenceTransformerEmbedder(query_threads=1)
+        emb._model = Model()  # type: ignore[assignment]
+        emb.encode(["one query"])
+        emb.encode(["a batch"] * (QUERY_TEXTS + 1))
+        assert seen == [1, 2], "a query on one thread, a batch on the default"
+        assert torch.get_num_threads() == 2, "the process's setting is restored"
+        default = SentenceTransformerEmbedder()
+        default._model = Model()  # type: ignore[assignment]
+        default.encode(["one query"])
+        assert seen[-1] == 2, "without query_threads a query keeps torch's default"
+    finally:
+        torch.set_num_threads(before)

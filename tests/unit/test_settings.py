@@ -64,3 +64,11 @@ def test_cli_reads_kb_solutions_dir(tmp_path: Path) -> None:
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["records"] == len(list(corpus.rglob("*.md"))) - len(list(corpus.rglob("README.md")))
+
+
+def test_streamlit_runs_no_full_garbage_collection_after_each_script_run() -> None:
+    """With torch and the model loaded, Streamlit's post-run ``gc.collect(2)`` held every page for 0.5–1.5 s."""
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
