@@ -13,7 +13,7 @@ from kb.replication.cities import CityProfile, city_from_dict
 from kb.text import escape_markdown
 from kb.ui import state
 from kb.ui.state import t
-from kb.ui.widgets import STATE_KEY, altair_chart, city_list, current_city
+from kb.ui.widgets import STATE_KEY, altair_chart, city_list, current_city, data_apart
 from kb.views.fmt import BLANK, format_number, label_of, label_with_unit, unit_of
 from kb.views.profiles import (
     MONTHS,
@@ -134,7 +134,7 @@ def _comparison_chart(lang: str) -> dict[str, Any]:
         yOffset=alt.YOffset("city:N"), color=alt.Color("city:N", title=t("City")),
         tooltip=[alt.Tooltip("driver:N", title=t("What")), alt.Tooltip("city:N", title=t("City")),
                  alt.Tooltip("shown:N", title=t("Value")), alt.Tooltip("unit:N", title=t("Unit"))]).to_dict()
-    return out
+    return data_apart(out)
 
 
 def _week_chart(rows: list[dict[str, Any]], season: str) -> alt.FacetChart:

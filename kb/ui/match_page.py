@@ -25,7 +25,7 @@ from kb.replication.fit import (
 from kb.text import escape_markdown
 from kb.ui import routes, state
 from kb.ui.state import t
-from kb.ui.widgets import city_picker
+from kb.ui.widgets import city_picker, data_apart
 from kb.views.fmt import format_number
 from kb.views.messages import say
 
@@ -74,7 +74,7 @@ def _fit_chart(lang: str) -> dict[str, Any]:
         color=alt.Color("fit:Q", legend=None),
         tooltip=[alt.Tooltip("solution:N", title=t("Solution")), alt.Tooltip("shown:N", title=t("Fit"))],
     ).to_dict()
-    return out
+    return data_apart(out)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -91,7 +91,7 @@ def _factor_chart(lang: str, factors: int) -> dict[str, Any]:
                  alt.Tooltip("why:N", title=t("Why"))])
     text = base.mark_text(align="left", dx=4).encode(x=alt.X("score:Q"), text=alt.Text("shown:N"))
     out: dict[str, Any] = (bars + text).properties(height=34 * factors + 30).to_dict()
-    return out
+    return out  # a layered spec: its layers take the data passed apart through the empty top-level dataset
 
 
 def render() -> None:

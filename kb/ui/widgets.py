@@ -36,6 +36,16 @@ def _chart_spec(key: tuple[Any, ...], _build: Callable[[], Any]) -> dict[str, An
     return spec
 
 
+def data_apart(spec: dict[str, Any]) -> dict[str, Any]:
+    """An Altair spec built without data (``alt.Chart()``), for ``st.vega_lite_chart(data, spec)``: Altair puts an
+    empty dataset of one blank row in it, which Vega-Lite would draw beside the real rows as a bar named
+    "undefined"; it is removed, so the data passed apart is all that is drawn."""
+    out = dict(spec)
+    out.pop("data", None)
+    out.pop("datasets", None)
+    return out
+
+
 def altair_chart(key: tuple[Any, ...], build: Callable[[], Any], use_container_width: bool = True) -> None:
     """An Altair chart drawn from its cached spec: Altair takes a tenth of a second or more to build and check a
     chart, on every rerun; here only when ``key`` (the page, the language and what the chart is drawn from, e.g.
