@@ -236,6 +236,36 @@ def wait_for_app(page, timeout: float = 120_000) -> None:  # type: ignore[no-unt
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
 
+def sidebar_nav(page, label: str) -> None:  # type: ignore[no-untyped-def]
+    """Follow a sidebar link: a client-side page change (the Streamlit session and its login survive)."""
+    page.locator("[data-testid=stSidebarNav] a").filter(has_text=label).first.click()
+    wait_for_app(page)
+
+
+def choose_first(page, widget: str, label: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick the first option of the select box (or multiselect) labelled ``label``."""
+    page.locator(f"[data-testid={widget}]").filter(has_text=label).first.click()
+    page.locator("[role=option]").first.click()
+    if widget == "stMultiSelect":
+        page.keyboard.press("Escape")
+
+
+def log_in(page, url: str, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Log in as ``name`` on the Account page of the app at ``url``; whoever is logged in in this browser (the
+    cookie lasts) logs out first."""
+    page.goto(f"{url}/login")
+    wait_for_app(page, timeout=240_000)
+    if page.get_by_role("button", name="Log out").count():
+        page.get_by_role("button", name="Log out").click()
+        page.get_by_label("User name", exact=True).wait_for(timeout=60_000)
+        wait_for_app(page)
+    page.get_by_label("User name", exact=True).fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text(f"Logged in as {name}").wait_for(timeout=60_000)
+    wait_for_app(page)
+
+
 # --- what a page shows, as text (for the "no raw key on screen" checks) ---------------------------------------
 
 def rendered_text(at: Any) -> list[str]:

@@ -529,14 +529,7 @@ def _restore_new(zf: zipfile.ZipFile, path: Path, target: Path, checked: Checked
         except DBAPIError as exc:
             raise database.DatabaseUnavailable(f"cannot create {target}: {exc.orig}") from exc
         counts = _write(engine, zf, path, checked, without_accounts, limits)
-        if checked.schema_version < SCHEMA_VERSION:
-            try:
-                database.migrate(engine)
-            except DBAPIError as exc:
-                raise BackupError(f"{path}: its rows cannot be migrated from schema version "
-                                  f"{checked.schema_version} to {SCHEMA_VERSION} ({exc.orig})") from exc
-            with database.write_session(engine) as s:
-                fts.fts_rebuild(s)
+        _migrate_up(engine, path, checked)
         engine.dispose()
         if target.exists():
             raise BackupError(f"{target} appeared while restoring; nothing was replaced")
@@ -548,6 +541,20 @@ def _restore_new(zf: zipfile.ZipFile, path: Path, target: Path, checked: Checked
         raise
     _fsync_dir(target.parent)
     return counts
+
+
+def _migrate_up(engine: Engine, path: Path, checked: Checked) -> None:
+    """Rows restored at an older archive's schema version, migrated to the current one (and the full-text index
+    rebuilt over them); nothing when the archive is current."""
+    if checked.schema_version >= SCHEMA_VERSION:
+        return
+    try:
+        database.migrate(engine)
+    except DBAPIError as exc:
+        raise BackupError(f"{path}: its rows cannot be migrated from schema version "
+                          f"{checked.schema_version} to {SCHEMA_VERSION} ({exc.orig})") from exc
+    with database.write_session(engine) as s:
+        fts.fts_rebuild(s)
 
 
 def _restore_server(zf: zipfile.ZipFile, path: Path, url: str, without_accounts: bool,
@@ -571,14 +578,7 @@ def _restore_server(zf: zipfile.ZipFile, path: Path, url: str, without_accounts:
             return checked, _write(engine, zf, path, checked, without_accounts, limits)
         database.migrate(engine, target=checked.schema_version)
         counts = _write(engine, zf, path, checked, without_accounts, limits)
-        if checked.schema_version < SCHEMA_VERSION:
-            try:
-                database.migrate(engine)
-            except DBAPIError as exc:
-                raise BackupError(f"{path}: its rows cannot be migrated from schema version "
-                                  f"{checked.schema_version} to {SCHEMA_VERSION} ({exc.orig})") from exc
-            with database.write_session(engine) as s:
-                fts.fts_rebuild(s)
+        _migrate_up(engine, path, checked)
         return checked, counts
     finally:
         engine.dispose()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import lesson_data, wait_for_app
+from tests.factories import log_in as login
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -89,15 +90,6 @@ def test_fellow_city_searches_in_polish(live_app: str, page) -> None:  # type: i
     # Works today through the records' Polish keywords; multilingual search (kb/search*, kb/glossary*) is being
     # extended by another engineer, and this journey guards that it keeps working.
     assert any(BATTERY.search(t) for t in found), f"'magazyn energii' ranks a battery record in the top 5: {found}"
-
-
-def login(page, live_app: str, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{live_app}/login")
-    wait_for_app(page, timeout=240_000)
-    page.get_by_label("User name", exact=True).fill(name)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text(f"Logged in as {name}").wait_for(timeout=60_000)
 
 
 def editor_is_refused(page) -> None:  # type: ignore[no-untyped-def]

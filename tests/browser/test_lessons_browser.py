@@ -9,38 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import wait_for_app
+from tests.factories import choose_first, log_in, wait_for_app
+from tests.factories import sidebar_nav as nav
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TITLE = "Zeppelin hangar roof needed a structural survey before PV"
-
-
-def nav(page, label: str) -> None:  # type: ignore[no-untyped-def]
-    """Follow a sidebar link (client-side, so the Streamlit session and its login survive)."""
-    page.locator("[data-testid=stSidebarNav] a").filter(has_text=label).first.click()
-    wait_for_app(page)
-
-
-def choose_first(page, widget: str, label: str) -> None:  # type: ignore[no-untyped-def]
-    page.locator(f"[data-testid={widget}]").filter(has_text=label).first.click()
-    page.locator("[role=option]").first.click()
-    if widget == "stMultiSelect":
-        page.keyboard.press("Escape")
-
-
-def log_in(page, live_app: str, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    """Log in as ``name``; whoever is logged in in this browser (the cookie lasts) logs out first."""
-    page.goto(f"{live_app}/login")
-    wait_for_app(page, timeout=240_000)
-    if page.get_by_role("button", name="Log out").count():
-        page.get_by_role("button", name="Log out").click()
-        page.get_by_label("User name", exact=True).wait_for(timeout=60_000)
-        wait_for_app(page)
-    page.get_by_label("User name", exact=True).fill(name)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text(f"Logged in as {name}").wait_for(timeout=60_000)
 
 
 def test_staff_writes_publishes_and_finds_a_lesson(  # type: ignore[no-untyped-def]

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.factories import ROOT, start_streamlit, wait_for_app
+from tests.factories import log_in as shared_log_in
+from tests.factories import sidebar_nav as sidebar
 
 pytestmark = [pytest.mark.browser]
 
@@ -35,20 +37,8 @@ def login_app(login_dir: Path) -> Iterator[str]:
         yield url
 
 
-def sidebar(page, label: str) -> None:  # type: ignore[no-untyped-def]
-    """Follow a sidebar link: a client-side page change, a rerun on the same connection (an action)."""
-    page.locator("[data-testid=stSidebarNav] a").filter(has_text=label).first.click()
-    wait_for_app(page)
-
-
 def log_in(page, url: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{url}/login")
-    wait_for_app(page, timeout=240_000)
-    page.get_by_label("User name", exact=True).fill(NAME)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text(f"Logged in as {NAME}").wait_for(timeout=60_000)
-    wait_for_app(page)
+    shared_log_in(page, url, NAME, PASSWORD)
 
 
 def test_streamlit_run_serves_the_pages_the_login_routes_and_the_feeds(login_app: str) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.factories import FIXTURE_CORPUS, ROOT, wait_for_app
+from tests.factories import FIXTURE_CORPUS, ROOT, choose_first, log_in, wait_for_app
+from tests.factories import sidebar_nav as nav
 
 pytestmark = [pytest.mark.browser]
 
@@ -76,18 +77,6 @@ def cluster(cluster_db: str) -> Iterator[dict[str, Any]]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def nav(page, label: str) -> None:  # type: ignore[no-untyped-def]
-    page.locator("[data-testid=stSidebarNav] a").filter(has_text=label).first.click()
-    wait_for_app(page)
-
-
-def choose_first(page, widget: str, label: str) -> None:  # type: ignore[no-untyped-def]
-    page.locator(f"[data-testid={widget}]").filter(has_text=label).first.click()
-    page.locator("[role=option]").first.click()
-    if widget == "stMultiSelect":
-        page.keyboard.press("Escape")
-
-
 def search(page, query: str) -> Any:  # type: ignore[no-untyped-def]
     """Run a search on the Search page (a query other than the one in the box, or Streamlit does not rerun); the
     result links whose text holds the title's first word."""
@@ -107,13 +96,7 @@ def test_two_replicas_share_logins_and_lessons_and_survive_losing_one(cluster, b
     env = cluster["kb_env"]
     writer = browser.new_context()
     page = writer.new_page()
-    page.goto(f"{PROXY}/login")
-    wait_for_app(page, timeout=240_000)
-    page.get_by_label("User name", exact=True).fill(NAME)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text(f"Logged in as {NAME}").wait_for(timeout=60_000)
-    wait_for_app(page)
+    log_in(page, PROXY, NAME, PASSWORD)
     mine = replica_of(writer)
     other = next(f"app{p}" for p in PORTS if f"app{p}" != mine)
     session = next(c for c in writer.cookies() if c["name"] == "kb_session")
